@@ -1,0 +1,26 @@
+/*
+ * cli.h - what the subcommands of `gprobe` share: the global options and
+ * the loaded config.
+ */
+#ifndef GP_CLI_H
+#define GP_CLI_H
+
+#include "config.h"
+#include "log.h"
+
+struct gp_cli {
+	const char *config_path;
+	struct gp_logger log;
+	const char *profile_dir; /* default for profiles */
+};
+
+/* Loads the config, printing its errors; NULL on failure. */
+struct gp_config *gp_cli_load_config(struct gp_cli *cli);
+
+int gp_cmd_diag(struct gp_cli *cli, int argc, char **argv);
+
+/* The Nagios code of the worse of two states: CRITICAL > WARNING >
+ * UNKNOWN > OK. */
+enum gp_state gp_worse_state(enum gp_state a, enum gp_state b);
+
+#endif

@@ -1,0 +1,354 @@
+/*
+ * main.c - the `gprobe` command: global options, then one subcommand.
+ *
+ *   gprobe [-c FILE] [-v]... COMMAND [ARGS]
+ *
+ * Each subcommand lives in its own module; this file only dispatches, and
+ * holds the process-wide state the rest of the program must not have (the
+ * signal flags of `run`).
+ */
+#include "cli.h"
+#include "plugin.h"
+#include "runner.h"
+#include "util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef GPROBE_VERSION
+#define GPROBE_VERSION "0"
+#endif
+
+static volatile sig_atomic_t got_term;
+static volatile sig_atomic_t got_hup;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_term = 1;
+}
+
+enum gp_state gp_worse_state(enum gp_state a, enum gp_state b)
+{
+	static const int rank[] = {0, 2, 3, 1}; /* OK, WARNING, CRITICAL, UNKNOWN */
+	return rank[a] >= rank[b] ? a : b;
+}
+
+static const char *config_path(const char *given)
+{
+	if (given)
+		return given;
+	const char *env = getenv("GPROBE_CONFIG");
+	if (env && *env)
+		return env;
+	return "/etc/gprobe/gprobe.yaml";
+}
+
+struct gp_config *gp_cli_load_config(struct gp_cli *cli)
+{
+	struct gp_errlist el = {0};
+	struct gp_config_opts opts = {.default_profile_dir = cli->profile_dir};
+	struct gp_config *cfg = gp_config_load(cli->config_path, &opts, &el);
+	if (!cfg)
+		gp_errlist_print(&el, stderr);
+	gp_errlist_free(&el);
+	return cfg;
+}
+
+/* ------------------------------------------------------------------ */
+
+static bool want_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
+}
+
+static int cmd_config(struct gp_cli *cli, int argc, char **argv)
+{
+	if (want_help(argc, argv) || argc < 2 || strcmp(argv[1], "check") != 0) {
+		printf("usage: gprobe [-c FILE] config check\n\n"
+		       "Validates the config file and exits 0 when it is usable, 1 with every\n"
+		       "error as FILE:LINE:COL: message otherwise.\n");
+		return want_help(argc, argv) ? 0 : 1;
+	}
+	struct gp_config *cfg = gp_cli_load_config(cli);
+	if (!cfg)
+		return 1;
+	printf("config OK: %zu targets, %zu checks, %zu services\n", cfg->n_targets,
+	       gp_config_check_count(cfg), cfg->n_services);
+	gp_config_free(cfg);
+	return 0;
+}
+
+/* mkdir -p for the data directory. */
+static int make_dirs(const char *path)
+{
+	char *p = gp_xstrdup(path);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0750) != 0 && errno != EEXIST) {
+			free(p);
+			return -1;
+		}
+		*s = '/';
+	}
+	int rc = mkdir(p, 0750) != 0 && errno != EEXIST ? -1 : 0;
+	free(p);
+	return rc;
+}
+
+struct run_state {
+	struct gp_config *cfg;
+	struct gp_registry reg;
+	struct gp_job *jobs;
+	enum gp_state *last;
+	size_t n;
+};
+
+static void run_state_free(struct run_state *rs)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		gp_job_clear(&rs->jobs[i]);
+	free(rs->jobs);
+	free(rs->last);
+	gp_registry_free(&rs->reg);
+	gp_config_free(rs->cfg);
+	memset(rs, 0, sizeof(*rs));
+}
+
+static int run_state_load(struct gp_cli *cli, struct run_state *rs)
+{
+	memset(rs, 0, sizeof(*rs));
+	rs->cfg = gp_cli_load_config(cli);
+	if (!rs->cfg)
+		return -1;
+	struct gp_errlist el = {0};
+	const char *dir = gp_plugin_dir(rs->cfg->probe.plugin_dir);
+	gp_registry_load_dir(&rs->reg, dir, &el);
+	for (size_t i = 0; i < el.n; i++) {
+		char *m = gp_errlist_format(&el, i);
+		gp_log(&cli->log, GP_LOG_ERROR, "%s", m);
+		free(m);
+	}
+	gp_errlist_free(&el);
+	rs->n = gp_config_check_count(rs->cfg);
+	rs->jobs = gp_xcalloc(rs->n, sizeof(*rs->jobs));
+	rs->last = gp_xcalloc(rs->n, sizeof(*rs->last));
+	size_t k = 0;
+	for (size_t t = 0; t < rs->cfg->n_targets; t++)
+		for (size_t c = 0; c < rs->cfg->targets[t].n_checks; c++, k++) {
+			rs->jobs[k].target = &rs->cfg->targets[t];
+			rs->jobs[k].check = &rs->cfg->targets[t].checks[c];
+			rs->last[k] = (enum gp_state)-1;
+		}
+	return 0;
+}
+
+static int cmd_run(struct gp_cli *cli, int argc, char **argv)
+{
+	if (want_help(argc, argv)) {
+		printf("usage: gprobe [-c FILE] [-v] run\n\n"
+		       "Runs the probe in the foreground, logging to stderr. SIGTERM or SIGINT\n"
+		       "stop it (exit 0); SIGHUP reloads the config, keeping the running one\n"
+		       "when the new file is invalid. Exit 1 on a bad config at start.\n");
+		return 0;
+	}
+	struct run_state rs;
+	if (run_state_load(cli, &rs) != 0)
+		return 1;
+	if (make_dirs(rs.cfg->probe.data_dir) != 0) {
+		gp_log(&cli->log, GP_LOG_ERROR, "cannot create data_dir %s: %s",
+		       rs.cfg->probe.data_dir, strerror(errno));
+		run_state_free(&rs);
+		return 1;
+	}
+
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	gp_log(&cli->log, GP_LOG_INFO, "gprobe %s started: %zu targets, %zu checks, %zu services",
+	       GPROBE_VERSION, rs.cfg->n_targets, rs.n, rs.cfg->n_services);
+	while (!got_term) {
+		if (got_hup) {
+			got_hup = 0;
+			struct run_state next;
+			if (run_state_load(cli, &next) == 0) {
+				run_state_free(&rs);
+				rs = next;
+				gp_log(&cli->log, GP_LOG_INFO, "config reloaded: %zu checks", rs.n);
+			} else {
+				gp_log(&cli->log, GP_LOG_ERROR,
+				       "config reload failed (errors above); keeping the running config");
+			}
+		}
+		struct timespec t0;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		gp_run_once(&rs.reg, rs.jobs, rs.n);
+		for (size_t i = 0; i < rs.n; i++) {
+			const struct gp_outcome *o = &rs.jobs[i].out;
+			enum gp_log_level lvl = o->state == rs.last[i] ? GP_LOG_DEBUG : GP_LOG_INFO;
+			gp_log(&cli->log, lvl, "%s/%s %s: %s%s%s", rs.jobs[i].target->name,
+			       rs.jobs[i].check->name, gp_state_name(o->state),
+			       o->message ? o->message : "", o->evaluation ? "; " : "",
+			       o->evaluation ? o->evaluation : "");
+			rs.last[i] = o->state;
+			gp_job_clear(&rs.jobs[i]);
+		}
+		/* Sleep out the rest of the interval; a signal cuts it short. */
+		struct timespec t1;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		int64_t spent = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		int64_t left = rs.cfg->probe.interval_ms - spent;
+		while (left > 0 && !got_term && !got_hup) {
+			int64_t step = left < 200 ? left : 200;
+			struct timespec ts = {step / 1000, (step % 1000) * 1000000};
+			nanosleep(&ts, NULL);
+			left -= step;
+		}
+	}
+	gp_log(&cli->log, GP_LOG_INFO, "stopping");
+	run_state_free(&rs);
+	return 0;
+}
+
+/* Commands whose modules arrive with later work: their help names them,
+ * and running them says plainly that this build lacks them. */
+static int cmd_later(const char *name, const char *usage, const char *what, int argc, char **argv)
+{
+	if (want_help(argc, argv)) {
+		printf("usage: %s\n\n%s\n", usage, what);
+		return 0;
+	}
+	fprintf(stderr, "gprobe %s: not available in this build yet (%s)\n", name, what);
+	return 1;
+}
+
+struct command {
+	const char *name;
+	int (*fn)(struct gp_cli *, int, char **);
+	const char *usage;
+	const char *what;
+};
+
+static const struct command commands[] = {
+	{"run", cmd_run, "gprobe run", "the daemon, in the foreground"},
+	{"config", cmd_config, "gprobe config check", "validate the config"},
+	{"diag", gp_cmd_diag, "gprobe diag TARGET [--json]",
+	 "run every check of TARGET once and explain each result"},
+	{"status", NULL, "gprobe status [--json]",
+	 "services and components as the daemon last saw them"},
+	{"incidents", NULL, "gprobe incidents [--all] [--json]", "open incidents"},
+	{"incident", NULL,
+	 "gprobe incident open|show|ack|note|workaround|resolve|confirm|reject|void|attribute ...",
+	 "an incident's life"},
+	{"downtime", NULL, "gprobe downtime [--month YYYY-MM] [--json|--csv] | downtime add ...",
+	 "the downtime ledger"},
+	{"maintenance", NULL,
+	 "gprobe maintenance add --service S --from TIME --to TIME --reason TEXT",
+	 "planned work windows"},
+	{"report", NULL, "gprobe report --month YYYY-MM [--json|--csv]",
+	 "the monthly availability and penalty report"},
+	{"graph", NULL, "gprobe graph TARGET CHECK [--from -24h] -o FILE.png",
+	 "a PNG of a check's values"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: gprobe [-c FILE] [-v]... COMMAND [ARGS]\n"
+		     "       gprobe --version | --help\n\n"
+		     "Monitoring and diagnostics probe for Genesys contact centers.\n\n"
+		     "Options:\n"
+		     "  -c FILE    the config (default: $GPROBE_CONFIG, then /etc/gprobe/gprobe.yaml)\n"
+		     "  -v         more log output (repeat for debug)\n\n"
+		     "Commands:\n");
+	for (size_t i = 0; i < GP_ARRAY_LEN(commands); i++)
+		fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].what);
+	fprintf(out, "\n`gprobe COMMAND --help` tells more of each.\n");
+}
+
+static const char *default_profile_dir(void)
+{
+	const char *env = getenv("GPROBE_PROFILE_DIR");
+	if (env && *env)
+		return env;
+#ifdef GPROBE_INSTALL_PROFILE_DIR
+	if (access(GPROBE_INSTALL_PROFILE_DIR, R_OK) == 0)
+		return GPROBE_INSTALL_PROFILE_DIR;
+#endif
+#ifdef GPROBE_SOURCE_PROFILE_DIR
+	return GPROBE_SOURCE_PROFILE_DIR;
+#else
+	return NULL;
+#endif
+}
+
+int main(int argc, char **argv)
+{
+	struct gp_cli cli = {.log = {.out = stderr, .level = GP_LOG_INFO}};
+	const char *cfg = NULL;
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int opt;
+	/* "+": stop at the command, its options are its own. */
+	while ((opt = getopt_long(argc, argv, "+c:vVh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			cfg = optarg;
+			break;
+		case 'v':
+			if (cli.log.level < GP_LOG_DEBUG)
+				cli.log.level++;
+			break;
+		case 'V':
+			printf("gprobe %s (collector ABI %d)\n", GPROBE_VERSION,
+			       GP_COLLECTOR_ABI_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 1;
+	}
+	cli.config_path = config_path(cfg);
+	cli.profile_dir = default_profile_dir();
+	const char *name = argv[optind];
+	for (size_t i = 0; i < GP_ARRAY_LEN(commands); i++) {
+		if (strcmp(commands[i].name, name) != 0)
+			continue;
+		int sub_argc = argc - optind;
+		char **sub_argv = argv + optind;
+		if (commands[i].fn)
+			return commands[i].fn(&cli, sub_argc, sub_argv);
+		return cmd_later(name, commands[i].usage, commands[i].what, sub_argc, sub_argv);
+	}
+	fprintf(stderr, "gprobe: unknown command '%s'\n\n", name);
+	usage(stderr);
+	return 1;
+}

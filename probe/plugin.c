@@ -1,0 +1,154 @@
+/*
+ * plugin.c - collector plugin registry (see plugin.h).
+ */
+#include "plugin.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef GPROBE_BUILD_PLUGIN_DIR
+#define GPROBE_BUILD_PLUGIN_DIR ""
+#endif
+#ifndef GPROBE_INSTALL_PLUGIN_DIR
+#define GPROBE_INSTALL_PLUGIN_DIR "/usr/lib/gprobe/collectors"
+#endif
+
+const char *gp_plugin_dir(const char *configured)
+{
+	const char *env = getenv("GPROBE_PLUGIN_DIR");
+	if (env && *env)
+		return env;
+	if (configured)
+		return configured;
+	/* A program run from the build tree uses the plugins built with it. */
+	if (GPROBE_BUILD_PLUGIN_DIR[0] && access(GPROBE_BUILD_PLUGIN_DIR, R_OK) == 0 &&
+	    access(GPROBE_INSTALL_PLUGIN_DIR, R_OK) != 0)
+		return GPROBE_BUILD_PLUGIN_DIR;
+	return GPROBE_INSTALL_PLUGIN_DIR;
+}
+
+int gp_registry_load_file(struct gp_registry *r, const char *path, struct gp_errlist *el)
+{
+	void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!dl) {
+		gp_errlist_add(el, path, 0, 0, "cannot load collector plugin: %s", dlerror());
+		return -1;
+	}
+	gp_collector_entry_fn entry;
+	/* POSIX allows this conversion for dlsym results. */
+	*(void **)&entry = dlsym(dl, GP_COLLECTOR_ENTRY);
+	if (!entry) {
+		gp_errlist_add(el, path, 0, 0,
+			       "not a gprobe collector plugin: missing symbol '%s'", GP_COLLECTOR_ENTRY);
+		dlclose(dl);
+		return -1;
+	}
+	const struct gp_collector *c = entry();
+	if (!c || c->abi_version != GP_COLLECTOR_ABI_VERSION) {
+		gp_errlist_add(el, path, 0, 0,
+			       "collector plugin built for ABI version %u, this gprobe has version %u; "
+			       "rebuild the plugin against this collector.h",
+			       c ? c->abi_version : 0u, (unsigned)GP_COLLECTOR_ABI_VERSION);
+		dlclose(dl);
+		return -1;
+	}
+	if (!c->name || !c->kinds || !c->init || !c->check_new || !c->start || !c->poll_fds ||
+	    !c->dispatch || !c->check_free || !c->fini) {
+		gp_errlist_add(el, path, 0, 0, "collector plugin leaves a required call empty");
+		dlclose(dl);
+		return -1;
+	}
+	for (const char *const *k = c->kinds; *k; k++) {
+		struct gp_plugin *other = gp_registry_for_kind(r, *k);
+		if (other) {
+			gp_errlist_add(el, path, 0, 0, "check kind '%s' is already served by %s", *k,
+				       other->path);
+			dlclose(dl);
+			return -1;
+		}
+	}
+	r->v = gp_xrealloc(r->v, (r->n + 1) * sizeof(*r->v));
+	r->v[r->n++] = (struct gp_plugin){.path = gp_xstrdup(path), .dl = dl, .c = c};
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int gp_registry_load_dir(struct gp_registry *r, const char *dir, struct gp_errlist *el)
+{
+	DIR *d = opendir(dir);
+	if (!d) {
+		gp_errlist_add(el, dir, 0, 0, "cannot open the collector plugin directory");
+		return 1;
+	}
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		if (len > 3 && strcmp(de->d_name + len - 3, ".so") == 0) {
+			gp_grow((void **)&names, &cap, n, sizeof(*names));
+			names[n++] = gp_xasprintf("%s/%s", dir, de->d_name);
+		}
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), cmp_str);
+	int errors = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (gp_registry_load_file(r, names[i], el) != 0)
+			errors++;
+		free(names[i]);
+	}
+	free(names);
+	return errors;
+}
+
+int gp_registry_init(struct gp_registry *r, const struct gp_host_api *host, struct gp_errlist *el)
+{
+	int rc = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		if (r->v[i].inst)
+			continue;
+		char err[256] = "";
+		r->v[i].inst = r->v[i].c->init(host, err, sizeof(err));
+		if (!r->v[i].inst) {
+			gp_errlist_add(el, r->v[i].path, 0, 0, "collector '%s' failed to start: %s",
+				       r->v[i].c->name, err[0] ? err : "no reason given");
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+struct gp_plugin *gp_registry_for_kind(struct gp_registry *r, const char *kind)
+{
+	for (size_t i = 0; i < r->n; i++)
+		for (const char *const *k = r->v[i].c->kinds; *k; k++)
+			if (strcmp(*k, kind) == 0)
+				return &r->v[i];
+	return NULL;
+}
+
+void gp_registry_free(struct gp_registry *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		if (r->v[i].inst)
+			r->v[i].c->fini(r->v[i].inst);
+		/* Sanitizer builds keep the objects mapped so leak reports can
+		 * still name the plugin's functions. */
+#if !defined(__SANITIZE_ADDRESS__)
+		dlclose(r->v[i].dl);
+#endif
+		free(r->v[i].path);
+	}
+	free(r->v);
+	r->v = NULL;
+	r->n = 0;
+}

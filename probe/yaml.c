@@ -1,0 +1,287 @@
+/*
+ * yaml.c - build a positioned node tree from libfyaml's event stream.
+ */
+#include "yaml.h"
+#include "util.h"
+
+#include <errno.h>
+#include <libfyaml.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Nesting deeper than this is not a config file; refusing it keeps the
+ * recursive walkers of the loader within a small stack. */
+#define MAX_DEPTH 64
+
+struct builder {
+	const char *file;
+	struct gp_errlist *el;
+	struct gp_ynode *stack[MAX_DEPTH];
+	int depth;
+	struct gp_ynode *root;
+	bool failed;
+	/* For a map, whether the next scalar/collection is a key. */
+	bool expect_key[MAX_DEPTH];
+	struct gp_ynode *pending_key[MAX_DEPTH];
+};
+
+static struct gp_ynode *node_new(enum gp_ynode_type t, const struct fy_mark *m)
+{
+	struct gp_ynode *n = gp_xcalloc(1, sizeof(*n));
+	n->type = t;
+	n->line = m ? m->line + 1 : 0;
+	n->col = m ? m->column + 1 : 0;
+	return n;
+}
+
+void gp_ynode_free(struct gp_ynode *n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < n->n; i++) {
+		if (n->keys)
+			gp_ynode_free(n->keys[i]);
+		gp_ynode_free(n->items[i]);
+	}
+	free(n->keys);
+	free(n->items);
+	free(n->text);
+	free(n);
+}
+
+static void error_at(struct builder *b, int line, int col, const char *msg)
+{
+	gp_errlist_add(b->el, b->file, line, col, "%s", msg);
+	b->failed = true;
+}
+
+/* Attaches a finished node to its parent (or makes it the root). */
+static void attach(struct builder *b, struct gp_ynode *n)
+{
+	if (b->depth == 0) {
+		if (b->root) {
+			error_at(b, n->line, n->col, "more than one YAML document in the file");
+			gp_ynode_free(n);
+			return;
+		}
+		b->root = n;
+		return;
+	}
+	struct gp_ynode *p = b->stack[b->depth - 1];
+	int d = b->depth - 1;
+	if (p->type == GP_Y_SEQ) {
+		p->items = gp_xrealloc(p->items, (p->n + 1) * sizeof(*p->items));
+		p->items[p->n++] = n;
+		return;
+	}
+	if (b->expect_key[d]) {
+		if (n->type != GP_Y_SCALAR) {
+			error_at(b, n->line, n->col, "a mapping key must be a plain scalar");
+			gp_ynode_free(n);
+			/* Keep the structure: a placeholder key. */
+			n = node_new(GP_Y_SCALAR, NULL);
+			n->text = gp_xstrdup("");
+		} else {
+			for (size_t i = 0; i < p->n; i++) {
+				if (strcmp(p->keys[i]->text, n->text) == 0) {
+					gp_errlist_add(b->el, b->file, n->line, n->col,
+						       "duplicate key '%s' (first at line %d)", n->text,
+						       p->keys[i]->line);
+					b->failed = true;
+					break;
+				}
+			}
+		}
+		b->pending_key[d] = n;
+		b->expect_key[d] = false;
+		return;
+	}
+	p->keys = gp_xrealloc(p->keys, (p->n + 1) * sizeof(*p->keys));
+	p->items = gp_xrealloc(p->items, (p->n + 1) * sizeof(*p->items));
+	p->keys[p->n] = b->pending_key[d];
+	p->items[p->n] = n;
+	p->n++;
+	b->pending_key[d] = NULL;
+	b->expect_key[d] = true;
+}
+
+static void push(struct builder *b, struct gp_ynode *n)
+{
+	if (b->depth >= MAX_DEPTH) {
+		error_at(b, n->line, n->col, "nesting too deep");
+		gp_ynode_free(n);
+		return;
+	}
+	b->stack[b->depth] = n;
+	b->expect_key[b->depth] = true;
+	b->pending_key[b->depth] = NULL;
+	b->depth++;
+}
+
+static void pop(struct builder *b)
+{
+	struct gp_ynode *n = b->stack[--b->depth];
+	gp_ynode_free(b->pending_key[b->depth]);
+	b->pending_key[b->depth] = NULL;
+	attach(b, n);
+}
+
+static void on_event(struct builder *b, struct fy_event *fye)
+{
+	const struct fy_mark *m = fy_event_start_mark(fye);
+	switch (fye->type) {
+	case FYET_MAPPING_START:
+		push(b, node_new(GP_Y_MAP, m));
+		break;
+	case FYET_SEQUENCE_START:
+		push(b, node_new(GP_Y_SEQ, m));
+		break;
+	case FYET_MAPPING_END:
+	case FYET_SEQUENCE_END:
+		if (b->depth > 0)
+			pop(b);
+		break;
+	case FYET_SCALAR: {
+		struct gp_ynode *n = node_new(GP_Y_SCALAR, m);
+		size_t len = 0;
+		const char *t = fy_token_get_text(fye->scalar.value, &len);
+		n->text = gp_xstrndup(t ? t : "", t ? len : 0);
+		if (strlen(n->text) != len) {
+			error_at(b, n->line, n->col, "NUL character in a scalar");
+		}
+		enum fy_scalar_style st = fy_token_scalar_style(fye->scalar.value);
+		n->quoted = st == FYSS_SINGLE_QUOTED || st == FYSS_DOUBLE_QUOTED;
+		attach(b, n);
+		break;
+	}
+	case FYET_ALIAS: {
+		struct fy_mark mm = m ? *m : (struct fy_mark){0};
+		error_at(b, mm.line + 1, mm.column + 1, "YAML aliases are not supported in the config");
+		/* Keep the tree well formed: an empty scalar in its place. */
+		struct gp_ynode *n = node_new(GP_Y_SCALAR, m);
+		n->text = gp_xstrdup("");
+		attach(b, n);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+/* libfyaml reports syntax errors through its diag object; we collect them
+ * and turn each into a positioned error of our own. */
+static void collect_syntax_errors(struct builder *b, struct fy_diag *diag)
+{
+	void *it = NULL;
+	struct fy_diag_error *e;
+	bool any = false;
+	while ((e = fy_diag_errors_iterate(diag, &it)) != NULL) {
+		if (e->type < FYET_ERROR)
+			continue;
+		gp_errlist_add(b->el, b->file, e->line + 1, e->column + 1, "YAML syntax error: %s",
+			       e->msg);
+		any = true;
+	}
+	if (!any)
+		gp_errlist_add(b->el, b->file, 0, 0, "YAML syntax error");
+	b->failed = true;
+}
+
+struct gp_ynode *gp_yaml_load(const char *file, struct gp_errlist *el)
+{
+	struct builder b = {.file = file, .el = el};
+
+	FILE *fp = fopen(file, "r");
+	if (!fp) {
+		gp_errlist_add(el, file, 0, 0, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+
+	struct fy_diag_cfg dcfg;
+	fy_diag_cfg_default(&dcfg);
+	dcfg.fp = NULL;
+	dcfg.output_fn = NULL;
+	dcfg.colorize = false;
+	struct fy_diag *diag = fy_diag_create(&dcfg);
+	if (!diag) {
+		fclose(fp);
+		gp_errlist_add(el, file, 0, 0, "cannot create the YAML diagnostics object");
+		return NULL;
+	}
+	fy_diag_set_collect_errors(diag, true);
+
+	struct fy_parse_cfg pcfg = {
+		.flags = FYPCF_QUIET | FYPCF_DEFAULT_VERSION_AUTO | FYPCF_JSON_NONE,
+		.diag = diag,
+	};
+	struct fy_parser *fyp = fy_parser_create(&pcfg);
+	if (!fyp || fy_parser_set_input_fp(fyp, file, fp) != 0) {
+		if (fyp)
+			fy_parser_destroy(fyp);
+		fy_diag_destroy(diag);
+		fclose(fp);
+		gp_errlist_add(el, file, 0, 0, "cannot start the YAML parser");
+		return NULL;
+	}
+
+	struct fy_event *fye;
+	while ((fye = fy_parser_parse(fyp)) != NULL) {
+		on_event(&b, fye);
+		fy_parser_event_free(fyp, fye);
+	}
+	if (fy_parser_get_stream_error(fyp))
+		collect_syntax_errors(&b, diag);
+
+	fy_parser_destroy(fyp);
+	fy_diag_destroy(diag);
+	fclose(fp);
+
+	while (b.depth > 0) {
+		b.depth--;
+		gp_ynode_free(b.pending_key[b.depth]);
+		gp_ynode_free(b.stack[b.depth]);
+	}
+	if (b.failed) {
+		gp_ynode_free(b.root);
+		return NULL;
+	}
+	if (!b.root) {
+		gp_errlist_add(el, file, 1, 1, "the file is empty");
+		return NULL;
+	}
+	return b.root;
+}
+
+bool gp_ynode_is_null(const struct gp_ynode *n)
+{
+	if (!n)
+		return true;
+	if (n->type != GP_Y_SCALAR || n->quoted)
+		return false;
+	return n->text[0] == '\0' || strcmp(n->text, "~") == 0 || strcmp(n->text, "null") == 0 ||
+	       strcmp(n->text, "Null") == 0 || strcmp(n->text, "NULL") == 0;
+}
+
+struct gp_ynode *gp_ymap_get(const struct gp_ynode *map, const char *key)
+{
+	if (!map || map->type != GP_Y_MAP)
+		return NULL;
+	for (size_t i = 0; i < map->n; i++)
+		if (strcmp(map->keys[i]->text, key) == 0)
+			return map->items[i];
+	return NULL;
+}
+
+const char *gp_ynode_type_name(const struct gp_ynode *n)
+{
+	if (!n)
+		return "nothing";
+	switch (n->type) {
+	case GP_Y_MAP:
+		return "a mapping";
+	case GP_Y_SEQ:
+		return "a list";
+	default:
+		return "a scalar";
+	}
+}

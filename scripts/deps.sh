@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages gprobe needs to build, test and run its lab.
+# Only missing packages are installed; apt-get update runs only when needed.
+set -euo pipefail
+
+PKGS=(
+  build-essential cmake pkg-config
+  libfyaml-dev libsnmp-dev libcurl4-openssl-dev libxml2-dev librrd-dev
+  libssh2-1-dev libsqlite3-dev libjansson-dev libcmocka-dev
+  snmpd snmp rrdtool rrdcached sqlite3 openssh-server openssh-client
+  python3 python3-aiosmtpd procps tzdata
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "deps: missing packages: ${missing[*]}" >&2
+  echo "deps: run as root (or: sudo apt-get install ${missing[*]})" >&2
+  exit 1
+fi
+
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The Debian package starts a system snmpd on port 161; the lab runs its own
+# agents on free ports and does not need it.
+if systemctl is-active --quiet snmpd 2>/dev/null; then systemctl stop snmpd || true; fi
