@@ -1103,8 +1103,9 @@ static void load_service(struct ld *L, const struct gp_ynode *m, const char *pat
 		return;
 	s->up_when = gp_xstrdup(uv->text);
 	/* Columns inside the expression map onto the file for single-line
-	 * scalars; a quoted scalar starts one column after its quote. */
-	int col_base = uv->col + (uv->quoted ? 1 : 0);
+	 * scalars (a scalar's position is its first character, after any
+	 * opening quote). */
+	int col_base = uv->col;
 	size_t off;
 	char why[128];
 	s->expr = gp_expr_parse(uv->text, &off, why, sizeof(why));

@@ -178,8 +178,23 @@ static void collect_syntax_errors(struct builder *b, struct fy_diag *diag)
 	while ((e = fy_diag_errors_iterate(diag, &it)) != NULL) {
 		if (e->type < FYET_ERROR)
 			continue;
-		gp_errlist_add(b->el, b->file, e->line + 1, e->column + 1, "YAML syntax error: %s",
-			       e->msg);
+		/* Where libfyaml names the offending token (an unclosed
+		 * bracket...), its start is the useful place to point at. */
+		int line = e->line, col = e->column;
+		const struct fy_mark *m = e->fyt ? fy_token_start_mark(e->fyt) : NULL;
+		if (m) {
+			line = m->line;
+			col = m->column;
+		}
+		/* An unclosed flow collection is reported at the end of the
+		 * input; the open node on our stack says where it began. */
+		if (strstr(e->msg, "without a closing") && b->depth > 0) {
+			const struct gp_ynode *open = b->stack[b->depth - 1];
+			gp_errlist_add(b->el, b->file, open->line, open->col, "YAML syntax error: %s",
+				       e->msg);
+		} else {
+			gp_errlist_add(b->el, b->file, line + 1, col + 1, "YAML syntax error: %s", e->msg);
+		}
 		any = true;
 	}
 	if (!any)

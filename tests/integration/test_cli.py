@@ -1,0 +1,166 @@
+#!/usr/bin/python3
+"""gprobe's commands against the lab: config check, diag, check_genesys and
+the run loop with its signals."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from labtest import (CHECK_GENESYS, CONFIG, GPROBE, gprobe, lab, lab_info,  # noqa: E402
+                     run, wait_until)
+
+
+class ConfigCheck(unittest.TestCase):
+    def test_lab_config_ok(self):
+        rc, out, err = gprobe("config", "check")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out, "config OK: 16 targets, 27 checks, 6 services\n")
+
+    def test_broken_config_reports_position(self):
+        with tempfile.TemporaryDirectory() as d:
+            bad = os.path.join(d, "bad.yaml")
+            with open(CONFIG) as f:
+                text = f.read()
+            # A typo in the first target's first check.
+            text = text.replace("tcp_connect:", "tcp_conect:", 1)
+            with open(bad, "w") as f:
+                f.write(text)
+            line = text[:text.index("tcp_conect:")].count("\n") + 1
+            rc, out, err = run([GPROBE, "-c", bad, "config", "check"])
+            self.assertEqual(rc, 1)
+            self.assertIn("%s:%d:9: unknown key 'tcp_conect' in targets[0].checks[0]"
+                          % (bad, line), err)
+            self.assertIn("%s:%d:9: targets[0].checks[0]: no probe kind" % (bad, line - 1), err)
+
+    def test_config_from_environment(self):
+        rc, out, _ = run([GPROBE, "config", "check"], env={"GPROBE_CONFIG": CONFIG})
+        self.assertEqual(rc, 0)
+        self.assertTrue(out.startswith("config OK"))
+
+
+class Diag(unittest.TestCase):
+    def test_diag_ok_then_broken_then_repaired(self):
+        rc, out, err = gprobe("diag", "lca-1")
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn("[OK] port  (tcp_connect %d)" % lab_info()["ports"]["lca-1"], out)
+        self.assertIn("OK: 1 OK, 0 WARNING, 0 CRITICAL, 0 UNKNOWN", out)
+
+        lab("component-stop", "lca-1")
+        try:
+            rc, out, _ = gprobe("diag", "lca-1")
+            self.assertEqual(rc, 2)
+            self.assertIn("[CRITICAL] port", out)
+            self.assertIn("failed: Connection refused", out)
+            self.assertIn("hint:", out)
+        finally:
+            lab("component-start", "lca-1")
+        rc, out, _ = gprobe("diag", "lca-1")
+        self.assertEqual(rc, 0)
+
+    def test_diag_json(self):
+        rc, out, _ = gprobe("diag", "stat-2", "--json")
+        data = json.loads(out)
+        self.assertEqual(data["target"], "stat-2")
+        names = [c["name"] for c in data["checks"]]
+        self.assertEqual(names, ["port", "app-status"])
+        port = data["checks"][0]
+        self.assertEqual(port["state"], "OK")
+        self.assertGreaterEqual(port["numeric"], 0.0)
+        # A kind whose collector is not installed is UNKNOWN, saying why.
+        app = data["checks"][1]
+        self.assertEqual(app["state"], "UNKNOWN")
+        self.assertEqual(app["message"], "no collector plugin serves 'snmp_get'")
+        self.assertEqual(data["state"], "UNKNOWN")
+        self.assertEqual(rc, 3)
+
+    def test_diag_unknown_target(self):
+        rc, _, err = gprobe("diag", "no-such")
+        self.assertEqual(rc, 3)
+        self.assertIn("no target 'no-such'", err)
+
+
+class CheckGenesys(unittest.TestCase):
+    def test_ok_and_critical(self):
+        rc, out, _ = run([CHECK_GENESYS, "-c", CONFIG, "-T", "msgsrv-1"])
+        self.assertEqual(rc, 0, out)
+        self.assertRegex(out, r"^GENESYS OK - msgsrv-1: 1 check OK \| 'port'=[0-9.e+-]+ms;;;;\n$")
+        lab("component-stop", "msgsrv-1")
+        try:
+            rc, out, _ = run([CHECK_GENESYS, "-c", CONFIG, "-T", "msgsrv-1", "-C", "port"])
+            self.assertEqual(rc, 2, out)
+            self.assertRegex(out, r"^GENESYS CRITICAL - msgsrv-1: port CRITICAL \(connect to "
+                                  r"127\.0\.0\.1:\d+ failed: Connection refused\) \|\n$")
+        finally:
+            lab("component-start", "msgsrv-1")
+
+    def test_unknown_target(self):
+        rc, out, _ = run([CHECK_GENESYS, "-c", CONFIG, "-T", "nope"])
+        self.assertEqual(rc, 3)
+        self.assertTrue(out.startswith("GENESYS UNKNOWN - no target 'nope'"))
+
+
+class RunLoop(unittest.TestCase):
+    """The daemon skeleton: it polls, logs, reloads on SIGHUP (keeping the
+    old config when the new one is broken) and exits 0 on SIGTERM."""
+
+    def test_run_signals(self):
+        with tempfile.TemporaryDirectory() as d:
+            cfg = os.path.join(d, "gprobe.yaml")
+            shutil.copy(CONFIG, cfg)
+            logpath = os.path.join(d, "run.log")
+            log = open(logpath, "w")
+            p = subprocess.Popen([GPROBE, "-c", cfg, "run"], stdout=log, stderr=log)
+            try:
+                def logged(s):
+                    with open(logpath) as f:
+                        return s in f.read()
+                wait_until("started", lambda: logged("started: 16 targets, 27 checks"))
+                wait_until("a result", lambda: logged("lca-1/port OK"))
+                with open(cfg, "a") as f:
+                    f.write("bogus_key: 1\n")
+                p.send_signal(signal.SIGHUP)
+                wait_until("reload refused", lambda: logged("keeping the running config"))
+                self.assertIsNone(p.poll())
+                p.send_signal(signal.SIGTERM)
+                self.assertEqual(p.wait(timeout=30), 0)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+                log.close()
+            with open(logpath) as f:
+                text = f.read()
+            self.assertIn("unknown key 'bogus_key' at the top level", text)
+            self.assertIn("stopping", text)
+
+    def test_run_bad_config_exits_1(self):
+        with tempfile.TemporaryDirectory() as d:
+            cfg = os.path.join(d, "bad.yaml")
+            with open(cfg, "w") as f:
+                f.write("targets: []\n")
+            rc, _, err = run([GPROBE, "-c", cfg, "run"], timeout=30)
+            self.assertEqual(rc, 1)
+            self.assertIn("bad.yaml:1:10: targets: the list is empty", err)
+
+
+class Help(unittest.TestCase):
+    def test_every_command_has_help(self):
+        for cmd in ["run", "config", "diag", "status", "incidents", "incident", "downtime",
+                    "maintenance", "report", "graph"]:
+            rc, out, _ = run([GPROBE, cmd, "--help"])
+            self.assertEqual(rc, 0, cmd)
+            self.assertTrue(out.startswith("usage: "), cmd)
+
+    def test_version(self):
+        rc, out, _ = run([GPROBE, "--version"])
+        self.assertEqual(rc, 0)
+        self.assertRegex(out, r"^gprobe \d+\.\d+\.\d+ \(collector ABI 1\)\n$")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

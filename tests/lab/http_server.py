@@ -1,0 +1,73 @@
+#!/usr/bin/python3
+"""The lab's HTTP server: answers each path as a JSON state file says.
+
+State file: {"/path": {"status": 200, "body": "...", "content_type": "...",
+"delay_ms": 0, "body_repeat": 1}}. Read again when it changes, so tests
+switch a component's health by rewriting the file. Unknown paths get 404.
+"""
+import json
+import os
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+STATE = {"mtime": None, "routes": {}}
+LOCK = threading.Lock()
+
+
+def routes(path):
+    try:
+        st = os.stat(path)
+    except OSError:
+        return {}
+    with LOCK:
+        if st.st_mtime_ns != STATE["mtime"]:
+            try:
+                with open(path, encoding="utf-8") as f:
+                    STATE["routes"] = json.load(f)
+                STATE["mtime"] = st.st_mtime_ns
+            except (OSError, ValueError):
+                pass
+        return STATE["routes"]
+
+
+class Handler(BaseHTTPRequestHandler):
+    state_path = None
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        sys.stderr.write("%s %s\n" % (self.address_string(), fmt % args))
+
+    def answer(self):
+        path = self.path.split("?", 1)[0]
+        r = routes(self.state_path).get(path)
+        if self.command == "POST":
+            length = int(self.headers.get("Content-Length") or 0)
+            self.rfile.read(length)
+        if r is None:
+            r = {"status": 404, "body": "not found\n", "content_type": "text/plain"}
+        delay = r.get("delay_ms", 0)
+        if delay:
+            time.sleep(delay / 1000.0)
+        body = (r.get("body", "") * int(r.get("body_repeat", 1))).encode("utf-8")
+        self.send_response(int(r.get("status", 200)))
+        self.send_header("Content-Type", r.get("content_type", "application/json"))
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = answer
+    do_POST = answer
+
+
+def main():
+    port, state_path = int(sys.argv[1]), sys.argv[2]
+    Handler.state_path = state_path
+    srv = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    srv.daemon_threads = True
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,369 @@
+/*
+ * test_config.c - the config loader against every file of tests/configs.
+ *
+ * Files in bad/: each file lists the errors it must produce, in order, as
+ * "# expect: LINE:COL: message" lines (or "# expect: FILE:LINE:COL: ..."
+ * for an error inside another file). The loader must report exactly those,
+ * no more, no fewer. Files in good/ must load, and full.yaml's values are
+ * checked one by one.
+ *
+ * Each file is copied into a fresh folder beside fixtures whose modes git
+ * cannot keep: secret-loose (0644), secret-ok (0600), known_hosts.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "util.h"
+
+#ifndef CONFIG_DIR
+#error CONFIG_DIR must name tests/configs
+#endif
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *s = gp_xmalloc((size_t)n + 1);
+	size_t got = fread(s, 1, (size_t)n, f);
+	s[got] = '\0';
+	fclose(f);
+	return s;
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/* A fresh folder with the fixtures and a copy of src/name (and of any
+ * .txt companions in src). */
+static char *stage(const char *src, const char *name)
+{
+	char tmpl[] = "/tmp/gprobe-cfgtest-XXXXXX";
+	char *dir = mkdtemp(tmpl);
+	assert_non_null(dir);
+	dir = gp_xstrdup(dir);
+	char *p = gp_xasprintf("%s/secret-loose", dir);
+	write_file(p, "not-a-real-secret\n", 0644);
+	free(p);
+	p = gp_xasprintf("%s/secret-ok", dir);
+	write_file(p, "not-a-real-secret\n", 0600);
+	free(p);
+	p = gp_xasprintf("%s/known_hosts", dir);
+	write_file(p, "[10.0.0.1]:22 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB\n", 0644);
+	free(p);
+	DIR *d = opendir(src);
+	assert_non_null(d);
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		bool txt = len > 4 && strcmp(de->d_name + len - 4, ".txt") == 0;
+		if (!txt && strcmp(de->d_name, name) != 0)
+			continue;
+		char *from = gp_xasprintf("%s/%s", src, de->d_name);
+		char *to = gp_xasprintf("%s/%s", dir, de->d_name);
+		char *text = slurp(from);
+		assert_non_null(text);
+		write_file(to, text, 0644);
+		free(text);
+		free(from);
+		free(to);
+	}
+	closedir(d);
+	return dir;
+}
+
+static void unstage(char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		char *p = gp_xasprintf("%s/%s", dir, de->d_name);
+		unlink(p);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+	free(dir);
+}
+
+/* s with every `from` replaced by `to`; frees s. */
+static char *replace_all(char *s, const char *from, const char *to)
+{
+	char *hit;
+	while ((hit = strstr(s, from)) != NULL) {
+		*hit = '\0';
+		char *n = gp_xasprintf("%s%s%s", s, to, hit + strlen(from));
+		free(s);
+		s = n;
+	}
+	return s;
+}
+
+static struct gp_config *load(const char *path, struct gp_errlist *el)
+{
+	struct gp_config_opts opts = {.default_profile_dir = CONFIG_DIR "/profiles"};
+	return gp_config_load(path, &opts, el);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void test_bad_file(void **state)
+{
+	const char *name = *state;
+	char *srcdir = gp_xstrdup(CONFIG_DIR "/bad");
+	char *dir = stage(srcdir, name);
+	char *path = gp_xasprintf("%s/%s", dir, name);
+
+	/* Expected errors from the file's "# expect:" lines. */
+	char *text = slurp(path);
+	char *expected[32];
+	size_t n_exp = 0;
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+		if (strncmp(line, "# expect: ", 10) == 0 && n_exp < 32)
+			expected[n_exp++] = line + 10;
+	if (n_exp == 0)
+		fail_msg("%s has no '# expect:' line", name);
+
+	struct gp_errlist el = {0};
+	struct gp_config *cfg = load(path, &el);
+	assert_null(cfg);
+
+	/* Errors name the staged folder, which differs each run: it reads
+	 * "DIR" in the expectations. An error in the config file itself is
+	 * compared without the file's name. */
+	bool ok = el.n == n_exp;
+	char *prefix = gp_xasprintf("DIR/%s:", name);
+	for (size_t i = 0; i < el.n; i++) {
+		char *got = replace_all(gp_errlist_format(&el, i), dir, "DIR");
+		const char *rel = got;
+		if (strncmp(rel, prefix, strlen(prefix)) == 0)
+			rel += strlen(prefix);
+		if (i >= n_exp || strcmp(rel, expected[i]) != 0)
+			ok = false;
+		print_message("  got:      %s\n", rel);
+		if (i < n_exp)
+			print_message("  expected: %s\n", expected[i]);
+		free(got);
+	}
+	for (size_t i = el.n; i < n_exp; i++)
+		print_message("  missing:  %s\n", expected[i]);
+	if (!ok)
+		fail_msg("%s: the errors differ from its '# expect:' lines", name);
+
+	gp_errlist_free(&el);
+	free(prefix);
+	free(text);
+	free(path);
+	unstage(dir);
+	free(srcdir);
+}
+
+/* Every key of INTERFACE.md, parsed into its typed field. */
+static void test_full_config(void **state)
+{
+	(void)state;
+	char *dir = stage(CONFIG_DIR "/good", "full.yaml");
+	char *path = gp_xasprintf("%s/full.yaml", dir);
+	struct gp_errlist el = {0};
+	struct gp_config *cfg = load(path, &el);
+	if (!cfg) {
+		gp_errlist_print(&el, stderr);
+		fail_msg("full.yaml must load");
+	}
+	assert_int_equal(cfg->n_targets, 2);
+	assert_int_equal(gp_config_check_count(cfg), 8);
+	assert_int_equal(cfg->n_services, 1);
+
+	assert_string_equal(cfg->probe.data_dir, "/var/lib/gprobe");
+	assert_int_equal(cfg->probe.interval_ms, 10000);
+	assert_int_equal(cfg->probe.retry_interval_ms, 5000);
+	assert_int_equal(cfg->probe.attempts, 3);
+	assert_int_equal(cfg->probe.timeout_ms, 5000);
+	assert_string_equal(cfg->probe.rrdcached, "unix:/run/rrdcached.sock");
+
+	const struct gp_target *t = gp_config_target(cfg, "stat-1");
+	assert_non_null(t);
+	assert_string_equal(t->host, "10.20.0.11");
+	assert_int_equal(t->owner, GP_OWNER_SUPPLIER);
+	assert_int_equal(t->genesys_dbid, 103);
+	assert_true(t->snmp.set);
+	assert_int_equal(t->snmp.port, 161);
+	assert_int_equal(t->snmp.version, 2);
+	assert_string_equal(t->snmp.community, "public");
+	assert_int_equal(t->ssh.port, 22);
+	assert_string_equal(t->ssh.user, "genesys");
+	char *want = gp_xasprintf("%s/secret-ok", dir);
+	assert_string_equal(t->ssh.key, want);
+	free(want);
+	assert_string_equal(t->http.base_url, "http://10.20.0.11:8080");
+	assert_true(t->http.tls_verify);
+
+	const struct gp_check *c = gp_target_check(t, "app-status");
+	assert_non_null(c);
+	assert_int_equal(c->kind, GP_CK_SNMP_GET);
+	assert_string_equal(c->arg, "1.3.6.1.4.1.1729.100.1.2.1.3.103");
+	assert_string_equal(c->expect, "4");
+	assert_true(c->availability);
+
+	c = gp_target_check(t, "clients");
+	assert_false(c->availability);
+	assert_true(c->warning.set);
+	assert_false(c->warning.end_inf == false);
+	assert_true(gp_range_alerts(&c->warning, 0.0));
+	assert_false(gp_range_alerts(&c->warning, 1.0));
+	assert_true(gp_range_alerts(&c->critical, -1.0));
+	assert_false(gp_range_alerts(&c->critical, 0.0));
+
+	c = gp_target_check(t, "port");
+	assert_int_equal(c->kind, GP_CK_TCP_CONNECT);
+	assert_string_equal(c->arg, "7000");
+
+	c = gp_target_check(t, "processes");
+	assert_int_equal(c->kind, GP_CK_SNMP_WALK);
+	assert_string_equal(c->match, "^StatServer$");
+
+	c = gp_target_check(t, "log-alarms");
+	assert_int_equal(c->kind, GP_CK_SSH_LOG);
+	assert_string_equal(c->match, "Std 0450[1-5]");
+
+	c = gp_target_check(t, "health");
+	assert_int_equal(c->kind, GP_CK_HTTP_GET);
+	assert_int_equal(c->expect_status, 200);
+	assert_string_equal(c->json, "/statusCode");
+	assert_int_equal(c->interval_ms, 30000);
+	assert_int_equal(c->timeout_ms, 5000);
+
+	/* v3 target */
+	t = gp_config_target(cfg, "stat-2");
+	assert_int_equal(t->snmp.version, 3);
+	assert_int_equal(t->snmp.security_level, GP_SNMP_AUTHPRIV);
+	assert_string_equal(t->snmp.auth_protocol, "SHA");
+	assert_string_equal(t->snmp.priv_protocol, "AES");
+	assert_int_equal(t->owner, GP_OWNER_CUSTOMER);
+
+	const struct gp_service *s = &cfg->services[0];
+	assert_string_equal(s->name, "stat-monitor");
+	assert_string_equal(s->title, "Монитор статистики");
+	assert_int_equal(s->priority, GP_P1);
+	assert_non_null(s->expr);
+
+	assert_true(cfg->contract.set);
+	assert_int_equal(cfg->contract.start.year, 2026);
+	assert_int_equal(cfg->contract.term_days, 365);
+	assert_int_equal(cfg->contract.monthly_payment_tiyn, 125000000);
+	/* 16 800 000.00 incl. 12% VAT = 15 000 000.00 excl. */
+	assert_int_equal(cfg->contract.value_incl_vat_tiyn, 1680000000);
+	assert_int_equal(cfg->contract.value_excl_vat_tiyn, 1500000000);
+	assert_int_equal(cfg->contract.penalty_hour_divisor, 720);
+	assert_int_equal(cfg->contract.penalty_cap_percent, 5);
+	assert_int_equal(cfg->contract.hour_rounding, GP_ROUND_CEIL);
+	assert_int_equal(cfg->contract.overlap, GP_OVERLAP_SUM);
+
+	assert_string_equal(cfg->calendar.timezone, "Asia/Almaty");
+	assert_int_equal(cfg->calendar.working_days, 0x1f);
+	assert_int_equal(cfg->calendar.work_start_min, 540);
+	assert_int_equal(cfg->calendar.work_end_min, 1080);
+	assert_int_equal(cfg->calendar.n_holidays, 2);
+	assert_int_equal(cfg->calendar.n_working_weekend_days, 1);
+	assert_int_equal(cfg->calendar.working_weekend_days[0].day, 4);
+
+	assert_int_equal(cfg->incidents.response_target_ms, 3600000);
+	assert_int_equal(cfg->incidents.auto_close_working_days, 5);
+	assert_int_equal(cfg->incidents.reopen_window_ms, 1800000);
+
+	assert_true(cfg->email.set);
+	assert_string_equal(cfg->email.smtp_url, "smtp://127.0.0.1:25");
+	assert_int_equal(cfg->email.n_to, 1);
+	assert_string_equal(cfg->email.to[0], "noc@example.kz");
+	assert_int_equal(cfg->email.n_escalate_to, 1);
+	assert_string_equal(cfg->email.language, "ru");
+	assert_true(cfg->webhook.set);
+	assert_string_equal(cfg->webhook.url, "https://tickets.example.kz/api/incidents");
+
+	gp_config_free(cfg);
+	gp_errlist_free(&el);
+	free(path);
+	unstage(dir);
+}
+
+/* A profile's checks are added to the target; the target's own check of
+ * the same name wins; {dbid} becomes the target's DBID. */
+static void test_profile(void **state)
+{
+	(void)state;
+	char *dir = stage(CONFIG_DIR "/good", "profiled.yaml");
+	char *path = gp_xasprintf("%s/profiled.yaml", dir);
+	struct gp_errlist el = {0};
+	struct gp_config *cfg = load(path, &el);
+	if (!cfg) {
+		gp_errlist_print(&el, stderr);
+		fail_msg("profiled.yaml must load");
+	}
+	const struct gp_target *t = gp_config_target(cfg, "stat-1");
+	assert_int_equal(t->n_checks, 2);
+	assert_null(gp_target_check(t, "process")); /* needs ssh: the target has none */
+	const struct gp_check *c = gp_target_check(t, "app-status");
+	assert_true(c->from_profile);
+	assert_string_equal(c->arg, "1.3.6.1.4.1.1729.100.1.2.1.3.103");
+	c = gp_target_check(t, "port");
+	assert_false(c->from_profile);
+	assert_string_equal(c->arg, "2061");
+	gp_config_free(cfg);
+	gp_errlist_free(&el);
+	free(path);
+	unstage(dir);
+}
+
+static int is_yaml(const struct dirent *de)
+{
+	size_t n = strlen(de->d_name);
+	return n > 5 && strcmp(de->d_name + n - 5, ".yaml") == 0;
+}
+
+int main(void)
+{
+	struct dirent **names;
+	int n = scandir(CONFIG_DIR "/bad", &names, is_yaml, alphasort);
+	if (n <= 0) {
+		fprintf(stderr, "no bad configs in %s\n", CONFIG_DIR "/bad");
+		return 1;
+	}
+	struct CMUnitTest *tests = gp_xcalloc((size_t)n + 2, sizeof(*tests));
+	for (int i = 0; i < n; i++) {
+		tests[i].name = gp_xstrdup(names[i]->d_name);
+		tests[i].test_func = test_bad_file;
+		tests[i].initial_state = (void *)tests[i].name;
+		free(names[i]);
+	}
+	free(names);
+	tests[n] = (struct CMUnitTest)cmocka_unit_test(test_full_config);
+	tests[n + 1] = (struct CMUnitTest)cmocka_unit_test(test_profile);
+	int rc = _cmocka_run_group_tests("config", tests, (size_t)n + 2, NULL, NULL);
+	for (int i = 0; i < n; i++)
+		free((char *)tests[i].name);
+	free(tests);
+	return rc;
+}
