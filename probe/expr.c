@@ -132,7 +132,7 @@ static struct gp_expr *parse_factor(struct parser *p)
 		fail(p, start, "expected a target name before this operator");
 		return NULL;
 	}
-	enum gp_expr_kind fk;
+	enum gp_expr_kind fk = GP_EX_NAME;
 	bool is_fn = true;
 	if (word_is(p, n, "any"))
 		fk = GP_EX_ANY;

@@ -8,8 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 scripts/deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" >/dev/null
+cmake -S . -B build-demo -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build-demo -j"$(nproc)" >/dev/null
 
 LAB="$ROOT/lab-run"
 LABPY=(/usr/bin/python3 "$ROOT/tests/lab/lab.py")
@@ -21,7 +21,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-GPROBE="$ROOT/build/probe/gprobe"
+GPROBE="$ROOT/build-demo/probe/gprobe"
 CFG="$LAB/gprobe.yaml"
 "$GPROBE" -c "$CFG" config check
 cat <<TXT
