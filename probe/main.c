@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #ifndef GPROBE_VERSION
@@ -110,21 +109,46 @@ static int make_dirs(const char *path)
 	return rc;
 }
 
+/*
+ * The run loop. Each check is due every `interval` (its first run spread
+ * over the interval so a thousand checks do not start in the same second),
+ * at `retry_interval` while it fails; the runner keeps every plugin
+ * session alive between runs. State changes are logged; the state engine,
+ * storage and incidents take these results in later stages.
+ */
 struct run_state {
 	struct gp_config *cfg;
 	struct gp_registry reg;
-	struct gp_job *jobs;
-	enum gp_state *last;
+	struct gp_runner *runner;
 	size_t n;
+	const struct gp_target **targets;
+	const struct gp_check **checks;
+	int64_t *due_us;
+	enum gp_state *last;
+	const struct gp_logger *log;
 };
+
+static void on_outcome(void *ctx, size_t i, const struct gp_outcome *o)
+{
+	struct run_state *rs = ctx;
+	enum gp_log_level lvl = o->state == rs->last[i] ? GP_LOG_DEBUG : GP_LOG_INFO;
+	gp_log(rs->log, lvl, "%s/%s %s: %s%s%s", rs->targets[i]->name, rs->checks[i]->name,
+	       gp_state_name(o->state), o->message ? o->message : "", o->evaluation ? "; " : "",
+	       o->evaluation ? o->evaluation : "");
+	rs->last[i] = o->state;
+	int64_t every = o->state == GP_STATE_OK ? rs->checks[i]->interval_ms
+						: rs->checks[i]->retry_interval_ms;
+	rs->due_us[i] = o->started_us + every * 1000;
+}
 
 static void run_state_free(struct run_state *rs)
 {
-	for (size_t i = 0; i < rs->n; i++)
-		gp_job_clear(&rs->jobs[i]);
-	free(rs->jobs);
-	free(rs->last);
+	gp_runner_free(rs->runner);
 	gp_registry_free(&rs->reg);
+	free(rs->targets);
+	free(rs->checks);
+	free(rs->due_us);
+	free(rs->last);
 	gp_config_free(rs->cfg);
 	memset(rs, 0, sizeof(*rs));
 }
@@ -132,12 +156,13 @@ static void run_state_free(struct run_state *rs)
 static int run_state_load(struct gp_cli *cli, struct run_state *rs)
 {
 	memset(rs, 0, sizeof(*rs));
+	rs->log = &cli->log;
 	rs->cfg = gp_cli_load_config(cli);
 	if (!rs->cfg)
 		return -1;
 	struct gp_errlist el = {0};
-	const char *dir = gp_plugin_dir(rs->cfg->probe.plugin_dir);
-	gp_registry_load_dir(&rs->reg, dir, &el);
+	gp_registry_load_dir(&rs->reg, gp_plugin_dir(rs->cfg->probe.plugin_dir), &el);
+	rs->runner = gp_runner_new(&rs->reg, NULL, on_outcome, rs, &el);
 	for (size_t i = 0; i < el.n; i++) {
 		char *m = gp_errlist_format(&el, i);
 		gp_log(&cli->log, GP_LOG_ERROR, "%s", m);
@@ -145,15 +170,24 @@ static int run_state_load(struct gp_cli *cli, struct run_state *rs)
 	}
 	gp_errlist_free(&el);
 	rs->n = gp_config_check_count(rs->cfg);
-	rs->jobs = gp_xcalloc(rs->n, sizeof(*rs->jobs));
+	rs->targets = gp_xcalloc(rs->n, sizeof(*rs->targets));
+	rs->checks = gp_xcalloc(rs->n, sizeof(*rs->checks));
+	rs->due_us = gp_xcalloc(rs->n, sizeof(*rs->due_us));
 	rs->last = gp_xcalloc(rs->n, sizeof(*rs->last));
+	int64_t now = gp_monotonic_us();
 	size_t k = 0;
-	for (size_t t = 0; t < rs->cfg->n_targets; t++)
-		for (size_t c = 0; c < rs->cfg->targets[t].n_checks; c++, k++) {
-			rs->jobs[k].target = &rs->cfg->targets[t];
-			rs->jobs[k].check = &rs->cfg->targets[t].checks[c];
+	for (size_t t = 0; t < rs->cfg->n_targets; t++) {
+		const struct gp_target *tg = &rs->cfg->targets[t];
+		for (size_t c = 0; c < tg->n_checks; c++, k++) {
+			rs->targets[k] = tg;
+			rs->checks[k] = &tg->checks[c];
 			rs->last[k] = (enum gp_state)-1;
+			/* Spread first runs over the interval, evenly by position. */
+			rs->due_us[k] = now + (int64_t)((double)k / (double)rs->n *
+							 (double)tg->checks[c].interval_ms * 1000.0);
+			gp_runner_add(rs->runner, tg, &tg->checks[c]);
 		}
+	}
 	return 0;
 }
 
@@ -166,13 +200,16 @@ static int cmd_run(struct gp_cli *cli, int argc, char **argv)
 		       "when the new file is invalid. Exit 1 on a bad config at start.\n");
 		return 0;
 	}
-	struct run_state rs;
-	if (run_state_load(cli, &rs) != 0)
+	struct run_state *rs = gp_xcalloc(1, sizeof(*rs));
+	if (run_state_load(cli, rs) != 0) {
+		free(rs);
 		return 1;
-	if (make_dirs(rs.cfg->probe.data_dir) != 0) {
+	}
+	if (make_dirs(rs->cfg->probe.data_dir) != 0) {
 		gp_log(&cli->log, GP_LOG_ERROR, "cannot create data_dir %s: %s",
-		       rs.cfg->probe.data_dir, strerror(errno));
-		run_state_free(&rs);
+		       rs->cfg->probe.data_dir, strerror(errno));
+		run_state_free(rs);
+		free(rs);
 		return 1;
 	}
 
@@ -183,47 +220,41 @@ static int cmd_run(struct gp_cli *cli, int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 
 	gp_log(&cli->log, GP_LOG_INFO, "gprobe %s started: %zu targets, %zu checks, %zu services",
-	       GPROBE_VERSION, rs.cfg->n_targets, rs.n, rs.cfg->n_services);
+	       GPROBE_VERSION, rs->cfg->n_targets, rs->n, rs->cfg->n_services);
 	while (!got_term) {
 		if (got_hup) {
 			got_hup = 0;
-			struct run_state next;
-			if (run_state_load(cli, &next) == 0) {
-				run_state_free(&rs);
+			struct run_state *next = gp_xcalloc(1, sizeof(*next));
+			if (run_state_load(cli, next) == 0) {
+				/* Let the old runner's collections finish first. */
+				while (gp_runner_in_flight(rs->runner) > 0)
+					gp_runner_poll(rs->runner, -1);
+				run_state_free(rs);
+				free(rs);
 				rs = next;
-				gp_log(&cli->log, GP_LOG_INFO, "config reloaded: %zu checks", rs.n);
+				gp_log(&cli->log, GP_LOG_INFO, "config reloaded: %zu checks", rs->n);
 			} else {
+				free(next);
 				gp_log(&cli->log, GP_LOG_ERROR,
 				       "config reload failed (errors above); keeping the running config");
 			}
 		}
-		struct timespec t0;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		gp_run_once(&rs.reg, rs.jobs, rs.n);
-		for (size_t i = 0; i < rs.n; i++) {
-			const struct gp_outcome *o = &rs.jobs[i].out;
-			enum gp_log_level lvl = o->state == rs.last[i] ? GP_LOG_DEBUG : GP_LOG_INFO;
-			gp_log(&cli->log, lvl, "%s/%s %s: %s%s%s", rs.jobs[i].target->name,
-			       rs.jobs[i].check->name, gp_state_name(o->state),
-			       o->message ? o->message : "", o->evaluation ? "; " : "",
-			       o->evaluation ? o->evaluation : "");
-			rs.last[i] = o->state;
-			gp_job_clear(&rs.jobs[i]);
+		int64_t now = gp_monotonic_us(), next_due = now + 1000000;
+		for (size_t i = 0; i < rs->n; i++) {
+			if (rs->due_us[i] <= now && gp_runner_start(rs->runner, i))
+				rs->due_us[i] = INT64_MAX; /* set again when it completes */
+			if (rs->due_us[i] < next_due)
+				next_due = rs->due_us[i];
 		}
-		/* Sleep out the rest of the interval; a signal cuts it short. */
-		struct timespec t1;
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		int64_t spent = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-		int64_t left = rs.cfg->probe.interval_ms - spent;
-		while (left > 0 && !got_term && !got_hup) {
-			int64_t step = left < 200 ? left : 200;
-			struct timespec ts = {step / 1000, (step % 1000) * 1000000};
-			nanosleep(&ts, NULL);
-			left -= step;
-		}
+		int64_t wait_ms = (next_due - gp_monotonic_us()) / 1000;
+		/* Short waits keep signals prompt. */
+		gp_runner_poll(rs->runner, (int)(wait_ms < 0 ? 0 : wait_ms > 200 ? 200 : wait_ms));
 	}
 	gp_log(&cli->log, GP_LOG_INFO, "stopping");
-	run_state_free(&rs);
+	while (gp_runner_in_flight(rs->runner) > 0)
+		gp_runner_poll(rs->runner, -1);
+	run_state_free(rs);
+	free(rs);
 	return 0;
 }
 

@@ -13,11 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-/* A plugin must complete every request within its timeout; past that and
- * this grace the runner gives up on it, so a broken plugin cannot hang a
- * diag or a check_genesys run. */
-#define RUNNER_GRACE_US (2 * 1000 * 1000)
-
 const char *gp_state_name(enum gp_state s)
 {
 	switch (s) {
@@ -169,39 +164,86 @@ void gp_evaluate(const struct gp_check *c, struct gp_outcome *o)
 }
 
 /* ------------------------------------------------------------------ */
-/* The host side of the ABI                                            */
+/* The runner: the host side of the ABI                                */
 
-struct run {
-	struct gp_job *jobs;
-	size_t n;
-	size_t pending;
+/* A plugin must complete every request within its timeout; past that and
+ * this grace the runner completes it itself, so a broken plugin cannot
+ * hang a diag, a check_genesys run or the daemon's checks. */
+#define RUNNER_GRACE_US (2 * 1000 * 1000)
+
+/* request_id = job << 24 | generation: a completion for an earlier
+ * collection of the same job (one the runner already gave up on) is
+ * recognised and dropped. */
+#define GEN_BITS 24
+#define GEN_MASK ((1u << GEN_BITS) - 1)
+
+struct job {
+	const struct gp_target *target;
+	const struct gp_check *check;
+	struct gp_plugin *plugin;
+	void *handle;
+	char *setup_error;
+	uint32_t gen;
+	bool in_flight;
+	int64_t started_us, give_up_us;
 };
 
-static void host_complete(void *ctx, uint64_t id, const struct gp_result *r)
+struct gp_runner {
+	struct gp_registry *reg;
+	struct gp_host_api host;
+	struct gp_state_store store;
+	gp_outcome_fn done;
+	void *done_ctx;
+	struct job *jobs;
+	size_t n_jobs, cap_jobs;
+	size_t in_flight;
+	struct gp_pollfd *pfds;
+	struct pollfd *sys;
+	size_t cap_fds;
+	size_t *first; /* per plugin: its first descriptor in pfds */
+};
+
+int64_t gp_monotonic_us(void)
 {
-	struct run *run = ctx;
-	if (id >= run->n || run->jobs[id].done)
-		return; /* a plugin bug: ignore a stray or second completion */
-	struct gp_job *j = &run->jobs[id];
-	struct gp_outcome *o = &j->out;
-	j->done = true;
-	run->pending--;
-	o->probe_state = r->state <= GP_STATE_UNKNOWN ? r->state : GP_STATE_UNKNOWN;
-	o->has_value = r->has_value;
-	o->value = r->value;
-	set_str(&o->text, r->text);
-	set_str(&o->message, r->message);
-	set_str(&o->hint, r->hint);
-	set_str(&o->request, r->request);
-	o->n_metrics = r->n_metrics > GP_MAX_METRICS ? GP_MAX_METRICS : r->n_metrics;
-	for (size_t i = 0; i < o->n_metrics; i++) {
-		snprintf(o->metrics[i].name, sizeof(o->metrics[i].name), "%s",
-			 r->metrics[i].name ? r->metrics[i].name : "");
-		snprintf(o->metrics[i].uom, sizeof(o->metrics[i].uom), "%s",
-			 r->metrics[i].uom ? r->metrics[i].uom : "");
-		o->metrics[i].value = r->metrics[i].value;
+	return mono_us(NULL);
+}
+
+static void deliver(struct gp_runner *r, size_t i, const struct gp_result *res)
+{
+	struct job *j = &r->jobs[i];
+	j->in_flight = false;
+	r->in_flight--;
+	struct gp_outcome o = {0};
+	o.probe_state = res->state <= GP_STATE_UNKNOWN ? res->state : GP_STATE_UNKNOWN;
+	o.has_value = res->has_value;
+	o.value = res->value;
+	set_str(&o.text, res->text);
+	set_str(&o.message, res->message);
+	set_str(&o.hint, res->hint);
+	set_str(&o.request, res->request);
+	o.n_metrics = res->n_metrics > GP_MAX_METRICS ? GP_MAX_METRICS : res->n_metrics;
+	for (size_t k = 0; k < o.n_metrics; k++) {
+		snprintf(o.metrics[k].name, sizeof(o.metrics[k].name), "%s",
+			 res->metrics[k].name ? res->metrics[k].name : "");
+		snprintf(o.metrics[k].uom, sizeof(o.metrics[k].uom), "%s",
+			 res->metrics[k].uom ? res->metrics[k].uom : "");
+		o.metrics[k].value = res->metrics[k].value;
 	}
-	o->duration_us = mono_us(NULL) - j->started_us;
+	o.started_us = j->started_us;
+	o.duration_us = mono_us(NULL) - j->started_us;
+	gp_evaluate(j->check, &o);
+	if (r->done)
+		r->done(r->done_ctx, i, &o);
+	gp_outcome_clear(&o);
+}
+
+static void host_complete(void *ctx, uint64_t id, const struct gp_result *res)
+{
+	struct gp_runner *r = ctx;
+	size_t i = (size_t)(id >> GEN_BITS);
+	if (i >= r->n_jobs || !r->jobs[i].in_flight || (id & GEN_MASK) != r->jobs[i].gen)
+		return; /* stray, late or repeated: the plugin's bug, not ours */
+	deliver(r, i, res);
 }
 
 static void host_log(void *ctx, enum gp_log_level level, const char *fmt, ...)
@@ -209,165 +251,252 @@ static void host_log(void *ctx, enum gp_log_level level, const char *fmt, ...)
 	(void)ctx;
 	(void)level;
 	(void)fmt;
-	/* One-shot runs report through outcomes; plugin chatter is dropped. */
+	/* Plugins report through results; free-form chatter is dropped until
+	 * the daemon gives the runner a logger. */
 }
 
 static int host_state_get(void *ctx, const char *key, char *buf, size_t len)
 {
-	(void)ctx;
-	(void)key;
-	(void)buf;
-	(void)len;
-	return -1;
+	struct gp_runner *r = ctx;
+	return r->store.get ? r->store.get(r->store.ctx, key, buf, len) : -1;
 }
 
 static int host_state_put(void *ctx, const char *key, const char *value)
 {
-	(void)ctx;
-	(void)key;
-	(void)value;
-	return 0;
+	struct gp_runner *r = ctx;
+	return r->store.put ? r->store.put(r->store.ctx, key, value) : 0;
 }
 
-static void fail_job(struct run *run, size_t i, enum gp_state st, const char *msg, const char *hint)
+struct gp_runner *gp_runner_new(struct gp_registry *reg, const struct gp_state_store *store,
+				gp_outcome_fn done, void *done_ctx, struct gp_errlist *el)
 {
-	struct gp_result r = {.state = st, .message = msg, .hint = hint};
-	host_complete(run, i, &r);
-}
-
-void gp_run_once(struct gp_registry *reg, struct gp_job *jobs, size_t n)
-{
-	struct run run = {.jobs = jobs, .n = n, .pending = n};
-	struct gp_host_api host = {
+	struct gp_runner *r = gp_xcalloc(1, sizeof(*r));
+	r->reg = reg;
+	r->done = done;
+	r->done_ctx = done_ctx;
+	if (store)
+		r->store = *store;
+	r->host = (struct gp_host_api){
 		.abi_version = GP_COLLECTOR_ABI_VERSION,
-		.ctx = &run,
+		.ctx = r,
 		.complete = host_complete,
 		.log = host_log,
 		.now_us = mono_us,
 		.state_get = host_state_get,
 		.state_put = host_state_put,
 	};
-	struct gp_errlist el = {0};
-	gp_registry_init(reg, &host, &el);
-	/* The registry keeps the host pointer only for this run's plugin
-	 * instances; they are finished before we return. */
+	r->first = gp_xcalloc(reg->n + 1, sizeof(*r->first));
+	gp_registry_init(reg, &r->host, el);
+	return r;
+}
 
-	int64_t max_timeout_us = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct gp_job *j = &jobs[i];
-		memset(&j->out, 0, sizeof(j->out));
-		j->done = false;
-		j->handle = NULL;
-		j->started_us = mono_us(NULL);
-		const char *kind = gp_check_kind_name(j->check->kind);
-		j->plugin = gp_registry_for_kind(reg, kind);
-		if (!j->plugin || !j->plugin->inst) {
-			char *m = gp_xasprintf("no collector plugin serves '%s'", kind);
-			fail_job(&run, i, GP_STATE_UNKNOWN, m,
-				 "install the collector plugins, or set GPROBE_PLUGIN_DIR");
-			free(m);
-			continue;
-		}
-		size_t nopt;
-		struct gp_option *opts = gp_options_build(j->target, j->check, &nopt);
-		struct gp_check_spec spec = {
-			.target = j->target->name,
-			.host = j->target->host,
-			.check = j->check->name,
-			.kind = kind,
-			.arg = j->check->arg,
-			.timeout_ms = j->check->timeout_ms,
-			.options = opts,
-			.n_options = nopt,
+size_t gp_runner_add(struct gp_runner *r, const struct gp_target *t, const struct gp_check *c)
+{
+	gp_grow((void **)&r->jobs, &r->cap_jobs, r->n_jobs, sizeof(*r->jobs));
+	size_t i = r->n_jobs++;
+	struct job *j = &r->jobs[i];
+	memset(j, 0, sizeof(*j));
+	j->target = t;
+	j->check = c;
+	const char *kind = gp_check_kind_name(c->kind);
+	j->plugin = gp_registry_for_kind(r->reg, kind);
+	if (!j->plugin) {
+		j->setup_error = gp_xasprintf("no collector plugin serves '%s'", kind);
+		return i;
+	}
+	if (!j->plugin->inst) {
+		j->setup_error = gp_xasprintf("the '%s' collector failed to start (see the log)",
+					      j->plugin->c->name);
+		return i;
+	}
+	size_t nopt;
+	struct gp_option *opts = gp_options_build(t, c, &nopt);
+	struct gp_check_spec spec = {
+		.target = t->name,
+		.host = t->host,
+		.check = c->name,
+		.kind = kind,
+		.arg = c->arg,
+		.timeout_ms = c->timeout_ms,
+		.options = opts,
+		.n_options = nopt,
+	};
+	char err[512] = "";
+	j->handle = j->plugin->c->check_new(j->plugin->inst, &spec, err, sizeof(err));
+	gp_options_free(opts, nopt);
+	if (!j->handle)
+		j->setup_error = gp_xstrdup(err[0] ? err : "the collector refused the check");
+	return i;
+}
+
+bool gp_runner_start(struct gp_runner *r, size_t i)
+{
+	struct job *j = &r->jobs[i];
+	if (j->in_flight)
+		return false;
+	j->gen = (j->gen + 1) & GEN_MASK;
+	j->in_flight = true;
+	r->in_flight++;
+	j->started_us = mono_us(NULL);
+	j->give_up_us = j->started_us + j->check->timeout_ms * 1000 + RUNNER_GRACE_US;
+	if (!j->handle) {
+		bool missing = j->setup_error && strncmp(j->setup_error, "no collector", 12) == 0;
+		struct gp_result res = {
+			.state = GP_STATE_UNKNOWN,
+			.message = j->setup_error,
+			.hint = missing ? "install the collector plugins, or set GPROBE_PLUGIN_DIR" : NULL,
 		};
-		char err[512] = "";
-		j->handle = j->plugin->c->check_new(j->plugin->inst, &spec, err, sizeof(err));
-		gp_options_free(opts, nopt);
-		if (!j->handle) {
-			fail_job(&run, i, GP_STATE_UNKNOWN, err[0] ? err : "the collector refused the check",
-				 NULL);
-			continue;
-		}
-		if (j->check->timeout_ms * 1000 > max_timeout_us)
-			max_timeout_us = j->check->timeout_ms * 1000;
-		if (j->plugin->c->start(j->plugin->inst, j->handle, i) != 0)
-			fail_job(&run, i, GP_STATE_UNKNOWN, "the collector could not start the request",
-				 NULL);
+		deliver(r, i, &res);
+		return true;
 	}
-
-	int64_t give_up = mono_us(NULL) + max_timeout_us + RUNNER_GRACE_US;
-	struct gp_pollfd *pfds = NULL;
-	struct pollfd *sys = NULL;
-	size_t cap = 0;
-	while (run.pending > 0 && mono_us(NULL) < give_up) {
-		/* Collect every plugin's descriptors into one poll set. */
-		size_t total = 0;
-		int64_t wait_ms = 1000;
-		size_t *first = gp_xcalloc(reg->n + 1, sizeof(size_t));
-		for (size_t p = 0; p < reg->n; p++) {
-			first[p] = total;
-			if (!reg->v[p].inst)
-				continue;
-			int64_t t = -1;
-			int room = (int)(cap - total);
-			int need = reg->v[p].c->poll_fds(reg->v[p].inst, pfds + total, room, &t);
-			if (need > room) {
-				gp_grow((void **)&pfds, &cap, total + (size_t)need, sizeof(*pfds));
-				sys = gp_xrealloc(sys, cap * sizeof(*sys));
-				room = (int)(cap - total);
-				need = reg->v[p].c->poll_fds(reg->v[p].inst, pfds + total, room, &t);
-			}
-			total += (size_t)(need > 0 ? need : 0);
-			if (t >= 0 && t < wait_ms)
-				wait_ms = t;
-		}
-		first[reg->n] = total;
-		if (cap > 0 && !sys)
-			sys = gp_xrealloc(sys, cap * sizeof(*sys));
-		for (size_t k = 0; k < total; k++)
-			sys[k] = (struct pollfd){.fd = pfds[k].fd, .events = pfds[k].events};
-		int rc = poll(sys, total, (int)wait_ms);
-		if (rc < 0 && errno != EINTR)
-			wait_ms = 10;
-		for (size_t k = 0; k < total; k++)
-			pfds[k].revents = rc > 0 ? sys[k].revents : 0;
-		for (size_t p = 0; p < reg->n; p++)
-			if (reg->v[p].inst)
-				reg->v[p].c->dispatch(reg->v[p].inst, pfds + first[p],
-						      (int)(first[p + 1] - first[p]));
-		free(first);
+	uint64_t id = ((uint64_t)i << GEN_BITS) | j->gen;
+	if (j->plugin->c->start(j->plugin->inst, j->handle, id) != 0 && j->in_flight) {
+		struct gp_result res = {.state = GP_STATE_UNKNOWN,
+					.message = "the collector could not start the request"};
+		deliver(r, i, &res);
 	}
-	free(pfds);
-	free(sys);
+	return true;
+}
 
-	for (size_t i = 0; i < n; i++)
-		if (!jobs[i].done)
-			fail_job(&run, i, GP_STATE_UNKNOWN,
-				 "the collector did not complete the request within its timeout",
-				 "a collector plugin bug: report it with `gprobe diag` output");
+size_t gp_runner_in_flight(const struct gp_runner *r)
+{
+	return r->in_flight;
+}
 
-	for (size_t i = 0; i < n; i++) {
-		gp_evaluate(jobs[i].check, &jobs[i].out);
-		if (jobs[i].handle)
-			jobs[i].plugin->c->check_free(jobs[i].plugin->inst, jobs[i].handle);
-		jobs[i].handle = NULL;
-	}
-	/* Plugin instances hold a pointer to this run's host API: end them. */
+void gp_runner_poll(struct gp_runner *r, int timeout_ms)
+{
+	struct gp_registry *reg = r->reg;
+	size_t total = 0;
+	int64_t wait_ms = timeout_ms;
 	for (size_t p = 0; p < reg->n; p++) {
-		if (reg->v[p].inst)
-			reg->v[p].c->fini(reg->v[p].inst);
-		reg->v[p].inst = NULL;
+		r->first[p] = total;
+		if (!reg->v[p].inst)
+			continue;
+		int64_t t = -1;
+		int room = (int)(r->cap_fds - total);
+		int need = reg->v[p].c->poll_fds(reg->v[p].inst, r->pfds + total, room, &t);
+		if (need > room) {
+			gp_grow((void **)&r->pfds, &r->cap_fds, total + (size_t)need, sizeof(*r->pfds));
+			r->sys = gp_xrealloc(r->sys, r->cap_fds * sizeof(*r->sys));
+			room = (int)(r->cap_fds - total);
+			need = reg->v[p].c->poll_fds(reg->v[p].inst, r->pfds + total, room, &t);
+			if (need > room)
+				need = room;
+		}
+		total += (size_t)(need > 0 ? need : 0);
+		if (t >= 0 && (wait_ms < 0 || t < wait_ms))
+			wait_ms = t;
 	}
+	r->first[reg->n] = total;
+
+	/* Never sleep past the moment the runner must give up on a job. */
+	int64_t now = mono_us(NULL);
+	for (size_t i = 0; i < r->n_jobs; i++) {
+		if (!r->jobs[i].in_flight)
+			continue;
+		int64_t left = (r->jobs[i].give_up_us - now + 999) / 1000;
+		if (left < 0)
+			left = 0;
+		if (wait_ms < 0 || left < wait_ms)
+			wait_ms = left;
+	}
+	if (wait_ms < 0 || wait_ms > 60000)
+		wait_ms = 60000;
+
+	for (size_t k = 0; k < total; k++)
+		r->sys[k] = (struct pollfd){.fd = r->pfds[k].fd, .events = r->pfds[k].events};
+	int rc = poll(r->sys, total, (int)wait_ms);
+	for (size_t k = 0; k < total; k++)
+		r->pfds[k].revents = rc > 0 ? r->sys[k].revents : 0;
+	for (size_t p = 0; p < reg->n; p++)
+		if (reg->v[p].inst)
+			reg->v[p].c->dispatch(reg->v[p].inst, r->pfds + r->first[p],
+					      (int)(r->first[p + 1] - r->first[p]));
+
+	now = mono_us(NULL);
+	for (size_t i = 0; i < r->n_jobs; i++) {
+		if (r->jobs[i].in_flight && now >= r->jobs[i].give_up_us) {
+			struct gp_result res = {
+				.state = GP_STATE_UNKNOWN,
+				.message = "the collector did not complete the request within its timeout",
+				.hint = "a collector plugin bug: report it with `gprobe diag` output",
+			};
+			deliver(r, i, &res);
+		}
+	}
+}
+
+void gp_runner_free(struct gp_runner *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n_jobs; i++) {
+		struct job *j = &r->jobs[i];
+		if (j->handle)
+			j->plugin->c->check_free(j->plugin->inst, j->handle);
+		free(j->setup_error);
+	}
+	/* Plugin instances hold a pointer to this runner's host API: end them
+	 * with it. */
+	for (size_t p = 0; p < r->reg->n; p++) {
+		if (r->reg->v[p].inst)
+			r->reg->v[p].c->fini(r->reg->v[p].inst);
+		r->reg->v[p].inst = NULL;
+	}
+	free(r->jobs);
+	free(r->pfds);
+	free(r->sys);
+	free(r->first);
+	free(r);
+}
+
+/* ------------------------------------------------------------------ */
+/* One-shot runs                                                       */
+
+static void once_done(void *ctx, size_t i, const struct gp_outcome *o)
+{
+	struct gp_job *jobs = ctx;
+	gp_outcome_clear(&jobs[i].out);
+	gp_outcome_copy(&jobs[i].out, o);
+}
+
+void gp_run_once(struct gp_registry *reg, struct gp_job *jobs, size_t n)
+{
+	struct gp_errlist el = {0};
+	struct gp_runner *r = gp_runner_new(reg, NULL, once_done, jobs, &el);
+	for (size_t i = 0; i < n; i++) {
+		memset(&jobs[i].out, 0, sizeof(jobs[i].out));
+		gp_runner_add(r, jobs[i].target, jobs[i].check);
+	}
+	for (size_t i = 0; i < n; i++)
+		gp_runner_start(r, i);
+	while (gp_runner_in_flight(r) > 0)
+		gp_runner_poll(r, -1);
+	gp_runner_free(r);
 	gp_errlist_free(&el);
 }
 
-void gp_job_clear(struct gp_job *job)
+void gp_outcome_copy(struct gp_outcome *dst, const struct gp_outcome *src)
 {
-	struct gp_outcome *o = &job->out;
+	*dst = *src;
+	dst->text = src->text ? gp_xstrdup(src->text) : NULL;
+	dst->message = src->message ? gp_xstrdup(src->message) : NULL;
+	dst->hint = src->hint ? gp_xstrdup(src->hint) : NULL;
+	dst->request = src->request ? gp_xstrdup(src->request) : NULL;
+	dst->evaluation = src->evaluation ? gp_xstrdup(src->evaluation) : NULL;
+}
+
+void gp_outcome_clear(struct gp_outcome *o)
+{
 	free(o->text);
 	free(o->message);
 	free(o->hint);
 	free(o->request);
 	free(o->evaluation);
 	memset(o, 0, sizeof(*o));
+}
+
+void gp_job_clear(struct gp_job *job)
+{
+	gp_outcome_clear(&job->out);
 }

@@ -1,12 +1,17 @@
 /*
- * runner.h - runs a batch of checks once, all at the same time, through
- * the collector plugins, and evaluates each result against the check's
- * `expect`, `warning` and `critical`.
+ * runner.h - drives the collector plugins: configures checks once, starts
+ * collections, and gathers every plugin's file descriptors into one poll()
+ * so that many requests run at once in one thread. A target that never
+ * answers delays nobody but itself.
  *
- * Used by `gprobe diag`, check_genesys and the daemon's cycle. The runner
- * owns the host side of the plugin ABI: it gathers every plugin's file
- * descriptors into one poll(), so a target that never answers delays
- * nobody but itself.
+ * The runner keeps plugin instances and check handles alive between
+ * collections, so a plugin can reuse its sessions and compare a counter
+ * with its previous sample. gp_run_once() wraps it for one-shot use
+ * (`gprobe diag`, check_genesys); the daemon's scheduler drives it with
+ * gp_runner_start() and gp_runner_poll().
+ *
+ * Each result is evaluated against the check's `expect`, `warning` and
+ * `critical` before it is handed on.
  */
 #ifndef GP_RUNNER_H
 #define GP_RUNNER_H
@@ -30,40 +35,61 @@ struct gp_outcome {
 		char uom[8];
 	} metrics[GP_MAX_METRICS];
 	size_t n_metrics;
+	int64_t started_us;   /* monotonic */
 	int64_t duration_us;
 };
 
+/* Called once per started collection, with the evaluated outcome. The
+ * outcome's strings belong to the runner: copy what you keep. */
+typedef void (*gp_outcome_fn)(void *ctx, size_t job, const struct gp_outcome *o);
+
+struct gp_runner;
+
+/* Persistent values for plugins (see collector.h state_get/state_put);
+ * NULL for none. */
+struct gp_state_store {
+	void *ctx;
+	int (*get)(void *ctx, const char *key, char *buf, size_t len);
+	int (*put)(void *ctx, const char *key, const char *value);
+};
+
+/* Starts every plugin of reg. Errors of plugins that failed to start go to
+ * el; their checks run as UNKNOWN with the reason. */
+struct gp_runner *gp_runner_new(struct gp_registry *reg, const struct gp_state_store *store,
+				gp_outcome_fn done, void *done_ctx, struct gp_errlist *el);
+/* Configures a check with its plugin; returns its job number. A check no
+ * plugin can take still gets a job, whose collections end UNKNOWN saying
+ * why. t and c must outlive the runner. */
+size_t gp_runner_add(struct gp_runner *r, const struct gp_target *t, const struct gp_check *c);
+/* Starts a collection of job; false when one is already in flight. */
+bool gp_runner_start(struct gp_runner *r, size_t job);
+size_t gp_runner_in_flight(const struct gp_runner *r);
+/* Waits at most timeout_ms (-1: until the plugins' next timer) for I/O,
+ * then lets the plugins progress; outcomes are delivered from here. */
+void gp_runner_poll(struct gp_runner *r, int timeout_ms);
+void gp_runner_free(struct gp_runner *r);
+
+/* One-shot: runs each job once, all at once, and fills its outcome. */
 struct gp_job {
 	const struct gp_target *target;
 	const struct gp_check *check;
 	struct gp_outcome out;
-	/* private to the runner */
-	struct gp_plugin *plugin;
-	void *handle;
-	int64_t started_us;
-	bool done;
 };
-
-/* A clock in microseconds; NULL means CLOCK_MONOTONIC. Tests inject one. */
-typedef int64_t (*gp_clock_fn)(void *ctx);
-
-/*
- * Runs jobs[0..n) once and fills each job's outcome. Never fails as a
- * whole: a missing plugin, a bad option or a plugin that never answers
- * becomes that job's UNKNOWN outcome.
- */
 void gp_run_once(struct gp_registry *reg, struct gp_job *jobs, size_t n);
 void gp_job_clear(struct gp_job *job);
+void gp_outcome_clear(struct gp_outcome *o);
+void gp_outcome_copy(struct gp_outcome *dst, const struct gp_outcome *src);
 
 /* Applies expect / critical / warning to an OK probe result. */
 void gp_evaluate(const struct gp_check *c, struct gp_outcome *o);
 
 const char *gp_state_name(enum gp_state s);
 
-/* The options a collector gets for a check (see collector.h). The strings
- * point into t and c or into the returned array's own storage; free with
+/* The options a collector gets for a check (see collector.h). Free with
  * gp_options_free(). */
 struct gp_option *gp_options_build(const struct gp_target *t, const struct gp_check *c, size_t *n);
 void gp_options_free(struct gp_option *opts, size_t n);
+
+int64_t gp_monotonic_us(void);
 
 #endif
