@@ -1,0 +1,1223 @@
+/*
+ * snmp.c - the `snmp_get` and `snmp_walk` collector (net-snmp).
+ *
+ * One net-snmp session per target ("peer"), opened on first use and kept.
+ * Everything is asynchronous through net-snmp's single-session API: the
+ * host polls each session's socket and this plugin reads it, so a thousand
+ * targets, some never answering, share one thread.
+ *
+ *   snmp_get   the GETs of one target started together go out as one PDU
+ *              (up to MAX_VARBINDS), with sysUpTime.0 added: the agent's
+ *              uptime is the time base of counter rates and tells an agent
+ *              restart from a counter wrap.
+ *   snmp_walk  a table column read with GETBULK (GETNEXT for v1); the value
+ *              is the number of rows whose value matches `match` (POSIX
+ *              ERE), every row without it.
+ *
+ * SNMPv3: net-snmp discovers an agent's engine ID with a blocking probe
+ * inside snmp_sess_open(). We never let it: the session is opened with
+ * SNMP_FLAGS_DONT_PROBE, the discovery request is sent asynchronously like
+ * any other, and once the agent's report names its engine ID the session
+ * is reopened with it (which localizes the keys without a probe).
+ *
+ * Numeric OIDs only: no MIB is loaded, no config file read, nothing
+ * persisted by net-snmp.
+ */
+#include "collector.h"
+
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
+#include <net-snmp/library/large_fd_set.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <poll.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_VARBINDS 32      /* GETs per PDU (plus sysUpTime.0) */
+#define BULK_REPETITIONS 25  /* rows per GETBULK */
+#define MAX_WALK_ROWS 100000 /* a table longer than this is an error */
+#define TEXT_MAX 1024        /* a value's text is cut here */
+
+static const oid SYS_UPTIME[] = {1, 3, 6, 1, 2, 1, 1, 3, 0};
+
+#define SILENT_HINT                                                                       \
+	"check the host is up, the community or v3 user, the agent's access rules "            \
+	"(rocommunity/rouser) and any firewall on UDP to the port"
+
+struct peer;
+
+struct snmp_check {
+	struct peer *peer;
+	bool walk;
+	oid name[MAX_OID_LEN];
+	size_t name_len;
+	char oid_text[MAX_OID_LEN * 11 + 1];
+	regex_t re;
+	bool has_re;
+	char *match;
+	int64_t timeout_us;
+	/* The previous sample of a counter, for its rate. */
+	bool have_prev;
+	uint64_t prev_value;
+	uint32_t prev_uptime; /* TimeTicks of the agent */
+	u_char prev_type;
+};
+
+struct req {
+	uint64_t id;
+	struct snmp_check *check;
+	int64_t started_us, deadline_us;
+	bool solo; /* send alone (after a tooBig) */
+	/* walk state */
+	oid cur[MAX_OID_LEN];
+	size_t cur_len;
+	long rows, matched;
+	char sample[200]; /* the first matching values, for the message */
+};
+
+/* A request waiting for the peer to be ready, or to be batched. */
+struct queue {
+	struct req **v;
+	size_t n, cap;
+};
+
+/* One PDU in flight: the requests it answers. */
+struct inflight {
+	struct peer *peer;
+	struct req *reqs[MAX_VARBINDS];
+	size_t n;
+	bool walk;
+	bool discovery;
+	bool has_uptime; /* the last varbind asked for sysUpTime.0 */
+	bool in_send;    /* inside snmp_sess_async_send(): its return decides */
+};
+
+enum peer_state { PEER_CLOSED, PEER_DISCOVERING, PEER_READY };
+
+struct snmp_inst;
+
+struct peer {
+	struct snmp_inst *inst;
+	char *target;
+	char where[300]; /* host:port */
+	netsnmp_session tmpl; /* what to open */
+	char *peername, *community, *user;
+	void *sess;
+	enum peer_state state;
+	u_char engine_id[SNMP_MAX_ENG_SIZE];
+	size_t engine_id_len;
+	bool reopen;          /* discovery done: reopen with the engine ID */
+	char *open_error;     /* why the peer cannot be used */
+	struct queue pending; /* not yet sent */
+	size_t n_inflight;
+	int refs;
+	int64_t timeout_us;
+	int retries;
+};
+
+struct snmp_inst {
+	const struct gp_host_api *host;
+	struct peer **peers;
+	size_t n_peers;
+};
+
+static const char *const kinds[] = {"snmp_get", "snmp_walk", NULL};
+
+/* net-snmp is initialised once per process; it keeps its own globals. */
+static bool library_ready;
+
+static int64_t now_us(struct snmp_inst *in)
+{
+	return in->host->now_us(in->host->ctx);
+}
+
+static void q_push(struct queue *q, struct req *r)
+{
+	if (q->n == q->cap) {
+		size_t nc = q->cap ? q->cap * 2 : 16;
+		struct req **v = realloc(q->v, nc * sizeof(*v));
+		if (!v)
+			abort();
+		q->v = v;
+		q->cap = nc;
+	}
+	q->v[q->n++] = r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Results                                                             */
+
+/* Printable text of a value: control characters never reach a log line,
+ * a mail or a Nagios status. */
+static void clean_text(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+static void oid_to_text(const oid *o, size_t len, char *buf, size_t size)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < len && off + 12 < size; i++)
+		off += (size_t)snprintf(buf + off, size - off, "%s%lu", i ? "." : "", (unsigned long)o[i]);
+}
+
+static void finish(struct snmp_inst *in, struct req *r, struct gp_result *res)
+{
+	char request[sizeof(r->check->oid_text) + 340];
+	snprintf(request, sizeof(request), "%s %s from %s", r->check->walk ? "WALK" : "GET",
+		 r->check->oid_text, r->check->peer->where);
+	if (!res->request)
+		res->request = request;
+	in->host->complete(in->host->ctx, r->id, res);
+	free(r);
+}
+
+static void fail(struct snmp_inst *in, struct req *r, enum gp_state st, const char *hint,
+		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void fail(struct snmp_inst *in, struct req *r, enum gp_state st, const char *hint,
+		 const char *fmt, ...)
+{
+	char msg[600];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	clean_text(msg);
+	struct gp_result res = {.state = st, .message = msg, .hint = hint};
+	finish(in, r, &res);
+}
+
+static const char *exception_name(u_char type)
+{
+	switch (type) {
+	case SNMP_NOSUCHOBJECT:
+		return "noSuchObject: the agent has no such object (is the OID right, and is this "
+		       "agent serving that MIB?)";
+	case SNMP_NOSUCHINSTANCE:
+		return "noSuchInstance: the object exists but not this instance (a wrong index, "
+		       "e.g. the DBID?)";
+	case SNMP_ENDOFMIBVIEW:
+		return "endOfMibView: nothing at or after this OID in the agent's view";
+	default:
+		return NULL;
+	}
+}
+
+/* Text and number of a varbind's value. Returns false for values that are
+ * not data (exceptions, NULL). Counters are flagged. */
+static bool value_of(const netsnmp_variable_list *vb, char *text, size_t size, bool *numeric,
+		     double *num, bool *counter, uint64_t *raw)
+{
+	*numeric = false;
+	*counter = false;
+	*raw = 0;
+	switch (vb->type) {
+	case ASN_INTEGER:
+		snprintf(text, size, "%ld", *vb->val.integer);
+		*numeric = true;
+		*num = (double)*vb->val.integer;
+		return true;
+	case ASN_GAUGE:
+	case ASN_UINTEGER:
+		snprintf(text, size, "%lu", (unsigned long)(*vb->val.integer & 0xffffffffUL));
+		*numeric = true;
+		*num = (double)(*vb->val.integer & 0xffffffffUL);
+		return true;
+	case ASN_TIMETICKS: {
+		unsigned long t = (unsigned long)(*vb->val.integer & 0xffffffffUL);
+		snprintf(text, size, "%lu", t);
+		*numeric = true;
+		*num = (double)t;
+		return true;
+	}
+	case ASN_COUNTER:
+		*raw = (uint64_t)(*vb->val.integer & 0xffffffffUL);
+		snprintf(text, size, "%llu", (unsigned long long)*raw);
+		*counter = true;
+		return true;
+	case ASN_COUNTER64:
+		*raw = ((uint64_t)vb->val.counter64->high << 32) | (vb->val.counter64->low & 0xffffffffUL);
+		snprintf(text, size, "%llu", (unsigned long long)*raw);
+		*counter = true;
+		return true;
+#ifdef NETSNMP_WITH_OPAQUE_SPECIAL_TYPES
+	case ASN_OPAQUE_FLOAT:
+		snprintf(text, size, "%g", (double)*vb->val.floatVal);
+		*numeric = true;
+		*num = (double)*vb->val.floatVal;
+		return true;
+	case ASN_OPAQUE_DOUBLE:
+		snprintf(text, size, "%g", *vb->val.doubleVal);
+		*numeric = true;
+		*num = *vb->val.doubleVal;
+		return true;
+#endif
+	case ASN_IPADDRESS:
+		if (vb->val_len != 4)
+			snprintf(text, size, "(an IpAddress of %zu bytes)", vb->val_len);
+		else
+			snprintf(text, size, "%u.%u.%u.%u", vb->val.string[0], vb->val.string[1],
+				 vb->val.string[2], vb->val.string[3]);
+		return true;
+	case ASN_OBJECT_ID:
+		oid_to_text(vb->val.objid, vb->val_len / sizeof(oid), text, size);
+		return true;
+	case ASN_OCTET_STR:
+	case ASN_OPAQUE:
+	case ASN_BIT_STR: {
+		size_t n = vb->val_len;
+		const u_char *s = vb->val.string;
+		while (n > 0 && s[n - 1] == '\0')
+			n--; /* C strings from some agents */
+		bool printable = vb->type == ASN_OCTET_STR;
+		for (size_t i = 0; i < n && printable; i++)
+			if (s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+				printable = false;
+		size_t off = 0;
+		if (printable) {
+			off = n < size - 1 ? n : size - 1;
+			memcpy(text, s, off);
+			text[off] = '\0';
+		} else {
+			text[0] = '\0';
+			for (size_t i = 0; i < n && off + 4 < size; i++)
+				off += (size_t)snprintf(text + off, size - off, "%s%02x", i ? " " : "", s[i]);
+		}
+		clean_text(text);
+		/* A number in a string (UCD's laLoad "0.15") is a number. */
+		char *end;
+		errno = 0;
+		double d = strtod(text, &end);
+		if (printable && text[0] && end != text && *end == '\0' && errno == 0) {
+			*numeric = true;
+			*num = d;
+		}
+		return true;
+	}
+	default:
+		return false;
+	}
+}
+
+/*
+ * A counter's rate per second against its previous sample, with the
+ * agent's sysUpTime as the clock: a restart (uptime going back) or a
+ * discontinuity starts over instead of producing a huge rate; a Counter32
+ * wrap is unwrapped.
+ */
+static void counter_result(struct snmp_check *c, u_char type, uint64_t raw, bool have_uptime,
+			   uint32_t uptime, struct gp_result *res, char *msg, size_t msgsize)
+{
+	res->state = GP_STATE_OK;
+	res->is_counter = true;
+	if (!have_uptime) {
+		snprintf(msg, msgsize, "counter %llu; the agent did not give sysUpTime, no rate",
+			 (unsigned long long)raw);
+		c->have_prev = false;
+		return;
+	}
+	bool first = !c->have_prev || c->prev_type != type;
+	bool restarted = c->have_prev && uptime < c->prev_uptime;
+	uint32_t dt_ticks = uptime - c->prev_uptime;
+	uint64_t delta = 0;
+	bool reset = false;
+	if (!first && !restarted) {
+		if (raw >= c->prev_value)
+			delta = raw - c->prev_value;
+		else if (type == ASN_COUNTER && c->prev_value - raw > 0x80000000ULL)
+			delta = raw + 0x100000000ULL - c->prev_value; /* wrapped */
+		else
+			reset = true; /* went back: a discontinuity, not a wrap */
+	}
+	c->have_prev = true;
+	c->prev_value = raw;
+	c->prev_uptime = uptime;
+	c->prev_type = type;
+	if (first) {
+		snprintf(msg, msgsize, "counter %llu: first sample, the rate follows from the next poll",
+			 (unsigned long long)raw);
+		return;
+	}
+	if (restarted || reset) {
+		snprintf(msg, msgsize, "counter %llu: the agent %s; the rate starts over",
+			 (unsigned long long)raw, restarted ? "restarted" : "reset the counter");
+		return;
+	}
+	if (dt_ticks == 0) {
+		snprintf(msg, msgsize, "counter %llu: no time passed on the agent since the last sample",
+			 (unsigned long long)raw);
+		return;
+	}
+	res->has_value = true;
+	res->value = (double)delta * 100.0 / (double)dt_ticks;
+	snprintf(msg, msgsize, "%.3f/s (counter %llu, +%llu in %.2f s of agent time)", res->value,
+		 (unsigned long long)raw, (unsigned long long)delta, dt_ticks / 100.0);
+}
+
+static void get_result(struct snmp_inst *in, struct req *r, const netsnmp_variable_list *vb,
+		       bool have_uptime, uint32_t uptime)
+{
+	struct snmp_check *c = r->check;
+	if (vb->name_length != c->name_len ||
+	    snmp_oid_compare(vb->name, vb->name_length, c->name, c->name_len) != 0) {
+		char got[MAX_OID_LEN * 11 + 1];
+		oid_to_text(vb->name, vb->name_length, got, sizeof(got));
+		fail(in, r, GP_STATE_CRITICAL, "the agent answers out of protocol: check its software",
+		     "the agent answered %s for %s", got, c->oid_text);
+		return;
+	}
+	const char *exc = exception_name(vb->type);
+	if (exc) {
+		fail(in, r, GP_STATE_CRITICAL,
+		     vb->type == SNMP_NOSUCHINSTANCE
+			     ? "for a Genesys OID, check the application's DBID in Configuration Server"
+			     : "check the OID, and that the agent serves this MIB (for Genesys: the "
+			       "SNMP master agent and SCS)",
+		     "%s: %s", c->oid_text, exc);
+		return;
+	}
+	char text[TEXT_MAX], msg[TEXT_MAX + sizeof(c->oid_text) + 200];
+	bool numeric, counter;
+	double num = 0;
+	uint64_t raw;
+	if (!value_of(vb, text, sizeof(text), &numeric, &num, &counter, &raw)) {
+		fail(in, r, GP_STATE_CRITICAL, NULL, "%s: the agent answered a value of type 0x%02x",
+		     c->oid_text, vb->type);
+		return;
+	}
+	struct gp_result res = {.state = GP_STATE_OK, .text = text, .message = msg};
+	if (counter) {
+		counter_result(c, vb->type, raw, have_uptime, uptime, &res, msg, sizeof(msg));
+	} else {
+		res.has_value = numeric;
+		res.value = num;
+		snprintf(msg, sizeof(msg), "%s = %s", c->oid_text, text);
+	}
+	finish(in, r, &res);
+}
+
+/* ------------------------------------------------------------------ */
+/* Sessions                                                            */
+
+static char *read_secret(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	char buf[512];
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	if (n == 0) {
+		snprintf(err, errlen, "'%s' is empty", path);
+		return NULL;
+	}
+	return strdup(buf);
+}
+
+static const struct {
+	const char *name;
+	const oid *proto;
+	size_t len;
+} auth_protos[] = {
+	{"MD5", usmHMACMD5AuthProtocol, 10},         {"SHA", usmHMACSHA1AuthProtocol, 10},
+	{"SHA-224", usmHMAC128SHA224AuthProtocol, 10}, {"SHA-256", usmHMAC192SHA256AuthProtocol, 10},
+	{"SHA-384", usmHMAC256SHA384AuthProtocol, 10}, {"SHA-512", usmHMAC384SHA512AuthProtocol, 10},
+};
+
+static const struct {
+	const char *name;
+	const oid *proto;
+	size_t len;
+} priv_protos[] = {
+	{"DES", usmDESPrivProtocol, 10},
+	{"AES", usmAESPrivProtocol, 10},
+	{"AES-192", usmAES192PrivProtocol, 9},
+	{"AES-256", usmAES256PrivProtocol, 9},
+};
+
+static const char *opt(const struct gp_check_spec *s, const char *k, const char *dflt)
+{
+	const char *v = gp_spec_option(s, k);
+	return v ? v : dflt;
+}
+
+/* Builds the session template of a target from its options. */
+static struct peer *peer_new(struct snmp_inst *in, const struct gp_check_spec *spec, char *err,
+			     size_t errlen)
+{
+	struct peer *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->inst = in;
+	p->target = strdup(spec->target);
+	const char *port = opt(spec, "snmp.port", "161");
+	const char *ver = opt(spec, "snmp.version", "2c");
+	p->retries = atoi(opt(spec, "snmp.retries", "1"));
+	snprintf(p->where, sizeof(p->where), "%s:%s", spec->host, port);
+	size_t pl = strlen(spec->host) + strlen(port) + 16;
+	p->peername = malloc(pl);
+	/* An IPv6 literal needs brackets in a net-snmp peer name. */
+	snprintf(p->peername, pl, strchr(spec->host, ':') ? "udp6:[%s]:%s" : "udp:%s:%s", spec->host,
+		 port);
+
+	netsnmp_session *s = &p->tmpl;
+	snmp_sess_init(s);
+	s->peername = p->peername;
+	s->retries = p->retries;
+	s->flags |= SNMP_FLAGS_DONT_PROBE;
+
+	if (strcmp(ver, "3") != 0) {
+		s->version = strcmp(ver, "1") == 0 ? SNMP_VERSION_1 : SNMP_VERSION_2c;
+		const char *file = gp_spec_option(spec, "snmp.community_file");
+		if (file)
+			p->community = read_secret(file, err, errlen);
+		else
+			p->community = strdup(opt(spec, "snmp.community", "public"));
+		if (!p->community)
+			goto bad;
+		s->community = (u_char *)p->community;
+		s->community_len = strlen(p->community);
+		return p;
+	}
+
+	s->version = SNMP_VERSION_3;
+	p->user = strdup(opt(spec, "snmp.user", ""));
+	s->securityName = p->user;
+	s->securityNameLen = strlen(p->user);
+	s->securityModel = SNMP_SEC_MODEL_USM;
+	const char *lvl = opt(spec, "snmp.security_level", "authPriv");
+	s->securityLevel = strcmp(lvl, "noAuthNoPriv") == 0 ? SNMP_SEC_LEVEL_NOAUTH
+			   : strcmp(lvl, "authNoPriv") == 0 ? SNMP_SEC_LEVEL_AUTHNOPRIV
+							    : SNMP_SEC_LEVEL_AUTHPRIV;
+	if (s->securityLevel >= SNMP_SEC_LEVEL_AUTHNOPRIV) {
+		const char *an = opt(spec, "snmp.auth_protocol", "SHA");
+		size_t i;
+		for (i = 0; i < sizeof(auth_protos) / sizeof(auth_protos[0]); i++)
+			if (strcmp(auth_protos[i].name, an) == 0)
+				break;
+		if (i == sizeof(auth_protos) / sizeof(auth_protos[0])) {
+			snprintf(err, errlen, "unknown auth_protocol '%s'", an);
+			goto bad;
+		}
+		s->securityAuthProto = snmp_duplicate_objid(auth_protos[i].proto, auth_protos[i].len);
+		s->securityAuthProtoLen = auth_protos[i].len;
+		char *pass = read_secret(opt(spec, "snmp.auth_password_file", ""), err, errlen);
+		if (!pass)
+			goto bad;
+		s->securityAuthKeyLen = USM_AUTH_KU_LEN;
+		int rc = generate_Ku(s->securityAuthProto, (u_int)s->securityAuthProtoLen,
+				     (u_char *)pass, strlen(pass), s->securityAuthKey,
+				     &s->securityAuthKeyLen);
+		memset(pass, 0, strlen(pass));
+		free(pass);
+		if (rc != SNMPERR_SUCCESS) {
+			snprintf(err, errlen, "cannot derive the auth key (a password of 8 or more "
+					      "characters is required)");
+			goto bad;
+		}
+	}
+	if (s->securityLevel == SNMP_SEC_LEVEL_AUTHPRIV) {
+		const char *pn = opt(spec, "snmp.priv_protocol", "AES");
+		size_t i;
+		for (i = 0; i < sizeof(priv_protos) / sizeof(priv_protos[0]); i++)
+			if (strcmp(priv_protos[i].name, pn) == 0)
+				break;
+		if (i == sizeof(priv_protos) / sizeof(priv_protos[0])) {
+			snprintf(err, errlen, "unknown priv_protocol '%s'", pn);
+			goto bad;
+		}
+		s->securityPrivProto = snmp_duplicate_objid(priv_protos[i].proto, priv_protos[i].len);
+		s->securityPrivProtoLen = priv_protos[i].len;
+		char *pass = read_secret(opt(spec, "snmp.priv_password_file", ""), err, errlen);
+		if (!pass)
+			goto bad;
+		s->securityPrivKeyLen = USM_PRIV_KU_LEN;
+		int rc = generate_Ku(s->securityAuthProto, (u_int)s->securityAuthProtoLen,
+				     (u_char *)pass, strlen(pass), s->securityPrivKey,
+				     &s->securityPrivKeyLen);
+		memset(pass, 0, strlen(pass));
+		free(pass);
+		if (rc != SNMPERR_SUCCESS) {
+			snprintf(err, errlen, "cannot derive the privacy key (a password of 8 or more "
+					      "characters is required)");
+			goto bad;
+		}
+	}
+	return p;
+bad:
+	free(p->target);
+	free(p->peername);
+	free(p->community);
+	free(p->user);
+	free(p->tmpl.securityAuthProto);
+	free(p->tmpl.securityPrivProto);
+	memset(&p->tmpl, 0, sizeof(p->tmpl));
+	free(p);
+	return NULL;
+}
+
+static int on_response(int op, netsnmp_session *sess, int reqid, netsnmp_pdu *pdu, void *magic);
+static bool send_pdu(struct peer *p, netsnmp_pdu *pdu, struct inflight *f);
+
+/* Opens the session: for v3 without an engine ID, a discovery session. */
+static bool peer_open(struct peer *p)
+{
+	netsnmp_session s = p->tmpl;
+	s.timeout = (long)(p->timeout_us / (p->retries + 1));
+	s.callback = on_response;
+	bool discover = p->tmpl.version == SNMP_VERSION_3 && p->engine_id_len == 0;
+	if (discover) {
+		/* RFC 3414 4: discovery goes unauthenticated, with no user. */
+		s.securityName = (char *)"";
+		s.securityNameLen = 0;
+		s.securityLevel = SNMP_SEC_LEVEL_NOAUTH;
+	} else if (p->engine_id_len) {
+		s.securityEngineID = p->engine_id;
+		s.securityEngineIDLen = p->engine_id_len;
+		s.contextEngineID = p->engine_id;
+		s.contextEngineIDLen = p->engine_id_len;
+	}
+	p->sess = snmp_sess_open(&s);
+	if (!p->sess) {
+		free(p->open_error);
+		p->open_error = strdup(snmp_api_errstring(s.s_snmp_errno));
+		return false;
+	}
+	/* snmp_sess_open() clears the flag once open; without it, sending
+	 * with an unknown engine ID would run the blocking probe. */
+	snmp_sess_session(p->sess)->flags |= SNMP_FLAGS_DONT_PROBE;
+	p->state = discover ? PEER_DISCOVERING : PEER_READY;
+	if (discover) {
+		netsnmp_pdu *pdu = snmp_pdu_create(SNMP_MSG_GET);
+		pdu->version = SNMP_VERSION_3;
+		pdu->securityModel = SNMP_SEC_MODEL_USM;
+		pdu->securityLevel = SNMP_SEC_LEVEL_NOAUTH;
+		pdu->securityName = strdup("");
+		pdu->securityNameLen = 0;
+		struct inflight *f = calloc(1, sizeof(*f));
+		f->peer = p;
+		f->discovery = true;
+		if (!send_pdu(p, pdu, f)) {
+			free(f);
+			snmp_sess_close(p->sess);
+			p->sess = NULL;
+			p->state = PEER_CLOSED;
+			free(p->open_error);
+			p->open_error = strdup("cannot send the SNMPv3 discovery request");
+			return false;
+		}
+	}
+	return true;
+}
+
+static void peer_close(struct peer *p)
+{
+	if (p->sess)
+		snmp_sess_close(p->sess);
+	p->sess = NULL;
+	p->state = PEER_CLOSED;
+}
+
+/* ------------------------------------------------------------------ */
+/* Sending                                                             */
+
+/* Sends pdu with f as its callback's magic. On false, nothing is in
+ * flight and the caller still owns f. */
+static bool send_pdu(struct peer *p, netsnmp_pdu *pdu, struct inflight *f)
+{
+	/* A failed send may call the callback before it returns 0: the
+	 * callback leaves f alone while in_send is set. */
+	f->in_send = true;
+	int ok = snmp_sess_async_send(p->sess, pdu, on_response, f);
+	f->in_send = false;
+	if (!ok) {
+		snmp_free_pdu(pdu);
+		return false;
+	}
+	p->n_inflight++;
+	return true;
+}
+
+static void send_walk_step(struct snmp_inst *in, struct req *r)
+{
+	struct peer *p = r->check->peer;
+	bool v1 = p->tmpl.version == SNMP_VERSION_1;
+	netsnmp_pdu *pdu = snmp_pdu_create(v1 ? SNMP_MSG_GETNEXT : SNMP_MSG_GETBULK);
+	if (!v1) {
+		pdu->non_repeaters = 0;
+		pdu->max_repetitions = BULK_REPETITIONS;
+	}
+	snmp_add_null_var(pdu, r->cur, r->cur_len);
+	struct inflight *f = calloc(1, sizeof(*f));
+	f->peer = p;
+	f->walk = true;
+	f->reqs[0] = r;
+	f->n = 1;
+	if (!send_pdu(p, pdu, f)) {
+		free(f);
+		fail(in, r, GP_STATE_UNKNOWN, NULL, "cannot send to %s: %s", p->where,
+		     snmp_api_errstring(snmp_errno));
+	}
+}
+
+/* Sends what waits on a ready peer: GETs batched, walks one by one. */
+static void flush_peer(struct snmp_inst *in, struct peer *p)
+{
+	if (p->pending.n == 0)
+		return;
+	if (p->state == PEER_CLOSED && !p->open_error && !peer_open(p)) {
+		/* fall through: the requests fail below */
+	}
+	if (p->open_error && p->state == PEER_CLOSED) {
+		for (size_t i = 0; i < p->pending.n; i++)
+			fail(in, p->pending.v[i], GP_STATE_UNKNOWN,
+			     "check the target's snmp: block (host, port, version)",
+			     "cannot open an SNMP session to %s: %s", p->where, p->open_error);
+		p->pending.n = 0;
+		free(p->open_error);
+		p->open_error = NULL;
+		return;
+	}
+	if (p->state != PEER_READY)
+		return; /* discovery under way */
+
+	struct queue q = p->pending;
+	memset(&p->pending, 0, sizeof(p->pending));
+	struct inflight *f = NULL;
+	netsnmp_pdu *pdu = NULL;
+	for (size_t i = 0; i <= q.n; i++) {
+		struct req *r = i < q.n ? q.v[i] : NULL;
+		/* Close the PDU being built when it is full, when a request must
+		 * go alone, or at the end. */
+		if (pdu && (!r || f->n == MAX_VARBINDS || r->solo || r->check->walk)) {
+			snmp_add_null_var(pdu, SYS_UPTIME, sizeof(SYS_UPTIME) / sizeof(oid));
+			f->has_uptime = true;
+			if (!send_pdu(p, pdu, f)) {
+				for (size_t k = 0; k < f->n; k++)
+					fail(in, f->reqs[k], GP_STATE_UNKNOWN, NULL, "cannot send to %s: %s",
+					     p->where, snmp_api_errstring(snmp_errno));
+				free(f);
+			}
+			pdu = NULL;
+			f = NULL;
+		}
+		if (!r)
+			break;
+		if (r->check->walk) {
+			send_walk_step(in, r);
+			continue;
+		}
+		if (!pdu) {
+			pdu = snmp_pdu_create(SNMP_MSG_GET);
+			f = calloc(1, sizeof(*f));
+			f->peer = p;
+		}
+		snmp_add_null_var(pdu, r->check->name, r->check->name_len);
+		f->reqs[f->n++] = r;
+		if (r->solo) {
+			/* Alone, and without sysUpTime: the smallest answer. */
+			if (!send_pdu(p, pdu, f)) {
+				fail(in, r, GP_STATE_UNKNOWN, NULL, "cannot send to %s", p->where);
+				free(f);
+			}
+			pdu = NULL;
+			f = NULL;
+		}
+	}
+	free(q.v);
+}
+
+/* ------------------------------------------------------------------ */
+/* Receiving (inside net-snmp: only record and complete)               */
+
+static const char *report_reason(int type, const char **hint)
+{
+	*hint = "check user, auth_protocol, priv_protocol and both passwords against the agent's "
+		"configuration";
+	switch (type) {
+	case SNMPERR_UNKNOWN_USER_NAME:
+		return "the agent knows no such SNMPv3 user";
+	case SNMPERR_AUTHENTICATION_FAILURE:
+		return "SNMPv3 authentication failed (wrong auth password or protocol)";
+	case SNMPERR_DECRYPTION_ERR:
+		return "SNMPv3 decryption failed (wrong privacy password or protocol)";
+	case SNMPERR_UNSUPPORTED_SEC_LEVEL:
+		return "the agent does not allow this security level for the user";
+	case SNMPERR_NOT_IN_TIME_WINDOW:
+		return "SNMPv3 time window error that did not clear on retry";
+	case SNMPERR_UNKNOWN_ENG_ID:
+		return "the agent does not know the engine ID used";
+	default:
+		*hint = NULL;
+		return "the agent answered with an SNMPv3 report";
+	}
+}
+
+static void walk_response(struct snmp_inst *in, struct req *r, netsnmp_pdu *pdu)
+{
+	struct snmp_check *c = r->check;
+	bool done = false;
+	netsnmp_variable_list *vb;
+	for (vb = pdu->variables; vb && !done; vb = vb->next_variable) {
+		if (vb->type == SNMP_ENDOFMIBVIEW || vb->type == SNMP_NOSUCHOBJECT ||
+		    vb->type == SNMP_NOSUCHINSTANCE ||
+		    vb->name_length <= c->name_len ||
+		    snmp_oid_compare(vb->name, c->name_len, c->name, c->name_len) != 0) {
+			done = true; /* past the column */
+			break;
+		}
+		/* OIDs must increase, or a broken agent walks us in circles. */
+		if (snmp_oid_compare(vb->name, vb->name_length, r->cur, r->cur_len) <= 0) {
+			fail(in, r, GP_STATE_CRITICAL, "the agent's table is inconsistent: check its software",
+			     "%s: the agent returned OIDs out of order", c->oid_text);
+			return;
+		}
+		memcpy(r->cur, vb->name, vb->name_length * sizeof(oid));
+		r->cur_len = vb->name_length;
+		char text[TEXT_MAX];
+		bool numeric, counter;
+		double num;
+		uint64_t raw;
+		if (!value_of(vb, text, sizeof(text), &numeric, &num, &counter, &raw))
+			text[0] = '\0';
+		r->rows++;
+		bool hit = !c->has_re || regexec(&c->re, text, 0, NULL, 0) == 0;
+		if (hit) {
+			r->matched++;
+			size_t used = strlen(r->sample);
+			if (r->matched <= 3 && used + strlen(text) + 3 < sizeof(r->sample)) {
+				if (used)
+					strcat(r->sample, ", ");
+				strcat(r->sample, text);
+			}
+		}
+		if (r->rows > MAX_WALK_ROWS) {
+			fail(in, r, GP_STATE_CRITICAL, "narrow the OID to one table column",
+			     "%s: more than %d rows", c->oid_text, MAX_WALK_ROWS);
+			return;
+		}
+	}
+	if (!pdu->variables)
+		done = true;
+	if (!done && now_us(in) >= r->deadline_us) {
+		fail(in, r, GP_STATE_CRITICAL, NULL, "%s: the walk took longer than %lld ms (%ld rows)",
+		     c->oid_text, (long long)(c->timeout_us / 1000), r->rows);
+		return;
+	}
+	if (!done) {
+		send_walk_step(in, r);
+		return;
+	}
+	char text[32], msg[sizeof(c->oid_text) + sizeof(r->sample) + 600];
+	snprintf(text, sizeof(text), "%ld", r->matched);
+	if (c->has_re)
+		snprintf(msg, sizeof(msg), "%ld of %ld rows of %s match '%s'%s%s%s", r->matched, r->rows,
+			 c->oid_text, c->match, r->matched ? " (" : "", r->sample,
+			 r->matched ? (r->matched > 3 ? ", ...)" : ")") : "");
+	else
+		snprintf(msg, sizeof(msg), "%ld rows under %s", r->rows, c->oid_text);
+	clean_text(msg);
+	struct gp_result res = {.state = GP_STATE_OK, .text = text, .has_value = true,
+				.value = (double)r->matched, .message = msg};
+	finish(in, r, &res);
+}
+
+static void get_response(struct snmp_inst *in, struct inflight *f, netsnmp_pdu *pdu)
+{
+	struct peer *p = f->peer;
+	if (pdu->errstat != SNMP_ERR_NOERROR) {
+		long idx = pdu->errindex; /* 1-based varbind */
+		if (pdu->errstat == SNMP_ERR_TOOBIG && f->n > 1) {
+			/* Ask again one by one. */
+			for (size_t k = 0; k < f->n; k++) {
+				f->reqs[k]->solo = true;
+				q_push(&p->pending, f->reqs[k]);
+			}
+			return;
+		}
+		if (pdu->errstat == SNMP_ERR_NOSUCHNAME && idx >= 1 && (size_t)idx <= f->n) {
+			/* v1: one missing OID spoils the PDU; the others go again. */
+			for (size_t k = 0; k < f->n; k++) {
+				if ((long)k + 1 == idx)
+					fail(in, f->reqs[k], GP_STATE_CRITICAL,
+					     "check the OID, and that the agent serves this MIB",
+					     "%s: noSuchName (SNMPv1): the agent has no such object",
+					     f->reqs[k]->check->oid_text);
+				else
+					q_push(&p->pending, f->reqs[k]);
+			}
+			return;
+		}
+		for (size_t k = 0; k < f->n; k++)
+			fail(in, f->reqs[k], GP_STATE_CRITICAL, NULL,
+			     "%s: the agent answered error-status %s (%ld)%s", f->reqs[k]->check->oid_text,
+			     snmp_errstring(pdu->errstat), pdu->errstat,
+			     idx > 0 && (size_t)idx == k + 1 ? " for this OID" : "");
+		return;
+	}
+	/* The answer pairs with the question by position. */
+	netsnmp_variable_list *vbs[MAX_VARBINDS + 1] = {0};
+	size_t n = 0;
+	for (netsnmp_variable_list *vb = pdu->variables; vb && n < MAX_VARBINDS + 1;
+	     vb = vb->next_variable)
+		vbs[n++] = vb;
+	bool have_uptime = false;
+	uint32_t uptime = 0;
+	if (f->has_uptime && n == f->n + 1 && vbs[f->n]->type == ASN_TIMETICKS) {
+		have_uptime = true;
+		uptime = (uint32_t)(*vbs[f->n]->val.integer & 0xffffffffUL);
+	}
+	for (size_t k = 0; k < f->n; k++) {
+		if (k >= n)
+			fail(in, f->reqs[k], GP_STATE_CRITICAL, "the agent answers out of protocol",
+			     "%s: the agent's answer lacks this OID", f->reqs[k]->check->oid_text);
+		else
+			get_result(in, f->reqs[k], vbs[k], have_uptime, uptime);
+	}
+}
+
+static int on_response(int op, netsnmp_session *sess, int reqid, netsnmp_pdu *pdu, void *magic)
+{
+	(void)sess;
+	(void)reqid;
+	struct inflight *f = magic;
+	/* Notices that do not end the request: a retransmission, a security
+	 * error on the way (the report itself follows as a message). */
+	if (!f || f->in_send || op == NETSNMP_CALLBACK_OP_RESEND ||
+	    op == NETSNMP_CALLBACK_OP_SEC_ERROR || op == NETSNMP_CALLBACK_OP_CONNECT)
+		return 1;
+	struct peer *p = f->peer;
+	struct snmp_inst *in = p->inst;
+	p->n_inflight--;
+
+	if (f->discovery) {
+		if (op == NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE && pdu->securityEngineIDLen > 0 &&
+		    pdu->securityEngineIDLen <= sizeof(p->engine_id)) {
+			memcpy(p->engine_id, pdu->securityEngineID, pdu->securityEngineIDLen);
+			p->engine_id_len = pdu->securityEngineIDLen;
+			p->reopen = true; /* done in dispatch, outside the library */
+		} else {
+			/* The agent is silent (or answers nonsense): what waits for
+			 * it fails as any unanswered request does. */
+			for (size_t k = 0; k < p->pending.n; k++) {
+				struct req *r = p->pending.v[k];
+				double ms = (double)(now_us(in) - r->started_us) / 1000.0;
+				if (op == NETSNMP_CALLBACK_OP_TIMED_OUT)
+					fail(in, r, GP_STATE_CRITICAL, SILENT_HINT,
+					     "no SNMP response from %s after %d tries (%.0f ms)", p->where,
+					     p->retries + 1, ms);
+				else
+					fail(in, r, GP_STATE_CRITICAL, NULL,
+					     "SNMPv3 engine discovery with %s failed", p->where);
+			}
+			p->pending.n = 0;
+			p->reopen = true; /* closes the session; discovery again next time */
+		}
+		free(f);
+		return 1;
+	}
+
+	if (op != NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE) {
+		for (size_t k = 0; k < f->n; k++) {
+			struct req *r = f->reqs[k];
+			double ms = (double)(now_us(in) - r->started_us) / 1000.0;
+			if (op == NETSNMP_CALLBACK_OP_TIMED_OUT)
+				fail(in, r, GP_STATE_CRITICAL, SILENT_HINT,
+				     "no SNMP response from %s after %d tries (%.0f ms)", p->where,
+				     p->retries + 1, ms);
+			else
+				fail(in, r, GP_STATE_UNKNOWN, NULL, "SNMP request to %s failed (%d)", p->where,
+				     op);
+		}
+		free(f);
+		return 1;
+	}
+	if (pdu->command == SNMP_MSG_REPORT) {
+		const char *hint;
+		const char *why = report_reason(snmpv3_get_report_type(pdu), &hint);
+		for (size_t k = 0; k < f->n; k++)
+			fail(in, f->reqs[k], GP_STATE_UNKNOWN, hint, "%s: %s", p->where, why);
+		free(f);
+		return 1;
+	}
+	if (f->walk)
+		walk_response(in, f->reqs[0], pdu);
+	else
+		get_response(in, f, pdu);
+	free(f);
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* The ABI                                                             */
+
+static void *snmp_init(const struct gp_host_api *host, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	if (!library_ready) {
+		/* Numeric OIDs only: no MIBs, no config files, no persistent
+		 * state written on the probe's host. */
+		netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_READ_CONFIGS, 1);
+		netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_PERSIST_STATE, 1);
+		netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
+		netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
+		netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_LOAD_HOST_FILES, 1);
+		/* An empty MIBS list is net-snmp's own way (snmpcmd -m "") to
+		 * load no MIB module; the caller's value is put back after. */
+		const char *old = getenv("MIBS");
+		char *saved = old ? strdup(old) : NULL;
+		setenv("MIBS", "", 1);
+		snmp_disable_log();
+		init_snmp("gprobe");
+		snmp_disable_log(); /* init re-enables stderr logging */
+		if (saved) {
+			setenv("MIBS", saved, 1);
+			free(saved);
+		} else {
+			unsetenv("MIBS");
+		}
+		library_ready = true;
+	}
+	struct snmp_inst *in = calloc(1, sizeof(*in));
+	if (in)
+		in->host = host;
+	return in;
+}
+
+/* "1.3.6.1..." -> oid array. */
+static bool parse_oid(const char *s, oid *out, size_t *len)
+{
+	size_t n = 0;
+	if (*s == '.')
+		s++;
+	while (*s) {
+		if (!isdigit((unsigned char)*s) || n == MAX_OID_LEN)
+			return false;
+		char *end;
+		unsigned long v = strtoul(s, &end, 10);
+		if (v > 0xffffffffUL)
+			return false;
+		out[n++] = (oid)v;
+		s = end;
+		if (*s == '.')
+			s++;
+		else if (*s)
+			return false;
+	}
+	*len = n;
+	return n >= 2;
+}
+
+static void *snmp_check_new(void *inst, const struct gp_check_spec *spec, char *err, size_t errlen)
+{
+	struct snmp_inst *in = inst;
+	struct snmp_check *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->walk = strcmp(spec->kind, "snmp_walk") == 0;
+	c->timeout_us = spec->timeout_ms * 1000;
+	if (!spec->arg || !parse_oid(spec->arg, c->name, &c->name_len)) {
+		snprintf(err, errlen, "'%s' is not a numeric OID", spec->arg ? spec->arg : "");
+		free(c);
+		return NULL;
+	}
+	oid_to_text(c->name, c->name_len, c->oid_text, sizeof(c->oid_text));
+	const char *m = gp_spec_option(spec, "match");
+	if (m) {
+		int rc = regcomp(&c->re, m, REG_EXTENDED | REG_NOSUB);
+		if (rc != 0) {
+			regerror(rc, &c->re, err, errlen);
+			free(c);
+			return NULL;
+		}
+		c->has_re = true;
+		c->match = strdup(m);
+	}
+	/* One peer per target, shared by its checks. */
+	struct peer *p = NULL;
+	for (size_t i = 0; i < in->n_peers; i++)
+		if (strcmp(in->peers[i]->target, spec->target) == 0)
+			p = in->peers[i];
+	if (!p) {
+		p = peer_new(in, spec, err, errlen);
+		if (!p) {
+			if (c->has_re)
+				regfree(&c->re);
+			free(c->match);
+			free(c);
+			return NULL;
+		}
+		struct peer **v = realloc(in->peers, (in->n_peers + 1) * sizeof(*v));
+		if (!v)
+			abort();
+		in->peers = v;
+		in->peers[in->n_peers++] = p;
+		p->timeout_us = c->timeout_us;
+	}
+	/* A PDU carries several checks: it gets the shortest timeout. */
+	if (c->timeout_us < p->timeout_us)
+		p->timeout_us = c->timeout_us;
+	p->refs++;
+	c->peer = p;
+	return c;
+}
+
+static int snmp_start(void *inst, void *check, uint64_t id)
+{
+	struct snmp_inst *in = inst;
+	struct snmp_check *c = check;
+	struct req *r = calloc(1, sizeof(*r));
+	if (!r)
+		return -1;
+	r->id = id;
+	r->check = c;
+	r->started_us = now_us(in);
+	r->deadline_us = r->started_us + c->timeout_us;
+	if (c->walk) {
+		memcpy(r->cur, c->name, c->name_len * sizeof(oid));
+		r->cur_len = c->name_len;
+	}
+	/* Queued: poll_fds() sends what was started together as one PDU. */
+	q_push(&c->peer->pending, r);
+	return 0;
+}
+
+static int snmp_poll_fds(void *inst, struct gp_pollfd *fds, int max, int64_t *timeout_ms)
+{
+	struct snmp_inst *in = inst;
+	int n = 0;
+	int64_t wait = -1;
+	for (size_t i = 0; i < in->n_peers; i++) {
+		struct peer *p = in->peers[i];
+		flush_peer(in, p);
+		if (!p->sess)
+			continue;
+		netsnmp_transport *t = snmp_sess_transport(p->sess);
+		if (t && t->sock >= 0) {
+			if (n < max)
+				fds[n] = (struct gp_pollfd){.fd = t->sock, .events = POLLIN};
+			n++;
+		}
+		/* The session's next retransmission or timeout. */
+		int numfds = 0, block = 1;
+		struct timeval tv = {0, 0};
+		netsnmp_large_fd_set fdset;
+		netsnmp_large_fd_set_init(&fdset, FD_SETSIZE);
+		snmp_sess_select_info2(p->sess, &numfds, &fdset, &tv, &block);
+		netsnmp_large_fd_set_cleanup(&fdset);
+		if (!block) {
+			int64_t ms = (int64_t)tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000;
+			if (wait < 0 || ms < wait)
+				wait = ms;
+		}
+	}
+	/* Requeued work (after a tooBig or a v1 noSuchName) goes next round. */
+	for (size_t i = 0; i < in->n_peers; i++)
+		if (in->peers[i]->pending.n && in->peers[i]->state == PEER_READY)
+			wait = 0;
+	*timeout_ms = wait;
+	return n;
+}
+
+static void snmp_dispatch(void *inst, const struct gp_pollfd *fds, int nfds)
+{
+	struct snmp_inst *in = inst;
+	for (size_t i = 0; i < in->n_peers; i++) {
+		struct peer *p = in->peers[i];
+		if (!p->sess)
+			continue;
+		netsnmp_transport *t = snmp_sess_transport(p->sess);
+		bool readable = false;
+		for (int k = 0; t && k < nfds; k++)
+			if (fds[k].fd == t->sock && (fds[k].revents & (POLLIN | POLLERR | POLLHUP)))
+				readable = true;
+		if (readable) {
+			netsnmp_large_fd_set fdset;
+			netsnmp_large_fd_set_init(&fdset, t->sock + 1);
+			netsnmp_large_fd_setfd(t->sock, &fdset);
+			snmp_sess_read2(p->sess, &fdset);
+			netsnmp_large_fd_set_cleanup(&fdset);
+		}
+		if (p->sess)
+			snmp_sess_timeout(p->sess); /* retransmissions, and timeouts */
+		if (p->reopen) {
+			/* Discovery ended: the real session with the engine ID, or
+			 * closed until the next request tries again. */
+			p->reopen = false;
+			peer_close(p);
+			if (p->engine_id_len)
+				peer_open(p);
+		}
+	}
+	for (size_t i = 0; i < in->n_peers; i++)
+		flush_peer(in, in->peers[i]);
+}
+
+static void snmp_check_free(void *inst, void *check)
+{
+	struct snmp_inst *in = inst;
+	struct snmp_check *c = check;
+	if (c->has_re)
+		regfree(&c->re);
+	free(c->match);
+	struct peer *p = c->peer;
+	free(c);
+	if (--p->refs > 0)
+		return;
+	for (size_t i = 0; i < in->n_peers; i++) {
+		if (in->peers[i] != p)
+			continue;
+		in->peers[i] = in->peers[--in->n_peers];
+		break;
+	}
+	peer_close(p);
+	free(p->pending.v);
+	free(p->target);
+	free(p->peername);
+	free(p->community);
+	free(p->user);
+	free(p->open_error);
+	free(p->tmpl.securityAuthProto);
+	free(p->tmpl.securityPrivProto);
+	memset(&p->tmpl, 0, sizeof(p->tmpl));
+	free(p);
+}
+
+static void snmp_fini(void *inst)
+{
+	struct snmp_inst *in = inst;
+	free(in->peers);
+	free(in);
+}
+
+static const struct gp_collector snmp_collector = {
+	.abi_version = GP_COLLECTOR_ABI_VERSION,
+	.name = "snmp",
+	.kinds = kinds,
+	.init = snmp_init,
+	.check_new = snmp_check_new,
+	.start = snmp_start,
+	.poll_fds = snmp_poll_fds,
+	.dispatch = snmp_dispatch,
+	.check_free = snmp_check_free,
+	.fini = snmp_fini,
+};
+
+__attribute__((visibility("default"))) const struct gp_collector *gp_collector_entry(void)
+{
+	return &snmp_collector;
+}
