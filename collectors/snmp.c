@@ -24,6 +24,7 @@
  * persisted by net-snmp.
  */
 #include "collector.h"
+#include "counter_rate.h"
 
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/net-snmp-includes.h>
@@ -60,11 +61,7 @@ struct snmp_check {
 	bool has_re;
 	char *match;
 	int64_t timeout_us;
-	/* The previous sample of a counter, for its rate. */
-	bool have_prev;
-	uint64_t prev_value;
-	uint32_t prev_uptime; /* TimeTicks of the agent */
-	u_char prev_type;
+	struct gp_counter_prev prev; /* of a counter, for its rate */
 };
 
 struct req {
@@ -307,59 +304,44 @@ static bool value_of(const netsnmp_variable_list *vb, char *text, size_t size, b
 	}
 }
 
-/*
- * A counter's rate per second against its previous sample, with the
- * agent's sysUpTime as the clock: a restart (uptime going back) or a
- * discontinuity starts over instead of producing a huge rate; a Counter32
- * wrap is unwrapped.
- */
+/* A counter's result: its rate since the previous sample (counter_rate.h). */
 static void counter_result(struct snmp_check *c, u_char type, uint64_t raw, bool have_uptime,
 			   uint32_t uptime, struct gp_result *res, char *msg, size_t msgsize)
 {
 	res->state = GP_STATE_OK;
 	res->is_counter = true;
+	unsigned long long v = (unsigned long long)raw;
 	if (!have_uptime) {
-		snprintf(msg, msgsize, "counter %llu; the agent did not give sysUpTime, no rate",
-			 (unsigned long long)raw);
-		c->have_prev = false;
+		snprintf(msg, msgsize, "counter %llu; the agent did not give sysUpTime, no rate", v);
+		c->prev.have = false;
 		return;
 	}
-	bool first = !c->have_prev || c->prev_type != type;
-	bool restarted = c->have_prev && uptime < c->prev_uptime;
-	uint32_t dt_ticks = uptime - c->prev_uptime;
-	uint64_t delta = 0;
-	bool reset = false;
-	if (!first && !restarted) {
-		if (raw >= c->prev_value)
-			delta = raw - c->prev_value;
-		else if (type == ASN_COUNTER && c->prev_value - raw > 0x80000000ULL)
-			delta = raw + 0x100000000ULL - c->prev_value; /* wrapped */
-		else
-			reset = true; /* went back: a discontinuity, not a wrap */
-	}
-	c->have_prev = true;
-	c->prev_value = raw;
-	c->prev_uptime = uptime;
-	c->prev_type = type;
-	if (first) {
+	double rate = 0;
+	uint64_t delta;
+	uint32_t before = c->prev.uptime;
+	switch (gp_counter_rate(&c->prev, type == ASN_COUNTER ? 32 : 64, raw, uptime, &rate, &delta)) {
+	case GP_RATE_OK:
+		res->has_value = true;
+		res->value = rate;
+		snprintf(msg, msgsize, "%.3f/s (counter %llu, +%llu in %.2f s of agent time)", rate, v,
+			 (unsigned long long)delta, (uptime - before) / 100.0);
+		break;
+	case GP_RATE_FIRST:
 		snprintf(msg, msgsize, "counter %llu: first sample, the rate follows from the next poll",
-			 (unsigned long long)raw);
-		return;
-	}
-	if (restarted || reset) {
-		snprintf(msg, msgsize, "counter %llu: the agent %s; the rate starts over",
-			 (unsigned long long)raw, restarted ? "restarted" : "reset the counter");
-		return;
-	}
-	if (dt_ticks == 0) {
+			 v);
+		break;
+	case GP_RATE_RESTART:
+		snprintf(msg, msgsize, "counter %llu: the agent restarted; the rate starts over", v);
+		break;
+	case GP_RATE_RESET:
+		snprintf(msg, msgsize, "counter %llu: the counter went back (reset); the rate starts over",
+			 v);
+		break;
+	case GP_RATE_NO_TIME:
 		snprintf(msg, msgsize, "counter %llu: no time passed on the agent since the last sample",
-			 (unsigned long long)raw);
-		return;
+			 v);
+		break;
 	}
-	res->has_value = true;
-	res->value = (double)delta * 100.0 / (double)dt_ticks;
-	snprintf(msg, msgsize, "%.3f/s (counter %llu, +%llu in %.2f s of agent time)", res->value,
-		 (unsigned long long)raw, (unsigned long long)delta, dt_ticks / 100.0);
 }
 
 static void get_result(struct snmp_inst *in, struct req *r, const netsnmp_variable_list *vb,

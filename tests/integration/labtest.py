@@ -45,3 +45,50 @@ def wait_until(what, cond, deadline_s=30.0):
             raise AssertionError("%s: not within %.0f s" % (what, deadline_s))
         time.sleep(delay)
         delay = min(delay * 2, 0.25)
+
+
+def write_config(directory, text):
+    """A config for one test, next to its own files; returns its path."""
+    path = os.path.join(directory, "gprobe.yaml")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return path
+
+
+def diag_json(config, target, timeout=60):
+    """`gprobe diag TARGET --json`: (exit code, {check name: check})."""
+    rc, out, err = run([GPROBE, "-c", config, "diag", target, "--json"], timeout=timeout)
+    if not out.strip():
+        raise AssertionError("diag printed nothing (exit %d): %s" % (rc, err))
+    data = json.loads(out)
+    return rc, {c["name"]: c for c in data["checks"]}
+
+
+def free_udp_port():
+    import socket
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Helper:
+    """A helper process of one test (a hostile agent...), stopped by PID."""
+
+    def __init__(self, argv, ready_line="ready"):
+        self.p = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+        line = self.p.stdout.readline().strip()
+        if line != ready_line:
+            self.stop()
+            raise AssertionError("helper %s did not start: %r" % (argv, line))
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.terminate()
+            try:
+                self.p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        self.p.stdout.close()

@@ -64,19 +64,30 @@ class Diag(unittest.TestCase):
 
     def test_diag_json(self):
         rc, out, _ = gprobe("diag", "stat-2", "--json")
+        self.assertEqual(rc, 0)
         data = json.loads(out)
         self.assertEqual(data["target"], "stat-2")
+        self.assertEqual(data["state"], "OK")
         names = [c["name"] for c in data["checks"]]
         self.assertEqual(names, ["port", "app-status"])
-        port = data["checks"][0]
+        port, app = data["checks"]
         self.assertEqual(port["state"], "OK")
         self.assertGreaterEqual(port["numeric"], 0.0)
-        # A kind whose collector is not installed is UNKNOWN, saying why.
-        app = data["checks"][1]
-        self.assertEqual(app["state"], "UNKNOWN")
-        self.assertEqual(app["message"], "no collector plugin serves 'snmp_get'")
-        self.assertEqual(data["state"], "UNKNOWN")
+        self.assertEqual(app["value"], "4")
+        self.assertEqual(app["evaluation"], "value '4' is the expected '4'")
+        self.assertTrue(app["request"].startswith("GET 1.3.6.1.4.1.1729.100.1.2.1.3.104 from "))
+
+    def test_diag_without_plugins(self):
+        # No collector installed: every check is UNKNOWN and says why.
+        with tempfile.TemporaryDirectory() as empty:
+            rc, out, _ = run([GPROBE, "-c", CONFIG, "diag", "stat-2", "--json"],
+                             env={"GPROBE_PLUGIN_DIR": empty})
         self.assertEqual(rc, 3)
+        data = json.loads(out)
+        for c in data["checks"]:
+            self.assertEqual(c["state"], "UNKNOWN")
+            self.assertTrue(c["message"].startswith("no collector plugin serves '"), c)
+        self.assertEqual(data["checks"][1]["message"], "no collector plugin serves 'snmp_get'")
 
     def test_diag_unknown_target(self):
         rc, _, err = gprobe("diag", "no-such")

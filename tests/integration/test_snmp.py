@@ -1,0 +1,213 @@
+#!/usr/bin/python3
+"""The SNMP collector against the lab's real snmpd (v1, v2c, v3 authPriv)
+and against a hostile agent."""
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from labtest import (GPROBE, LAB_DIR, Helper, diag_json, free_udp_port, lab,  # noqa: E402
+                     lab_info, wait_until, write_config)
+
+EVIL = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lab",
+                    "evil_agent.py")
+APP_STATUS = "1.3.6.1.4.1.1729.100.1.2.1.3"
+HR_SW_RUN_NAME = "1.3.6.1.2.1.25.4.2.1.2"
+
+
+def pid_of(component):
+    with open(os.path.join(LAB_DIR, "pids", component + ".pid")) as f:
+        return int(f.read())
+
+
+class SnmpTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.port = lab_info()["ports"]["snmp"]
+        secrets = os.path.join(LAB_DIR, "secrets")
+        self.v3 = ("{port: %d, version: 3, user: probe, security_level: authPriv, "
+                   "auth_protocol: SHA, auth_password_file: %s/snmp-auth, priv_protocol: AES, "
+                   "priv_password_file: %s/snmp-priv}" % (self.port, secrets, secrets))
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def config(self, snmp_block, checks, timeout="2s"):
+        lines = ["probe: {timeout: %s, data_dir: %s}" % (timeout, self.tmp.name),
+                 "targets:", "  - name: t", "    host: 127.0.0.1", "    owner: supplier",
+                 "    snmp: " + snmp_block, "    checks:"]
+        lines += ["      - " + c for c in checks]
+        return write_config(self.tmp.name, "\n".join(lines) + "\n")
+
+    def test_v2c_get_and_walk(self):
+        cfg = self.config("{port: %d, version: 2c, community: public}" % self.port, [
+            "{name: status, snmp_get: %s.103, expect: '4'}" % APP_STATUS,
+            "{name: name, snmp_get: %s.2.103}" % APP_STATUS[:-2],
+            "{name: procs, snmp_walk: %s, match: '^StatServer$', critical: '2:'}" % HR_SW_RUN_NAME,
+        ])
+        rc, checks = diag_json(cfg, "t")
+        self.assertEqual(rc, 0, checks)
+        self.assertEqual(checks["status"]["value"], "4")
+        self.assertEqual(checks["name"]["value"], "stat-1")
+        self.assertGreaterEqual(checks["procs"]["numeric"], 2)
+        self.assertIn("StatServer", checks["procs"]["message"])
+
+    def test_v3_authpriv_get_and_walk(self):
+        cfg = self.config(self.v3, [
+            "{name: status, snmp_get: %s.105, expect: '4'}" % APP_STATUS,
+            "{name: own-name, snmp_get: %s.%d}" % (HR_SW_RUN_NAME, pid_of("stat-1")),
+            "{name: procs, snmp_walk: %s, match: '^confserv$'}" % HR_SW_RUN_NAME,
+        ])
+        rc, checks = diag_json(cfg, "t")
+        self.assertEqual(rc, 0, checks)
+        self.assertEqual(checks["own-name"]["value"], "StatServer")
+        self.assertGreaterEqual(checks["procs"]["numeric"], 1)
+
+    def test_v1_getnext_walk_and_nosuchname(self):
+        cfg = self.config("{port: %d, version: 1, community: public}" % self.port, [
+            "{name: status, snmp_get: %s.101}" % APP_STATUS,
+            "{name: missing, snmp_get: 1.3.6.1.4.1.99999.1.0}",
+            "{name: procs, snmp_walk: %s, match: '^OCServer$'}" % HR_SW_RUN_NAME,
+        ])
+        rc, checks = diag_json(cfg, "t")
+        self.assertEqual(rc, 2)
+        self.assertEqual(checks["status"]["state"], "OK")
+        self.assertEqual(checks["missing"]["state"], "CRITICAL")
+        self.assertEqual(checks["missing"]["message"],
+                         "1.3.6.1.4.1.99999.1.0: noSuchName (SNMPv1): the agent has no such object")
+        self.assertGreaterEqual(checks["procs"]["numeric"], 2)
+
+    def test_missing_objects_are_critical(self):
+        cfg = self.config("{port: %d, version: 2c, community: public}" % self.port, [
+            "{name: instance, snmp_get: %s.999}" % APP_STATUS,
+            "{name: object, snmp_get: 1.3.6.1.4.1.99999.1.0}",
+        ])
+        rc, checks = diag_json(cfg, "t")
+        self.assertEqual(rc, 2)
+        self.assertTrue(checks["instance"]["message"].startswith(
+            "%s.999: noSuchInstance" % APP_STATUS))
+        self.assertTrue(checks["object"]["message"].startswith("1.3.6.1.4.1.99999.1.0: noSuchObject"))
+        self.assertIn("DBID", checks["instance"]["hint"])
+
+    def test_state_change_in_the_lab_is_seen(self):
+        cfg = self.config("{port: %d, version: 2c, community: public}" % self.port, [
+            "{name: status, snmp_get: %s.106, expect: '4'}" % APP_STATUS])
+        lab("snmp-set", APP_STATUS + ".106", "integer", "2")
+        try:
+            rc, checks = diag_json(cfg, "t")
+            self.assertEqual(rc, 2)
+            self.assertEqual(checks["status"]["evaluation"], "value '2' is not the expected '4'")
+        finally:
+            lab("snmp-set", APP_STATUS + ".106", "integer", "4")
+
+    def test_no_agent_is_critical_within_timeout(self):
+        dead = free_udp_port()
+        for block in ("{port: %d, version: 2c, community: public, retries: 1}" % dead,
+                      self.v3.replace("port: %d" % self.port, "port: %d" % dead)):
+            cfg = self.config(block, ["{name: x, snmp_get: 1.3.6.1.2.1.1.3.0}"], timeout="1s")
+            t0 = time.monotonic()
+            rc, checks = diag_json(cfg, "t")
+            elapsed = time.monotonic() - t0
+            self.assertEqual(rc, 2)
+            self.assertRegex(checks["x"]["message"],
+                             r"^no SNMP response from 127\.0\.0\.1:%d after 2 tries \(\d+ ms\)$"
+                             % dead)
+            # timeout x tries is 1 s here; the process itself must not add
+            # more than a little slack.
+            self.assertLess(elapsed, 1.0 + 1.5)
+
+    def test_v3_wrong_password_is_unknown(self):
+        wrong = os.path.join(self.tmp.name, "wrong")
+        with open(wrong, "w") as f:
+            f.write("not-the-password\n")
+        os.chmod(wrong, 0o600)
+        block = re.sub(r"auth_password_file: [^,]+", "auth_password_file: " + wrong, self.v3)
+        cfg = self.config(block, ["{name: x, snmp_get: 1.3.6.1.2.1.1.3.0}"])
+        rc, checks = diag_json(cfg, "t")
+        self.assertEqual(rc, 3)
+        self.assertEqual(checks["x"]["state"], "UNKNOWN")
+        self.assertIn("SNMPv3 authentication failed", checks["x"]["message"])
+
+    def test_hostile_agent(self):
+        """Whatever a broken agent sends: a clear result, in bounded time,
+        and the process survives (under ASan in CI, any memory error
+        would change the exit code)."""
+        expected = {
+            "garbage": r"^no SNMP response",
+            "truncated": r"^no SNMP response",
+            "wrong-id": r"^no SNMP response",
+            "bad-length": r"^no SNMP response",
+            "silent": r"^no SNMP response",
+            "wrong-oid": r"^the agent answered 1\.3\.6\.1\.2\.1\.1\.5\.0\.7 for 1\.3\.6\.1\.2\.1\.1\.5\.0$",
+            "null": r"^1\.3\.6\.1\.2\.1\.1\.5\.0: the agent answered a value of type 0x05$",
+            "generr": r"^1\.3\.6\.1\.2\.1\.1\.5\.0: the agent answered error-status \(genError\)",
+        }
+        for mode, pattern in expected.items():
+            port = free_udp_port()
+            agent = Helper(["/usr/bin/python3", EVIL, str(port), mode])
+            try:
+                cfg = self.config("{port: %d, version: 2c, community: public, retries: 0}" % port,
+                                  ["{name: x, snmp_get: 1.3.6.1.2.1.1.5.0}"], timeout="1s")
+                rc, checks = diag_json(cfg, "t", timeout=30)
+                self.assertEqual(rc, 2, mode)
+                self.assertRegex(checks["x"]["message"], pattern, mode)
+            finally:
+                agent.stop()
+
+    def test_hostile_agent_walks_and_huge_values(self):
+        port = free_udp_port()
+        agent = Helper(["/usr/bin/python3", EVIL, str(port), "loop"])
+        try:
+            cfg = self.config("{port: %d, version: 2c, community: public, retries: 0}" % port,
+                              ["{name: w, snmp_walk: 1.3.6.1.2.1.25.4.2.1.2}"], timeout="1s")
+            rc, checks = diag_json(cfg, "t", timeout=30)
+            self.assertEqual(rc, 2)
+            self.assertEqual(checks["w"]["message"],
+                             "1.3.6.1.2.1.25.4.2.1.2: the agent returned OIDs out of order")
+        finally:
+            agent.stop()
+        port = free_udp_port()
+        agent = Helper(["/usr/bin/python3", EVIL, str(port), "huge"])
+        try:
+            cfg = self.config("{port: %d, version: 2c, community: public, retries: 0}" % port,
+                              ["{name: x, snmp_get: 1.3.6.1.2.1.1.5.0}"], timeout="1s")
+            rc, checks = diag_json(cfg, "t", timeout=30)
+            self.assertEqual(rc, 0)
+            self.assertLess(len(checks["x"]["value"]), 1024)  # cut, not 30,000 bytes
+        finally:
+            agent.stop()
+
+    def test_counter64_rate_in_the_daemon(self):
+        """A Counter64 becomes a per-second rate between two polls of the
+        daemon, timed by the agent's sysUpTime."""
+        oid = "1.3.6.1.4.1.1729.100.1.9.1.103"
+        lab("snmp-set", oid, "counter64", "5000000000")
+        cfg = self.config("{port: %d, version: 2c, community: public}" % self.port,
+                          ["{name: c64, snmp_get: %s, interval: 1s, timeout: 1s}" % oid])
+        logpath = os.path.join(self.tmp.name, "run.log")
+        with open(logpath, "w") as log:
+            p = subprocess.Popen([GPROBE, "-c", cfg, "-v", "-v", "run"], stdout=log, stderr=log)
+        try:
+            def logged(pattern):
+                with open(logpath) as f:
+                    return re.search(pattern, f.read())
+            wait_until("first sample", lambda: logged(r"counter 5000000000: first sample"))
+            lab("snmp-set", oid, "counter64", "5000012345")
+            m = wait_until("a rate", lambda: logged(
+                r"t/c64 OK: ([0-9.]+)/s \(counter 5000012345, \+12345 in ([0-9.]+) s"))
+            rate, secs = float(m.group(1)), float(m.group(2))
+            self.assertGreater(secs, 0)
+            self.assertAlmostEqual(rate, 12345 / secs, delta=0.01)
+        finally:
+            p.send_signal(signal.SIGTERM)
+            self.assertEqual(p.wait(timeout=30), 0)
+            lab("snmp-set", oid, "counter64", "1000")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
