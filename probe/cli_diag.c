@@ -18,6 +18,9 @@ static void print_text(const struct gp_target *t, const struct gp_job *jobs, siz
 		       enum gp_state worst)
 {
 	printf("diag %s (%s), %zu check%s\n", t->name, t->host, n, n == 1 ? "" : "s");
+	if (t->http.set && !t->http.tls_verify)
+		printf("warning: TLS certificates are not verified for this target "
+		       "(http.tls_verify: false): a man in the middle would go unnoticed\n");
 	int counts[4] = {0};
 	for (size_t i = 0; i < n; i++) {
 		const struct gp_check *c = jobs[i].check;
@@ -30,9 +33,13 @@ static void print_text(const struct gp_target *t, const struct gp_job *jobs, siz
 			printf("  request:   %s\n", o->request);
 		if (o->text)
 			printf("  value:     %s\n", o->text);
-		for (size_t m = 0; m < o->n_metrics; m++)
-			printf("  %-10s %g%s\n", o->metrics[m].name, o->metrics[m].value,
-			       o->metrics[m].uom);
+		if (o->n_metrics) {
+			printf("  metrics:  ");
+			for (size_t m = 0; m < o->n_metrics; m++)
+				printf(" %s=%g%s", o->metrics[m].name, o->metrics[m].value,
+				       o->metrics[m].uom);
+			printf("\n");
+		}
 		if (o->evaluation)
 			printf("  judged:    %s\n", o->evaluation);
 		if (o->message)

@@ -99,7 +99,8 @@ int gp_registry_load_dir(struct gp_registry *r, const char *dir, struct gp_errli
 		}
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_str);
 	int errors = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (gp_registry_load_file(r, names[i], el) != 0)

@@ -2,9 +2,12 @@
 """The lab's HTTP server: answers each path as a JSON state file says.
 
 State file: {"/path": {"status": 200, "body": "...", "content_type": "...",
-"delay_ms": 0, "body_repeat": 1}}. Read again when it changes, so tests
+"delay_ms": 0, "body_repeat": 1, "headers": {"Location": "/x"},
+"auth": "user:password"}}; with "auth", a request without those Basic
+credentials gets 401. Read again when it changes, so tests
 switch a component's health by rewriting the file. Unknown paths get 404.
 """
+import base64
 import json
 import os
 import sys
@@ -47,6 +50,12 @@ class Handler(BaseHTTPRequestHandler):
             self.rfile.read(length)
         if r is None:
             r = {"status": 404, "body": "not found\n", "content_type": "text/plain"}
+        if r.get("auth"):
+            want = "Basic " + base64.b64encode(r["auth"].encode()).decode()
+            if self.headers.get("Authorization") != want:
+                r = {"status": 401, "body": "authentication required\n",
+                     "content_type": "text/plain",
+                     "headers": {"WWW-Authenticate": 'Basic realm="lab"'}}
         delay = r.get("delay_ms", 0)
         if delay:
             time.sleep(delay / 1000.0)
@@ -54,6 +63,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(int(r.get("status", 200)))
         self.send_header("Content-Type", r.get("content_type", "application/json"))
         self.send_header("Content-Length", str(len(body)))
+        for k, v in r.get("headers", {}).items():
+            self.send_header(k, v)
         self.end_headers()
         self.wfile.write(body)
 

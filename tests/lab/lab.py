@@ -9,6 +9,7 @@ servers, for the tests and the demo.
   lab.py snmp-set DIR OID TYPE VALUE | snmp-del DIR OID
   lab.py http-set DIR PATH [--status N] [--body TEXT] [--delay-ms N]
                             [--content-type T] [--body-repeat N]
+                            [--auth USER:PASSWORD] [--location URL]
   lab.py component-stop DIR NAME | component-start DIR NAME
   lab.py log-append DIR NAME TEXT...   append records to a component's log
   lab.py env DIR            the lab's ports and paths as shell variables
@@ -436,12 +437,16 @@ def main(argv):
         route = {"status": 200, "body": ""}
         keys = {"--status": ("status", int), "--body": ("body", str),
                 "--delay-ms": ("delay_ms", int), "--content-type": ("content_type", str),
-                "--body-repeat": ("body_repeat", int)}
+                "--body-repeat": ("body_repeat", int), "--auth": ("auth", str),
+                "--location": ("location", str)}
         for i in range(0, len(opts), 2):
             if opts[i] not in keys or i + 1 >= len(opts):
                 die("http-set: bad option %s" % opts[i])
             k, conv = keys[opts[i]]
-            route[k] = conv(opts[i + 1])
+            if k == "location":
+                route.setdefault("headers", {})["Location"] = opts[i + 1]
+            else:
+                route[k] = conv(opts[i + 1])
         lab.http_update(lambda s: s.__setitem__(path, route))
     elif cmd == "component-stop" and len(args) == 1:
         lab.kill(args[0])

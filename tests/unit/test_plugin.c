@@ -95,6 +95,13 @@ static void test_dir_load_reports_each(void **state)
 	assert_non_null(strstr(el.v[2].msg, "check kind 'example' is already served by"));
 	gp_errlist_free(&el);
 	gp_registry_free(&r);
+	/* An empty folder loads nothing, and is no error. */
+	char tmpl[] = "/tmp/gprobe-plugins-XXXXXX";
+	char *empty = mkdtemp(tmpl);
+	assert_non_null(empty);
+	assert_int_equal(gp_registry_load_dir(&r, empty, &el), 0);
+	assert_int_equal(r.n, 0);
+	rmdir(empty);
 	/* A missing folder is one clear error. */
 	assert_int_equal(gp_registry_load_dir(&r, "/nonexistent/gprobe", &el), 1);
 	assert_string_equal(el.v[0].msg, "cannot open the collector plugin directory");

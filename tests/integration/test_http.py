@@ -1,0 +1,164 @@
+#!/usr/bin/python3
+"""The HTTP collector against the lab's HTTP server: health documents in
+JSON, XML and text, failures of every kind, and hostile bodies."""
+import os
+import socket
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from labtest import diag_json, lab, lab_info, write_config  # noqa: E402
+
+
+class HttpTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.base = "http://127.0.0.1:%d" % lab_info()["ports"]["http"]
+        self.n = 0
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def route(self, *opts):
+        """A fresh path on the lab's server answering as opts say."""
+        self.n += 1
+        path = "/test/%s/%d" % (self.id().rsplit(".", 1)[-1], self.n)
+        lab("http-set", path, *opts)
+        return path
+
+    def diag(self, checks, timeout="2s", http_extra=""):
+        lines = ["probe: {timeout: %s, data_dir: %s}" % (timeout, self.tmp.name),
+                 "targets:", "  - name: web", "    host: 127.0.0.1", "    owner: supplier",
+                 '    http: {base_url: "%s"%s}' % (self.base, http_extra), "    checks:"]
+        lines += ["      - " + c for c in checks]
+        cfg = write_config(self.tmp.name, "\n".join(lines) + "\n")
+        return diag_json(cfg, "web")
+
+    def test_gws_version_json(self):
+        rc, c = self.diag(["{name: v, http_get: /api/v2/diagnostics/version, expect_status: 200, "
+                           "json: /statusCode, expect: '0'}"])
+        self.assertEqual(rc, 0)
+        v = c["v"]
+        self.assertEqual(v["value"], "0")
+        self.assertEqual(v["numeric"], 0)
+        names = [m["name"] for m in v["metrics"]]
+        self.assertEqual(names, ["dns_ms", "connect_ms", "tls_ms", "first_byte_ms", "total_ms"])
+        total = v["metrics"][-1]["value"]
+        self.assertGreater(total, 0)
+        self.assertLess(total, 2000)
+
+    def test_status_codes(self):
+        unavailable = self.route("--status", "503", "--body", '{"statusCode":4}')
+        missing = "/test/nowhere"
+        rc, c = self.diag(["{name: a, http_get: %s, expect_status: 200}" % unavailable,
+                           "{name: b, http_get: %s}" % missing])
+        self.assertEqual(rc, 2)
+        self.assertEqual(c["a"]["message"], 'HTTP 503 (expected 200): {"statusCode":4}')
+        self.assertIn("reports itself unavailable", c["a"]["hint"])
+        self.assertEqual(c["b"]["message"], "HTTP 404: not found")
+
+    def test_json_problems(self):
+        bad = self.route("--body", '{"statusCode": 0,,}')
+        good = self.route("--body", '{"a": [1, {"b~c": "x/y"}]}')
+        rc, c = self.diag(["{name: malformed, http_get: %s, json: /statusCode}" % bad,
+                           "{name: absent, http_get: %s, json: /a/5}" % good,
+                           "{name: escaped, http_get: %s, json: /a/1/b~0c, expect: x/y}" % good])
+        self.assertEqual(rc, 2)
+        self.assertRegex(c["malformed"]["message"],
+                         r"^HTTP 200, but the body is not valid JSON \(line 1, column \d+: ")
+        self.assertEqual(c["absent"]["message"],
+                         "HTTP 200, but JSON pointer '/a/5' names nothing in the body (at '/5')")
+        self.assertEqual(c["escaped"]["state"], "OK")
+
+    def test_xml_problems_and_xxe(self):
+        broken = self.route("--content-type", "application/xml", "--body", "<health state='up'>")
+        xxe = self.route("--content-type", "application/xml", "--body",
+                         '<?xml version="1.0"?><!DOCTYPE h [<!ENTITY x SYSTEM '
+                         '"file:///etc/passwd">]><health><state>&x;</state></health>')
+        laughs = self.route("--content-type", "application/xml", "--body",
+                            '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
+                            '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+                            '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">'
+                            '<!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]><h><s>&d;</s></h>')
+        rc, c = self.diag(["{name: broken, http_get: %s, xpath: /health/@state}" % broken,
+                           "{name: xxe, http_get: %s, xpath: /health/state}" % xxe,
+                           "{name: laughs, http_get: %s, xpath: /h/s}" % laughs])
+        self.assertRegex(c["broken"]["message"], r"^HTTP 200, but the body is not well-formed XML")
+        # The external entity is neither fetched nor expanded.
+        for field in ("value", "message"):
+            self.assertNotIn("root:", c["xxe"][field] or "")
+        # Internal entities are not expanded either: no amplification.
+        self.assertLess(len(c["laughs"]["value"] or ""), 100)
+
+    def test_slow_answer_times_out(self):
+        slow = self.route("--delay-ms", "3000", "--body", "late")
+        t0 = time.monotonic()
+        rc, c = self.diag(["{name: slow, http_get: %s}" % slow], timeout="1s")
+        elapsed = time.monotonic() - t0
+        self.assertEqual(rc, 2)
+        self.assertRegex(c["slow"]["message"], r"^GET http://127\.0\.0\.1:\d+/test/.* failed: "
+                                               r"Operation timed out after \d+ milliseconds")
+        self.assertLess(elapsed, 2.5)
+
+    def test_oversized_body_is_cut(self):
+        # 5 MiB body: more than the 4 MiB cap.
+        big = self.route("--body", "x" * 1024, "--body-repeat", str(5 * 1024))
+        rc, c = self.diag(["{name: big, http_get: %s}" % big], timeout="5s")
+        self.assertEqual(rc, 2)
+        self.assertEqual(c["big"]["message"], "the body is larger than 4 MiB; transfer stopped")
+
+    def test_match_on_the_body(self):
+        page = self.route("--content-type", "text/plain", "--body", "ONLINE\n")
+        rc, c = self.diag(["{name: gms, http_get: %s, match: '^ONLINE', expect: ONLINE}" % page,
+                           "{name: miss, http_get: %s, match: OFFLINE}" % page])
+        self.assertEqual(c["gms"]["state"], "OK")
+        self.assertEqual(c["miss"]["message"], "HTTP 200, but the body does not match 'OFFLINE'")
+
+    def test_connection_refused(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        rc, c = self.diag(["{name: down, http_get: 'http://127.0.0.1:%d/health'}" % port])
+        self.assertEqual(rc, 2)
+        self.assertRegex(c["down"]["message"], r"failed: Failed to connect to 127\.0\.0\.1 port %d"
+                         % port)
+        self.assertIn("nothing listens", c["down"]["hint"])
+
+    def test_basic_auth_from_password_file(self):
+        page = self.route("--auth", "probe:s3cret-pass", "--body", '{"statusCode":0}')
+        pw = os.path.join(self.tmp.name, "http-password")
+        with open(pw, "w") as f:
+            f.write("s3cret-pass\n")
+        os.chmod(pw, 0o600)
+        rc, c = self.diag(["{name: ok, http_get: %s, json: /statusCode, expect: '0'}" % page],
+                          http_extra=", user: probe, password_file: %s" % pw)
+        self.assertEqual(rc, 0, c)
+        rc, c = self.diag(["{name: no, http_get: %s, expect_status: 200}" % page])
+        self.assertEqual(rc, 2)
+        self.assertTrue(c["no"]["message"].startswith("HTTP 401 (expected 200)"))
+        self.assertNotIn("s3cret", str(c))
+
+    def test_redirects_followed_and_limited(self):
+        target = self.route("--body", '{"statusCode":0}')
+        hop = self.route("--status", "302", "--location", target)
+        loop_a = "/test/loop/a"
+        lab("http-set", loop_a, "--status", "302", "--location", loop_a)
+        rc, c = self.diag(["{name: hop, http_get: %s, json: /statusCode, expect: '0'}" % hop,
+                           "{name: loop, http_get: %s}" % loop_a])
+        self.assertEqual(c["hop"]["state"], "OK")
+        self.assertEqual(c["loop"]["state"], "CRITICAL")
+        self.assertIn("Maximum (3) redirects followed", c["loop"]["message"])
+
+    def test_post_with_body(self):
+        page = self.route("--body", '{"statusCode":0}')
+        rc, c = self.diag(["{name: p, http_get: %s, method: POST, body: '{\"q\":1}', "
+                           "json: /statusCode, expect: '0'}" % page])
+        self.assertEqual(rc, 0, c)
+        self.assertTrue(c["p"]["request"].startswith("POST http://"))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
