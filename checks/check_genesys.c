@@ -105,6 +105,7 @@ int main(int argc, char **argv)
 		printf("GENESYS UNKNOWN - no target given (-T TARGET)\n");
 		return GP_STATE_UNKNOWN;
 	}
+	signal(SIGPIPE, SIG_IGN);
 	signal(SIGALRM, on_alarm);
 	alarm((unsigned)timeout_s);
 
@@ -145,7 +146,7 @@ int main(int argc, char **argv)
 	}
 	struct gp_registry reg = {0};
 	gp_registry_load_dir(&reg, gp_plugin_dir(cfg->probe.plugin_dir), &el);
-	gp_run_once(&reg, jobs, n);
+	gp_run_once(&reg, NULL, jobs, n);
 
 	enum gp_state worst = GP_STATE_OK;
 	size_t bad = 0;

@@ -7,6 +7,8 @@
 
 #include "config.h"
 #include "log.h"
+#include "runner.h"
+#include "store.h"
 
 struct gp_cli {
 	const char *config_path;
@@ -18,6 +20,9 @@ struct gp_cli {
 struct gp_config *gp_cli_load_config(struct gp_cli *cli);
 
 int gp_cmd_diag(struct gp_cli *cli, int argc, char **argv);
+
+/* The runner's view of a store (NULL store: no state). */
+struct gp_state_store gp_cli_state_store(struct gp_store *st);
 
 /* The Nagios code of the worse of two states: CRITICAL > WARNING >
  * UNKNOWN > OK. */

@@ -151,7 +151,13 @@ int gp_cmd_diag(struct gp_cli *cli, int argc, char **argv)
 		jobs[i].target = t;
 		jobs[i].check = &t->checks[i];
 	}
-	gp_run_once(&reg, jobs, n);
+	/* The daemon's plugin state, read only: a log check shows what was
+	 * appended since the daemon's last poll, without moving its place. */
+	char err[256];
+	struct gp_store *st = gp_store_open(cfg->probe.data_dir, false, err, sizeof(err));
+	struct gp_state_store ss = gp_cli_state_store(st);
+	gp_run_once(&reg, &ss, jobs, n);
+	gp_store_close(st);
 	enum gp_state worst = GP_STATE_OK;
 	for (size_t i = 0; i < n; i++)
 		worst = gp_worse_state(worst, jobs[i].out.state);

@@ -52,6 +52,21 @@ static const char *config_path(const char *given)
 	return "/etc/gprobe/gprobe.yaml";
 }
 
+static int store_get(void *ctx, const char *key, char *buf, size_t len)
+{
+	return ctx ? gp_store_state_get(ctx, key, buf, len) : -1;
+}
+
+static int store_put(void *ctx, const char *key, const char *value)
+{
+	return ctx ? gp_store_state_put(ctx, key, value) : 0;
+}
+
+struct gp_state_store gp_cli_state_store(struct gp_store *st)
+{
+	return (struct gp_state_store){.ctx = st, .get = store_get, .put = store_put};
+}
+
 struct gp_config *gp_cli_load_config(struct gp_cli *cli)
 {
 	struct gp_errlist el = {0};
@@ -126,6 +141,7 @@ struct run_state {
 	int64_t *due_us;
 	enum gp_state *last;
 	const struct gp_logger *log;
+	struct gp_store *store;
 };
 
 static void on_outcome(void *ctx, size_t i, const struct gp_outcome *o)
@@ -144,6 +160,7 @@ static void on_outcome(void *ctx, size_t i, const struct gp_outcome *o)
 static void run_state_free(struct run_state *rs)
 {
 	gp_runner_free(rs->runner);
+	gp_store_close(rs->store);
 	gp_registry_free(&rs->reg);
 	free(rs->targets);
 	free(rs->checks);
@@ -160,9 +177,21 @@ static int run_state_load(struct gp_cli *cli, struct run_state *rs)
 	rs->cfg = gp_cli_load_config(cli);
 	if (!rs->cfg)
 		return -1;
+	if (make_dirs(rs->cfg->probe.data_dir) != 0) {
+		gp_log(&cli->log, GP_LOG_ERROR, "cannot create data_dir %s: %s",
+		       rs->cfg->probe.data_dir, strerror(errno));
+		return -1;
+	}
+	char err[512];
+	rs->store = gp_store_open(rs->cfg->probe.data_dir, true, err, sizeof(err));
+	if (!rs->store) {
+		gp_log(&cli->log, GP_LOG_ERROR, "%s", err);
+		return -1;
+	}
 	struct gp_errlist el = {0};
 	gp_registry_load_dir(&rs->reg, gp_plugin_dir(rs->cfg->probe.plugin_dir), &el);
-	rs->runner = gp_runner_new(&rs->reg, NULL, on_outcome, rs, &el);
+	struct gp_state_store ss = gp_cli_state_store(rs->store);
+	rs->runner = gp_runner_new(&rs->reg, &ss, on_outcome, rs, &el);
 	for (size_t i = 0; i < el.n; i++) {
 		char *m = gp_errlist_format(&el, i);
 		gp_log(&cli->log, GP_LOG_ERROR, "%s", m);
@@ -202,12 +231,6 @@ static int cmd_run(struct gp_cli *cli, int argc, char **argv)
 	}
 	struct run_state *rs = gp_xcalloc(1, sizeof(*rs));
 	if (run_state_load(cli, rs) != 0) {
-		free(rs);
-		return 1;
-	}
-	if (make_dirs(rs->cfg->probe.data_dir) != 0) {
-		gp_log(&cli->log, GP_LOG_ERROR, "cannot create data_dir %s: %s",
-		       rs->cfg->probe.data_dir, strerror(errno));
 		run_state_free(rs);
 		free(rs);
 		return 1;
@@ -234,6 +257,7 @@ static int cmd_run(struct gp_cli *cli, int argc, char **argv)
 				rs = next;
 				gp_log(&cli->log, GP_LOG_INFO, "config reloaded: %zu checks", rs->n);
 			} else {
+				run_state_free(next);
 				free(next);
 				gp_log(&cli->log, GP_LOG_ERROR,
 				       "config reload failed (errors above); keeping the running config");
@@ -332,6 +356,9 @@ static const char *default_profile_dir(void)
 int main(int argc, char **argv)
 {
 	struct gp_cli cli = {.log = {.out = stderr, .level = GP_LOG_INFO}};
+	/* A peer closing a connection must be an error return, not a signal
+	 * that kills the probe. */
+	signal(SIGPIPE, SIG_IGN);
 	const char *cfg = NULL;
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'c'},

@@ -33,7 +33,11 @@ const char *gp_plugin_dir(const char *configured)
 
 int gp_registry_load_file(struct gp_registry *r, const char *path, struct gp_errlist *el)
 {
-	void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	/* RTLD_NODELETE: a plugin and its libraries stay mapped for the life
+	 * of the process. Protocol libraries keep global state (net-snmp's
+	 * MIB tree, libcurl's and OpenSSL's init) that unloading would leave
+	 * dangling, and leak reports can still name the plugin's frames. */
+	void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
 	if (!dl) {
 		gp_errlist_add(el, path, 0, 0, "cannot load collector plugin: %s", dlerror());
 		return -1;
@@ -142,11 +146,7 @@ void gp_registry_free(struct gp_registry *r)
 	for (size_t i = 0; i < r->n; i++) {
 		if (r->v[i].inst)
 			r->v[i].c->fini(r->v[i].inst);
-		/* Sanitizer builds keep the objects mapped so leak reports can
-		 * still name the plugin's functions. */
-#if !defined(__SANITIZE_ADDRESS__)
-		dlclose(r->v[i].dl);
-#endif
+		dlclose(r->v[i].dl); /* RTLD_NODELETE: it stays mapped */
 		free(r->v[i].path);
 	}
 	free(r->v);

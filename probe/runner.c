@@ -460,10 +460,11 @@ static void once_done(void *ctx, size_t i, const struct gp_outcome *o)
 	gp_outcome_copy(&jobs[i].out, o);
 }
 
-void gp_run_once(struct gp_registry *reg, struct gp_job *jobs, size_t n)
+void gp_run_once(struct gp_registry *reg, const struct gp_state_store *store, struct gp_job *jobs,
+		 size_t n)
 {
 	struct gp_errlist el = {0};
-	struct gp_runner *r = gp_runner_new(reg, NULL, once_done, jobs, &el);
+	struct gp_runner *r = gp_runner_new(reg, store, once_done, jobs, &el);
 	for (size_t i = 0; i < n; i++) {
 		memset(&jobs[i].out, 0, sizeof(jobs[i].out));
 		gp_runner_add(r, jobs[i].target, jobs[i].check);

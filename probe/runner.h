@@ -75,7 +75,9 @@ struct gp_job {
 	const struct gp_check *check;
 	struct gp_outcome out;
 };
-void gp_run_once(struct gp_registry *reg, struct gp_job *jobs, size_t n);
+/* store: plugin state to read (and write), or NULL. */
+void gp_run_once(struct gp_registry *reg, const struct gp_state_store *store, struct gp_job *jobs,
+		 size_t n);
 void gp_job_clear(struct gp_job *job);
 void gp_outcome_clear(struct gp_outcome *o);
 void gp_outcome_copy(struct gp_outcome *dst, const struct gp_outcome *src);

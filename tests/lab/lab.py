@@ -325,6 +325,7 @@ class Lab:
             "MaxStartups 100:30:200",
             "MaxSessions 50",
             "ClientAliveInterval 30",
+            "Subsystem sftp /usr/lib/openssh/sftp-server",
             "",
         ]))
         if os.getuid() == 0:

@@ -223,7 +223,7 @@ static void test_runner_tcp(void **state)
 		jobs[i].target = &t;
 		jobs[i].check = &checks[i];
 	}
-	gp_run_once(&reg, jobs, 3);
+	gp_run_once(&reg, NULL, jobs, 3);
 
 	assert_int_equal(jobs[0].out.state, GP_STATE_OK);
 	assert_true(jobs[0].out.has_value);
@@ -257,7 +257,7 @@ static void test_runner_missing_plugin(void **state)
 	struct gp_check c = {.name = "x", .kind = GP_CK_SNMP_GET, .arg = "1.3.6.1.2.1.1.3.0",
 			     .timeout_ms = 1000};
 	struct gp_job job = {.target = &t, .check = &c};
-	gp_run_once(&reg, &job, 1);
+	gp_run_once(&reg, NULL, &job, 1);
 	assert_int_equal(job.out.state, GP_STATE_UNKNOWN);
 	assert_string_equal(job.out.message, "no collector plugin serves 'snmp_get'");
 	gp_job_clear(&job);
