@@ -13,4 +13,6 @@ BUILD_TYPE=${BUILD_TYPE:-Debug}
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DGPROBE_SANITIZE="$SANITIZE" -DGPROBE_WERROR=ON >/dev/null
 cmake --build "$BUILD_DIR" -j"$(nproc)"
 cd "$BUILD_DIR"
-ctest --output-on-failure -j"$(nproc)" --timeout 600
+# CTEST_EXTRA: more ctest options (CI passes a retry for the sanitizer run).
+# shellcheck disable=SC2086
+ctest --output-on-failure -j"$(nproc)" --timeout 600 ${CTEST_EXTRA:-}
