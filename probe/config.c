@@ -671,22 +671,82 @@ static bool valid_oid(const char *s)
 	return arcs >= 2 && arcs <= 128;
 }
 
-/* Replaces "{dbid}" in a profile's text with the target's DBID. Returns a
- * malloc'd string; *missing set when the text needs a DBID it lacks. */
-static char *subst_dbid(const char *s, int64_t dbid, bool *missing)
+const char *gp_vars_get(const struct gp_vars *v, const char *name)
 {
-	const char *ph = strstr(s, "{dbid}");
-	if (!ph)
-		return gp_xstrdup(s);
-	if (dbid < 0) {
-		*missing = true;
-		return gp_xstrdup(s);
+	for (size_t i = 0; v && i < v->n; i++)
+		if (strcmp(v->names[i], name) == 0)
+			return v->values[i];
+	return NULL;
+}
+
+static void vars_add(struct gp_vars *v, const char *name, const char *value)
+{
+	v->names = gp_xrealloc(v->names, (v->n + 1) * sizeof(*v->names));
+	v->values = gp_xrealloc(v->values, (v->n + 1) * sizeof(*v->values));
+	v->names[v->n] = gp_xstrdup(name);
+	v->values[v->n] = value ? gp_xstrdup(value) : NULL;
+	v->n++;
+}
+
+static void vars_free(struct gp_vars *v)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		free(v->names[i]);
+		free(v->values[i]);
 	}
-	char *head = gp_xstrndup(s, (size_t)(ph - s));
-	char *rest = subst_dbid(ph + 6, dbid, missing);
-	char *out = gp_xasprintf("%s%lld%s", head, (long long)dbid, rest);
-	free(head);
-	free(rest);
+	free(v->names);
+	free(v->values);
+	memset(v, 0, sizeof(*v));
+}
+
+/*
+ * Replaces each "{name}" of s: "{dbid}" by the target's genesys_dbid, any
+ * other by the target's vars, else the profile's default. Returns a
+ * malloc'd string; *missing names the first value nobody gives (NULL when
+ * all were found). Text in braces that is not a name stays as it is.
+ */
+static char *subst_vars(const char *s, const struct gp_target *t, const struct gp_vars *defaults,
+			char **missing)
+{
+	size_t cap = strlen(s) + 64, n = 0;
+	char *out = gp_xmalloc(cap);
+	*missing = NULL;
+	while (*s) {
+		const char *close = *s == '{' ? strchr(s, '}') : NULL;
+		size_t len = close ? (size_t)(close - s - 1) : 0;
+		/* A name starts with a letter: "{5}" in a regex stays as it is. */
+		bool is_name = close && len > 0 && len <= 32 && s[1] >= 'a' && s[1] <= 'z';
+		for (size_t i = 1; is_name && i <= len; i++)
+			is_name = (s[i] >= 'a' && s[i] <= 'z') || s[i] == '_' || (s[i] >= '0' && s[i] <= '9');
+		const char *value = NULL;
+		char dbid[24];
+		if (is_name) {
+			char *name = gp_xstrndup(s + 1, len);
+			if (strcmp(name, "dbid") == 0) {
+				if (t->genesys_dbid >= 0) {
+					snprintf(dbid, sizeof(dbid), "%lld", (long long)t->genesys_dbid);
+					value = dbid;
+				}
+			} else {
+				value = gp_vars_get(&t->vars, name);
+				if (!value)
+					value = gp_vars_get(defaults, name);
+			}
+			if (!value && !*missing)
+				*missing = gp_xstrdup(name);
+			free(name);
+		}
+		const char *piece = value ? value : s;
+		size_t plen = value ? strlen(value) : (is_name ? len + 2 : 1);
+		if (n + plen + 1 > cap) {
+			cap = (n + plen + 1) * 2;
+			out = gp_xrealloc(out, cap);
+		}
+		memcpy(out + n, piece, plen);
+		n += plen;
+		s += is_name ? len + 2 : 1;
+	}
+	out[n] = '\0';
 	return out;
 }
 
@@ -710,7 +770,8 @@ static void check_free_fields(struct gp_check *c)
  * profile file. Returns false when the check is unusable.
  */
 static bool load_check(struct ld *L, const struct gp_ynode *m, const char *path,
-		       const struct gp_target *t, const char *profile_name, struct gp_check *c)
+		       const struct gp_target *t, const char *profile_name,
+		       const struct gp_vars *defaults, struct gp_check *c)
 {
 	const struct gp_probe_settings *ps = &L->cfg->probe;
 	memset(c, 0, sizeof(*c));
@@ -753,17 +814,23 @@ static bool load_check(struct ld *L, const struct gp_ynode *m, const char *path,
 	const char *kname = kind_names[c->kind];
 	kv = scalar(L, m, path, kname, true);
 	if (kv) {
-		bool missing = false;
-		char *arg = subst_dbid(kv->text, t->genesys_dbid, &missing);
-		if (missing)
+		char *missing;
+		char *arg = subst_vars(kv->text, t, defaults, &missing);
+		if (missing && strcmp(missing, "dbid") == 0)
 			err_at(L, kv, "%s.%s: '%s' needs the target's genesys_dbid%s%s%s", path, kname,
 			       kv->text, profile_name ? " (profile '" : "",
 			       profile_name ? profile_name : "", profile_name ? "')" : "");
+		else if (missing)
+			err_at(L, kv, "%s.%s: '%s' needs a value for '%s': set it in the target's vars%s%s%s",
+			       path, kname, kv->text, missing, profile_name ? " (profile '" : "",
+			       profile_name ? profile_name : "", profile_name ? "')" : "");
+		bool has_missing = missing != NULL;
+		free(missing);
 		c->arg = arg;
 		switch (c->kind) {
 		case GP_CK_SNMP_GET:
 		case GP_CK_SNMP_WALK:
-			if (!missing && !valid_oid(arg))
+			if (!has_missing && !valid_oid(arg))
 				err_at(L, kv, "%s.%s: '%s' is not a numeric OID (like 1.3.6.1.2.1.1.3.0)",
 				       path, kname, arg);
 			break;
@@ -837,21 +904,31 @@ static bool load_check(struct ld *L, const struct gp_ynode *m, const char *path,
 		err_at(L, key_node(m, "body"), "%s.body: needs method: POST", path);
 
 	const struct gp_ynode *mv = scalar(L, m, path, "match", false);
+	char *match_text = NULL;
+	if (mv) {
+		char *missing;
+		match_text = subst_vars(mv->text, t, defaults, &missing);
+		if (missing)
+			err_at(L, mv, "%s.match: '%s' needs a value for '%s': set it in the target's vars",
+			       path, mv->text, missing);
+		free(missing);
+	}
 	if (mv) {
 		if (c->kind == GP_CK_TCP_CONNECT || c->kind == GP_CK_SNMP_GET) {
 			if (c->kind == GP_CK_TCP_CONNECT)
 				err_at(L, key_node(m, "match"), "%s.match: not used by tcp_connect", path);
 		}
 		regex_t re;
-		int rc = regcomp(&re, mv->text, REG_EXTENDED | REG_NOSUB);
+		int rc = regcomp(&re, match_text, REG_EXTENDED | REG_NOSUB);
 		if (rc != 0) {
 			char buf[128];
 			regerror(rc, &re, buf, sizeof(buf));
-			err_at(L, mv, "%s.match: invalid regular expression '%s': %s", path, mv->text,
+			err_at(L, mv, "%s.match: invalid regular expression '%s': %s", path, match_text,
 			       buf);
+			free(match_text);
 		} else {
 			regfree(&re);
-			c->match = gp_xstrdup(mv->text);
+			c->match = match_text;
 		}
 	}
 
@@ -882,7 +959,30 @@ static bool load_check(struct ld *L, const struct gp_ynode *m, const char *path,
 /* ------------------------------------------------------------------ */
 /* profiles                                                            */
 
-static const char *const profile_keys[] = {"description", "needs", "checks", NULL};
+static const char *const profile_keys[] = {"description", "vars", "checks", NULL};
+
+/* A mapping of names to single values (a null value: required). */
+static void load_vars(struct ld *L, const struct gp_ynode *m, const char *path, struct gp_vars *v)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		const struct gp_ynode *k = m->keys[i], *val = m->items[i];
+		bool ok = k->text[0] != '\0' && strlen(k->text) <= 32;
+		for (const char *p = k->text; ok && *p; p++)
+			ok = (*p >= 'a' && *p <= 'z') || *p == '_' || (*p >= '0' && *p <= '9');
+		if (!ok || strcmp(k->text, "dbid") == 0) {
+			err_at(L, k, "%s: '%s' is not a variable name (a-z, 0-9, '_'; 'dbid' is "
+				     "genesys_dbid)",
+			       path, k->text);
+			continue;
+		}
+		if (val->type != GP_Y_SCALAR) {
+			err_at(L, val, "%s.%s: expected a single value, got %s", path, k->text,
+			       gp_ynode_type_name(val));
+			continue;
+		}
+		vars_add(v, k->text, gp_ynode_is_null(val) ? NULL : val->text);
+	}
+}
 
 /*
  * Adds the checks of profile `name` to target t. A check the target
@@ -922,6 +1022,10 @@ static void apply_profile(struct ld *L, struct gp_target *t, const struct gp_yno
 		err_at(L, root, "a profile must be a mapping with a 'checks' list");
 	} else {
 		check_keys(L, root, "", profile_keys);
+		struct gp_vars defaults = {0};
+		const struct gp_ynode *vm = mapping(L, root, "", "vars", false);
+		if (vm)
+			load_vars(L, vm, "vars", &defaults);
 		const struct gp_ynode *seq = sequence(L, root, "", "checks", true);
 		for (size_t i = 0; seq && i < seq->n; i++) {
 			const struct gp_ynode *cm = seq->items[i];
@@ -954,7 +1058,16 @@ static void apply_profile(struct ld *L, struct gp_target *t, const struct gp_yno
 				continue;
 			}
 			struct gp_check c;
-			if (load_check(L, cm, cpath, t, pv->text, &c)) {
+			/* Errors of a profile's check name the target they are for. */
+			size_t before = L->el->n;
+			bool ok = load_check(L, cm, cpath, t, pv->text, &defaults, &c);
+			for (size_t e = before; e < L->el->n; e++) {
+				char *m2 = gp_xasprintf("%s (for target '%s')", L->el->v[e].msg,
+							t->name ? t->name : "?");
+				free(L->el->v[e].msg);
+				L->el->v[e].msg = m2;
+			}
+			if (ok) {
 				t->checks = gp_xrealloc(t->checks, (t->n_checks + 1) * sizeof(*t->checks));
 				t->checks[t->n_checks++] = c;
 			} else {
@@ -962,6 +1075,7 @@ static void apply_profile(struct ld *L, struct gp_target *t, const struct gp_yno
 			}
 			free(cpath);
 		}
+		vars_free(&defaults);
 	}
 	L->file = saved;
 	t->profile = gp_xstrdup(pv->text);
@@ -973,7 +1087,7 @@ static void apply_profile(struct ld *L, struct gp_target *t, const struct gp_yno
 /* targets                                                             */
 
 static const char *const target_keys[] = {"name", "host", "owner", "profile", "genesys_dbid",
-					  "snmp", "ssh", "http", "checks", NULL};
+					  "vars", "snmp", "ssh", "http", "checks", NULL};
 static const char *const owners[] = {"supplier", "customer", "third-party", NULL};
 
 static bool valid_host(const char *s)
@@ -1013,6 +1127,12 @@ static void load_target(struct ld *L, const struct gp_ynode *m, const char *path
 		get_enum(L, m, path, "owner", owners, &o);
 	t->owner = (enum gp_owner)o;
 	get_int(L, m, path, "genesys_dbid", 1, INT32_MAX, &t->genesys_dbid);
+	const struct gp_ynode *vm = mapping(L, m, path, "vars", false);
+	if (vm) {
+		char *vp = kp(path, "vars");
+		load_vars(L, vm, vp, &t->vars);
+		free(vp);
+	}
 
 	char *sub;
 	const struct gp_ynode *b;
@@ -1042,7 +1162,7 @@ static void load_target(struct ld *L, const struct gp_ynode *m, const char *path
 			continue;
 		}
 		struct gp_check c;
-		load_check(L, cm, cpath, t, NULL, &c);
+		load_check(L, cm, cpath, t, NULL, NULL, &c);
 		const struct gp_check *dup = c.name ? gp_target_check(t, c.name) : NULL;
 		if (dup) {
 			err_at(L, gp_ymap_get(cm, "name"),
@@ -1525,6 +1645,7 @@ void gp_config_free(struct gp_config *cfg)
 		free(t->name);
 		free(t->host);
 		free(t->profile);
+		vars_free(&t->vars);
 		free(t->snmp.community);
 		free(t->snmp.community_file);
 		free(t->snmp.user);

@@ -99,13 +99,21 @@ struct gp_http {
 	char *password_file;
 };
 
+/* Named values a profile's checks take ("{port}", "{log_dir}"). */
+struct gp_vars {
+	char **names, **values;
+	size_t n;
+};
+const char *gp_vars_get(const struct gp_vars *v, const char *name);
+
 struct gp_target {
 	char *name;
 	struct gp_pos pos;
 	char *host;
 	enum gp_owner owner;
 	char *profile;
-	int64_t genesys_dbid; /* -1 when not set */
+	int64_t genesys_dbid; /* -1 when not set; "{dbid}" in a profile */
+	struct gp_vars vars;  /* the target's values for its profile's {name}s */
 	struct gp_snmp snmp;
 	struct gp_ssh ssh;
 	struct gp_http http;

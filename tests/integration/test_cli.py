@@ -19,23 +19,31 @@ class ConfigCheck(unittest.TestCase):
     def test_lab_config_ok(self):
         rc, out, err = gprobe("config", "check")
         self.assertEqual(rc, 0, err)
-        self.assertEqual(out, "config OK: 16 targets, 27 checks, 6 services\n")
+        self.assertEqual(out, "config OK: 18 targets, 47 checks, 6 services\n")
 
     def test_broken_config_reports_position(self):
         with tempfile.TemporaryDirectory() as d:
             bad = os.path.join(d, "bad.yaml")
             with open(CONFIG) as f:
                 text = f.read()
-            # A typo in the first target's first check.
-            text = text.replace("tcp_connect:", "tcp_conect:", 1)
+            # A typo in the first check written as tcp_connect (ocs-db's).
+            at = text.index("tcp_connect:")
+            text = text[:at] + "tcp_conect:" + text[at + len("tcp_connect:"):]
             with open(bad, "w") as f:
                 f.write(text)
-            line = text[:text.index("tcp_conect:")].count("\n") + 1
+            line_start = text.rindex("\n", 0, at) + 1
+            line = text[:at].count("\n") + 1
+            key_col = at - line_start + 1
+            map_col = text.index("{", line_start) - line_start + 1  # a flow mapping: its brace
+            target = text[:at].count("\n  - name: ") - 1
             rc, out, err = run([GPROBE, "-c", bad, "config", "check"])
             self.assertEqual(rc, 1)
-            self.assertIn("%s:%d:9: unknown key 'tcp_conect' in targets[0].checks[0]"
-                          % (bad, line), err)
-            self.assertIn("%s:%d:9: targets[0].checks[0]: no probe kind" % (bad, line - 1), err)
+            self.assertEqual(err.splitlines(), [
+                "%s:%d:%d: targets[%d].checks[0]: no probe kind; give exactly one of snmp_get, "
+                "snmp_walk, tcp_connect, ssh_command, ssh_log, http_get" % (bad, line, map_col, target),
+                "%s:%d:%d: unknown key 'tcp_conect' in targets[%d].checks[0]"
+                % (bad, line, key_col, target),
+            ])
 
     def test_config_from_environment(self):
         rc, out, _ = run([GPROBE, "config", "check"], env={"GPROBE_CONFIG": CONFIG})
@@ -48,7 +56,7 @@ class Diag(unittest.TestCase):
         rc, out, err = gprobe("diag", "lca-1")
         self.assertEqual(rc, 0, out + err)
         self.assertIn("[OK] port  (tcp_connect %d)" % lab_info()["ports"]["lca-1"], out)
-        self.assertIn("OK: 1 OK, 0 WARNING, 0 CRITICAL, 0 UNKNOWN", out)
+        self.assertIn("OK: 2 OK, 0 WARNING, 0 CRITICAL, 0 UNKNOWN", out)
 
         lab("component-stop", "lca-1")
         try:
@@ -69,8 +77,11 @@ class Diag(unittest.TestCase):
         self.assertEqual(data["target"], "stat-2")
         self.assertEqual(data["state"], "OK")
         names = [c["name"] for c in data["checks"]]
-        self.assertEqual(names, ["port", "app-status"])
-        port, app = data["checks"]
+        # From the statserver profile; its log check needs ssh, which
+        # stat-2 has not.
+        self.assertEqual(names, ["port", "app-status", "process"])
+        port, app, proc = data["checks"]
+        self.assertGreaterEqual(proc["numeric"], 1)
         self.assertEqual(port["state"], "OK")
         self.assertGreaterEqual(port["numeric"], 0.0)
         self.assertEqual(app["value"], "4")
@@ -99,7 +110,8 @@ class CheckGenesys(unittest.TestCase):
     def test_ok_and_critical(self):
         rc, out, _ = run([CHECK_GENESYS, "-c", CONFIG, "-T", "msgsrv-1"])
         self.assertEqual(rc, 0, out)
-        self.assertRegex(out, r"^GENESYS OK - msgsrv-1: 1 check OK \| 'port'=[0-9.e+-]+ms;;;;\n$")
+        self.assertRegex(out, r"^GENESYS OK - msgsrv-1: 3 checks OK \| 'port'=[0-9.e+-]+ms;;;; "
+                              r"'app-status'=4;;;; 'process'=1;;1:;;\n$")
         lab("component-stop", "msgsrv-1")
         try:
             rc, out, _ = run([CHECK_GENESYS, "-c", CONFIG, "-T", "msgsrv-1", "-C", "port"])
@@ -130,7 +142,7 @@ class RunLoop(unittest.TestCase):
                 def logged(s):
                     with open(logpath) as f:
                         return s in f.read()
-                wait_until("started", lambda: logged("started: 16 targets, 27 checks"))
+                wait_until("started", lambda: logged("started: 18 targets, 47 checks"))
                 wait_until("a result", lambda: logged("lca-1/port OK"))
                 with open(cfg, "a") as f:
                     f.write("bogus_key: 1\n")

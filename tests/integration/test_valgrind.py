@@ -46,9 +46,9 @@ class ValgrindDaemon(unittest.TestCase):
             self.assertEqual(rc, 0, out[-4000:])
             self.assertNotIn("==", "\n".join(l for l in out.splitlines() if l.startswith("==")))
             # Every collector took part.
-            for check in ("conf-1/port OK", "stat-1/app-status OK", "stat-1/processes OK",
-                          "conf-1/process OK", "stat-1/log-alarms OK", "rws-1/version OK",
-                          "sm-1/health OK", "qa-rep-1/health OK"):
+            for check in ("conf-1/port OK", "stat-1/app-status OK", "stat-1/process OK",
+                          "conf-1/process-ssh OK", "stat-1/log-alarms OK", "rws-1/version OK",
+                          "sm-1/health OK", "qa-rep-1/health OK", "host-1/load-1min OK"):
                 self.assertIn(check, out)
 
 

@@ -52,6 +52,7 @@ COMPONENTS = {
     "lca-1": ("lca", 109, False),
     "rcs-1": ("RCS", 110, False),
     "ocs-db": ("postgres", 111, False),
+    "vp-1": ("VoiceProc", 112, False),
 }
 
 HTTP_ROUTES = {
