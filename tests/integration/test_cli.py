@@ -3,6 +3,7 @@
 the run loop with its signals."""
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -13,6 +14,11 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from labtest import (CHECK_GENESYS, CONFIG, GPROBE, gprobe, lab, lab_info,  # noqa: E402
                      run, wait_until)
+
+
+def read(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
 
 
 class ConfigCheck(unittest.TestCase):
@@ -69,6 +75,37 @@ class Diag(unittest.TestCase):
             lab("component-start", "lca-1")
         rc, out, _ = gprobe("diag", "lca-1")
         self.assertEqual(rc, 0)
+
+    def test_every_lab_target_answers(self):
+        # Every check of every target of the lab (every profile) has a value.
+        targets = re.findall(r"^  - name: ([a-z0-9-]+)\n    host:", read(CONFIG), re.M)
+        self.assertEqual(len(targets), 18)
+        for t in targets:
+            rc, out, err = gprobe("diag", t, "--json")
+            data = json.loads(out)
+            self.assertEqual(rc, 0, (t, out))
+            for c in data["checks"]:
+                self.assertEqual(c["state"], "OK", (t, c))
+                self.assertIsNotNone(c["value"], (t, c))
+
+    def test_diag_broken_component(self):
+        # Stat Server 2 stopped: its port is refused,
+        # and diag says so with the reason.
+        lab("component-stop", "stat-2")
+        try:
+            rc, out, _ = gprobe("diag", "stat-2")
+            self.assertEqual(rc, 2)
+            self.assertRegex(out, r"\[CRITICAL\] port .*\n(.*\n)*  reason: +connect to "
+                                  r"127\.0\.0\.1:\d+ failed: Connection refused")
+        finally:
+            lab("component-start", "stat-2")
+        lab("snmp-set", "1.3.6.1.4.1.1729.100.1.2.1.3.104", "integer", "2")
+        try:
+            rc, out, _ = gprobe("diag", "stat-2")
+            self.assertEqual(rc, 2)
+            self.assertIn("judged:    value '2' is not the expected '4'", out)
+        finally:
+            lab("snmp-set", "1.3.6.1.4.1.1729.100.1.2.1.3.104", "integer", "4")
 
     def test_diag_json(self):
         rc, out, _ = gprobe("diag", "stat-2", "--json")

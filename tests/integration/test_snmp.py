@@ -68,6 +68,25 @@ class SnmpTest(unittest.TestCase):
         self.assertEqual(checks["own-name"]["value"], "StatServer")
         self.assertGreaterEqual(checks["procs"]["numeric"], 1)
 
+    def test_v3_levels_and_protocols(self):
+        secrets = os.path.join(LAB_DIR, "secrets")
+        auth = "auth_password_file: %s/snmp-auth" % secrets
+        priv = "priv_password_file: %s/snmp-priv" % secrets
+        variants = {
+            "SHA-256/AES": "user: probe256, security_level: authPriv, auth_protocol: SHA-256, "
+                           "%s, priv_protocol: AES, %s" % (auth, priv),
+            "MD5/DES": "user: probemd5, security_level: authPriv, auth_protocol: MD5, %s, "
+                       "priv_protocol: DES, %s" % (auth, priv),
+            "authNoPriv": "user: probeauth, security_level: authNoPriv, auth_protocol: SHA, %s"
+                          % auth,
+            "noAuthNoPriv": "user: probenoauth, security_level: noAuthNoPriv",
+        }
+        for name, block in variants.items():
+            cfg = self.config("{port: %d, version: 3, %s}" % (self.port, block), [
+                "{name: status, snmp_get: %s.104, expect: '4'}" % APP_STATUS])
+            rc, checks = diag_json(cfg, "t")
+            self.assertEqual(rc, 0, (name, checks))
+
     def test_v1_getnext_walk_and_nosuchname(self):
         cfg = self.config("{port: %d, version: 1, community: public}" % self.port, [
             "{name: status, snmp_get: %s.101}" % APP_STATUS,

@@ -264,12 +264,24 @@ class Lab:
         secrets = {"snmp-auth": "lab-auth-pass-1", "snmp-priv": "lab-priv-pass-1"}
         for fname, value in secrets.items():
             write_atomic(os.path.join(self.dir, "secrets", fname), value + "\n", 0o600)
+        # One v3 user per security level and protocol the probe supports;
+        # all share the two passwords above.
+        users = [("probe", "SHA", "AES", "priv"), ("probe256", "SHA-256", "AES", "priv"),
+                 ("probemd5", "MD5", "DES", "priv"), ("probeauth", "SHA", None, "auth"),
+                 ("probenoauth", None, None, "noauth")]
+        user_lines = []
+        for name, auth, priv, level in users:
+            line = "createUser %s" % name
+            if auth:
+                line += ' %s "%s"' % (auth, secrets["snmp-auth"])
+            if priv:
+                line += ' %s "%s"' % (priv, secrets["snmp-priv"])
+            user_lines += [line, "rouser %s %s" % (name, level)]
         write_atomic(conf, "\n".join([
             "agentaddress udp:127.0.0.1:%d" % port,
             "rocommunity public 127.0.0.1",
             "rocommunity6 public ::1",
-            'createUser probe SHA "%s" AES "%s"' % (secrets["snmp-auth"], secrets["snmp-priv"]),
-            "rouser probe priv",
+        ] + user_lines + [
             "sysLocation gprobe lab",
             "sysContact noc@example.kz",
             "disk / 1%",
