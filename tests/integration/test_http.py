@@ -2,14 +2,17 @@
 """The HTTP collector against the lab's HTTP server: health documents in
 JSON, XML and text, failures of every kind, and hostile bodies."""
 import os
+import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from labtest import diag_json, lab, lab_info, write_config  # noqa: E402
+from labtest import (GPROBE, LAB_DIR, diag_json, lab, lab_info, run, wait_until,  # noqa: E402
+                     write_config)
 
 
 class HttpTest(unittest.TestCase):
@@ -151,6 +154,49 @@ class HttpTest(unittest.TestCase):
         self.assertEqual(c["hop"]["state"], "OK")
         self.assertEqual(c["loop"]["state"], "CRITICAL")
         self.assertIn("Maximum (3) redirects followed", c["loop"]["message"])
+
+    def test_tls_verification(self):
+        ca = os.path.join(LAB_DIR, "tls", "ca.pem")
+        https = "https://127.0.0.1:%d" % lab_info()["ports"]["https"]
+        check = ["{name: v, http_get: '%s/api/v2/diagnostics/version', json: /statusCode, "
+                 "expect: '0'}" % https]
+        # Verified by default: the lab's own CA is unknown to the system.
+        rc, c = self.diag(check)
+        self.assertEqual(rc, 2)
+        self.assertIn("SSL certificate problem", c["v"]["message"])
+        self.assertIn("http.ca_file", c["v"]["hint"])
+        # Trusted through the site's CA file.
+        rc, c = self.diag(check, http_extra=", ca_file: %s" % ca)
+        self.assertEqual(rc, 0, c)
+        self.assertGreater(c["v"]["metrics"][2]["value"], 0)  # tls_ms: a handshake happened
+        # Not verified when configured so, and diag warns.
+        cfg_extra = ", tls_verify: false"
+        rc, c = self.diag(check, http_extra=cfg_extra)
+        self.assertEqual(rc, 0, c)
+        rc, out, _ = run([GPROBE, "-c", os.path.join(self.tmp.name, "gprobe.yaml"), "diag", "web"])
+        self.assertIn("warning: TLS certificates are not verified for this target", out)
+
+    def test_connection_reused_between_polls(self):
+        page = self.route("--body", '{"statusCode":0}')
+        cfg_text = ["probe: {timeout: 1s, interval: 1s, retry_interval: 1s, data_dir: %s/data}"
+                    % self.tmp.name, "targets:", "  - name: web", "    host: 127.0.0.1",
+                    "    owner: supplier", '    http: {base_url: "%s"}' % self.base, "    checks:",
+                    "      - {name: p, http_get: %s}" % page]
+        cfg = write_config(self.tmp.name, "\n".join(cfg_text) + "\n")
+        httplog = os.path.join(LAB_DIR, "logs", "http.log")
+        log = open(os.path.join(self.tmp.name, "run.log"), "w")
+        p = subprocess.Popen([GPROBE, "-c", cfg, "run"], stdout=log, stderr=log)
+        try:
+            def clients():
+                with open(httplog) as f:
+                    return [l.split()[0] for l in f if '"GET %s ' % page in l]
+            seen = wait_until("three polls", lambda: len(clients()) >= 3 and clients())
+        finally:
+            p.send_signal(signal.SIGTERM)
+            self.assertEqual(p.wait(timeout=30), 0)
+            log.close()
+        # One client address and port: one connection for every poll.
+        self.assertEqual(len(set(seen)), 1, seen)
 
     def test_post_with_body(self):
         page = self.route("--body", '{"statusCode":0}')

@@ -57,12 +57,16 @@ class LabTest(unittest.TestCase):
     def test_process_table_shows_components(self):
         # hrSWRunName is indexed by PID: this lab's components are there
         # under their binaries' names (other labs on the host may add more).
-        rc, out, err = run(["snmpwalk", "-On", "-v2c", "-c", "public", self.snmp,
-                            "1.3.6.1.2.1.25.4.2.1.2"], env=SNMP_ENV)
-        self.assertEqual(rc, 0, err)
-        for comp, name in (("stat-1", "StatServer"), ("stat-2", "StatServer"),
-                           ("ocs-1", "OCServer"), ("conf-1", "confserv")):
-            self.assertIn('.1.3.6.1.2.1.25.4.2.1.2.%d = STRING: "%s"' % (pid_of(comp), name), out)
+        # snmpd caches the table for a while: a component another test just
+        # restarted appears once the cache expires.
+        def table():
+            rc, out, err = run(["snmpwalk", "-On", "-v2c", "-c", "public", self.snmp,
+                                "1.3.6.1.2.1.25.4.2.1.2"], env=SNMP_ENV)
+            self.assertEqual(rc, 0, err)
+            return all('.1.3.6.1.2.1.25.4.2.1.2.%d = STRING: "%s"' % (pid_of(comp), name) in out
+                       for comp, name in (("stat-1", "StatServer"), ("stat-2", "StatServer"),
+                                          ("ocs-1", "OCServer"), ("conf-1", "confserv")))
+        wait_until("the lab's processes in hrSWRunName", table, deadline_s=90)
 
     def test_snmp_state_change_is_served(self):
         oid = "1.3.6.1.4.1.1729.100.1.2.1.3.106"

@@ -101,6 +101,30 @@ class SnmpTest(unittest.TestCase):
                          "1.3.6.1.4.1.99999.1.0: noSuchName (SNMPv1): the agent has no such object")
         self.assertGreaterEqual(checks["procs"]["numeric"], 2)
 
+    def test_smi_types(self):
+        base = "1.3.6.1.4.1.1729.999.1"
+        values = {
+            "integer": ("integer", "-42", "-42", -42),
+            "gauge": ("gauge", "4294967295", "4294967295", 4294967295),
+            "timeticks": ("timeticks", "123456", "123456", 123456),
+            "string": ("string", "Stat Server 8.5", "Stat Server 8.5", None),
+            "numstring": ("string", "0.42", "0.42", 0.42),
+            "oid": ("objectid", ".1.3.6.1.4.1.1729.1", "1.3.6.1.4.1.1729.1", None),
+            "ip": ("ipaddress", "10.20.0.11", "10.20.0.11", None),
+            "counter32": ("counter", "4294967000", "4294967000", None),  # a rate from the 2nd poll
+        }
+        checks = []
+        for i, (name, (typ, raw, _, _)) in enumerate(values.items(), 1):
+            lab("snmp-set", "%s.%d" % (base, i), typ, raw)
+            checks.append("{name: %s, snmp_get: %s.%d}" % (name, base, i))
+        cfg = self.config("{port: %d, version: 2c, community: public}" % self.port, checks)
+        rc, c = diag_json(cfg, "t")
+        self.assertEqual(rc, 0, c)
+        for name, (_, _, text, num) in values.items():
+            self.assertEqual(c[name]["value"], text, name)
+            self.assertEqual(c[name]["numeric"], num, name)
+        self.assertIn("first sample", c["counter32"]["message"])
+
     def test_missing_objects_are_critical(self):
         cfg = self.config("{port: %d, version: 2c, community: public}" % self.port, [
             "{name: instance, snmp_get: %s.999}" % APP_STATUS,

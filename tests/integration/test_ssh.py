@@ -203,6 +203,23 @@ class SshTest(unittest.TestCase):
                 p.wait(timeout=30)
             log.close()
 
+    def test_session_reused_between_polls(self):
+        cfg = self.config(["{name: c, ssh_command: 'echo ok', interval: 1s, timeout: 1s}"],
+                          interval="1s", timeout="1s")
+        sshlog = os.path.join(LAB_DIR, "logs", "sshd.log")
+        accepted = lambda: read(sshlog).count("Accepted publickey")  # noqa: E731
+        before = accepted()
+        logpath = os.path.join(self.tmp.name, "run.log")
+        log = open(logpath, "w")
+        p = subprocess.Popen([GPROBE, "-c", cfg, "-v", "-v", "run"], stdout=log, stderr=log)
+        try:
+            wait_until("four polls", lambda: read(logpath).count("host/c OK") >= 4)
+        finally:
+            p.send_signal(signal.SIGTERM)
+            self.assertEqual(p.wait(timeout=30), 0)
+            log.close()
+        self.assertEqual(accepted() - before, 1)
+
     def test_log_glob_without_files(self):
         cfg = self.config(["{name: alarms, ssh_log: '%s/nothing.*.log'}" % self.tmp.name])
         rc, c = diag_json(cfg, "host")

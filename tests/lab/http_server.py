@@ -10,6 +10,7 @@ switch a component's health by rewriting the file. Unknown paths get 404.
 import base64
 import json
 import os
+import ssl
 import sys
 import threading
 import time
@@ -40,7 +41,10 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def log_message(self, fmt, *args):
-        sys.stderr.write("%s %s\n" % (self.address_string(), fmt % args))
+        # The client's port too: tests tell a reused connection by it.
+        sys.stderr.write("%s:%d %s\n" % (self.client_address[0], self.client_address[1],
+                                          fmt % args))
+        sys.stderr.flush()
 
     def answer(self):
         path = self.path.split("?", 1)[0]
@@ -73,11 +77,22 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
+    """http_server.py PORT STATE [TLS_PORT CERT KEY]: the same routes over
+    plain HTTP, and over HTTPS when a certificate is given."""
     port, state_path = int(sys.argv[1]), sys.argv[2]
     Handler.state_path = state_path
-    srv = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    srv.daemon_threads = True
-    srv.serve_forever()
+    servers = [ThreadingHTTPServer(("127.0.0.1", port), Handler)]
+    if len(sys.argv) == 6:
+        tls = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[3])), Handler)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(sys.argv[4], sys.argv[5])
+        tls.socket = ctx.wrap_socket(tls.socket, server_side=True)
+        servers.append(tls)
+    for srv in servers:
+        srv.daemon_threads = True
+    for srv in servers[1:]:
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+    servers[0].serve_forever()
 
 
 if __name__ == "__main__":

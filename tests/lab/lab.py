@@ -20,7 +20,8 @@ What runs:
            1.3.6.1.4.1.1729 from DIR/snmp-state.json (pass_persist);
            v1/v2c community 'public', v3 user 'probe' (SHA/AES, authPriv)
   sshd     OpenSSH with its own host key and key-only login for this user
-  http     per-path status, body and delay from DIR/http-state.json
+  http     per-path status, body and delay from DIR/http-state.json, over
+           HTTP and HTTPS (a certificate of the lab's CA, DIR/tls/ca.pem)
   smtp     aiosmtpd storing each message as a file in DIR/mail/
   components  one process per Genesys server, named like its binary
            (StatServer, confserv, ...), each listening on its own port
@@ -347,12 +348,29 @@ class Lab:
         wait_for("sshd", lambda: tcp_open(port))
 
     def start_http(self, info):
-        port = free_port()
+        port, tls_port = free_port(), free_port()
         info["ports"]["http"] = port
+        info["ports"]["https"] = tls_port
+        # A certificate of the lab's own CA for 127.0.0.1: tests trust it
+        # through http.ca_file, or see it refused without.
+        tls = os.path.join(self.dir, "tls")
+        os.makedirs(tls, exist_ok=True)
+        ca_key, ca, key, csr, cert = (os.path.join(tls, n) for n in
+                                      ("ca.key", "ca.pem", "server.key", "server.csr", "server.pem"))
+        if not os.path.exists(cert):
+            quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "check": True}
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
+                            "-subj", "/CN=gprobe lab CA", "-keyout", ca_key, "-out", ca], **quiet)
+            subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj",
+                            "/CN=127.0.0.1", "-keyout", key, "-out", csr], **quiet)
+            ext = os.path.join(tls, "ext.cnf")
+            write_atomic(ext, "subjectAltName = IP:127.0.0.1\n")
+            subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key,
+                            "-CAcreateserial", "-days", "30", "-extfile", ext, "-out", cert], **quiet)
         write_atomic(os.path.join(self.dir, "http-state.json"), json.dumps(HTTP_ROUTES, indent=1))
         self.spawn("http", [PY, os.path.join(HERE, "http_server.py"), str(port),
-                            os.path.join(self.dir, "http-state.json")])
-        wait_for("http", lambda: tcp_open(port))
+                            os.path.join(self.dir, "http-state.json"), str(tls_port), cert, key])
+        wait_for("http", lambda: tcp_open(port) and tcp_open(tls_port))
 
     def start_smtp(self, info):
         port = free_port()
