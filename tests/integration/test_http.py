@@ -25,9 +25,10 @@ class HttpTest(unittest.TestCase):
         self.tmp.cleanup()
 
     def route(self, *opts):
-        """A fresh path on the lab's server answering as opts say."""
+        """A fresh path on the lab's server answering as opts say (fresh in
+        its log too: a lab that outlives a run keeps the old requests)."""
         self.n += 1
-        path = "/test/%s/%d" % (self.id().rsplit(".", 1)[-1], self.n)
+        path = "/test/%s/%d-%d" % (self.id().rsplit(".", 1)[-1], os.getpid(), self.n)
         lab("http-set", path, *opts)
         return path
 
@@ -193,8 +194,10 @@ class HttpTest(unittest.TestCase):
             seen = wait_until("three polls", lambda: len(clients()) >= 3 and clients())
         finally:
             p.send_signal(signal.SIGTERM)
-            self.assertEqual(p.wait(timeout=30), 0)
+            rc = p.wait(timeout=30)
             log.close()
+            with open(os.path.join(self.tmp.name, "run.log")) as f:
+                self.assertEqual(rc, 0, f.read())
         # One client address and port: one connection for every poll.
         self.assertEqual(len(set(seen)), 1, seen)
 
