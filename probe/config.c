@@ -450,7 +450,7 @@ static char *get_name(struct ld *L, const struct gp_ynode *map, const char *path
 
 static const char *const probe_keys[] = {
 	"data_dir", "interval", "retry_interval", "attempts", "timeout", "rrdcached",
-	"plugin_dir", "profile_dir", NULL,
+	"plugin_dir", "profile_dir", "uplink", NULL,
 };
 
 static void load_probe(struct ld *L, const struct gp_ynode *root)
@@ -491,6 +491,29 @@ static void load_probe(struct ld *L, const struct gp_ynode *root)
 	}
 	get_path(L, m, "probe", "plugin_dir", false, FILE_DIR, &p->plugin_dir);
 	get_path(L, m, "probe", "profile_dir", false, FILE_DIR, &p->profile_dir);
+	get_str_list(L, m, "probe", "uplink", false, &p->uplink, &p->n_uplink);
+}
+
+/* probe.uplink names targets; checked once they are all loaded. */
+static void check_uplink(struct ld *L, const struct gp_ynode *root)
+{
+	const struct gp_ynode *m = gp_ymap_get(root, "probe");
+	const struct gp_ynode *seq = m && m->type == GP_Y_MAP ? gp_ymap_get(m, "uplink") : NULL;
+	struct gp_probe_settings *p = &L->cfg->probe;
+	if (!seq || seq->type != GP_Y_SEQ)
+		return;
+	p->uplink_target = gp_xcalloc(p->n_uplink + 1, sizeof(*p->uplink_target));
+	for (size_t i = 0, k = 0; i < seq->n && k < p->n_uplink; i++) {
+		const struct gp_ynode *v = seq->items[i];
+		if (v->type != GP_Y_SCALAR || gp_ynode_is_null(v))
+			continue;
+		const struct gp_target *t = gp_config_target(L->cfg, v->text);
+		if (!t)
+			err_at(L, v, "probe.uplink[%zu]: unknown target '%s'", i, v->text);
+		else
+			p->uplink_target[k] = (size_t)(t - L->cfg->targets);
+		k++;
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -1565,6 +1588,8 @@ struct gp_config *gp_config_load(const char *file, const struct gp_config_opts *
 		free(path);
 	}
 
+	check_uplink(&L, root);
+
 	const struct gp_ynode *ss = sequence(&L, root, "", "services", false);
 	for (size_t i = 0; ss && i < ss->n; i++) {
 		const struct gp_ynode *sm = ss->items[i];
@@ -1673,6 +1698,10 @@ void gp_config_free(struct gp_config *cfg)
 	free(cfg->probe.rrdcached);
 	free(cfg->probe.plugin_dir);
 	free(cfg->probe.profile_dir);
+	for (size_t i = 0; i < cfg->probe.n_uplink; i++)
+		free(cfg->probe.uplink[i]);
+	free(cfg->probe.uplink);
+	free(cfg->probe.uplink_target);
 	free(cfg->calendar.timezone);
 	free(cfg->calendar.holidays);
 	free(cfg->calendar.holidays_file);

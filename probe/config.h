@@ -200,6 +200,11 @@ struct gp_probe_settings {
 	char *rrdcached;         /* NULL: direct librrd writes */
 	char *plugin_dir;        /* NULL: the built-in default */
 	char *profile_dir;       /* NULL: the built-in default */
+	/* Targets that test the probe's own network (gateway, DNS): when every
+	 * one of them fails, the probe is cut off and services are UNKNOWN. */
+	char **uplink;
+	size_t n_uplink;
+	size_t *uplink_target;   /* their indexes in targets */
 };
 
 struct gp_config {
