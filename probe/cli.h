@@ -5,6 +5,8 @@
 #ifndef GP_CLI_H
 #define GP_CLI_H
 
+#include <signal.h>
+
 #include "config.h"
 #include "log.h"
 #include "runner.h"
@@ -20,6 +22,11 @@ struct gp_cli {
 struct gp_config *gp_cli_load_config(struct gp_cli *cli);
 
 int gp_cmd_diag(struct gp_cli *cli, int argc, char **argv);
+int gp_cmd_status(struct gp_cli *cli, int argc, char **argv);
+
+/* `gprobe run` until *term; *hup asks for a config reload. The flags
+ * belong to main(), which owns the signal handlers. */
+int gp_daemon_run(struct gp_cli *cli, volatile sig_atomic_t *term, volatile sig_atomic_t *hup);
 
 /* The runner's view of a store (NULL store: no state). */
 struct gp_state_store gp_cli_state_store(struct gp_store *st);

@@ -416,9 +416,12 @@ static void service_update(struct gp_engine *e, size_t s, int64_t at)
 	if (h == st->state)
 		return;
 	enum gp_health old = st->state;
-	/* A service never changes before its last change. */
+	/* A service never changes before its last change, nor inside time
+	 * already settled as down or unknown (or before the probe's start). */
 	if (at < st->since)
 		at = st->since;
+	if (at < st->floor)
+		at = st->floor;
 	/* Down and unknown time is never rewritten: an outage is dated no
 	 * earlier than the moment the service left either. */
 	if (old == GP_DOWN || old == GP_HEALTH_UNKNOWN || h == GP_HEALTH_UNKNOWN)

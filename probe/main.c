@@ -105,121 +105,6 @@ static int cmd_config(struct gp_cli *cli, int argc, char **argv)
 	return 0;
 }
 
-/* mkdir -p for the data directory. */
-static int make_dirs(const char *path)
-{
-	char *p = gp_xstrdup(path);
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0750) != 0 && errno != EEXIST) {
-			free(p);
-			return -1;
-		}
-		*s = '/';
-	}
-	int rc = mkdir(p, 0750) != 0 && errno != EEXIST ? -1 : 0;
-	free(p);
-	return rc;
-}
-
-/*
- * The run loop. Each check is due every `interval` (its first run spread
- * over the interval so a thousand checks do not start in the same second),
- * at `retry_interval` while it fails; the runner keeps every plugin
- * session alive between runs. State changes are logged; the state engine,
- * storage and incidents take these results in later stages.
- */
-struct run_state {
-	struct gp_config *cfg;
-	struct gp_registry reg;
-	struct gp_runner *runner;
-	size_t n;
-	const struct gp_target **targets;
-	const struct gp_check **checks;
-	int64_t *due_us;
-	enum gp_state *last;
-	const struct gp_logger *log;
-	struct gp_store *store;
-};
-
-static void on_outcome(void *ctx, size_t i, const struct gp_outcome *o)
-{
-	struct run_state *rs = ctx;
-	enum gp_log_level lvl = o->state == rs->last[i] ? GP_LOG_DEBUG : GP_LOG_INFO;
-	gp_log(rs->log, lvl, "%s/%s %s: %s%s%s", rs->targets[i]->name, rs->checks[i]->name,
-	       gp_state_name(o->state), o->message ? o->message : "", o->evaluation ? "; " : "",
-	       o->evaluation ? o->evaluation : "");
-	rs->last[i] = o->state;
-	int64_t every = o->state == GP_STATE_OK ? rs->checks[i]->interval_ms
-						: rs->checks[i]->retry_interval_ms;
-	rs->due_us[i] = o->started_us + every * 1000;
-}
-
-static void run_state_free(struct run_state *rs)
-{
-	gp_runner_free(rs->runner);
-	gp_store_close(rs->store);
-	gp_registry_free(&rs->reg);
-	free(rs->targets);
-	free(rs->checks);
-	free(rs->due_us);
-	free(rs->last);
-	gp_config_free(rs->cfg);
-	memset(rs, 0, sizeof(*rs));
-}
-
-static int run_state_load(struct gp_cli *cli, struct run_state *rs)
-{
-	memset(rs, 0, sizeof(*rs));
-	rs->log = &cli->log;
-	rs->cfg = gp_cli_load_config(cli);
-	if (!rs->cfg)
-		return -1;
-	if (make_dirs(rs->cfg->probe.data_dir) != 0) {
-		gp_log(&cli->log, GP_LOG_ERROR, "cannot create data_dir %s: %s",
-		       rs->cfg->probe.data_dir, strerror(errno));
-		return -1;
-	}
-	char err[512];
-	rs->store = gp_store_open(rs->cfg->probe.data_dir, true, err, sizeof(err));
-	if (!rs->store) {
-		gp_log(&cli->log, GP_LOG_ERROR, "%s", err);
-		return -1;
-	}
-	struct gp_errlist el = {0};
-	gp_registry_load_dir(&rs->reg, gp_plugin_dir(rs->cfg->probe.plugin_dir), &el);
-	struct gp_state_store ss = gp_cli_state_store(rs->store);
-	rs->runner = gp_runner_new(&rs->reg, &ss, on_outcome, rs, &el);
-	for (size_t i = 0; i < el.n; i++) {
-		char *m = gp_errlist_format(&el, i);
-		gp_log(&cli->log, GP_LOG_ERROR, "%s", m);
-		free(m);
-	}
-	gp_errlist_free(&el);
-	rs->n = gp_config_check_count(rs->cfg);
-	rs->targets = gp_xcalloc(rs->n, sizeof(*rs->targets));
-	rs->checks = gp_xcalloc(rs->n, sizeof(*rs->checks));
-	rs->due_us = gp_xcalloc(rs->n, sizeof(*rs->due_us));
-	rs->last = gp_xcalloc(rs->n, sizeof(*rs->last));
-	int64_t now = gp_monotonic_us();
-	size_t k = 0;
-	for (size_t t = 0; t < rs->cfg->n_targets; t++) {
-		const struct gp_target *tg = &rs->cfg->targets[t];
-		for (size_t c = 0; c < tg->n_checks; c++, k++) {
-			rs->targets[k] = tg;
-			rs->checks[k] = &tg->checks[c];
-			rs->last[k] = (enum gp_state)-1;
-			/* Spread first runs over the interval, evenly by position. */
-			rs->due_us[k] = now + (int64_t)((double)k / (double)rs->n *
-							 (double)tg->checks[c].interval_ms * 1000.0);
-			gp_runner_add(rs->runner, tg, &tg->checks[c]);
-		}
-	}
-	return 0;
-}
-
 static int cmd_run(struct gp_cli *cli, int argc, char **argv)
 {
 	if (want_help(argc, argv)) {
@@ -229,57 +114,12 @@ static int cmd_run(struct gp_cli *cli, int argc, char **argv)
 		       "when the new file is invalid. Exit 1 on a bad config at start.\n");
 		return 0;
 	}
-	struct run_state *rs = gp_xcalloc(1, sizeof(*rs));
-	if (run_state_load(cli, rs) != 0) {
-		run_state_free(rs);
-		free(rs);
-		return 1;
-	}
-
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-
-	gp_log(&cli->log, GP_LOG_INFO, "gprobe %s started: %zu targets, %zu checks, %zu services",
-	       GPROBE_VERSION, rs->cfg->n_targets, rs->n, rs->cfg->n_services);
-	while (!got_term) {
-		if (got_hup) {
-			got_hup = 0;
-			struct run_state *next = gp_xcalloc(1, sizeof(*next));
-			if (run_state_load(cli, next) == 0) {
-				/* Let the old runner's collections finish first. */
-				while (gp_runner_in_flight(rs->runner) > 0)
-					gp_runner_poll(rs->runner, -1);
-				run_state_free(rs);
-				free(rs);
-				rs = next;
-				gp_log(&cli->log, GP_LOG_INFO, "config reloaded: %zu checks", rs->n);
-			} else {
-				run_state_free(next);
-				free(next);
-				gp_log(&cli->log, GP_LOG_ERROR,
-				       "config reload failed (errors above); keeping the running config");
-			}
-		}
-		int64_t now = gp_monotonic_us(), next_due = now + 1000000;
-		for (size_t i = 0; i < rs->n; i++) {
-			if (rs->due_us[i] <= now && gp_runner_start(rs->runner, i))
-				rs->due_us[i] = INT64_MAX; /* set again when it completes */
-			if (rs->due_us[i] < next_due)
-				next_due = rs->due_us[i];
-		}
-		int64_t wait_ms = (next_due - gp_monotonic_us()) / 1000;
-		/* Short waits keep signals prompt. */
-		gp_runner_poll(rs->runner, (int)(wait_ms < 0 ? 0 : wait_ms > 200 ? 200 : wait_ms));
-	}
-	gp_log(&cli->log, GP_LOG_INFO, "stopping");
-	while (gp_runner_in_flight(rs->runner) > 0)
-		gp_runner_poll(rs->runner, -1);
-	run_state_free(rs);
-	free(rs);
-	return 0;
+	return gp_daemon_run(cli, &got_term, &got_hup);
 }
 
 /* Commands whose modules arrive with later work: their help names them,
@@ -306,7 +146,7 @@ static const struct command commands[] = {
 	{"config", cmd_config, "gprobe config check", "validate the config"},
 	{"diag", gp_cmd_diag, "gprobe diag TARGET [--json]",
 	 "run every check of TARGET once and explain each result"},
-	{"status", NULL, "gprobe status [--json]",
+	{"status", gp_cmd_status, "gprobe status [--json]",
 	 "services and components as the daemon last saw them"},
 	{"incidents", NULL, "gprobe incidents [--all] [--json]", "open incidents"},
 	{"incident", NULL,

@@ -27,6 +27,16 @@ const char *gp_state_name(enum gp_state s)
 	}
 }
 
+bool gp_state_parse(const char *s, enum gp_state *out)
+{
+	for (int i = GP_STATE_OK; i <= GP_STATE_UNKNOWN; i++)
+		if (strcmp(s, gp_state_name((enum gp_state)i)) == 0) {
+			*out = (enum gp_state)i;
+			return true;
+		}
+	return false;
+}
+
 static int64_t mono_us(void *ctx)
 {
 	(void)ctx;

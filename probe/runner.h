@@ -86,6 +86,8 @@ void gp_outcome_copy(struct gp_outcome *dst, const struct gp_outcome *src);
 void gp_evaluate(const struct gp_check *c, struct gp_outcome *o);
 
 const char *gp_state_name(enum gp_state s);
+/* "OK" ... "UNKNOWN" -> the state; false when not a name. */
+bool gp_state_parse(const char *s, enum gp_state *out);
 
 /* The options a collector gets for a check (see collector.h). Free with
  * gp_options_free(). */

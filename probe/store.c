@@ -2,6 +2,7 @@
  * store.c - the SQLite backend of gprobe's database (see store.h).
  */
 #include "store.h"
+#include "runner.h"
 #include "util.h"
 
 #include <sqlite3.h>
@@ -14,6 +15,7 @@ struct gp_store {
 	sqlite3 *db;
 	bool writable;
 	sqlite3_stmt *state_get, *state_put;
+	sqlite3_stmt *stmts[14]; /* see enum stmt_id */
 };
 
 /* Forward migrations: migrations[i] takes the schema from version i to
@@ -24,6 +26,74 @@ static const char *const migrations[] = {
 	"  key TEXT PRIMARY KEY,"
 	"  value TEXT NOT NULL,"
 	"  updated_at INTEGER NOT NULL"  /* UTC epoch seconds */
+	");",
+
+	/* 1 -> 2: the daemon's states, the service ledger, outages, events.
+	 * Times are UTC epoch seconds; states are names (UP, CRITICAL...),
+	 * so that a person reading the database needs no table of codes. */
+	"CREATE TABLE check_status ("
+	"  target TEXT NOT NULL,"
+	"  check_name TEXT NOT NULL,"
+	"  has_result INTEGER NOT NULL,"
+	"  hard_known INTEGER NOT NULL,"
+	"  state TEXT NOT NULL,"          /* of the last result */
+	"  hard TEXT NOT NULL,"
+	"  fails INTEGER NOT NULL,"
+	"  first_fail INTEGER NOT NULL,"
+	"  since INTEGER NOT NULL,"
+	"  last INTEGER NOT NULL,"
+	"  value TEXT,"
+	"  output TEXT,"
+	"  PRIMARY KEY (target, check_name)"
+	");"
+	"CREATE TABLE target_status ("
+	"  target TEXT PRIMARY KEY,"
+	"  state TEXT NOT NULL,"
+	"  since INTEGER NOT NULL"
+	");"
+	"CREATE TABLE service_status ("
+	"  service TEXT PRIMARY KEY,"
+	"  state TEXT NOT NULL,"
+	"  since INTEGER NOT NULL,"
+	"  floor INTEGER NOT NULL,"
+	"  outage_start INTEGER NOT NULL"
+	");"
+	/* The ledger: every second of a service, from its first period on,
+	 * lies in exactly one period; the open one (end NULL) runs to the
+	 * heartbeat. UNKNOWN: the probe ran but could not tell; UNMONITORED:
+	 * the probe was not running. */
+	"CREATE TABLE service_period ("
+	"  id INTEGER PRIMARY KEY,"
+	"  service TEXT NOT NULL,"
+	"  state TEXT NOT NULL"
+	"    CHECK (state IN ('UP', 'DEGRADED', 'DOWN', 'UNKNOWN', 'UNMONITORED')),"
+	"  start INTEGER NOT NULL,"
+	"  end INTEGER CHECK (end IS NULL OR end >= start)"
+	");"
+	"CREATE INDEX service_period_by_service ON service_period (service, start);"
+	"CREATE TABLE outage ("
+	"  id INTEGER PRIMARY KEY,"
+	"  service TEXT NOT NULL,"
+	"  start INTEGER NOT NULL,"
+	"  end INTEGER,"
+	"  members TEXT NOT NULL"           /* the DOWN members when it opened */
+	");"
+	"CREATE INDEX outage_by_service ON outage (service, start);"
+	"CREATE TABLE event ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"            /* when it happened (may be backdated) */
+	"  recorded_at INTEGER NOT NULL,"   /* when the probe knew */
+	"  kind TEXT NOT NULL,"
+	"  subject TEXT NOT NULL,"          /* service, target or target/check */
+	"  old_state TEXT,"
+	"  new_state TEXT,"
+	"  detail TEXT"
+	");"
+	"CREATE TABLE heartbeat ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  at INTEGER NOT NULL,"
+	"  started_at INTEGER NOT NULL,"
+	"  pid INTEGER NOT NULL"
 	");",
 };
 
@@ -112,6 +182,8 @@ void gp_store_close(struct gp_store *st)
 		return;
 	sqlite3_finalize(st->state_get);
 	sqlite3_finalize(st->state_put);
+	for (size_t i = 0; i < GP_ARRAY_LEN(st->stmts); i++)
+		sqlite3_finalize(st->stmts[i]);
 	sqlite3_close(st->db);
 	free(st);
 }
@@ -150,4 +222,426 @@ int gp_store_state_put(struct gp_store *st, const char *key, const char *value)
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* The daemon's states, the ledger, outages and events                 */
+
+/* Statements are prepared once, on first use, and kept. */
+enum stmt_id {
+	S_SAVE_CHECK, S_LOAD_CHECK, S_SAVE_TARGET, S_LOAD_TARGET, S_SAVE_SERVICE, S_LOAD_SERVICE,
+	S_PERIOD_DROP, S_PERIOD_CUT, S_PERIOD_OPEN, S_HEARTBEAT, S_OUTAGE_OPEN, S_OUTAGE_RESTORE,
+	S_EVENT, S_N
+};
+
+static const char *const stmt_sql[S_N] = {
+	[S_SAVE_CHECK] =
+		"INSERT INTO check_status (target, check_name, has_result, hard_known, state, hard,"
+		" fails, first_fail, since, last, value, output)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+		" ON CONFLICT (target, check_name) DO UPDATE SET has_result = ?3, hard_known = ?4,"
+		" state = ?5, hard = ?6, fails = ?7, first_fail = ?8, since = ?9, last = ?10,"
+		" value = ?11, output = ?12",
+	[S_LOAD_CHECK] = "SELECT has_result, hard_known, state, hard, fails, first_fail, since, last"
+			 " FROM check_status WHERE target = ?1 AND check_name = ?2",
+	[S_SAVE_TARGET] = "INSERT INTO target_status (target, state, since) VALUES (?1, ?2, ?3)"
+			  " ON CONFLICT (target) DO UPDATE SET state = ?2, since = ?3",
+	[S_LOAD_TARGET] = "SELECT state, since FROM target_status WHERE target = ?1",
+	[S_SAVE_SERVICE] =
+		"INSERT INTO service_status (service, state, since, floor, outage_start)"
+		" VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (service) DO UPDATE SET state = ?2,"
+		" since = ?3, floor = ?4, outage_start = ?5",
+	[S_LOAD_SERVICE] = "SELECT state, since, floor, outage_start FROM service_status"
+			   " WHERE service = ?1",
+	[S_PERIOD_DROP] = "DELETE FROM service_period WHERE service = ?1 AND start >= ?2",
+	[S_PERIOD_CUT] = "UPDATE service_period SET end = ?2"
+			 " WHERE service = ?1 AND (end IS NULL OR end > ?2)",
+	[S_PERIOD_OPEN] = "INSERT INTO service_period (service, state, start) VALUES (?1, ?2, ?3)",
+	[S_HEARTBEAT] = "UPDATE heartbeat SET at = ?1 WHERE id = 1",
+	[S_OUTAGE_OPEN] = "INSERT INTO outage (service, start, members) VALUES (?1, ?2, ?3)",
+	[S_OUTAGE_RESTORE] = "UPDATE outage SET end = ?2 WHERE service = ?1 AND end IS NULL",
+	[S_EVENT] = "INSERT INTO event (at, recorded_at, kind, subject, old_state, new_state, detail)"
+		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+};
+
+static sqlite3_stmt *stmt(struct gp_store *st, enum stmt_id id)
+{
+	if (!st->stmts[id] &&
+	    sqlite3_prepare_v2(st->db, stmt_sql[id], -1, &st->stmts[id], NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_reset(st->stmts[id]);
+	sqlite3_clear_bindings(st->stmts[id]);
+	return st->stmts[id];
+}
+
+/* Steps a statement that returns no row. */
+static int exec_stmt(struct gp_store *st, sqlite3_stmt *s)
+{
+	if (!s || !st->writable)
+		return -1;
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+const char *gp_store_error(struct gp_store *st)
+{
+	return sqlite3_errmsg(st->db);
+}
+
+int gp_store_begin(struct gp_store *st)
+{
+	return sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+int gp_store_commit(struct gp_store *st)
+{
+	return sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+void gp_store_rollback(struct gp_store *st)
+{
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int gp_store_save_check(struct gp_store *st, const char *target, const char *check,
+			const struct gp_check_status *c, const char *value, const char *output)
+{
+	sqlite3_stmt *s = stmt(st, S_SAVE_CHECK);
+	if (!s)
+		return -1;
+	bind_text(s, 1, target);
+	bind_text(s, 2, check);
+	sqlite3_bind_int(s, 3, c->has_result);
+	sqlite3_bind_int(s, 4, c->hard_known);
+	bind_text(s, 5, gp_state_name(c->state));
+	bind_text(s, 6, gp_state_name(c->hard));
+	sqlite3_bind_int(s, 7, c->fails);
+	sqlite3_bind_int64(s, 8, c->first_fail);
+	sqlite3_bind_int64(s, 9, c->since);
+	sqlite3_bind_int64(s, 10, c->last);
+	bind_text(s, 11, value);
+	bind_text(s, 12, output);
+	return exec_stmt(st, s);
+}
+
+static const char *col_text(sqlite3_stmt *s, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(s, i);
+	return t ? t : "";
+}
+
+bool gp_store_load_check(struct gp_store *st, const char *target, const char *check,
+			 struct gp_check_status *out)
+{
+	sqlite3_stmt *s = stmt(st, S_LOAD_CHECK);
+	if (!s)
+		return false;
+	bind_text(s, 1, target);
+	bind_text(s, 2, check);
+	bool found = sqlite3_step(s) == SQLITE_ROW;
+	if (found) {
+		*out = (struct gp_check_status){
+			.has_result = sqlite3_column_int(s, 0) != 0,
+			.hard_known = sqlite3_column_int(s, 1) != 0,
+			.fails = sqlite3_column_int(s, 4),
+			.first_fail = sqlite3_column_int64(s, 5),
+			.since = sqlite3_column_int64(s, 6),
+			.last = sqlite3_column_int64(s, 7),
+		};
+		found = gp_state_parse(col_text(s, 2), &out->state) &&
+			gp_state_parse(col_text(s, 3), &out->hard);
+	}
+	sqlite3_reset(s);
+	return found;
+}
+
+int gp_store_save_target(struct gp_store *st, const char *target, const struct gp_target_status *t)
+{
+	sqlite3_stmt *s = stmt(st, S_SAVE_TARGET);
+	if (!s)
+		return -1;
+	bind_text(s, 1, target);
+	bind_text(s, 2, gp_health_name(t->state));
+	sqlite3_bind_int64(s, 3, t->since);
+	return exec_stmt(st, s);
+}
+
+bool gp_store_load_target(struct gp_store *st, const char *target, struct gp_target_status *out)
+{
+	sqlite3_stmt *s = stmt(st, S_LOAD_TARGET);
+	if (!s)
+		return false;
+	bind_text(s, 1, target);
+	bool found = sqlite3_step(s) == SQLITE_ROW && gp_health_parse(col_text(s, 0), &out->state);
+	if (found)
+		out->since = sqlite3_column_int64(s, 1);
+	sqlite3_reset(s);
+	return found;
+}
+
+int gp_store_save_service(struct gp_store *st, const char *service,
+			  const struct gp_service_status *v)
+{
+	sqlite3_stmt *s = stmt(st, S_SAVE_SERVICE);
+	if (!s)
+		return -1;
+	bind_text(s, 1, service);
+	bind_text(s, 2, gp_health_name(v->state));
+	sqlite3_bind_int64(s, 3, v->since);
+	sqlite3_bind_int64(s, 4, v->floor);
+	sqlite3_bind_int64(s, 5, v->outage_start);
+	return exec_stmt(st, s);
+}
+
+bool gp_store_load_service(struct gp_store *st, const char *service, struct gp_service_status *out)
+{
+	sqlite3_stmt *s = stmt(st, S_LOAD_SERVICE);
+	if (!s)
+		return false;
+	bind_text(s, 1, service);
+	bool found = sqlite3_step(s) == SQLITE_ROW && gp_health_parse(col_text(s, 0), &out->state);
+	if (found) {
+		out->since = sqlite3_column_int64(s, 1);
+		out->floor = sqlite3_column_int64(s, 2);
+		out->outage_start = sqlite3_column_int64(s, 3);
+	}
+	sqlite3_reset(s);
+	return found;
+}
+
+int gp_store_period_set(struct gp_store *st, const char *service, const char *state, int64_t from)
+{
+	sqlite3_stmt *s = stmt(st, S_PERIOD_DROP);
+	if (!s)
+		return -1;
+	bind_text(s, 1, service);
+	sqlite3_bind_int64(s, 2, from);
+	if (exec_stmt(st, s) != 0 || !(s = stmt(st, S_PERIOD_CUT)))
+		return -1;
+	bind_text(s, 1, service);
+	sqlite3_bind_int64(s, 2, from);
+	if (exec_stmt(st, s) != 0 || !(s = stmt(st, S_PERIOD_OPEN)))
+		return -1;
+	bind_text(s, 1, service);
+	bind_text(s, 2, state);
+	sqlite3_bind_int64(s, 3, from);
+	return exec_stmt(st, s);
+}
+
+int64_t gp_store_last_heartbeat(struct gp_store *st)
+{
+	sqlite3_stmt *s;
+	int64_t at = 0;
+	if (sqlite3_prepare_v2(st->db, "SELECT at FROM heartbeat WHERE id = 1", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		at = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return at;
+}
+
+int gp_store_resume(struct gp_store *st, int64_t now, long pid, int64_t *last_heartbeat)
+{
+	int64_t hb = gp_store_last_heartbeat(st);
+	*last_heartbeat = hb;
+	if (!st->writable)
+		return -1;
+	char *sql;
+	if (hb > 0) {
+		/* A clock set back below the heartbeat must not make negative
+		 * periods: the gap is then empty. */
+		int64_t until = now > hb ? now : hb;
+		sql = gp_xasprintf(
+			"INSERT INTO service_period (service, state, start, end)"
+			"  SELECT service, 'UNMONITORED', %lld, %lld FROM service_period"
+			"  WHERE end IS NULL AND %lld > %lld;"
+			"UPDATE service_period SET end = %lld WHERE end IS NULL;"
+			"UPDATE heartbeat SET at = %lld, started_at = %lld, pid = %ld WHERE id = 1;",
+			(long long)hb, (long long)until, (long long)until, (long long)hb,
+			(long long)hb, (long long)until, (long long)until, pid);
+	} else {
+		sql = gp_xasprintf("INSERT INTO heartbeat (id, at, started_at, pid)"
+				   " VALUES (1, %lld, %lld, %ld)"
+				   " ON CONFLICT (id) DO UPDATE SET at = %lld, started_at = %lld,"
+				   " pid = %ld;",
+				   (long long)now, (long long)now, pid, (long long)now,
+				   (long long)now, pid);
+	}
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+	free(sql);
+	return rc;
+}
+
+int gp_store_heartbeat(struct gp_store *st, int64_t now)
+{
+	sqlite3_stmt *s = stmt(st, S_HEARTBEAT);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, now);
+	return exec_stmt(st, s);
+}
+
+int gp_store_outage_open(struct gp_store *st, const char *service, int64_t start,
+			 const char *members)
+{
+	sqlite3_stmt *s = stmt(st, S_OUTAGE_OPEN);
+	if (!s)
+		return -1;
+	bind_text(s, 1, service);
+	sqlite3_bind_int64(s, 2, start);
+	bind_text(s, 3, members ? members : "");
+	return exec_stmt(st, s);
+}
+
+int gp_store_outage_restore(struct gp_store *st, const char *service, int64_t end)
+{
+	sqlite3_stmt *s = stmt(st, S_OUTAGE_RESTORE);
+	if (!s)
+		return -1;
+	bind_text(s, 1, service);
+	sqlite3_bind_int64(s, 2, end);
+	return exec_stmt(st, s);
+}
+
+int gp_store_event_add(struct gp_store *st, int64_t at, int64_t recorded_at, const char *kind,
+		       const char *subject, const char *old_state, const char *new_state,
+		       const char *detail)
+{
+	sqlite3_stmt *s = stmt(st, S_EVENT);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, at);
+	sqlite3_bind_int64(s, 2, recorded_at);
+	bind_text(s, 3, kind);
+	bind_text(s, 4, subject);
+	bind_text(s, 5, old_state);
+	bind_text(s, 6, new_state);
+	bind_text(s, 7, detail && *detail ? detail : NULL);
+	return exec_stmt(st, s);
+}
+
+static const char *const ledger_names[GP_LEDGER_N] = {"UP", "DEGRADED", "DOWN", "UNKNOWN",
+						      "UNMONITORED"};
+
+const char *gp_ledger_state_name(enum gp_ledger_state s)
+{
+	return (unsigned)s < GP_LEDGER_N ? ledger_names[s] : "?";
+}
+
+int gp_store_ledger_totals(struct gp_store *st, const char *service, struct gp_ledger_totals *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->contiguous = true;
+	int64_t hb = gp_store_last_heartbeat(st);
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT state, start, end FROM service_period WHERE service = ?1"
+			       " ORDER BY start, id",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	bind_text(s, 1, service);
+	int64_t prev_end = 0;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char *state = col_text(s, 0);
+		int64_t start = sqlite3_column_int64(s, 1);
+		int64_t end = sqlite3_column_type(s, 2) == SQLITE_NULL ? hb : sqlite3_column_int64(s, 2);
+		if (end < start)
+			end = start; /* an open period that began after the heartbeat */
+		if (out->n_periods == 0)
+			out->first = start;
+		else if (start != prev_end)
+			out->contiguous = false;
+		prev_end = end;
+		out->n_periods++;
+		for (int i = 0; i < GP_LEDGER_N; i++)
+			if (strcmp(state, ledger_names[i]) == 0)
+				out->seconds[i] += end - start;
+	}
+	sqlite3_finalize(s);
+	out->last = out->n_periods ? prev_end : 0;
+	return 0;
+}
+
+int gp_store_ledger_window(struct gp_store *st, const char *service, int64_t from, int64_t to,
+			   int64_t seconds[GP_LEDGER_N])
+{
+	memset(seconds, 0, sizeof(int64_t) * GP_LEDGER_N);
+	int64_t hb = gp_store_last_heartbeat(st);
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT state, start, end FROM service_period WHERE service = ?1"
+			       " AND start < ?3 AND (end IS NULL OR end > ?2)",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	bind_text(s, 1, service);
+	sqlite3_bind_int64(s, 2, from);
+	sqlite3_bind_int64(s, 3, to);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		int64_t a = sqlite3_column_int64(s, 1);
+		int64_t b = sqlite3_column_type(s, 2) == SQLITE_NULL ? hb : sqlite3_column_int64(s, 2);
+		a = a > from ? a : from;
+		b = b < to ? b : to;
+		for (int i = 0; i < GP_LEDGER_N && b > a; i++)
+			if (strcmp(col_text(s, 0), ledger_names[i]) == 0)
+				seconds[i] += b - a;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+static int list_rows(struct gp_store *st, const char *sql, const char *arg, bool checks,
+		     gp_status_fn fn, void *ctx)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (arg)
+		bind_text(s, 1, arg);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		struct gp_status_row row = {
+			.name = col_text(s, 0),
+			.state = col_text(s, 1),
+			.since = sqlite3_column_int64(s, 2),
+		};
+		if (checks) {
+			row.value = (const char *)sqlite3_column_text(s, 3);
+			row.output = (const char *)sqlite3_column_text(s, 4);
+		}
+		fn(ctx, &row);
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+int gp_store_list_services(struct gp_store *st, gp_status_fn fn, void *ctx)
+{
+	return list_rows(st, "SELECT service, state, since FROM service_status ORDER BY service",
+			 NULL, false, fn, ctx);
+}
+
+int gp_store_list_targets(struct gp_store *st, gp_status_fn fn, void *ctx)
+{
+	return list_rows(st, "SELECT target, state, since FROM target_status ORDER BY target", NULL,
+			 false, fn, ctx);
+}
+
+int gp_store_list_checks(struct gp_store *st, const char *target, gp_status_fn fn, void *ctx)
+{
+	/* The state shown is the last result's: an operator wants to see a
+	 * failing check before it turns hard. */
+	return list_rows(st,
+			 "SELECT check_name, CASE WHEN has_result THEN state ELSE 'PENDING' END,"
+			 " since, value, output FROM check_status WHERE target = ?1"
+			 " ORDER BY rowid",
+			 target, true, fn, ctx);
 }

@@ -11,6 +11,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
 
 struct gp_store;
 
@@ -25,5 +28,78 @@ int gp_store_schema_version(struct gp_store *st);
  * (a read-only store ignores puts and returns 0). */
 int gp_store_state_get(struct gp_store *st, const char *key, char *buf, size_t len);
 int gp_store_state_put(struct gp_store *st, const char *key, const char *value);
+
+/* Transactions: the daemon commits a batch of results with the state
+ * changes and events they cause in one transaction, before acting on
+ * them. 0, or -1 with the reason in gp_store_error(). */
+int gp_store_begin(struct gp_store *st);
+int gp_store_commit(struct gp_store *st);
+void gp_store_rollback(struct gp_store *st);
+const char *gp_store_error(struct gp_store *st);
+
+/* The engine's states, kept across restarts. load: true when found. */
+int gp_store_save_check(struct gp_store *st, const char *target, const char *check,
+			const struct gp_check_status *s, const char *value, const char *output);
+bool gp_store_load_check(struct gp_store *st, const char *target, const char *check,
+			 struct gp_check_status *out);
+int gp_store_save_target(struct gp_store *st, const char *target, const struct gp_target_status *s);
+bool gp_store_load_target(struct gp_store *st, const char *target, struct gp_target_status *out);
+int gp_store_save_service(struct gp_store *st, const char *service,
+			  const struct gp_service_status *s);
+bool gp_store_load_service(struct gp_store *st, const char *service, struct gp_service_status *out);
+
+/*
+ * The service ledger. A service is in `state` from `from` on: periods that
+ * start at or after `from` are dropped, the one running over it is cut
+ * there, and a new open period begins. The engine only ever moves `from`
+ * back over UP or DEGRADED time (see engine.h, "floor").
+ */
+int gp_store_period_set(struct gp_store *st, const char *service, const char *state, int64_t from);
+
+/* At the daemon's start: the time since the last heartbeat is UNMONITORED
+ * for every service that has a ledger, then the heartbeat restarts at now.
+ * *last_heartbeat: the previous heartbeat, 0 on a first start. */
+int gp_store_resume(struct gp_store *st, int64_t now, long pid, int64_t *last_heartbeat);
+int gp_store_heartbeat(struct gp_store *st, int64_t now);
+
+int gp_store_outage_open(struct gp_store *st, const char *service, int64_t start,
+			 const char *members);
+int gp_store_outage_restore(struct gp_store *st, const char *service, int64_t end);
+
+int gp_store_event_add(struct gp_store *st, int64_t at, int64_t recorded_at, const char *kind,
+		       const char *subject, const char *old_state, const char *new_state,
+		       const char *detail);
+
+/* Seconds of a service in each ledger state, from its first period to the
+ * heartbeat; contiguous is false if periods overlap or leave a gap. */
+enum gp_ledger_state {
+	GP_LEDGER_UP, GP_LEDGER_DEGRADED, GP_LEDGER_DOWN, GP_LEDGER_UNKNOWN, GP_LEDGER_UNMONITORED,
+	GP_LEDGER_N
+};
+const char *gp_ledger_state_name(enum gp_ledger_state s);
+struct gp_ledger_totals {
+	int64_t seconds[GP_LEDGER_N];
+	int64_t first, last; /* first period's start; the heartbeat */
+	size_t n_periods;
+	bool contiguous;
+};
+int gp_store_ledger_totals(struct gp_store *st, const char *service, struct gp_ledger_totals *out);
+/* The same within [from, to) only (a month, a gap): seconds per state. */
+int gp_store_ledger_window(struct gp_store *st, const char *service, int64_t from, int64_t to,
+			   int64_t seconds[GP_LEDGER_N]);
+
+/* What `gprobe status` shows. Callbacks get each row in name order. */
+struct gp_status_row {
+	const char *name;
+	const char *state;
+	int64_t since;
+	const char *value, *output; /* checks only */
+};
+typedef void (*gp_status_fn)(void *ctx, const struct gp_status_row *row);
+int gp_store_list_services(struct gp_store *st, gp_status_fn fn, void *ctx);
+int gp_store_list_targets(struct gp_store *st, gp_status_fn fn, void *ctx);
+int gp_store_list_checks(struct gp_store *st, const char *target, gp_status_fn fn, void *ctx);
+/* The heartbeat: 0 when the daemon never ran. */
+int64_t gp_store_last_heartbeat(struct gp_store *st);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void oom(void)
 {
@@ -248,4 +249,32 @@ void gp_format_duration(int64_t ms, char *buf, size_t len)
 		}
 	}
 	snprintf(buf, len, "%" PRId64 "ms", ms);
+}
+
+void gp_format_utc(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (!gmtime_r(&tt, &tm) || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "@%lld", (long long)t);
+}
+
+void gp_format_local(int64_t t, const char *tz, char *buf, size_t len)
+{
+	if (!tz || setenv("TZ", tz, 1) != 0) {
+		gp_format_utc(t, buf, len);
+		return;
+	}
+	tzset();
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char zone[8];
+	if (!localtime_r(&tt, &tm) || strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm) == 0 ||
+	    strftime(zone, sizeof(zone), "%z", &tm) != 5) {
+		gp_format_utc(t, buf, len);
+		return;
+	}
+	size_t used = strlen(buf);
+	/* ISO 8601 wants the colon in the offset: +0500 -> +05:00. */
+	snprintf(buf + used, len - used, "%.3s:%.2s", zone, zone + 3);
 }

@@ -51,6 +51,13 @@ int gp_date_cmp(const struct gp_date *a, const struct gp_date *b);
 /* "HH:MM" -> minutes since midnight (0..1440; 24:00 allowed as an end). */
 bool gp_parse_hhmm(const char *s, int *out_min, const char **why);
 
+/* UTC epoch seconds as ISO 8601 "2026-11-25T05:40:01Z". */
+void gp_format_utc(int64_t t, char *buf, size_t len);
+/* The same moment in a tz database zone, with its offset:
+ * "2026-11-25T10:40:01+05:00". For commands, not the daemon: it sets the
+ * process's TZ. */
+void gp_format_local(int64_t t, const char *tz, char *buf, size_t len);
+
 /* Formats a duration in ms the way the config writes it ("10s", "1500ms"). */
 void gp_format_duration(int64_t ms, char *buf, size_t len);
 

@@ -4,7 +4,6 @@ the run loop with its signals."""
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -173,7 +172,10 @@ class RunLoop(unittest.TestCase):
     def test_run_signals(self):
         with tempfile.TemporaryDirectory() as d:
             cfg = os.path.join(d, "gprobe.yaml")
-            shutil.copy(CONFIG, cfg)
+            with open(CONFIG) as f:
+                text = re.sub(r"data_dir: .*", "data_dir: %s/data" % d, f.read(), count=1)
+            with open(cfg, "w") as f:
+                f.write(text)
             logpath = os.path.join(d, "run.log")
             log = open(logpath, "w")
             p = subprocess.Popen([GPROBE, "-c", cfg, "run"], stdout=log, stderr=log)
@@ -182,7 +184,7 @@ class RunLoop(unittest.TestCase):
                     with open(logpath) as f:
                         return s in f.read()
                 wait_until("started", lambda: logged("started: 18 targets, 47 checks"))
-                wait_until("a result", lambda: logged("lca-1/port OK"))
+                wait_until("a result", lambda: logged("target lca-1: UNKNOWN -> UP"))
                 with open(cfg, "a") as f:
                     f.write("bogus_key: 1\n")
                 p.send_signal(signal.SIGHUP)

@@ -11,33 +11,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "engine.h"
 
 enum { OK = GP_STATE_OK, WARN = GP_STATE_WARNING, CRIT = GP_STATE_CRITICAL, UNK = GP_STATE_UNKNOWN };
 
-/* Targets a, b (one availability check "up" each, attempts 3) and c (an
- * availability check and a non-availability one), gw (the uplink, attempts
- * 1); services: ha = any(a, b), one = a, both = a and c. */
-static const char *const CONFIG =
-	"probe: {attempts: 3, uplink: [gw]}\n"
-	"targets:\n"
-	"  - {name: a, host: 127.0.0.1, owner: supplier, checks: [{name: up, tcp_connect: 1}]}\n"
-	"  - {name: b, host: 127.0.0.1, owner: supplier, checks: [{name: up, tcp_connect: 1}]}\n"
-	"  - name: c\n"
-	"    host: 127.0.0.1\n"
-	"    owner: customer\n"
-	"    checks:\n"
-	"      - {name: up, tcp_connect: 1}\n"
-	"      - {name: extra, tcp_connect: 2, availability: false}\n"
-	"  - {name: gw, host: 127.0.0.1, owner: third-party,\n"
-	"     checks: [{name: up, tcp_connect: 1, attempts: 1}]}\n"
-	"services:\n"
-	"  - {name: ha, up_when: 'any(a, b)'}\n"
-	"  - {name: one, up_when: a}\n"
-	"  - {name: both, up_when: a and c}\n";
-
+/* tests/configs/good/engine.yaml: targets a, b (one availability check
+ * "up" each, attempts 3) and c (an availability check and a
+ * non-availability one), gw (the uplink, attempts 1); services:
+ * ha = any(a, b), one = a, both = a and c. */
 enum { A = 0, B = 1, C = 2, C_EXTRA = 3, GW = 4 };       /* check indexes */
 enum { T_A = 0, T_B = 1, T_C = 2, T_GW = 3 };            /* target indexes */
 enum { S_HA = 0, S_ONE = 1, S_BOTH = 2 };                /* service indexes */
@@ -47,19 +29,13 @@ struct fx {
 	struct gp_engine *e;
 };
 
-static struct gp_config *load(const char *text)
+static struct gp_config *load(void)
 {
-	char path[] = "/tmp/gprobe-test-engine-XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
 	struct gp_errlist el = {0};
-	struct gp_config *cfg = gp_config_load(path, NULL, &el);
+	struct gp_config *cfg = gp_config_load(CONFIG_DIR "/good/engine.yaml", NULL, &el);
 	if (!cfg)
 		gp_errlist_print(&el, stderr);
 	gp_errlist_free(&el);
-	unlink(path);
 	assert_non_null(cfg);
 	return cfg;
 }
@@ -67,7 +43,7 @@ static struct gp_config *load(const char *text)
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	f->cfg = load(CONFIG);
+	f->cfg = load();
 	f->e = gp_engine_new(f->cfg, 1000);
 	*state = f;
 	return 0;

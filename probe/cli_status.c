@@ -1,0 +1,159 @@
+/*
+ * cli_status.c - `gprobe status [--json]`: services and targets as the
+ * daemon last saw them, since when, with every check's last result. Reads
+ * the database the daemon writes (read-only, WAL: no locking it out).
+ */
+#include "cli.h"
+#include "util.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct status_ctx {
+	struct gp_store *st;
+	const char *tz;
+	json_t *list;   /* services or targets */
+	json_t *checks; /* of the current target */
+};
+
+static json_t *json_time(int64_t t, const char *tz)
+{
+	if (t <= 0)
+		return json_null();
+	char buf[40];
+	gp_format_local(t, tz, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static void add_check(void *ctx, const struct gp_status_row *r)
+{
+	struct status_ctx *c = ctx;
+	json_array_append_new(c->checks, json_pack("{s:s, s:s, s:o, s:o}", "name", r->name, "state",
+						   r->state, "value",
+						   r->value ? json_string(r->value) : json_null(),
+						   "output",
+						   r->output ? json_string(r->output) : json_null()));
+}
+
+static void add_row(void *ctx, const struct gp_status_row *r)
+{
+	struct status_ctx *c = ctx;
+	json_t *o = json_pack("{s:s, s:s, s:o}", "name", r->name, "state", r->state, "since",
+			      json_time(r->since, c->tz));
+	json_array_append_new(c->list, o);
+}
+
+static void add_target(void *ctx, const struct gp_status_row *r)
+{
+	struct status_ctx *c = ctx;
+	add_row(ctx, r);
+	c->checks = json_array();
+	gp_store_list_checks(c->st, r->name, add_check, c);
+	json_object_set_new(json_array_get(c->list, json_array_size(c->list) - 1), "checks",
+			    c->checks);
+}
+
+static const char *colour(const char *state, bool on)
+{
+	if (!on)
+		return "";
+	if (!strcmp(state, "UP") || !strcmp(state, "OK"))
+		return "\033[32m";
+	if (!strcmp(state, "DOWN") || !strcmp(state, "CRITICAL"))
+		return "\033[1;31m";
+	if (!strcmp(state, "DEGRADED") || !strcmp(state, "WARNING"))
+		return "\033[33m";
+	return "\033[35m";
+}
+
+static void print_table(json_t *root, bool tty, int64_t heartbeat, const char *tz)
+{
+	const char *reset = tty ? "\033[0m" : "";
+	char hb[40];
+	gp_format_local(heartbeat, tz, hb, sizeof(hb));
+	int64_t age = (int64_t)time(NULL) - heartbeat;
+	printf("daemon heartbeat %s (%lld s ago)%s\n\n", hb, (long long)age,
+	       age > 60 ? ": the daemon does not seem to run, states may be stale" : "");
+	size_t i;
+	json_t *v;
+	printf("%-20s %-9s %s\n", "SERVICE", "STATE", "SINCE");
+	json_array_foreach(json_object_get(root, "services"), i, v) {
+		const char *state = json_string_value(json_object_get(v, "state"));
+		printf("%-20s %s%-9s%s %s\n", json_string_value(json_object_get(v, "name")),
+		       colour(state, tty), state, reset,
+		       json_string_value(json_object_get(v, "since")));
+	}
+	printf("\n%-20s %-9s %-26s %s\n", "TARGET / CHECK", "STATE", "SINCE", "LAST OUTPUT");
+	json_array_foreach(json_object_get(root, "targets"), i, v) {
+		const char *state = json_string_value(json_object_get(v, "state"));
+		printf("%-20s %s%-9s%s %s\n", json_string_value(json_object_get(v, "name")),
+		       colour(state, tty), state, reset,
+		       json_string_value(json_object_get(v, "since")));
+		size_t k;
+		json_t *c;
+		json_array_foreach(json_object_get(v, "checks"), k, c) {
+			const char *cs = json_string_value(json_object_get(c, "state"));
+			const char *out = json_string_value(json_object_get(c, "output"));
+			printf("  %-18s %s%-9s%s %-26s %.100s\n",
+			       json_string_value(json_object_get(c, "name")), colour(cs, tty), cs,
+			       reset, "", out ? out : "");
+		}
+	}
+}
+
+int gp_cmd_status(struct gp_cli *cli, int argc, char **argv)
+{
+	bool as_json = false;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			as_json = true;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("usage: gprobe [-c FILE] status [--json]\n\n"
+			       "Services and targets as the daemon last saw them, since when, and\n"
+			       "each check's last result. Times are in calendar.timezone. Colours\n"
+			       "only on a terminal, never with NO_COLOR set.\n");
+			return 0;
+		} else {
+			fprintf(stderr, "gprobe status: unknown argument '%s'\n", argv[i]);
+			return 1;
+		}
+	}
+	struct gp_config *cfg = gp_cli_load_config(cli);
+	if (!cfg)
+		return 1;
+	char err[512];
+	struct gp_store *st = gp_store_open(cfg->probe.data_dir, false, err, sizeof(err));
+	if (!st) {
+		fprintf(stderr, "gprobe status: %s\n", err);
+		gp_config_free(cfg);
+		return 1;
+	}
+	const char *tz = cfg->calendar.timezone;
+	struct status_ctx c = {.st = st, .tz = tz};
+	json_t *root = json_object();
+	c.list = json_array();
+	gp_store_list_services(st, add_row, &c);
+	json_object_set_new(root, "services", c.list);
+	c.list = json_array();
+	gp_store_list_targets(st, add_target, &c);
+	json_object_set_new(root, "targets", c.list);
+	int64_t hb = gp_store_last_heartbeat(st);
+	json_object_set_new(root, "heartbeat", json_time(hb, tz));
+
+	if (as_json) {
+		char *s = json_dumps(root, JSON_INDENT(2));
+		printf("%s\n", s);
+		free(s);
+	} else {
+		const char *nc = getenv("NO_COLOR");
+		print_table(root, isatty(STDOUT_FILENO) && !(nc && *nc), hb, tz);
+	}
+	json_decref(root);
+	gp_store_close(st);
+	gp_config_free(cfg);
+	return 0;
+}

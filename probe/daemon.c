@@ -1,0 +1,356 @@
+/*
+ * daemon.c - `gprobe run`: the scheduler and what it feeds.
+ *
+ *   scheduler -> runner (plugins, all at once in one poll loop)
+ *             -> results, batched per loop turn
+ *             -> state engine -> one SQLite transaction with the states,
+ *                ledger periods, outages and events the batch caused
+ *             -> then logs and RRD writes (never before the commit)
+ *
+ * Each check is due every `interval`, its first run spread over the
+ * interval so a thousand checks do not start in the same second, and at
+ * `retry_interval` while it fails softly. A target that never answers
+ * delays nobody: its checks only wait for their own timeout.
+ */
+#include "cli.h"
+#include "engine.h"
+#include "persist.h"
+#include "plugin.h"
+#include "rrdstore.h"
+#include "runner.h"
+#include "store.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A result waiting for the end of the loop turn. */
+struct pending {
+	size_t job;
+	enum gp_state state;
+	int64_t at;          /* wall clock, UTC seconds, when it was started */
+	int64_t started_us;  /* monotonic, the same moment */
+	char *value;         /* text of the value, or NULL */
+	char *output;        /* message (and evaluation) */
+	bool has_value;
+	double numeric;
+	struct gp_rrd_value metrics[GP_MAX_METRICS + 1];
+	size_t n_metrics;
+};
+
+struct daemon {
+	struct gp_config *cfg;
+	struct gp_registry reg;
+	struct gp_runner *runner;
+	struct gp_store *store;
+	struct gp_engine *engine;
+	struct gp_rrd *rrd;
+	const struct gp_logger *log;
+	size_t n;
+	int64_t *due_us;          /* monotonic; INT64_MAX while in flight */
+	struct pending *batch;
+	size_t n_batch, cap_batch;
+	int64_t last_heartbeat;
+	unsigned long db_failures;
+};
+
+static int64_t wall_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* mkdir -p */
+static int make_dirs(const char *path)
+{
+	char *p = gp_xstrdup(path);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0750) != 0 && errno != EEXIST) {
+			free(p);
+			return -1;
+		}
+		*s = '/';
+	}
+	int rc = mkdir(p, 0750) != 0 && errno != EEXIST ? -1 : 0;
+	free(p);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Results                                                             */
+
+static void on_outcome(void *ctx, size_t job, const struct gp_outcome *o)
+{
+	struct daemon *d = ctx;
+	gp_grow((void **)&d->batch, &d->cap_batch, d->n_batch, sizeof(*d->batch));
+	struct pending *p = &d->batch[d->n_batch++];
+	memset(p, 0, sizeof(*p));
+	p->job = job;
+	p->state = o->state;
+	int64_t age_s = (gp_monotonic_us() - o->started_us) / 1000000;
+	p->at = wall_now() - (age_s > 0 ? age_s : 0);
+	p->started_us = o->started_us;
+	p->value = o->text ? gp_xstrdup(o->text) : NULL;
+	p->output = gp_xasprintf("%s%s%s", o->message ? o->message : "",
+				 o->evaluation && o->message ? "; " : "",
+				 o->evaluation ? o->evaluation : "");
+	p->has_value = o->has_value;
+	p->numeric = o->value;
+	for (size_t i = 0; i < o->n_metrics && i < GP_MAX_METRICS; i++) {
+		snprintf(p->metrics[i].name, sizeof(p->metrics[i].name), "%s", o->metrics[i].name);
+		p->metrics[i].value = o->metrics[i].value;
+		p->n_metrics++;
+	}
+
+	const struct gp_check *c = gp_engine_check(d->engine, job);
+	gp_log(d->log, GP_LOG_DEBUG, "%s/%s %s: %s", gp_engine_check_target(d->engine, job)->name,
+	       c->name, gp_state_name(o->state), p->output);
+}
+
+static void log_event(struct daemon *d, const struct gp_event *ev)
+{
+	char buf[200], at[32], from[32];
+	const char *subject = gp_event_subject(d->engine, d->cfg, ev, buf, sizeof(buf));
+	gp_format_utc(ev->at, at, sizeof(at));
+	const char *old = gp_event_state(ev, ev->old_state);
+	const char *new = gp_event_state(ev, ev->new_state);
+	switch (ev->kind) {
+	case GP_EV_CHECK:
+		/* A first OK is no news; anything else is. */
+		gp_log(d->log, old || ev->new_state != GP_STATE_OK ? GP_LOG_INFO : GP_LOG_DEBUG,
+		       "check %s: %s -> %s since %s: %s", subject,
+		       old ? old : "PENDING", new, at, ev->detail);
+		break;
+	case GP_EV_OUTAGE_OPENED:
+		gp_log(d->log, GP_LOG_WARN, "outage of %s opened, since %s (down: %s)", subject, at,
+		       ev->detail);
+		break;
+	case GP_EV_OUTAGE_RESTORED:
+		gp_format_utc(ev->outage_start, from, sizeof(from));
+		gp_log(d->log, GP_LOG_WARN, "outage of %s restored at %s (began %s, %lld s)", subject,
+		       at, from, (long long)(ev->at - ev->outage_start));
+		break;
+	case GP_EV_ISOLATION:
+		gp_log(d->log, GP_LOG_WARN,
+		       ev->new_state ? "probe cut off (every uplink failed) at %s: services UNKNOWN"
+				     : "probe connected again at %s",
+		       at);
+		break;
+	default:
+		gp_log(d->log, GP_LOG_INFO, "%s %s: %s -> %s since %s", gp_event_kind_name(ev->kind),
+		       subject, old, new, at);
+	}
+}
+
+/* Commits the engine's events (with the check rows already written in
+ * this transaction), then logs them. A failed commit is logged and
+ * counted; the states are written again with the next batch. */
+static void commit_batch(struct daemon *d, int64_t now)
+{
+	size_t n;
+	const struct gp_event *ev = gp_engine_events(d->engine, &n);
+	int rc = gp_persist_events(d->store, d->engine, d->cfg, now);
+	if (rc == 0)
+		rc = gp_store_heartbeat(d->store, now);
+	if (rc == 0)
+		rc = gp_store_commit(d->store);
+	if (rc != 0) {
+		d->db_failures++;
+		gp_log(d->log, GP_LOG_ERROR, "database write failed (%lu so far): %s",
+		       d->db_failures, gp_store_error(d->store));
+		gp_store_rollback(d->store);
+	}
+	for (size_t i = 0; i < n; i++)
+		log_event(d, &ev[i]);
+	gp_engine_clear_events(d->engine);
+	d->last_heartbeat = now;
+}
+
+static void process_batch(struct daemon *d)
+{
+	int64_t now = wall_now();
+	if (d->n_batch == 0 && now == d->last_heartbeat)
+		return;
+	if (gp_store_begin(d->store) != 0) {
+		d->db_failures++;
+		gp_log(d->log, GP_LOG_ERROR, "database busy or failing: %s", gp_store_error(d->store));
+	}
+	for (size_t i = 0; i < d->n_batch; i++) {
+		struct pending *p = &d->batch[i];
+		const struct gp_target *t = gp_engine_check_target(d->engine, p->job);
+		const struct gp_check *c = gp_engine_check(d->engine, p->job);
+		gp_engine_result(d->engine, p->job, p->state, p->at, p->output);
+		gp_store_save_check(d->store, t->name, c->name,
+				    gp_engine_check_status(d->engine, p->job), p->value, p->output);
+		bool retry = gp_engine_check_retrying(d->engine, p->job);
+		d->due_us[p->job] = p->started_us +
+				    (retry ? c->retry_interval_ms : c->interval_ms) * 1000;
+	}
+	commit_batch(d, now);
+	for (size_t i = 0; i < d->n_batch; i++) {
+		struct pending *p = &d->batch[i];
+		if (d->rrd && p->has_value) {
+			char err[256];
+			const struct gp_check *c = gp_engine_check(d->engine, p->job);
+			if (gp_rrd_update(d->rrd, gp_engine_check_target(d->engine, p->job)->name, c,
+					  p->at, p->numeric, p->metrics, p->n_metrics, err,
+					  sizeof(err)) != 0)
+				gp_log(d->log, GP_LOG_WARN, "rrd: %s", err);
+		}
+		free(p->value);
+		free(p->output);
+	}
+	d->n_batch = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Start and stop                                                      */
+
+static void daemon_free(struct daemon *d)
+{
+	gp_runner_free(d->runner);
+	for (size_t i = 0; i < d->n_batch; i++) {
+		free(d->batch[i].value);
+		free(d->batch[i].output);
+	}
+	free(d->batch);
+	gp_engine_free(d->engine);
+	gp_rrd_close(d->rrd);
+	gp_store_close(d->store);
+	gp_registry_free(&d->reg);
+	free(d->due_us);
+	gp_config_free(d->cfg);
+	free(d);
+}
+
+static struct daemon *daemon_load(struct gp_cli *cli)
+{
+	struct daemon *d = gp_xcalloc(1, sizeof(*d));
+	d->log = &cli->log;
+	d->cfg = gp_cli_load_config(cli);
+	if (!d->cfg)
+		goto fail;
+	if (make_dirs(d->cfg->probe.data_dir) != 0) {
+		gp_log(&cli->log, GP_LOG_ERROR, "cannot create data_dir %s: %s", d->cfg->probe.data_dir,
+		       strerror(errno));
+		goto fail;
+	}
+	char err[512];
+	d->store = gp_store_open(d->cfg->probe.data_dir, true, err, sizeof(err));
+	if (!d->store) {
+		gp_log(&cli->log, GP_LOG_ERROR, "%s", err);
+		goto fail;
+	}
+	d->rrd = gp_rrd_open(d->cfg->probe.data_dir, d->cfg->probe.rrdcached, err, sizeof(err));
+	if (!d->rrd)
+		gp_log(&cli->log, GP_LOG_ERROR, "rrd storage off: %s", err);
+	int64_t now = wall_now();
+	d->engine = gp_engine_new(d->cfg, now);
+	int64_t hb = 0;
+	if (gp_persist_restore(d->store, d->engine, d->cfg, now, (long)getpid(), &hb) != 0) {
+		gp_log(&cli->log, GP_LOG_ERROR, "cannot restore states: %s", gp_store_error(d->store));
+		goto fail;
+	}
+	size_t n_ev;
+	const struct gp_event *ev = gp_engine_events(d->engine, &n_ev);
+	for (size_t i = 0; i < n_ev; i++)
+		log_event(d, &ev[i]);
+	gp_engine_clear_events(d->engine);
+	d->last_heartbeat = now;
+	if (hb > 0 && now > hb)
+		gp_log(d->log, GP_LOG_WARN,
+		       "not running for %lld s since the last heartbeat: unmonitored time for "
+		       "every service",
+		       (long long)(now - hb));
+
+	struct gp_errlist el = {0};
+	gp_registry_load_dir(&d->reg, gp_plugin_dir(d->cfg->probe.plugin_dir), &el);
+	struct gp_state_store ss = gp_cli_state_store(d->store);
+	d->runner = gp_runner_new(&d->reg, &ss, on_outcome, d, &el);
+	for (size_t i = 0; i < el.n; i++) {
+		char *m = gp_errlist_format(&el, i);
+		gp_log(&cli->log, GP_LOG_ERROR, "%s", m);
+		free(m);
+	}
+	gp_errlist_free(&el);
+
+	d->n = gp_engine_n_checks(d->engine);
+	d->due_us = gp_xcalloc(d->n + 1, sizeof(*d->due_us));
+	int64_t mono = gp_monotonic_us();
+	for (size_t k = 0; k < d->n; k++) {
+		const struct gp_check *c = gp_engine_check(d->engine, k);
+		gp_runner_add(d->runner, gp_engine_check_target(d->engine, k), c);
+		/* Spread first runs over the interval, evenly by position. */
+		d->due_us[k] = mono + (int64_t)((double)k / (double)d->n * (double)c->interval_ms *
+						1000.0);
+	}
+	return d;
+fail:
+	daemon_free(d);
+	return NULL;
+}
+
+int gp_daemon_run(struct gp_cli *cli, volatile sig_atomic_t *term, volatile sig_atomic_t *hup)
+{
+	struct daemon *d = daemon_load(cli);
+	if (!d)
+		return 1;
+	gp_log(d->log, GP_LOG_INFO, "gprobe started: %zu targets, %zu checks, %zu services",
+	       d->cfg->n_targets, d->n, d->cfg->n_services);
+	while (!*term) {
+		if (*hup) {
+			*hup = 0;
+			/* Let the running collections finish and their results
+			 * land, then start over with the new file; the states
+			 * are in the database, so nothing is lost. */
+			struct gp_errlist el = {0};
+			struct gp_config_opts opts = {.default_profile_dir = cli->profile_dir};
+			struct gp_config *probe = gp_config_load(cli->config_path, &opts, &el);
+			if (!probe) {
+				for (size_t i = 0; i < el.n; i++) {
+					char *m = gp_errlist_format(&el, i);
+					gp_log(d->log, GP_LOG_ERROR, "%s", m);
+					free(m);
+				}
+				gp_log(d->log, GP_LOG_ERROR,
+				       "config reload failed (errors above); keeping the running config");
+			} else {
+				gp_config_free(probe);
+				while (gp_runner_in_flight(d->runner) > 0)
+					gp_runner_poll(d->runner, -1);
+				process_batch(d);
+				struct daemon *next = daemon_load(cli);
+				if (next) {
+					daemon_free(d);
+					d = next;
+					gp_log(d->log, GP_LOG_INFO, "config reloaded: %zu checks", d->n);
+				}
+			}
+			gp_errlist_free(&el);
+		}
+		int64_t now = gp_monotonic_us(), next_due = now + 1000000;
+		for (size_t i = 0; i < d->n; i++) {
+			if (d->due_us[i] <= now && gp_runner_start(d->runner, i))
+				d->due_us[i] = INT64_MAX; /* set again by its result */
+			if (d->due_us[i] < next_due)
+				next_due = d->due_us[i];
+		}
+		int64_t wait_ms = (next_due - gp_monotonic_us()) / 1000;
+		/* Short waits keep signals and the heartbeat prompt. */
+		gp_runner_poll(d->runner, (int)(wait_ms < 0 ? 0 : wait_ms > 200 ? 200 : wait_ms));
+		process_batch(d);
+	}
+	gp_log(d->log, GP_LOG_INFO, "stopping");
+	while (gp_runner_in_flight(d->runner) > 0)
+		gp_runner_poll(d->runner, -1);
+	process_batch(d);
+	daemon_free(d);
+	return 0;
+}

@@ -1,0 +1,124 @@
+/*
+ * persist.c - the state engine's states and events in the database (see
+ * persist.h).
+ */
+#include "persist.h"
+#include "runner.h"
+
+#include <stdio.h>
+
+const char *gp_event_subject(const struct gp_engine *e, const struct gp_config *cfg,
+			     const struct gp_event *ev, char *buf, size_t len)
+{
+	switch (ev->kind) {
+	case GP_EV_CHECK:
+		snprintf(buf, len, "%s/%s", gp_engine_check_target(e, ev->index)->name,
+			 gp_engine_check(e, ev->index)->name);
+		return buf;
+	case GP_EV_TARGET:
+		return cfg->targets[ev->index].name;
+	case GP_EV_ISOLATION:
+		return "probe";
+	default:
+		return cfg->services[ev->index].name;
+	}
+}
+
+const char *gp_event_state(const struct gp_event *ev, int s)
+{
+	if (s < 0)
+		return NULL;
+	if (ev->kind == GP_EV_CHECK)
+		return gp_state_name((enum gp_state)s);
+	if (ev->kind == GP_EV_ISOLATION)
+		return s ? "ISOLATED" : "CONNECTED";
+	return gp_health_name((enum gp_health)s);
+}
+
+static int persist_event(struct gp_store *st, const struct gp_engine *e,
+			 const struct gp_config *cfg, const struct gp_event *ev, int64_t now)
+{
+	char buf[200];
+	const char *subject = gp_event_subject(e, cfg, ev, buf, sizeof(buf));
+	int rc = 0;
+	switch (ev->kind) {
+	case GP_EV_TARGET:
+		rc = gp_store_save_target(st, subject, gp_engine_target_status(e, ev->index));
+		break;
+	case GP_EV_SERVICE:
+		rc = gp_store_save_service(st, subject, gp_engine_service_status(e, ev->index));
+		if (rc == 0)
+			rc = gp_store_period_set(st, subject,
+						 gp_health_name((enum gp_health)ev->new_state), ev->at);
+		break;
+	case GP_EV_OUTAGE_OPENED:
+		rc = gp_store_outage_open(st, subject, ev->outage_start, ev->detail);
+		break;
+	case GP_EV_OUTAGE_RESTORED:
+		rc = gp_store_save_service(st, subject, gp_engine_service_status(e, ev->index));
+		if (rc == 0)
+			rc = gp_store_outage_restore(st, subject, ev->at);
+		break;
+	default:
+		break;
+	}
+	if (rc == 0)
+		rc = gp_store_event_add(st, ev->at, now, gp_event_kind_name(ev->kind), subject,
+					gp_event_state(ev, ev->old_state),
+					gp_event_state(ev, ev->new_state), ev->detail);
+	return rc;
+}
+
+int gp_persist_events(struct gp_store *st, const struct gp_engine *e, const struct gp_config *cfg,
+		      int64_t now)
+{
+	size_t n;
+	const struct gp_event *ev = gp_engine_events(e, &n);
+	for (size_t i = 0; i < n; i++)
+		if (persist_event(st, e, cfg, &ev[i], now) != 0)
+			return -1;
+	return 0;
+}
+
+int gp_persist_restore(struct gp_store *st, struct gp_engine *e, const struct gp_config *cfg,
+		       int64_t now, long pid, int64_t *last_heartbeat)
+{
+	for (size_t t = 0; t < cfg->n_targets; t++) {
+		const struct gp_target *tg = &cfg->targets[t];
+		struct gp_target_status ts;
+		if (gp_store_load_target(st, tg->name, &ts))
+			gp_engine_restore_target(e, t, &ts);
+		for (size_t c = 0; c < tg->n_checks; c++) {
+			struct gp_check_status cs;
+			if (gp_store_load_check(st, tg->name, tg->checks[c].name, &cs))
+				gp_engine_restore_check(e, gp_engine_check_index(e, t, c), &cs);
+		}
+	}
+	for (size_t s = 0; s < cfg->n_services; s++) {
+		struct gp_service_status ss;
+		if (gp_store_load_service(st, cfg->services[s].name, &ss))
+			gp_engine_restore_service(e, s, &ss);
+	}
+	if (gp_store_begin(st) != 0)
+		return -1;
+	int rc = gp_store_resume(st, now, pid, last_heartbeat);
+	gp_engine_resume(e, now);
+	/* Every service's ledger goes on from now in its (restored) state;
+	 * a service new to the config starts its ledger here. */
+	for (size_t s = 0; s < cfg->n_services && rc == 0; s++) {
+		const struct gp_service_status *ss = gp_engine_service_status(e, s);
+		rc = gp_store_save_service(st, cfg->services[s].name, ss);
+		if (rc == 0)
+			rc = gp_store_period_set(st, cfg->services[s].name, gp_health_name(ss->state),
+						 now);
+	}
+	for (size_t t = 0; t < cfg->n_targets && rc == 0; t++)
+		rc = gp_store_save_target(st, cfg->targets[t].name, gp_engine_target_status(e, t));
+	if (rc == 0)
+		rc = gp_persist_events(st, e, cfg, now);
+	if (rc == 0)
+		rc = gp_store_commit(st);
+	if (rc != 0)
+		gp_store_rollback(st);
+	return rc;
+}

@@ -1,0 +1,35 @@
+/*
+ * persist.h - the state engine's states and events in the database: what
+ * the daemon commits after each batch of results, and what it restores at
+ * start. Shared by the daemon and the ledger's tests, so both run the same
+ * code.
+ */
+#ifndef GP_PERSIST_H
+#define GP_PERSIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "engine.h"
+#include "store.h"
+
+/* Loads what the database kept into e, then (in one transaction) marks
+ * the time since the last heartbeat UNMONITORED, resumes the engine at now
+ * and writes its states and their events. *last_heartbeat: the previous
+ * heartbeat (0 on a first start). 0, or -1 (rolled back). */
+int gp_persist_restore(struct gp_store *st, struct gp_engine *e, const struct gp_config *cfg,
+		       int64_t now, long pid, int64_t *last_heartbeat);
+
+/* Writes the engine's pending events and the states and ledger periods
+ * they change, inside the caller's transaction. Does not clear them. */
+int gp_persist_events(struct gp_store *st, const struct gp_engine *e, const struct gp_config *cfg,
+		      int64_t now);
+
+/* "target/check", a target's or a service's name, or "probe". */
+const char *gp_event_subject(const struct gp_engine *e, const struct gp_config *cfg,
+			     const struct gp_event *ev, char *buf, size_t len);
+/* The event's old or new state by name; NULL for none. */
+const char *gp_event_state(const struct gp_event *ev, int state);
+
+#endif

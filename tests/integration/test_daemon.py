@@ -1,0 +1,193 @@
+#!/usr/bin/python3
+"""`gprobe run` on the lab with short intervals: a broken component turns a
+service DOWN with its outage dated to the first failed result, the RRD files
+hold values, the repair restores it, and the ledger's accounting holds
+across a kill -9 and a restart of the daemon."""
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from labtest import CONFIG, GPROBE, lab, run, wait_until  # noqa: E402
+
+
+class Daemon:
+    """One `gprobe run`, logging to a file, stopped by PID."""
+
+    def __init__(self, cfg, logpath):
+        self.log = open(logpath, "a")
+        self.p = subprocess.Popen([GPROBE, "-c", cfg, "run"], stdout=self.log, stderr=self.log)
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+        rc = self.p.wait(timeout=30)
+        self.log.close()
+        return rc
+
+
+class DaemonTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.data = os.path.join(self.tmp.name, "data")
+        with open(CONFIG, encoding="utf-8") as f:
+            text = f.read()
+        # Fast polls: every check each second, hard after 3 failures a
+        # second apart.
+        text = re.sub(r"data_dir: .*", "data_dir: " + self.data, text, count=1)
+        text = re.sub(r"\n  interval: 5s", "\n  interval: 1s", text, count=1)
+        text = re.sub(r"\n  retry_interval: 2s", "\n  retry_interval: 1s", text, count=1)
+        text = re.sub(r"\n  timeout: 2s", "\n  timeout: 1s", text, count=1)
+        self.cfg = os.path.join(self.tmp.name, "gprobe.yaml")
+        with open(self.cfg, "w", encoding="utf-8") as f:
+            f.write(text)
+        self.logpath = os.path.join(self.tmp.name, "run.log")
+        self.daemons = []
+
+    def tearDown(self):
+        for d in self.daemons:
+            if d.p.poll() is None:
+                d.stop(signal.SIGKILL)
+        self.tmp.cleanup()
+
+    def start(self):
+        d = Daemon(self.cfg, self.logpath)
+        self.daemons.append(d)
+        return d
+
+    def status(self):
+        rc, out, err = run([GPROBE, "-c", self.cfg, "status", "--json"])
+        if rc != 0:
+            return None
+        return json.loads(out)
+
+    def service(self, name):
+        st = self.status()
+        if not st:
+            return None
+        return {s["name"]: s for s in st["services"]}.get(name)
+
+    def wait_service(self, name, state, deadline=40):
+        return wait_until("%s %s" % (name, state),
+                          lambda: (self.service(name) or {}).get("state") == state, deadline)
+
+    def db(self):
+        con = sqlite3.connect("file:%s/gprobe.db?mode=ro" % self.data, uri=True)
+        con.row_factory = sqlite3.Row
+        return con
+
+    def ledger_holds(self):
+        """Every service: periods contiguous from the first start to the
+        heartbeat; returns {service: {state: seconds}}."""
+        with self.db() as con:
+            hb = con.execute("SELECT at FROM heartbeat").fetchone()["at"]
+            first = con.execute("SELECT MIN(start) AS s FROM service_period").fetchone()["s"]
+            totals = {}
+            for (svc,) in con.execute("SELECT DISTINCT service FROM service_period"):
+                prev, seconds = None, {}
+                for r in con.execute("SELECT state, start, end FROM service_period "
+                                     "WHERE service = ? ORDER BY start, id", (svc,)):
+                    end = r["end"] if r["end"] is not None else hb
+                    if prev is None:
+                        self.assertEqual(r["start"], first, svc)
+                    else:
+                        self.assertEqual(r["start"], prev, "%s: gap or overlap" % svc)
+                    seconds[r["state"]] = seconds.get(r["state"], 0) + end - r["start"]
+                    prev = end
+                self.assertEqual(sum(seconds.values()), hb - first, svc)
+                totals[svc] = seconds
+        return totals
+
+    def test_outage_dated_restored_and_kept_across_kill(self):
+        d = self.start()
+        self.wait_service("stat-monitor", "UP")
+
+        # One of the HA pair: degraded, no outage.
+        lab("component-stop", "stat-2")
+        try:
+            self.wait_service("stat-monitor", "DEGRADED")
+            broken = time.time()
+            lab("component-stop", "stat-1")
+            self.wait_service("stat-monitor", "DOWN")
+            with self.db() as con:
+                outages = con.execute("SELECT * FROM outage WHERE service = 'stat-monitor'") \
+                    .fetchall()
+                self.assertEqual(len(outages), 1)
+                start = outages[0]["start"]
+                self.assertIsNone(outages[0]["end"])
+                # Dated to stat-1's first failed poll: the one whose port
+                # check failed first after it broke...
+                first_fail = con.execute(
+                    "SELECT at, recorded_at FROM event WHERE kind = 'check' "
+                    "AND subject = 'stat-1/port' AND new_state = 'CRITICAL' "
+                    "ORDER BY id DESC LIMIT 1").fetchone()
+                self.assertEqual(start, first_fail["at"])
+                self.assertGreaterEqual(start, int(broken) - 1)
+                # ...not to the moment it turned hard, two retries later.
+                down = con.execute(
+                    "SELECT recorded_at FROM event WHERE kind = 'service' "
+                    "AND subject = 'stat-monitor' AND new_state = 'DOWN'").fetchone()
+                self.assertGreaterEqual(down["recorded_at"] - start, 2)
+                self.assertEqual(outages[0]["members"], "stat-1,stat-2")
+
+            # The RRD files hold values.
+            rrd = os.path.join(self.data, "rrd", "stat-1", "port.rrd")
+            self.assertTrue(os.path.exists(rrd))
+            rc, out, err = run(["rrdtool", "lastupdate", rrd])
+            self.assertEqual(rc, 0, err)
+            self.assertIn("value", out)
+            rc, out, err = run(["rrdtool", "lastupdate",
+                                os.path.join(self.data, "rrd", "host-1", "load-1min.rrd")])
+            self.assertRegex(out, r"\n\d+: [0-9.e+-]+\n")
+
+            # kill -9 in the middle of the outage, a gap, a restart.
+            d.stop(signal.SIGKILL)
+            killed = time.time()
+            with self.db() as con:
+                hb_before = con.execute("SELECT at FROM heartbeat").fetchone()["at"]
+            wait_until("a gap of 2 s", lambda: time.time() - killed >= 2)
+            d = self.start()
+            wait_until("restarted", lambda: self.db().execute(
+                "SELECT at FROM heartbeat").fetchone()["at"] > hb_before + 1)
+            self.wait_service("stat-monitor", "DOWN")
+            with self.db() as con:
+                outages = con.execute("SELECT * FROM outage WHERE service = 'stat-monitor'") \
+                    .fetchall()
+            self.assertEqual(len(outages), 1, "the outage goes on, not a new one")
+            self.assertEqual(outages[0]["start"], start)
+            totals = self.ledger_holds()
+            self.assertGreaterEqual(totals["stat-monitor"].get("UNMONITORED", 0), 2)
+        finally:
+            lab("component-start", "stat-1")
+            lab("component-start", "stat-2")
+
+        # The repair restores it at the first good result.
+        self.wait_service("stat-monitor", "UP")
+        with self.db() as con:
+            o = con.execute("SELECT * FROM outage WHERE service = 'stat-monitor'").fetchone()
+            self.assertIsNotNone(o["end"])
+            restored = con.execute(
+                "SELECT at FROM event WHERE kind = 'outage_restored' "
+                "AND subject = 'stat-monitor'").fetchone()
+            self.assertEqual(o["end"], restored["at"])
+        totals = self.ledger_holds()
+        self.assertGreater(totals["stat-monitor"].get("DOWN", 0), 0)
+        self.assertEqual(d.stop(), 0)
+        # After a clean stop too.
+        self.ledger_holds()
+        with open(self.logpath) as f:
+            log = f.read()
+        self.assertIn("outage of stat-monitor opened", log)
+        self.assertIn("outage of stat-monitor restored", log)
+        self.assertIn("unmonitored time for every service", log)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
