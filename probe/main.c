@@ -159,7 +159,7 @@ static const struct command commands[] = {
 	 "planned work windows"},
 	{"report", NULL, "gprobe report --month YYYY-MM [--json|--csv]",
 	 "the monthly availability and penalty report"},
-	{"graph", NULL, "gprobe graph TARGET CHECK [--from -24h] -o FILE.png",
+	{"graph", gp_cmd_graph, "gprobe graph TARGET CHECK [--from -24h] -o FILE.png",
 	 "a PNG of a check's values"},
 };
 

@@ -645,3 +645,23 @@ int gp_store_list_checks(struct gp_store *st, const char *target, gp_status_fn f
 			 " ORDER BY rowid",
 			 target, true, fn, ctx);
 }
+
+int gp_store_list_outages(struct gp_store *st, const char *service, int64_t from, int64_t to,
+			  gp_outage_fn fn, void *ctx)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT start, end, members FROM outage WHERE service = ?1"
+			       " AND start < ?3 AND (end IS NULL OR end > ?2) ORDER BY start",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	bind_text(s, 1, service);
+	sqlite3_bind_int64(s, 2, from);
+	sqlite3_bind_int64(s, 3, to);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		fn(ctx, sqlite3_column_int64(s, 0),
+		   sqlite3_column_type(s, 1) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 1),
+		   col_text(s, 2));
+	sqlite3_finalize(s);
+	return 0;
+}

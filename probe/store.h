@@ -99,6 +99,12 @@ typedef void (*gp_status_fn)(void *ctx, const struct gp_status_row *row);
 int gp_store_list_services(struct gp_store *st, gp_status_fn fn, void *ctx);
 int gp_store_list_targets(struct gp_store *st, gp_status_fn fn, void *ctx);
 int gp_store_list_checks(struct gp_store *st, const char *target, gp_status_fn fn, void *ctx);
+/* Outages of a service that overlap [from, to), oldest first; end is 0
+ * for one still open. */
+typedef void (*gp_outage_fn)(void *ctx, int64_t start, int64_t end, const char *members);
+int gp_store_list_outages(struct gp_store *st, const char *service, int64_t from, int64_t to,
+			  gp_outage_fn fn, void *ctx);
+
 /* The heartbeat: 0 when the daemon never ran. */
 int64_t gp_store_last_heartbeat(struct gp_store *st);
 

@@ -179,6 +179,18 @@ class DaemonTest(unittest.TestCase):
             self.assertEqual(o["end"], restored["at"])
         totals = self.ledger_holds()
         self.assertGreater(totals["stat-monitor"].get("DOWN", 0), 0)
+
+        # The picture of it: values, thresholds, the outage shaded.
+        png = os.path.join(self.tmp.name, "port.png")
+        rc, out, err = run([GPROBE, "-c", self.cfg, "graph", "stat-1", "port", "--from", "-10min",
+                            "-o", png])
+        self.assertEqual(rc, 0, err)
+        self.assertIn("1 outage shaded", out)
+        with open(png, "rb") as f:
+            self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+        rc, out, err = run([GPROBE, "-c", self.cfg, "graph", "stat-1", "nope", "-o", png])
+        self.assertEqual(rc, 1)
+        self.assertIn("no check 'nope' of target 'stat-1'", err)
         self.assertEqual(d.stop(), 0)
         # After a clean stop too.
         self.ledger_holds()
