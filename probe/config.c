@@ -450,7 +450,7 @@ static char *get_name(struct ld *L, const struct gp_ynode *map, const char *path
 
 static const char *const probe_keys[] = {
 	"data_dir", "interval", "retry_interval", "attempts", "timeout", "rrdcached",
-	"plugin_dir", "profile_dir", "uplink", NULL,
+	"plugin_dir", "profile_dir", "uplink", "rrd", NULL,
 };
 
 static void load_probe(struct ld *L, const struct gp_ynode *root)
@@ -461,6 +461,7 @@ static void load_probe(struct ld *L, const struct gp_ynode *root)
 	p->retry_interval_ms = 5000;
 	p->attempts = 3;
 	p->timeout_ms = 5000;
+	p->rrd = true;
 
 	const struct gp_ynode *m = mapping(L, root, "", "probe", false);
 	if (!m)
@@ -475,6 +476,7 @@ static void load_probe(struct ld *L, const struct gp_ynode *root)
 	get_duration(L, m, "probe", "retry_interval", &p->retry_interval_ms);
 	get_intv(L, m, "probe", "attempts", 1, 100, &p->attempts);
 	get_duration(L, m, "probe", "timeout", &p->timeout_ms);
+	get_bool(L, m, "probe", "rrd", &p->rrd);
 
 	const struct gp_ynode *rc = scalar(L, m, "probe", "rrdcached", false);
 	if (rc) {

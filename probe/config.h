@@ -198,6 +198,7 @@ struct gp_probe_settings {
 	int attempts;            /* 3 */
 	int64_t timeout_ms;      /* 5s */
 	char *rrdcached;         /* NULL: direct librrd writes */
+	bool rrd;                /* true: values into RRD files (false: none kept) */
 	char *plugin_dir;        /* NULL: the built-in default */
 	char *profile_dir;       /* NULL: the built-in default */
 	/* Targets that test the probe's own network (gateway, DNS): when every

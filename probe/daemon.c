@@ -17,6 +17,7 @@
 #include "persist.h"
 #include "plugin.h"
 #include "rrdstore.h"
+#include "sdnotify.h"
 #include "runner.h"
 #include "store.h"
 #include "util.h"
@@ -57,7 +58,31 @@ struct daemon {
 	size_t n_batch, cap_batch;
 	int64_t last_heartbeat;
 	unsigned long db_failures;
+	/* Since the last stats line: how well the schedule is kept. */
+	struct {
+		int64_t since_us;
+		unsigned long started, late, results;
+		int64_t max_late_us;
+	} stats;
 };
+
+/* How the probe keeps up: logged every 10 minutes and at stop (the
+ * benchmark reads the last one). */
+static void log_stats(struct daemon *d, int64_t now_us)
+{
+	struct gp_rrd_stats rs = {0};
+	if (d->rrd)
+		gp_rrd_get_stats(d->rrd, &rs);
+	double secs = (double)(now_us - d->stats.since_us) / 1e6;
+	gp_log(d->log, GP_LOG_INFO,
+	       "stats: %.0f s, %lu checks started (%lu more than 1 s late, latest by %lld ms), "
+	       "%lu results, %.1f results/s; rrd %lu updates, %lu failed; database %lu failed",
+	       secs, d->stats.started, d->stats.late, (long long)(d->stats.max_late_us / 1000),
+	       d->stats.results, secs > 0 ? (double)d->stats.results / secs : 0.0, rs.updates,
+	       rs.failures, d->db_failures);
+	memset(&d->stats, 0, sizeof(d->stats));
+	d->stats.since_us = now_us;
+}
 
 static int64_t wall_now(void)
 {
@@ -182,6 +207,7 @@ static void process_batch(struct daemon *d)
 		d->db_failures++;
 		gp_log(d->log, GP_LOG_ERROR, "database busy or failing: %s", gp_store_error(d->store));
 	}
+	d->stats.results += d->n_batch;
 	for (size_t i = 0; i < d->n_batch; i++) {
 		struct pending *p = &d->batch[i];
 		const struct gp_target *t = gp_engine_check_target(d->engine, p->job);
@@ -248,9 +274,12 @@ static struct daemon *daemon_load(struct gp_cli *cli)
 		gp_log(&cli->log, GP_LOG_ERROR, "%s", err);
 		goto fail;
 	}
-	d->rrd = gp_rrd_open(d->cfg->probe.data_dir, d->cfg->probe.rrdcached, err, sizeof(err));
-	if (!d->rrd)
-		gp_log(&cli->log, GP_LOG_ERROR, "rrd storage off: %s", err);
+	if (d->cfg->probe.rrd) {
+		d->rrd = gp_rrd_open(d->cfg->probe.data_dir, d->cfg->probe.rrdcached, err,
+				     sizeof(err));
+		if (!d->rrd)
+			gp_log(&cli->log, GP_LOG_ERROR, "rrd storage off: %s", err);
+	}
 	int64_t now = wall_now();
 	d->engine = gp_engine_new(d->cfg, now);
 	int64_t hb = 0;
@@ -284,6 +313,7 @@ static struct daemon *daemon_load(struct gp_cli *cli)
 	d->n = gp_engine_n_checks(d->engine);
 	d->due_us = gp_xcalloc(d->n + 1, sizeof(*d->due_us));
 	int64_t mono = gp_monotonic_us();
+	d->stats.since_us = mono;
 	for (size_t k = 0; k < d->n; k++) {
 		const struct gp_check *c = gp_engine_check(d->engine, k);
 		gp_runner_add(d->runner, gp_engine_check_target(d->engine, k), c);
@@ -304,6 +334,7 @@ int gp_daemon_run(struct gp_cli *cli, volatile sig_atomic_t *term, volatile sig_
 		return 1;
 	gp_log(d->log, GP_LOG_INFO, "gprobe started: %zu targets, %zu checks, %zu services",
 	       d->cfg->n_targets, d->n, d->cfg->n_services);
+	gp_sd_notify("READY=1\nSTATUS=polling");
 	while (!*term) {
 		if (*hup) {
 			*hup = 0;
@@ -323,6 +354,7 @@ int gp_daemon_run(struct gp_cli *cli, volatile sig_atomic_t *term, volatile sig_
 				       "config reload failed (errors above); keeping the running config");
 			} else {
 				gp_config_free(probe);
+				gp_sd_notify("RELOADING=1");
 				while (gp_runner_in_flight(d->runner) > 0)
 					gp_runner_poll(d->runner, -1);
 				process_batch(d);
@@ -332,13 +364,22 @@ int gp_daemon_run(struct gp_cli *cli, volatile sig_atomic_t *term, volatile sig_
 					d = next;
 					gp_log(d->log, GP_LOG_INFO, "config reloaded: %zu checks", d->n);
 				}
+				gp_sd_notify("READY=1\nSTATUS=polling");
 			}
 			gp_errlist_free(&el);
 		}
 		int64_t now = gp_monotonic_us(), next_due = now + 1000000;
+		if (now - d->stats.since_us >= 600 * 1000000LL)
+			log_stats(d, now);
 		for (size_t i = 0; i < d->n; i++) {
-			if (d->due_us[i] <= now && gp_runner_start(d->runner, i))
+			if (d->due_us[i] <= now && gp_runner_start(d->runner, i)) {
+				int64_t late = now - d->due_us[i];
+				d->stats.started++;
+				d->stats.late += late > 1000000;
+				if (late > d->stats.max_late_us)
+					d->stats.max_late_us = late;
 				d->due_us[i] = INT64_MAX; /* set again by its result */
+			}
 			if (d->due_us[i] < next_due)
 				next_due = d->due_us[i];
 		}
@@ -348,9 +389,11 @@ int gp_daemon_run(struct gp_cli *cli, volatile sig_atomic_t *term, volatile sig_
 		process_batch(d);
 	}
 	gp_log(d->log, GP_LOG_INFO, "stopping");
+	gp_sd_notify("STOPPING=1");
 	while (gp_runner_in_flight(d->runner) > 0)
 		gp_runner_poll(d->runner, -1);
 	process_batch(d);
+	log_stats(d, gp_monotonic_us());
 	daemon_free(d);
 	return 0;
 }

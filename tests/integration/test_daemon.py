@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -15,15 +16,16 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from labtest import CONFIG, GPROBE, lab, run, wait_until  # noqa: E402
+from labtest import CONFIG, GPROBE, lab, lab_info, run, wait_until  # noqa: E402
 
 
 class Daemon:
     """One `gprobe run`, logging to a file, stopped by PID."""
 
-    def __init__(self, cfg, logpath):
+    def __init__(self, cfg, logpath, env=None):
         self.log = open(logpath, "a")
-        self.p = subprocess.Popen([GPROBE, "-c", cfg, "run"], stdout=self.log, stderr=self.log)
+        self.p = subprocess.Popen([GPROBE, "-c", cfg, "run"], stdout=self.log, stderr=self.log,
+                                  env=dict(os.environ, **(env or {})))
 
     def stop(self, sig=signal.SIGTERM):
         if self.p.poll() is None:
@@ -199,6 +201,83 @@ class DaemonTest(unittest.TestCase):
         self.assertIn("outage of stat-monitor opened", log)
         self.assertIn("outage of stat-monitor restored", log)
         self.assertIn("unmonitored time for every service", log)
+
+
+class SmallDaemonTest(unittest.TestCase):
+    """One target, through rrdcached, under a systemd-like notify socket."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.data = os.path.join(self.tmp.name, "data")
+        self.sock = os.path.join(self.tmp.name, "rrdcached.sock")
+        self.cfg = os.path.join(self.tmp.name, "gprobe.yaml")
+        with open(self.cfg, "w") as f:
+            f.write("probe: {data_dir: %s, interval: 1s, timeout: 1s, rrdcached: 'unix:%s'}\n"
+                    "targets:\n"
+                    "  - name: lca-1\n    host: 127.0.0.1\n    owner: supplier\n"
+                    "    checks: [{name: port, tcp_connect: %d}]\n"
+                    % (self.data, self.sock, lab_info()["ports"]["lca-1"]))
+        self.procs = []
+
+    def tearDown(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        self.tmp.cleanup()
+
+    def test_rrdcached_and_readiness(self):
+        # rrdcached holding every update (no writes for an hour).
+        rrdcached = subprocess.Popen(["rrdcached", "-g", "-l", "unix:" + self.sock, "-w", "3600",
+                                      "-f", "7200", "-z", "1",
+                                      "-p", os.path.join(self.tmp.name, "rrdc.pid")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.procs.append(rrdcached)
+        wait_until("rrdcached listening", lambda: os.path.exists(self.sock))
+        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        notify_path = os.path.join(self.tmp.name, "notify.sock")
+        notify.bind(notify_path)
+        notify.settimeout(30)
+        d = Daemon(self.cfg, os.path.join(self.tmp.name, "run.log"),
+                   env={"NOTIFY_SOCKET": notify_path})
+        self.procs.append(d.p)
+        self.assertIn(b"READY=1", notify.recv(4096))
+        rrd = os.path.join(self.data, "rrd", "lca-1", "port.rrd")
+        wait_until("the file", lambda: os.path.exists(rrd))
+
+        def last_value(*daemon):
+            rc, out, err = run(["rrdtool", "lastupdate"] + list(daemon) + [rrd])
+            self.assertEqual(rc, 0, err)
+            return re.search(r"\n(\d+): (\S+)", out)
+
+        def updates_received():
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.connect(self.sock)
+            c.sendall(b"STATS\n")
+            text = b""
+            while b"TreeDepth" not in text:
+                chunk = c.recv(4096)
+                if not chunk:
+                    break
+                text += chunk
+            c.close()
+            return int(re.search(rb"UpdatesReceived: (\d+)", text).group(1))
+
+        # Updates reach rrdcached, not the file: the file still has only
+        # its creation; asking through the daemon flushes them.
+        wait_until("updates at rrdcached", lambda: updates_received() >= 2)
+        self.assertEqual(last_value().group(2), "U")
+        cached = last_value("--daemon", "unix:" + self.sock)
+        self.assertRegex(cached.group(2), r"^[0-9.e+-]+$")
+
+        d.p.send_signal(signal.SIGHUP)
+        self.assertIn(b"RELOADING=1", notify.recv(4096))
+        self.assertIn(b"READY=1", notify.recv(4096))
+        self.assertEqual(d.stop(), 0)
+        self.assertIn(b"STOPPING=1", notify.recv(4096))
+        notify.close()
+        with open(os.path.join(self.tmp.name, "run.log")) as f:
+            self.assertRegex(f.read(), r"stats: \d+ s, \d+ checks started \(0 more than 1 s late")
 
 
 if __name__ == "__main__":

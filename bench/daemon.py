@@ -1,0 +1,204 @@
+#!/usr/bin/python3
+"""The daemon's benchmark: `gprobe run` over N targets x M SNMP checks
+against the lab's real snmpd, a share of the targets black-holed (a UDP
+socket that never answers), for a fixed time. Prints:
+
+  - checks per second done;
+  - the share of checks started within 1 s of their schedule;
+  - the daemon's CPU seconds per 1,000 checks next to snmpd's CPU seconds
+    per 1,000 answers (snmpOutGetResponses) in the same run;
+  - the daemon's peak RSS;
+  - the detection latency of a failure: a lab component is stopped half
+    way; from its check's first failed result to the target's hard DOWN,
+    against attempts x retry_interval + 1 s.
+
+  bench/daemon.py [--targets 2000] [--checks 5] [--interval 10]
+                  [--blackhole 20] [--seconds 90] [--rrd] [--build DIR]
+
+Without --build it builds build-bench/ (RelWithDebInfo). --rrd keeps the
+values in RRD files too (about 1.7 MB a check: mind the disk). Work files
+go to bench/out/.
+"""
+import argparse
+import json
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LAB_PY = os.path.join(ROOT, "tests", "lab", "lab.py")
+
+# Objects net-snmp's own agent serves (no pass_persist script in the way).
+OIDS = [
+    ("uptime", "1.3.6.1.2.1.1.3.0", ""),
+    ("processes", "1.3.6.1.2.1.25.1.6.0", ""),
+    ("load-1min", "1.3.6.1.4.1.2021.10.1.3.1", "warning: '~:64'"),
+    ("memory", "1.3.6.1.4.1.2021.4.6.0", "critical: '1:'"),
+    ("users", "1.3.6.1.2.1.25.1.5.0", ""),
+    ("sysname", "1.3.6.1.2.1.1.5.0", ""),
+    ("hr-uptime", "1.3.6.1.2.1.25.1.1.0", ""),
+    ("swap", "1.3.6.1.4.1.2021.4.4.0", ""),
+]
+
+
+def cpu_seconds(pid):
+    """utime + stime of a process, in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    return 0.0
+
+
+def snmp_counter(port, oid):
+    out = subprocess.run(["snmpget", "-v2c", "-c", "public", "-Oqv", "127.0.0.1:%d" % port, oid],
+                         capture_output=True, text=True, timeout=10).stdout
+    return int(out.strip().split()[0])
+
+
+def build(build_dir):
+    if not os.path.exists(os.path.join(build_dir, "probe", "gprobe")):
+        subprocess.run(["cmake", "-S", ROOT, "-B", build_dir,
+                        "-DCMAKE_BUILD_TYPE=RelWithDebInfo"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["cmake", "--build", build_dir, "-j", str(os.cpu_count() or 2)], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def write_config(path, a, data_dir, snmp_port, hole_port, detect_port):
+    n_hole = a.targets * a.blackhole // 100
+    lines = ["# Written by bench/daemon.py", "probe:",
+             "  data_dir: %s" % data_dir,
+             "  interval: %ds" % a.interval,
+             "  retry_interval: %ds" % a.retry,
+             "  attempts: 3",
+             "  timeout: 2s",
+             "  rrd: %s" % ("true" if a.rrd else "false"),
+             "targets:"]
+    for i in range(a.targets):
+        port = hole_port if i < n_hole else snmp_port
+        lines += ["  - name: t%05d" % i, "    host: 127.0.0.1", "    owner: supplier",
+                  "    snmp: {port: %d, version: 2c, community: public, retries: 1}" % port,
+                  "    checks:"]
+        for name, oid, extra in OIDS[:a.checks]:
+            lines.append("      - {name: %s, snmp_get: %s%s}" % (name, oid,
+                                                                ", " + extra if extra else ""))
+    lines += ["  - name: detect", "    host: 127.0.0.1", "    owner: supplier", "    checks:",
+              "      - {name: port, tcp_connect: %d}" % detect_port,
+              "services:", "  - {name: detected, up_when: detect}"]
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return n_hole
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--targets", type=int, default=2000)
+    p.add_argument("--checks", type=int, default=5, choices=range(1, len(OIDS) + 1))
+    p.add_argument("--interval", type=int, default=10)
+    p.add_argument("--retry", type=int, default=5)
+    p.add_argument("--blackhole", type=int, default=20, help="percent of targets")
+    p.add_argument("--seconds", type=int, default=90)
+    p.add_argument("--rrd", action="store_true")
+    p.add_argument("--build", default=None)
+    a = p.parse_args()
+
+    build_dir = a.build or os.path.join(ROOT, "build-bench")
+    if not a.build:
+        build(build_dir)
+    gprobe = os.path.join(build_dir, "probe", "gprobe")
+    out = os.path.join(ROOT, "bench", "out")
+    lab_dir, data_dir = os.path.join(out, "lab"), os.path.join(out, "data")
+    subprocess.run(["rm", "-rf", data_dir], check=True)
+    os.makedirs(out, exist_ok=True)
+    subprocess.run([LAB_PY, "stop", lab_dir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run([LAB_PY, "start", lab_dir], check=True, stdout=subprocess.DEVNULL)
+    hole = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # never read: a black hole
+    hole.bind(("127.0.0.1", 0))
+    daemon = None
+    try:
+        with open(os.path.join(lab_dir, "lab.json")) as f:
+            lab = json.load(f)
+        snmp_port = lab["ports"]["snmp"]
+        with open(os.path.join(lab_dir, "pids", "snmpd.pid")) as f:
+            snmpd_pid = int(f.read())
+        cfg = os.path.join(out, "bench.yaml")
+        n_hole = write_config(cfg, a, data_dir, snmp_port, hole.getsockname()[1],
+                              lab["ports"]["lca-1"])
+        n_checks = a.targets * a.checks
+        print("gprobe run: %d targets x %d SNMP checks every %d s, %d targets black-holed, "
+              "%d s" % (a.targets, a.checks, a.interval, n_hole, a.seconds))
+
+        snmpd_cpu0 = cpu_seconds(snmpd_pid)
+        answers0 = snmp_counter(snmp_port, "1.3.6.1.2.1.11.28.0")  # snmpOutGetResponses
+        log = open(os.path.join(out, "run.log"), "w")
+        t0 = time.time()
+        daemon = subprocess.Popen([gprobe, "-c", cfg, "run"], stdout=log, stderr=log,
+                                  env=dict(os.environ, GPROBE_PLUGIN_DIR=os.path.join(
+                                      build_dir, "collectors")))
+        broken = None
+        while time.time() - t0 < a.seconds:
+            if daemon.poll() is not None:
+                sys.exit("gprobe run exited early: see %s" % log.name)
+            if broken is None and time.time() - t0 >= a.seconds / 2:
+                subprocess.run([LAB_PY, "component-stop", lab_dir, "lca-1"], check=True)
+                broken = time.time()
+            time.sleep(0.5)
+        cpu = cpu_seconds(daemon.pid)
+        rss = peak_rss_mb(daemon.pid)
+        snmpd_cpu = cpu_seconds(snmpd_pid) - snmpd_cpu0
+        answers = snmp_counter(snmp_port, "1.3.6.1.2.1.11.28.0") - answers0 - 1
+        daemon.send_signal(signal.SIGTERM)
+        rc = daemon.wait(timeout=60)
+        log.close()
+        with open(log.name) as f:
+            text = f.read()
+        m = re.findall(r"stats: (\d+) s, (\d+) checks started \((\d+) more than 1 s late, "
+                       r"latest by (\d+) ms\), (\d+) results", text)
+        if rc != 0 or not m:
+            sys.exit("gprobe run ended with %d and no stats line: see %s" % (rc, log.name))
+        secs, started, late, latest_ms, results = (int(x) for x in m[-1])
+
+        con = sqlite3.connect("file:%s/gprobe.db?mode=ro" % data_dir, uri=True)
+        first = con.execute("SELECT at FROM event WHERE kind = 'check' AND subject = "
+                            "'detect/port' AND new_state = 'CRITICAL'").fetchone()
+        down = con.execute("SELECT recorded_at FROM event WHERE kind = 'target' AND subject = "
+                           "'detect' AND new_state = 'DOWN'").fetchone()
+        con.close()
+
+        print("checks done:          %d in %d s = %.0f checks/s (schedule: %.0f/s)"
+              % (results, secs, results / secs, n_checks / a.interval))
+        print("started on time:      %.2f%% of %d starts within 1 s of schedule "
+              "(latest %d ms late)" % (100.0 * (started - late) / max(started, 1), started,
+                                       latest_ms))
+        print("daemon CPU:           %.2f s = %.4f s per 1,000 checks"
+              % (cpu, 1000.0 * cpu / max(results, 1)))
+        print("snmpd CPU:            %.2f s = %.4f s per 1,000 answers (%d answers)"
+              % (snmpd_cpu, 1000.0 * snmpd_cpu / max(answers, 1), answers))
+        print("daemon peak RSS:      %.1f MB" % rss)
+        bound = 3 * a.retry + 1
+        if first and down:
+            print("detection latency:    %d s from the first failed result to hard DOWN "
+                  "(bound attempts x retry_interval + 1 = %d s); %.0f s after the break"
+                  % (down[0] - first[0], bound, down[0] - broken))
+        else:
+            print("detection latency:    not seen (run longer than %d s?)" % a.seconds)
+    finally:
+        if daemon and daemon.poll() is None:
+            daemon.kill()
+        hole.close()
+        subprocess.run([LAB_PY, "stop", lab_dir], stdout=subprocess.DEVNULL)
+
+
+if __name__ == "__main__":
+    main()
