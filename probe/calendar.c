@@ -201,7 +201,7 @@ bool gp_cal_parse_time(const struct gp_calendar *cal, const char *s, int64_t *ou
 	if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &mo) || *p++ != '-' ||
 	    !digits(&p, 2, &d))
 		return false;
-	char date_text[16];
+	char date_text[48];
 	snprintf(date_text, sizeof(date_text), "%04d-%02d-%02d", y, mo, d);
 	struct gp_date date;
 	const char *dwhy;
