@@ -141,6 +141,7 @@ def main():
 
         snmpd_cpu0 = cpu_seconds(snmpd_pid)
         answers0 = snmp_counter(snmp_port, "1.3.6.1.2.1.11.28.0")  # snmpOutGetResponses
+        vars0 = snmp_counter(snmp_port, "1.3.6.1.2.1.11.13.0")  # snmpInTotalReqVars
         log = open(os.path.join(out, "run.log"), "w")
         t0 = time.time()
         daemon = subprocess.Popen([gprobe, "-c", cfg, "run"], stdout=log, stderr=log,
@@ -158,6 +159,7 @@ def main():
         rss = peak_rss_mb(daemon.pid)
         snmpd_cpu = cpu_seconds(snmpd_pid) - snmpd_cpu0
         answers = snmp_counter(snmp_port, "1.3.6.1.2.1.11.28.0") - answers0 - 1
+        varbinds = snmp_counter(snmp_port, "1.3.6.1.2.1.11.13.0") - vars0
         daemon.send_signal(signal.SIGTERM)
         rc = daemon.wait(timeout=60)
         log.close()
@@ -183,8 +185,10 @@ def main():
                                        latest_ms))
         print("daemon CPU:           %.2f s = %.4f s per 1,000 checks"
               % (cpu, 1000.0 * cpu / max(results, 1)))
-        print("snmpd CPU:            %.2f s = %.4f s per 1,000 answers (%d answers)"
-              % (snmpd_cpu, 1000.0 * snmpd_cpu / max(answers, 1), answers))
+        print("snmpd CPU:            %.2f s = %.4f s per 1,000 answers (%d answers of %.1f "
+              "objects each; %.4f s per 1,000 objects)"
+              % (snmpd_cpu, 1000.0 * snmpd_cpu / max(answers, 1), answers,
+                 varbinds / max(answers, 1), 1000.0 * snmpd_cpu / max(varbinds, 1)))
         print("daemon peak RSS:      %.1f MB" % rss)
         bound = 3 * a.retry + 1
         if first and down:

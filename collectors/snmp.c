@@ -114,12 +114,30 @@ struct peer {
 	int refs;
 	int64_t timeout_us;
 	int retries;
+	/* When net-snmp next needs this session (a retransmission or a
+	 * timeout), asked of it only after something happened to it;
+	 * INT64_MAX when nothing is outstanding. Idle peers cost nothing. */
+	int64_t next_event_us;
+	bool dirty;           /* in inst->dirty: has requests to send */
+	bool active;          /* in inst->active: something outstanding */
+	size_t active_idx;
 };
 
 struct snmp_inst {
 	const struct gp_host_api *host;
 	struct peer **peers;
 	size_t n_peers;
+	/* Peers with requests to send, and peers with requests outstanding:
+	 * a turn of the loop costs what is going on, not the estate's size. */
+	struct peer **dirty, **active;
+	size_t n_dirty, cap_dirty, n_active, cap_active;
+	/* The peers whose sockets the last poll_fds() handed out, in order:
+	 * dispatch() gets the same descriptors back. */
+	struct peer **polled;
+	size_t n_polled, cap_polled;
+	/* Reused descriptor sets (a session's socket may be above
+	 * FD_SETSIZE, and growing a set allocates). */
+	netsnmp_large_fd_set info_set, read_set;
 };
 
 static const char *const kinds[] = {"snmp_get", "snmp_walk", NULL};
@@ -143,6 +161,44 @@ static void q_push(struct queue *q, struct req *r)
 		q->cap = nc;
 	}
 	q->v[q->n++] = r;
+}
+
+static void grow_ptrs(struct peer ***v, size_t *cap, size_t n)
+{
+	if (n < *cap)
+		return;
+	size_t nc = *cap ? *cap * 2 : 64;
+	struct peer **nv = realloc(*v, nc * sizeof(*nv));
+	if (!nv)
+		abort();
+	*v = nv;
+	*cap = nc;
+}
+
+/* A request was queued on p: poll_fds() sends it. */
+static void mark_dirty(struct snmp_inst *in, struct peer *p)
+{
+	if (p->dirty)
+		return;
+	grow_ptrs(&in->dirty, &in->cap_dirty, in->n_dirty);
+	in->dirty[in->n_dirty++] = p;
+	p->dirty = true;
+}
+
+static void set_active(struct snmp_inst *in, struct peer *p, bool on)
+{
+	if (on == p->active)
+		return;
+	if (on) {
+		grow_ptrs(&in->active, &in->cap_active, in->n_active);
+		p->active_idx = in->n_active;
+		in->active[in->n_active++] = p;
+	} else {
+		struct peer *last = in->active[--in->n_active];
+		in->active[p->active_idx] = last;
+		last->active_idx = p->active_idx;
+	}
+	p->active = on;
 }
 
 /* ------------------------------------------------------------------ */
@@ -444,6 +500,7 @@ static struct peer *peer_new(struct snmp_inst *in, const struct gp_check_spec *s
 	if (!p)
 		return NULL;
 	p->inst = in;
+	p->next_event_us = INT64_MAX;
 	p->target = strdup(spec->target);
 	const char *port = opt(spec, "snmp.port", "161");
 	const char *ver = opt(spec, "snmp.version", "2c");
@@ -611,6 +668,7 @@ static void peer_close(struct peer *p)
 		snmp_sess_close(p->sess);
 	p->sess = NULL;
 	p->state = PEER_CLOSED;
+	p->next_event_us = INT64_MAX;
 }
 
 /* ------------------------------------------------------------------ */
@@ -827,6 +885,7 @@ static void get_response(struct snmp_inst *in, struct inflight *f, netsnmp_pdu *
 			for (size_t k = 0; k < f->n; k++) {
 				f->reqs[k]->solo = true;
 				q_push(&p->pending, f->reqs[k]);
+				mark_dirty(p->inst, p);
 			}
 			return;
 		}
@@ -841,6 +900,7 @@ static void get_response(struct snmp_inst *in, struct inflight *f, netsnmp_pdu *
 				else
 					q_push(&p->pending, f->reqs[k]);
 			}
+			mark_dirty(p->inst, p);
 			return;
 		}
 		for (size_t k = 0; k < f->n; k++)
@@ -975,8 +1035,11 @@ static void *snmp_init(const struct gp_host_api *host, char *err, size_t errlen)
 		library_ready = true;
 	}
 	struct snmp_inst *in = calloc(1, sizeof(*in));
-	if (in)
+	if (in) {
 		in->host = host;
+		netsnmp_large_fd_set_init(&in->info_set, FD_SETSIZE);
+		netsnmp_large_fd_set_init(&in->read_set, FD_SETSIZE);
+	}
 	return in;
 }
 
@@ -1075,42 +1138,57 @@ static int snmp_start(void *inst, void *check, uint64_t id)
 	}
 	/* Queued: poll_fds() sends what was started together as one PDU. */
 	q_push(&c->peer->pending, r);
+	mark_dirty(in, c->peer);
 	return 0;
+}
+
+/* Asks net-snmp when the session next needs attention. */
+static void peer_refresh(struct snmp_inst *in, struct peer *p)
+{
+	p->next_event_us = INT64_MAX;
+	if (p->sess) {
+		int numfds = 0, block = 1;
+		struct timeval tv = {0, 0};
+		snmp_sess_select_info2(p->sess, &numfds, &in->info_set, &tv, &block);
+		if (!block)
+			p->next_event_us = now_us(in) + (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+	}
+	set_active(in, p, p->next_event_us != INT64_MAX);
 }
 
 static int snmp_poll_fds(void *inst, struct gp_pollfd *fds, int max, int64_t *timeout_ms)
 {
 	struct snmp_inst *in = inst;
 	int n = 0;
-	int64_t wait = -1;
-	for (size_t i = 0; i < in->n_peers; i++) {
-		struct peer *p = in->peers[i];
+	int64_t wait = -1, now = now_us(in);
+	in->n_polled = 0;
+	/* Send what was started since the last turn: a target's checks that
+	 * started together go in one PDU. */
+	for (size_t i = 0; i < in->n_dirty; i++) {
+		struct peer *p = in->dirty[i];
+		p->dirty = false;
 		flush_peer(in, p);
-		if (!p->sess)
-			continue;
-		netsnmp_transport *t = snmp_sess_transport(p->sess);
+		peer_refresh(in, p);
+	}
+	in->n_dirty = 0;
+	for (size_t i = 0; i < in->n_active; i++) {
+		struct peer *p = in->active[i];
+		netsnmp_transport *t = p->sess ? snmp_sess_transport(p->sess) : NULL;
 		if (t && t->sock >= 0) {
-			if (n < max)
+			if (n < max) {
 				fds[n] = (struct gp_pollfd){.fd = t->sock, .events = POLLIN};
+				grow_ptrs(&in->polled, &in->cap_polled, in->n_polled);
+				in->polled[in->n_polled++] = p;
+			}
 			n++;
 		}
-		/* The session's next retransmission or timeout. */
-		int numfds = 0, block = 1;
-		struct timeval tv = {0, 0};
-		netsnmp_large_fd_set fdset;
-		netsnmp_large_fd_set_init(&fdset, FD_SETSIZE);
-		snmp_sess_select_info2(p->sess, &numfds, &fdset, &tv, &block);
-		netsnmp_large_fd_set_cleanup(&fdset);
-		if (!block) {
-			int64_t ms = (int64_t)tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000;
-			if (wait < 0 || ms < wait)
-				wait = ms;
-		}
+		int64_t ms = (p->next_event_us - now + 999) / 1000;
+		if (wait < 0 || ms < wait)
+			wait = ms < 0 ? 0 : ms;
 	}
 	/* Requeued work (after a tooBig or a v1 noSuchName) goes next round. */
-	for (size_t i = 0; i < in->n_peers; i++)
-		if (in->peers[i]->pending.n && in->peers[i]->state == PEER_READY)
-			wait = 0;
+	if (in->n_dirty)
+		wait = 0;
 	*timeout_ms = wait;
 	return n;
 }
@@ -1118,24 +1196,25 @@ static int snmp_poll_fds(void *inst, struct gp_pollfd *fds, int max, int64_t *ti
 static void snmp_dispatch(void *inst, const struct gp_pollfd *fds, int nfds)
 {
 	struct snmp_inst *in = inst;
-	for (size_t i = 0; i < in->n_peers; i++) {
-		struct peer *p = in->peers[i];
-		if (!p->sess)
+	int64_t now = now_us(in);
+	size_t n = (size_t)nfds < in->n_polled ? (size_t)nfds : in->n_polled;
+	for (size_t i = 0; i < n; i++) {
+		struct peer *p = in->polled[i];
+		if (!p || !p->sess)
 			continue;
+		bool touched = false;
 		netsnmp_transport *t = snmp_sess_transport(p->sess);
-		bool readable = false;
-		for (int k = 0; t && k < nfds; k++)
-			if (fds[k].fd == t->sock && (fds[k].revents & (POLLIN | POLLERR | POLLHUP)))
-				readable = true;
-		if (readable) {
-			netsnmp_large_fd_set fdset;
-			netsnmp_large_fd_set_init(&fdset, t->sock + 1);
-			netsnmp_large_fd_setfd(t->sock, &fdset);
-			snmp_sess_read2(p->sess, &fdset);
-			netsnmp_large_fd_set_cleanup(&fdset);
+		if (t && fds[i].fd == t->sock && (fds[i].revents & (POLLIN | POLLERR | POLLHUP))) {
+			int sock = t->sock;
+			netsnmp_large_fd_setfd(sock, &in->read_set);
+			snmp_sess_read2(p->sess, &in->read_set);
+			netsnmp_large_fd_clr(sock, &in->read_set);
+			touched = true;
 		}
-		if (p->sess)
+		if (p->sess && p->next_event_us <= now) {
 			snmp_sess_timeout(p->sess); /* retransmissions, and timeouts */
+			touched = true;
+		}
 		if (p->reopen) {
 			/* Discovery ended: the real session with the engine ID, or
 			 * closed until the next request tries again. */
@@ -1144,9 +1223,11 @@ static void snmp_dispatch(void *inst, const struct gp_pollfd *fds, int nfds)
 			if (p->engine_id_len)
 				peer_open(p);
 		}
+		if (touched) {
+			flush_peer(in, p); /* what the callbacks queued again */
+			peer_refresh(in, p);
+		}
 	}
-	for (size_t i = 0; i < in->n_peers; i++)
-		flush_peer(in, in->peers[i]);
 }
 
 static void snmp_check_free(void *inst, void *check)
@@ -1166,6 +1247,13 @@ static void snmp_check_free(void *inst, void *check)
 		in->peers[i] = in->peers[--in->n_peers];
 		break;
 	}
+	for (size_t i = 0; p->dirty && i < in->n_dirty; i++)
+		if (in->dirty[i] == p)
+			in->dirty[i] = in->dirty[--in->n_dirty];
+	set_active(in, p, false);
+	for (size_t i = 0; i < in->n_polled; i++)
+		if (in->polled[i] == p)
+			in->polled[i] = NULL;
 	peer_close(p);
 	free(p->pending.v);
 	free(p->target);
@@ -1182,6 +1270,11 @@ static void snmp_check_free(void *inst, void *check)
 static void snmp_fini(void *inst)
 {
 	struct snmp_inst *in = inst;
+	netsnmp_large_fd_set_cleanup(&in->info_set);
+	netsnmp_large_fd_set_cleanup(&in->read_set);
+	free(in->polled);
+	free(in->dirty);
+	free(in->active);
 	free(in->peers);
 	free(in);
 }

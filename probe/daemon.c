@@ -44,6 +44,55 @@ struct pending {
 	size_t n_metrics;
 };
 
+/* The checks waiting for their next run, earliest first (a binary heap):
+ * a turn of the loop looks at what is due, not at every check. A check
+ * in flight is not in it; its result puts it back. */
+struct due {
+	int64_t at_us; /* monotonic */
+	size_t job;
+};
+
+struct due_heap {
+	struct due *v;
+	size_t n, cap;
+};
+
+static void due_push(struct due_heap *h, int64_t at_us, size_t job)
+{
+	gp_grow((void **)&h->v, &h->cap, h->n, sizeof(*h->v));
+	size_t i = h->n++;
+	while (i > 0 && h->v[(i - 1) / 2].at_us > at_us) {
+		h->v[i] = h->v[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h->v[i] = (struct due){at_us, job};
+}
+
+static struct due due_pop(struct due_heap *h)
+{
+	struct due top = h->v[0], last = h->v[--h->n];
+	size_t i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= h->n)
+			break;
+		if (c + 1 < h->n && h->v[c + 1].at_us < h->v[c].at_us)
+			c++;
+		if (h->v[c].at_us >= last.at_us)
+			break;
+		h->v[i] = h->v[c];
+		i = c;
+	}
+	if (h->n > 0)
+		h->v[i] = last;
+	return top;
+}
+
+/* The loop's turns are at least this far apart: every turn polls every
+ * outstanding socket, so replies that arrive within a few milliseconds
+ * are better read together. Nothing a probe measures is that fast. */
+#define MIN_TURN_US 5000
+
 struct daemon {
 	struct gp_config *cfg;
 	struct gp_registry reg;
@@ -53,7 +102,8 @@ struct daemon {
 	struct gp_rrd *rrd;
 	const struct gp_logger *log;
 	size_t n;
-	int64_t *due_us;          /* monotonic; INT64_MAX while in flight */
+	struct due_heap due;
+	bool tx_open;             /* results written, not yet committed */
 	struct pending *batch;
 	size_t n_batch, cap_batch;
 	int64_t last_heartbeat;
@@ -198,14 +248,22 @@ static void commit_batch(struct daemon *d, int64_t now)
 	d->last_heartbeat = now;
 }
 
-static void process_batch(struct daemon *d)
+/* Results go into the engine and their checks' rows into an open
+ * transaction. It is committed at once when the batch changed a state (a
+ * change is on disk before it is logged or acted on), else once a second
+ * with the heartbeat: last values need not cost a disk sync each. */
+static void process_batch(struct daemon *d, bool force)
 {
 	int64_t now = wall_now();
-	if (d->n_batch == 0 && now == d->last_heartbeat)
+	if (d->n_batch == 0 && now == d->last_heartbeat && !force)
 		return;
-	if (gp_store_begin(d->store) != 0) {
-		d->db_failures++;
-		gp_log(d->log, GP_LOG_ERROR, "database busy or failing: %s", gp_store_error(d->store));
+	if (!d->tx_open) {
+		if (gp_store_begin(d->store) != 0) {
+			d->db_failures++;
+			gp_log(d->log, GP_LOG_ERROR, "database busy or failing: %s",
+			       gp_store_error(d->store));
+		}
+		d->tx_open = true;
 	}
 	d->stats.results += d->n_batch;
 	for (size_t i = 0; i < d->n_batch; i++) {
@@ -216,10 +274,15 @@ static void process_batch(struct daemon *d)
 		gp_store_save_check(d->store, t->name, c->name,
 				    gp_engine_check_status(d->engine, p->job), p->value, p->output);
 		bool retry = gp_engine_check_retrying(d->engine, p->job);
-		d->due_us[p->job] = p->started_us +
-				    (retry ? c->retry_interval_ms : c->interval_ms) * 1000;
+		due_push(&d->due, p->started_us + (retry ? c->retry_interval_ms : c->interval_ms) * 1000,
+			 p->job);
 	}
-	commit_batch(d, now);
+	size_t n_events;
+	gp_engine_events(d->engine, &n_events);
+	if (n_events > 0 || now != d->last_heartbeat || force) {
+		commit_batch(d, now);
+		d->tx_open = false;
+	}
 	for (size_t i = 0; i < d->n_batch; i++) {
 		struct pending *p = &d->batch[i];
 		if (d->rrd && p->has_value) {
@@ -251,7 +314,7 @@ static void daemon_free(struct daemon *d)
 	gp_rrd_close(d->rrd);
 	gp_store_close(d->store);
 	gp_registry_free(&d->reg);
-	free(d->due_us);
+	free(d->due.v);
 	gp_config_free(d->cfg);
 	free(d);
 }
@@ -311,15 +374,21 @@ static struct daemon *daemon_load(struct gp_cli *cli)
 	gp_errlist_free(&el);
 
 	d->n = gp_engine_n_checks(d->engine);
-	d->due_us = gp_xcalloc(d->n + 1, sizeof(*d->due_us));
 	int64_t mono = gp_monotonic_us();
 	d->stats.since_us = mono;
+	size_t n_targets = d->cfg->n_targets ? d->cfg->n_targets : 1;
 	for (size_t k = 0; k < d->n; k++) {
 		const struct gp_check *c = gp_engine_check(d->engine, k);
-		gp_runner_add(d->runner, gp_engine_check_target(d->engine, k), c);
-		/* Spread first runs over the interval, evenly by position. */
-		d->due_us[k] = mono + (int64_t)((double)k / (double)d->n * (double)c->interval_ms *
-						1000.0);
+		const struct gp_target *t = gp_engine_check_target(d->engine, k);
+		gp_runner_add(d->runner, t, c);
+		/* Spread first runs over the interval, evenly by target: the
+		 * checks of one target start together, so a collector can ask
+		 * them in one request (one SNMP PDU for all of a target's
+		 * OIDs), and no second of the interval gets a burst. */
+		size_t ti = (size_t)(t - d->cfg->targets);
+		due_push(&d->due, mono + (int64_t)((double)ti / (double)n_targets *
+						   (double)c->interval_ms * 1000.0),
+			 k);
 	}
 	return d;
 fail:
@@ -357,7 +426,7 @@ int gp_daemon_run(struct gp_cli *cli, volatile sig_atomic_t *term, volatile sig_
 				gp_sd_notify("RELOADING=1");
 				while (gp_runner_in_flight(d->runner) > 0)
 					gp_runner_poll(d->runner, -1);
-				process_batch(d);
+				process_batch(d, true);
 				struct daemon *next = daemon_load(cli);
 				if (next) {
 					daemon_free(d);
@@ -368,31 +437,37 @@ int gp_daemon_run(struct gp_cli *cli, volatile sig_atomic_t *term, volatile sig_
 			}
 			gp_errlist_free(&el);
 		}
-		int64_t now = gp_monotonic_us(), next_due = now + 1000000;
+		int64_t now = gp_monotonic_us();
 		if (now - d->stats.since_us >= 600 * 1000000LL)
 			log_stats(d, now);
-		for (size_t i = 0; i < d->n; i++) {
-			if (d->due_us[i] <= now && gp_runner_start(d->runner, i)) {
-				int64_t late = now - d->due_us[i];
+		while (d->due.n > 0 && d->due.v[0].at_us <= now) {
+			struct due e = due_pop(&d->due);
+			/* False only for a job already in flight: its result
+			 * schedules it again. */
+			if (gp_runner_start(d->runner, e.job)) {
+				int64_t late = now - e.at_us;
 				d->stats.started++;
 				d->stats.late += late > 1000000;
 				if (late > d->stats.max_late_us)
 					d->stats.max_late_us = late;
-				d->due_us[i] = INT64_MAX; /* set again by its result */
 			}
-			if (d->due_us[i] < next_due)
-				next_due = d->due_us[i];
 		}
+		int64_t next_due = d->due.n > 0 ? d->due.v[0].at_us : now + 1000000;
 		int64_t wait_ms = (next_due - gp_monotonic_us()) / 1000;
 		/* Short waits keep signals and the heartbeat prompt. */
 		gp_runner_poll(d->runner, (int)(wait_ms < 0 ? 0 : wait_ms > 200 ? 200 : wait_ms));
-		process_batch(d);
+		process_batch(d, false);
+		int64_t spent = gp_monotonic_us() - now;
+		if (spent < MIN_TURN_US && !*term && !*hup) {
+			struct timespec ts = {0, (long)(MIN_TURN_US - spent) * 1000};
+			nanosleep(&ts, NULL);
+		}
 	}
 	gp_log(d->log, GP_LOG_INFO, "stopping");
 	gp_sd_notify("STOPPING=1");
 	while (gp_runner_in_flight(d->runner) > 0)
 		gp_runner_poll(d->runner, -1);
-	process_batch(d);
+	process_batch(d, true);
 	log_stats(d, gp_monotonic_us());
 	daemon_free(d);
 	return 0;

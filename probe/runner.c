@@ -211,7 +211,12 @@ struct gp_runner {
 	struct pollfd *sys;
 	size_t cap_fds;
 	size_t *first; /* per plugin: its first descriptor in pfds */
+	/* Give-ups are a safety net: looked for every GIVE_UP_SCAN_US, not on
+	 * every turn of a loop over thousands of jobs. */
+	int64_t next_give_up_scan_us;
 };
+
+#define GIVE_UP_SCAN_US 100000
 
 int64_t gp_monotonic_us(void)
 {
@@ -399,12 +404,10 @@ void gp_runner_poll(struct gp_runner *r, int timeout_ms)
 	}
 	r->first[reg->n] = total;
 
-	/* Never sleep past the moment the runner must give up on a job. */
+	/* Never sleep past a give-up scan while anything is in flight. */
 	int64_t now = mono_us(NULL);
-	for (size_t i = 0; i < r->n_jobs; i++) {
-		if (!r->jobs[i].in_flight)
-			continue;
-		int64_t left = (r->jobs[i].give_up_us - now + 999) / 1000;
+	if (r->in_flight > 0) {
+		int64_t left = (r->next_give_up_scan_us - now + 999) / 1000;
 		if (left < 0)
 			left = 0;
 		if (wait_ms < 0 || left < wait_ms)
@@ -424,7 +427,10 @@ void gp_runner_poll(struct gp_runner *r, int timeout_ms)
 					      (int)(r->first[p + 1] - r->first[p]));
 
 	now = mono_us(NULL);
-	for (size_t i = 0; i < r->n_jobs; i++) {
+	if (now < r->next_give_up_scan_us)
+		return;
+	r->next_give_up_scan_us = now + GIVE_UP_SCAN_US;
+	for (size_t i = 0; i < r->n_jobs && r->in_flight > 0; i++) {
 		if (r->jobs[i].in_flight && now >= r->jobs[i].give_up_us) {
 			struct gp_result res = {
 				.state = GP_STATE_UNKNOWN,
