@@ -24,6 +24,8 @@ struct gp_config *gp_cli_load_config(struct gp_cli *cli);
 int gp_cmd_diag(struct gp_cli *cli, int argc, char **argv);
 int gp_cmd_status(struct gp_cli *cli, int argc, char **argv);
 int gp_cmd_graph(struct gp_cli *cli, int argc, char **argv);
+int gp_cmd_incidents(struct gp_cli *cli, int argc, char **argv);
+int gp_cmd_incident(struct gp_cli *cli, int argc, char **argv);
 
 /* `gprobe run` until *term; *hup asks for a config reload. The flags
  * belong to main(), which owns the signal handlers. */

@@ -103,7 +103,15 @@ struct daemon {
 	const struct gp_logger *log;
 	size_t n;
 	struct due_heap due;
-	bool tx_open;             /* results written, not yet committed */
+	/* The newest row of each check with results since the last commit:
+	 * written in the commit's short transaction, so the write lock is
+	 * never held between turns and the CLI's writes get their turn. */
+	struct unsaved {
+		size_t job;
+		char *value, *output;
+	} *unsaved;
+	size_t n_unsaved, cap_unsaved;
+	size_t *unsaved_slot;     /* per job: index + 1 in unsaved, 0 if none */
 	struct pending *batch;
 	size_t n_batch, cap_batch;
 	int64_t last_heartbeat;
@@ -224,23 +232,67 @@ static void log_event(struct daemon *d, const struct gp_event *ev)
 	}
 }
 
-/* Commits the engine's events (with the check rows already written in
- * this transaction), then logs them. A failed commit is logged and
- * counted; the states are written again with the next batch. */
+/* Keeps the newest value and output of a check until the commit. */
+static void remember_unsaved(struct daemon *d, struct pending *p)
+{
+	size_t slot = d->unsaved_slot[p->job];
+	if (slot == 0) {
+		gp_grow((void **)&d->unsaved, &d->cap_unsaved, d->n_unsaved, sizeof(*d->unsaved));
+		d->unsaved[d->n_unsaved] = (struct unsaved){.job = p->job};
+		slot = d->unsaved_slot[p->job] = ++d->n_unsaved;
+	}
+	struct unsaved *u = &d->unsaved[slot - 1];
+	free(u->value);
+	free(u->output);
+	u->value = p->value;
+	u->output = p->output;
+	p->value = p->output = NULL;
+}
+
+static void forget_unsaved(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_unsaved; i++) {
+		d->unsaved_slot[d->unsaved[i].job] = 0;
+		free(d->unsaved[i].value);
+		free(d->unsaved[i].output);
+	}
+	d->n_unsaved = 0;
+}
+
+/* One short transaction: the checks' rows, the engine's events (ledger,
+ * outages, incidents) and the heartbeat. Then the events are logged. A
+ * failed commit (the database busy beyond its timeout, a full disk) is
+ * logged and counted; the check rows are kept and written with the next
+ * commit, and the engine's state, which the next commit writes again,
+ * stays right in memory. */
 static void commit_batch(struct daemon *d, int64_t now)
 {
 	size_t n;
 	const struct gp_event *ev = gp_engine_events(d->engine, &n);
-	int rc = gp_persist_events(d->store, d->engine, d->cfg, now);
+	char err[512] = "";
+	int rc = gp_store_begin(d->store);
+	for (size_t i = 0; rc == 0 && i < d->n_unsaved; i++) {
+		const struct unsaved *u = &d->unsaved[i];
+		rc = gp_store_save_check(d->store, gp_engine_check_target(d->engine, u->job)->name,
+					 gp_engine_check(d->engine, u->job)->name,
+					 gp_engine_check_status(d->engine, u->job), u->value,
+					 u->output);
+	}
+	if (rc == 0)
+		rc = gp_persist_events(d->store, d->engine, d->cfg, now);
+	if (rc == 0 && now != d->last_heartbeat)
+		rc = gp_persist_tick(d->store, d->engine, d->cfg, now, err, sizeof(err));
 	if (rc == 0)
 		rc = gp_store_heartbeat(d->store, now);
 	if (rc == 0)
 		rc = gp_store_commit(d->store);
 	if (rc != 0) {
 		d->db_failures++;
-		gp_log(d->log, GP_LOG_ERROR, "database write failed (%lu so far): %s",
-		       d->db_failures, gp_store_error(d->store));
+		gp_log(d->log, GP_LOG_ERROR, "database write failed (%lu so far): %s%s%s",
+		       d->db_failures, gp_store_error(d->store), err[0] ? "; " : "", err);
 		gp_store_rollback(d->store);
+	} else {
+		forget_unsaved(d);
 	}
 	for (size_t i = 0; i < n; i++)
 		log_event(d, &ev[i]);
@@ -248,41 +300,29 @@ static void commit_batch(struct daemon *d, int64_t now)
 	d->last_heartbeat = now;
 }
 
-/* Results go into the engine and their checks' rows into an open
- * transaction. It is committed at once when the batch changed a state (a
- * change is on disk before it is logged or acted on), else once a second
- * with the heartbeat: last values need not cost a disk sync each. */
+/* Results go into the engine; their checks' rows wait in memory. They
+ * are committed at once when the batch changed a state (a change is on
+ * disk before it is logged or acted on), else once a second with the
+ * heartbeat: last values need not cost a disk sync each. */
 static void process_batch(struct daemon *d, bool force)
 {
 	int64_t now = wall_now();
 	if (d->n_batch == 0 && now == d->last_heartbeat && !force)
 		return;
-	if (!d->tx_open) {
-		if (gp_store_begin(d->store) != 0) {
-			d->db_failures++;
-			gp_log(d->log, GP_LOG_ERROR, "database busy or failing: %s",
-			       gp_store_error(d->store));
-		}
-		d->tx_open = true;
-	}
 	d->stats.results += d->n_batch;
 	for (size_t i = 0; i < d->n_batch; i++) {
 		struct pending *p = &d->batch[i];
-		const struct gp_target *t = gp_engine_check_target(d->engine, p->job);
 		const struct gp_check *c = gp_engine_check(d->engine, p->job);
 		gp_engine_result(d->engine, p->job, p->state, p->at, p->output);
-		gp_store_save_check(d->store, t->name, c->name,
-				    gp_engine_check_status(d->engine, p->job), p->value, p->output);
+		remember_unsaved(d, p);
 		bool retry = gp_engine_check_retrying(d->engine, p->job);
 		due_push(&d->due, p->started_us + (retry ? c->retry_interval_ms : c->interval_ms) * 1000,
 			 p->job);
 	}
 	size_t n_events;
 	gp_engine_events(d->engine, &n_events);
-	if (n_events > 0 || now != d->last_heartbeat || force) {
+	if (n_events > 0 || now != d->last_heartbeat || force)
 		commit_batch(d, now);
-		d->tx_open = false;
-	}
 	for (size_t i = 0; i < d->n_batch; i++) {
 		struct pending *p = &d->batch[i];
 		if (d->rrd && p->has_value) {
@@ -293,8 +333,6 @@ static void process_batch(struct daemon *d, bool force)
 					  sizeof(err)) != 0)
 				gp_log(d->log, GP_LOG_WARN, "rrd: %s", err);
 		}
-		free(p->value);
-		free(p->output);
 	}
 	d->n_batch = 0;
 }
@@ -310,6 +348,9 @@ static void daemon_free(struct daemon *d)
 		free(d->batch[i].output);
 	}
 	free(d->batch);
+	forget_unsaved(d);
+	free(d->unsaved);
+	free(d->unsaved_slot);
 	gp_engine_free(d->engine);
 	gp_rrd_close(d->rrd);
 	gp_store_close(d->store);
@@ -374,6 +415,7 @@ static struct daemon *daemon_load(struct gp_cli *cli)
 	gp_errlist_free(&el);
 
 	d->n = gp_engine_n_checks(d->engine);
+	d->unsaved_slot = gp_xcalloc(d->n ? d->n : 1, sizeof(*d->unsaved_slot));
 	int64_t mono = gp_monotonic_us();
 	d->stats.since_us = mono;
 	size_t n_targets = d->cfg->n_targets ? d->cfg->n_targets : 1;

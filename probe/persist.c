@@ -3,6 +3,7 @@
  * persist.h).
  */
 #include "persist.h"
+#include "incidents.h"
 #include "runner.h"
 
 #include <stdio.h>
@@ -38,7 +39,7 @@ const char *gp_event_state(const struct gp_event *ev, int s)
 static int persist_event(struct gp_store *st, const struct gp_engine *e,
 			 const struct gp_config *cfg, const struct gp_event *ev, int64_t now)
 {
-	char buf[200];
+	char buf[200], err[512];
 	const char *subject = gp_event_subject(e, cfg, ev, buf, sizeof(buf));
 	int rc = 0;
 	switch (ev->kind) {
@@ -50,14 +51,24 @@ static int persist_event(struct gp_store *st, const struct gp_engine *e,
 		if (rc == 0)
 			rc = gp_store_period_set(st, subject,
 						 gp_health_name((enum gp_health)ev->new_state), ev->at);
+		/* Back from DEGRADED alone: its P3, if one was opened, is
+		 * restored (from DOWN, the outage's restore did it). */
+		if (rc == 0 && ev->old_state == GP_DEGRADED && ev->new_state == GP_UP)
+			rc = gp_inc_service_up(st, cfg, ev->index, ev->at, 0, err, sizeof(err));
 		break;
 	case GP_EV_OUTAGE_OPENED:
 		rc = gp_store_outage_open(st, subject, ev->outage_start, ev->detail);
+		if (rc == 0)
+			rc = gp_inc_outage_opened(st, cfg, ev->index, ev->outage_start, ev->detail, now,
+						  err, sizeof(err));
 		break;
 	case GP_EV_OUTAGE_RESTORED:
 		rc = gp_store_save_service(st, subject, gp_engine_service_status(e, ev->index));
 		if (rc == 0)
 			rc = gp_store_outage_restore(st, subject, ev->at);
+		if (rc == 0)
+			rc = gp_inc_service_up(st, cfg, ev->index, ev->at, ev->outage_start, err,
+					       sizeof(err));
 		break;
 	default:
 		break;
@@ -121,4 +132,16 @@ int gp_persist_restore(struct gp_store *st, struct gp_engine *e, const struct gp
 	if (rc != 0)
 		gp_store_rollback(st);
 	return rc;
+}
+
+int gp_persist_tick(struct gp_store *st, const struct gp_engine *e, const struct gp_config *cfg,
+		    int64_t now, char *err, size_t errlen)
+{
+	for (size_t s = 0; s < cfg->n_services; s++) {
+		const struct gp_service_status *ss = gp_engine_service_status(e, s);
+		if (ss->state == GP_DEGRADED &&
+		    gp_inc_service_degraded(st, cfg, s, ss->since, now, err, errlen) != 0)
+			return -1;
+	}
+	return gp_inc_tick(st, cfg, now, err, errlen);
 }

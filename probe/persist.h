@@ -26,6 +26,11 @@ int gp_persist_restore(struct gp_store *st, struct gp_engine *e, const struct gp
 int gp_persist_events(struct gp_store *st, const struct gp_engine *e, const struct gp_config *cfg,
 		      int64_t now);
 
+/* Once a second, in the daemon's transaction: the incidents' clocks
+ * (escalation, auto-close) and services DEGRADED for too long. */
+int gp_persist_tick(struct gp_store *st, const struct gp_engine *e, const struct gp_config *cfg,
+		    int64_t now, char *err, size_t errlen);
+
 /* "target/check", a target's or a service's name, or "probe". */
 const char *gp_event_subject(const struct gp_engine *e, const struct gp_config *cfg,
 			     const struct gp_event *ev, char *buf, size_t len);

@@ -95,6 +95,72 @@ static const char *const migrations[] = {
 	"  started_at INTEGER NOT NULL,"
 	"  pid INTEGER NOT NULL"
 	");",
+
+	/* 2 -> 3: incidents with their timeline, maintenance windows, and
+	 * downtime entered by hand. */
+	"CREATE TABLE incident ("
+	"  id INTEGER PRIMARY KEY,"
+	"  service TEXT NOT NULL,"
+	"  status TEXT NOT NULL CHECK (status IN ('open', 'acknowledged', 'restored',"
+	"    'resolved', 'closed', 'voided')),"
+	"  priority TEXT NOT NULL CHECK (priority IN ('P1', 'P2', 'P3', 'P4')),"
+	"  channel TEXT NOT NULL CHECK (channel IN ('probe', 'phone', 'email')),"
+	"  opened_at INTEGER NOT NULL,"      /* registration: when it was reported */
+	"  response_due_at INTEGER NOT NULL,"
+	"  response_breached INTEGER NOT NULL DEFAULT 0,"
+	"  acknowledged_at INTEGER,"
+	"  acknowledged_by TEXT,"
+	"  response_working_seconds INTEGER,"
+	"  restored_at INTEGER,"
+	"  resolved_at INTEGER,"
+	"  closed_at INTEGER,"
+	"  attribution TEXT NOT NULL DEFAULT 'unattributed' CHECK (attribution IN"
+	"    ('supplier', 'customer', 'third-party', 'unattributed')),"
+	"  outage_start INTEGER,"           /* the outage that opened it (probe) */
+	"  members TEXT,"                   /* the DOWN members then */
+	"  text TEXT,"
+	"  workaround TEXT,"
+	"  resolution TEXT"
+	");"
+	/* One open incident per service at a time (a restored one waits for
+	 * its resolution beside a new outage's). */
+	"CREATE UNIQUE INDEX incident_one_open ON incident (service)"
+	"  WHERE status IN ('open', 'acknowledged');"
+	/* Append-only: who or what, when, what changed, why. */
+	"CREATE TABLE incident_event ("
+	"  id INTEGER PRIMARY KEY,"
+	"  incident INTEGER NOT NULL REFERENCES incident (id),"
+	"  at INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  old_status TEXT,"
+	"  new_status TEXT,"
+	"  text TEXT"
+	");"
+	"CREATE TRIGGER incident_event_append_only BEFORE UPDATE ON incident_event"
+	"  BEGIN SELECT RAISE(ABORT, 'the incident timeline is append-only'); END;"
+	"CREATE TRIGGER incident_event_no_delete BEFORE DELETE ON incident_event"
+	"  BEGIN SELECT RAISE(ABORT, 'the incident timeline is append-only'); END;"
+	"CREATE TABLE maintenance ("
+	"  id INTEGER PRIMARY KEY,"
+	"  service TEXT NOT NULL,"
+	"  start INTEGER NOT NULL,"
+	"  end INTEGER NOT NULL CHECK (end > start),"
+	"  reason TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  created_by TEXT NOT NULL"
+	");"
+	"CREATE TABLE manual_downtime ("
+	"  id INTEGER PRIMARY KEY,"
+	"  service TEXT NOT NULL,"
+	"  start INTEGER NOT NULL,"
+	"  end INTEGER NOT NULL CHECK (end > start),"
+	"  attribution TEXT NOT NULL CHECK (attribution IN"
+	"    ('supplier', 'customer', 'third-party', 'unattributed')),"
+	"  reason TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  created_by TEXT NOT NULL"
+	");",
 };
 
 static int user_version(sqlite3 *db)
@@ -662,6 +728,238 @@ int gp_store_list_outages(struct gp_store *st, const char *service, int64_t from
 		fn(ctx, sqlite3_column_int64(s, 0),
 		   sqlite3_column_type(s, 1) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 1),
 		   col_text(s, 2));
+	sqlite3_finalize(s);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Incidents                                                           */
+
+#define INCIDENT_COLUMNS                                                                      \
+	"id, service, status, priority, channel, attribution, opened_at, response_due_at,"       \
+	" response_breached, acknowledged_at, acknowledged_by, response_working_seconds,"      \
+	" restored_at, resolved_at, closed_at, outage_start, members, text, workaround,"      \
+	" resolution"
+
+void gp_incident_clear(struct gp_incident *inc)
+{
+	free(inc->service);
+	free(inc->status);
+	free(inc->priority);
+	free(inc->channel);
+	free(inc->attribution);
+	free(inc->acknowledged_by);
+	free(inc->members);
+	free(inc->text);
+	free(inc->workaround);
+	free(inc->resolution);
+	memset(inc, 0, sizeof(*inc));
+}
+
+static char *col_dup(sqlite3_stmt *s, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(s, i);
+	return t ? gp_xstrdup(t) : NULL;
+}
+
+static void read_incident(sqlite3_stmt *s, struct gp_incident *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->id = sqlite3_column_int64(s, 0);
+	o->service = col_dup(s, 1);
+	o->status = col_dup(s, 2);
+	o->priority = col_dup(s, 3);
+	o->channel = col_dup(s, 4);
+	o->attribution = col_dup(s, 5);
+	o->opened_at = sqlite3_column_int64(s, 6);
+	o->response_due_at = sqlite3_column_int64(s, 7);
+	o->response_breached = sqlite3_column_int(s, 8) != 0;
+	o->acknowledged_at = sqlite3_column_int64(s, 9);
+	o->acknowledged_by = col_dup(s, 10);
+	o->response_working_seconds =
+		sqlite3_column_type(s, 11) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 11);
+	o->restored_at = sqlite3_column_int64(s, 12);
+	o->resolved_at = sqlite3_column_int64(s, 13);
+	o->closed_at = sqlite3_column_int64(s, 14);
+	o->outage_start = sqlite3_column_int64(s, 15);
+	o->members = col_dup(s, 16);
+	o->text = col_dup(s, 17);
+	o->workaround = col_dup(s, 18);
+	o->resolution = col_dup(s, 19);
+}
+
+static void bind_time(sqlite3_stmt *s, int i, int64_t t)
+{
+	if (t > 0)
+		sqlite3_bind_int64(s, i, t);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* Binds every column but id to ?2.. in INCIDENT_COLUMNS order. */
+static void bind_incident(sqlite3_stmt *s, const struct gp_incident *inc)
+{
+	bind_text(s, 2, inc->service);
+	bind_text(s, 3, inc->status);
+	bind_text(s, 4, inc->priority);
+	bind_text(s, 5, inc->channel);
+	bind_text(s, 6, inc->attribution ? inc->attribution : "unattributed");
+	sqlite3_bind_int64(s, 7, inc->opened_at);
+	sqlite3_bind_int64(s, 8, inc->response_due_at);
+	sqlite3_bind_int(s, 9, inc->response_breached);
+	bind_time(s, 10, inc->acknowledged_at);
+	bind_text(s, 11, inc->acknowledged_by);
+	if (inc->response_working_seconds >= 0)
+		sqlite3_bind_int64(s, 12, inc->response_working_seconds);
+	else
+		sqlite3_bind_null(s, 12);
+	bind_time(s, 13, inc->restored_at);
+	bind_time(s, 14, inc->resolved_at);
+	bind_time(s, 15, inc->closed_at);
+	bind_time(s, 16, inc->outage_start);
+	bind_text(s, 17, inc->members);
+	bind_text(s, 18, inc->text);
+	bind_text(s, 19, inc->workaround);
+	bind_text(s, 20, inc->resolution);
+}
+
+int gp_store_incident_insert(struct gp_store *st, struct gp_incident *inc)
+{
+	sqlite3_stmt *s;
+	if (!st->writable ||
+	    sqlite3_prepare_v2(st->db,
+			       "INSERT INTO incident (" INCIDENT_COLUMNS ") VALUES (NULL, ?2, ?3, ?4,"
+			       " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
+			       " ?20)",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	bind_incident(s, inc);
+	int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(s);
+	if (rc == 0)
+		inc->id = sqlite3_last_insert_rowid(st->db);
+	return rc;
+}
+
+int gp_store_incident_update(struct gp_store *st, const struct gp_incident *inc)
+{
+	sqlite3_stmt *s;
+	if (!st->writable ||
+	    sqlite3_prepare_v2(st->db,
+			       "UPDATE incident SET service = ?2, status = ?3, priority = ?4,"
+			       " channel = ?5, attribution = ?6, opened_at = ?7, response_due_at = ?8,"
+			       " response_breached = ?9, acknowledged_at = ?10, acknowledged_by = ?11,"
+			       " response_working_seconds = ?12, restored_at = ?13, resolved_at = ?14,"
+			       " closed_at = ?15, outage_start = ?16, members = ?17, text = ?18,"
+			       " workaround = ?19, resolution = ?20 WHERE id = ?1",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(s, 1, inc->id);
+	bind_incident(s, inc);
+	int rc = sqlite3_step(s) == SQLITE_DONE && sqlite3_changes(st->db) == 1 ? 0 : -1;
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static bool incident_query(struct gp_store *st, const char *where, const char *text, int64_t id,
+			   struct gp_incident *out)
+{
+	char *sql = gp_xasprintf("SELECT " INCIDENT_COLUMNS " FROM incident WHERE %s", where);
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	free(sql);
+	if (rc != SQLITE_OK)
+		return false;
+	if (text)
+		bind_text(s, 1, text);
+	else
+		sqlite3_bind_int64(s, 1, id);
+	bool found = sqlite3_step(s) == SQLITE_ROW;
+	if (found)
+		read_incident(s, out);
+	sqlite3_finalize(s);
+	return found;
+}
+
+bool gp_store_incident_get(struct gp_store *st, int64_t id, struct gp_incident *out)
+{
+	return incident_query(st, "id = ?1", NULL, id, out);
+}
+
+bool gp_store_incident_in_work(struct gp_store *st, const char *service, struct gp_incident *out)
+{
+	return incident_query(st, "service = ?1 AND status IN ('open', 'acknowledged')", service, 0,
+			      out);
+}
+
+bool gp_store_incident_latest_probe(struct gp_store *st, const char *service,
+				    struct gp_incident *out)
+{
+	return incident_query(st, "service = ?1 AND channel = 'probe' ORDER BY id DESC LIMIT 1",
+			      service, 0, out);
+}
+
+int gp_store_incident_list(struct gp_store *st, bool all, gp_incident_fn fn, void *ctx)
+{
+	sqlite3_stmt *s;
+	const char *sql = all ? "SELECT " INCIDENT_COLUMNS " FROM incident ORDER BY id DESC"
+			      : "SELECT " INCIDENT_COLUMNS " FROM incident WHERE status NOT IN"
+				" ('closed', 'voided') ORDER BY id DESC";
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		struct gp_incident inc;
+		read_incident(s, &inc);
+		fn(ctx, &inc);
+		gp_incident_clear(&inc);
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+int gp_store_incident_event_add(struct gp_store *st, int64_t incident,
+				const struct gp_incident_event *ev)
+{
+	sqlite3_stmt *s;
+	if (!st->writable ||
+	    sqlite3_prepare_v2(st->db,
+			       "INSERT INTO incident_event (incident, at, actor, kind, old_status,"
+			       " new_status, text) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(s, 1, incident);
+	sqlite3_bind_int64(s, 2, ev->at);
+	bind_text(s, 3, ev->actor);
+	bind_text(s, 4, ev->kind);
+	bind_text(s, 5, ev->old_status);
+	bind_text(s, 6, ev->new_status);
+	bind_text(s, 7, ev->text);
+	int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int gp_store_incident_timeline(struct gp_store *st, int64_t incident, gp_incident_event_fn fn,
+			       void *ctx)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT at, actor, kind, old_status, new_status, text FROM incident_event"
+			       " WHERE incident = ?1 ORDER BY id",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(s, 1, incident);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		struct gp_incident_event ev = {
+			.at = sqlite3_column_int64(s, 0),
+			.actor = col_text(s, 1),
+			.kind = col_text(s, 2),
+			.old_status = (const char *)sqlite3_column_text(s, 3),
+			.new_status = (const char *)sqlite3_column_text(s, 4),
+			.text = (const char *)sqlite3_column_text(s, 5),
+		};
+		fn(ctx, &ev);
+	}
 	sqlite3_finalize(s);
 	return 0;
 }

@@ -105,6 +105,47 @@ typedef void (*gp_outage_fn)(void *ctx, int64_t start, int64_t end, const char *
 int gp_store_list_outages(struct gp_store *st, const char *service, int64_t from, int64_t to,
 			  gp_outage_fn fn, void *ctx);
 
+/* ------------------------------------------------------------------ */
+/* Incidents (the rules are in incidents.c; here only their storage)   */
+
+struct gp_incident {
+	int64_t id;
+	char *service, *status, *priority, *channel, *attribution;
+	int64_t opened_at, response_due_at;
+	bool response_breached;
+	int64_t acknowledged_at;   /* 0: not yet */
+	char *acknowledged_by;
+	int64_t response_working_seconds; /* -1: not acknowledged yet */
+	int64_t restored_at, resolved_at, closed_at, outage_start; /* 0: none */
+	char *members, *text, *workaround, *resolution;
+};
+void gp_incident_clear(struct gp_incident *inc);
+
+/* Inserts inc (its id is set). 0 or -1 (another incident in work for the
+ * service: the unique index says no). */
+int gp_store_incident_insert(struct gp_store *st, struct gp_incident *inc);
+int gp_store_incident_update(struct gp_store *st, const struct gp_incident *inc);
+bool gp_store_incident_get(struct gp_store *st, int64_t id, struct gp_incident *out);
+/* The service's open incident (open or acknowledged): at most one. */
+bool gp_store_incident_in_work(struct gp_store *st, const char *service, struct gp_incident *out);
+/* The service's latest incident opened by the probe, whatever its status. */
+bool gp_store_incident_latest_probe(struct gp_store *st, const char *service,
+				    struct gp_incident *out);
+/* Incidents, newest first: those not closed or voided, or all. The row is
+ * the callback's only for the call. */
+typedef void (*gp_incident_fn)(void *ctx, const struct gp_incident *inc);
+int gp_store_incident_list(struct gp_store *st, bool all, gp_incident_fn fn, void *ctx);
+
+struct gp_incident_event {
+	int64_t at;
+	const char *actor, *kind, *old_status, *new_status, *text;
+};
+int gp_store_incident_event_add(struct gp_store *st, int64_t incident,
+				const struct gp_incident_event *ev);
+typedef void (*gp_incident_event_fn)(void *ctx, const struct gp_incident_event *ev);
+int gp_store_incident_timeline(struct gp_store *st, int64_t incident, gp_incident_event_fn fn,
+			       void *ctx);
+
 /* The heartbeat: 0 when the daemon never ran. */
 int64_t gp_store_last_heartbeat(struct gp_store *st);
 

@@ -80,6 +80,14 @@ class DaemonTest(unittest.TestCase):
         return wait_until("%s %s" % (name, state),
                           lambda: (self.service(name) or {}).get("state") == state, deadline)
 
+    def gprobe(self, *args):
+        return run([GPROBE, "-c", self.cfg] + list(args))
+
+    def incidents(self, all=False):
+        rc, out, err = self.gprobe("incidents", "--json", *(["--all"] if all else []))
+        self.assertEqual(rc, 0, err)
+        return json.loads(out)
+
     def db(self):
         con = sqlite3.connect("file:%s/gprobe.db?mode=ro" % self.data, uri=True)
         con.row_factory = sqlite3.Row
@@ -139,6 +147,21 @@ class DaemonTest(unittest.TestCase):
                 self.assertGreaterEqual(down["recorded_at"] - start, 2)
                 self.assertEqual(outages[0]["members"], "stat-1,stat-2")
 
+            # The incident: opened by the probe, P1, the supplier's.
+            incidents = self.incidents()
+            self.assertEqual(len(incidents), 1, incidents)
+            inc = incidents[0]
+            self.assertEqual((inc["service"], inc["status"], inc["priority"], inc["channel"],
+                              inc["attribution"]),
+                             ("stat-monitor", "open", "P1", "probe", "supplier"))
+            self.incident_id = inc["id"]
+            rc, out, err = self.gprobe("incident", "ack", str(inc["id"]), "--by", "duty")
+            self.assertEqual(rc, 0, err)
+            self.assertEqual(out, "incident #%d: acknowledged\n" % inc["id"])
+            rc, out, err = self.gprobe("incident", "resolve", str(inc["id"]), "restarted")
+            self.assertEqual(rc, 1)
+            self.assertIn("the service is still down", err)
+
             # The RRD files hold values.
             rrd = os.path.join(self.data, "rrd", "stat-1", "port.rrd")
             self.assertTrue(os.path.exists(rrd))
@@ -181,6 +204,28 @@ class DaemonTest(unittest.TestCase):
             self.assertEqual(o["end"], restored["at"])
         totals = self.ledger_holds()
         self.assertGreater(totals["stat-monitor"].get("DOWN", 0), 0)
+
+        # The incident is restored; resolved by the engineer; with nobody
+        # confirming it, closed after five working days (the clock is moved
+        # by dating the resolution back two weeks).
+        iid = self.incident_id
+        wait_until("restored", lambda: self.incidents()[0]["status"] == "restored")
+        self.assertEqual(len(self.incidents(all=True)), 1, "one incident across the kill -9")
+        rc, out, err = self.gprobe("incident", "confirm", str(iid))
+        self.assertEqual(rc, 1)
+        self.assertEqual(err, "gprobe incident confirm: incident #%d is restored: 'confirm' is "
+                              "allowed only when it is resolved\n" % iid)
+        rc, out, err = self.gprobe("incident", "resolve", str(iid), "Stat Servers restarted")
+        self.assertEqual(rc, 0, err)
+        with sqlite3.connect("%s/gprobe.db" % self.data, timeout=30) as con:
+            con.execute("UPDATE incident SET resolved_at = resolved_at - 14 * 86400 "
+                        "WHERE id = ?", (iid,))
+        wait_until("auto-closed",
+                   lambda: self.incidents(all=True)[0]["status"] == "closed")
+        rc, out, err = self.gprobe("incident", "show", str(iid))
+        self.assertEqual(rc, 0, err)
+        for kind in ("opened", "ack", "restored", "resolve", "auto-closed"):
+            self.assertRegex(out, r"\n  \S+  %s " % kind)
 
         # The picture of it: values, thresholds, the outage shaded.
         png = os.path.join(self.tmp.name, "port.png")

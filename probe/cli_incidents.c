@@ -1,0 +1,389 @@
+/*
+ * cli_incidents.c - `gprobe incidents` (the list) and `gprobe incident ...`
+ * (one incident's life: open a request that came by phone or e-mail, show,
+ * ack, note, workaround, resolve, confirm, reject, void, attribute).
+ *
+ * The rules live in incidents.c; this file parses arguments, runs one
+ * command in one transaction, and prints.
+ */
+#include "calendar.h"
+#include "cli.h"
+#include "incidents.h"
+#include "util.h"
+
+#include <jansson.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static json_t *jtime(const struct gp_config *cfg, int64_t t)
+{
+	if (t <= 0)
+		return json_null();
+	char buf[40];
+	gp_format_local(t, cfg->calendar.timezone, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static json_t *incident_json(const struct gp_config *cfg, const struct gp_incident *inc)
+{
+	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:s}", "id",
+			 (json_int_t)inc->id, "service", inc->service, "status", inc->status,
+			 "priority", inc->priority, "channel", inc->channel, "opened_at",
+			 jtime(cfg, inc->opened_at), "acknowledged_at",
+			 jtime(cfg, inc->acknowledged_at), "response_due_at",
+			 jtime(cfg, inc->response_due_at), "response_breached",
+			 inc->response_breached, "restored_at", jtime(cfg, inc->restored_at),
+			 "resolved_at", jtime(cfg, inc->resolved_at), "closed_at",
+			 jtime(cfg, inc->closed_at), "attribution",
+			 inc->attribution ? inc->attribution : "unattributed");
+}
+
+struct list_ctx {
+	const struct gp_config *cfg;
+	json_t *arr;
+};
+
+static void add_incident(void *ctx, const struct gp_incident *inc)
+{
+	struct list_ctx *l = ctx;
+	json_array_append_new(l->arr, incident_json(l->cfg, inc));
+}
+
+static void print_json(json_t *j)
+{
+	char *s = json_dumps(j, JSON_INDENT(2));
+	printf("%s\n", s);
+	free(s);
+}
+
+static const char *str(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "-";
+}
+
+static bool want_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return true;
+	return false;
+}
+
+/* The config and the database, for reading or writing. */
+static int open_both(struct gp_cli *cli, bool writable, struct gp_config **cfg,
+		     struct gp_store **st, const char *cmd)
+{
+	*cfg = gp_cli_load_config(cli);
+	if (!*cfg)
+		return -1;
+	char err[512];
+	*st = gp_store_open((*cfg)->probe.data_dir, writable, err, sizeof(err));
+	if (!*st) {
+		fprintf(stderr, "gprobe %s: %s\n", cmd, err);
+		gp_config_free(*cfg);
+		return -1;
+	}
+	return 0;
+}
+
+int gp_cmd_incidents(struct gp_cli *cli, int argc, char **argv)
+{
+	bool all = false, as_json = false;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--all")) {
+			all = true;
+		} else if (!strcmp(argv[i], "--json")) {
+			as_json = true;
+		} else if (want_help(argc, argv)) {
+			printf("usage: gprobe [-c FILE] incidents [--all] [--json]\n\n"
+			       "Incidents not closed or voided, newest first (every one with --all),\n"
+			       "with their response clocks. `gprobe incident show ID` tells one whole.\n");
+			return 0;
+		} else {
+			fprintf(stderr, "gprobe incidents: unknown argument '%s'\n", argv[i]);
+			return 1;
+		}
+	}
+	struct gp_config *cfg;
+	struct gp_store *st;
+	if (open_both(cli, false, &cfg, &st, "incidents") != 0)
+		return 1;
+	struct list_ctx l = {cfg, json_array()};
+	gp_store_incident_list(st, all, add_incident, &l);
+	if (as_json) {
+		print_json(l.arr);
+	} else if (json_array_size(l.arr) == 0) {
+		printf("no %sincidents\n", all ? "" : "open ");
+	} else {
+		printf("%-5s %-14s %-12s %-3s %-6s %-25s %-25s %s\n", "ID", "SERVICE", "STATUS", "PRI",
+		       "VIA", "OPENED", "RESPONSE DUE", "ATTRIBUTION");
+		size_t i;
+		json_t *v;
+		json_array_foreach(l.arr, i, v) {
+			printf("%-5lld %-14s %-12s %-3s %-6s %-25s %-25s%s %s\n",
+			       (long long)json_integer_value(json_object_get(v, "id")), str(v, "service"),
+			       str(v, "status"), str(v, "priority"), str(v, "channel"),
+			       str(v, "opened_at"), str(v, "response_due_at"),
+			       json_is_true(json_object_get(v, "response_breached")) ? "!" : " ",
+			       str(v, "attribution"));
+		}
+	}
+	json_decref(l.arr);
+	gp_store_close(st);
+	gp_config_free(cfg);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+static void print_event(void *ctx, const struct gp_incident_event *ev)
+{
+	const struct gp_config *cfg = ctx;
+	char at[40], change[64] = "";
+	gp_format_local(ev->at, cfg->calendar.timezone, at, sizeof(at));
+	if (ev->old_status && ev->new_status && strcmp(ev->old_status, ev->new_status) != 0)
+		snprintf(change, sizeof(change), "[%s -> %s]", ev->old_status, ev->new_status);
+	else if (!ev->old_status && ev->new_status)
+		snprintf(change, sizeof(change), "[%s]", ev->new_status);
+	printf("  %s  %-12s %-12s %s\n", at, ev->kind, ev->actor, change);
+	if (ev->text && *ev->text)
+		printf("  %25s   %s\n", "", ev->text);
+}
+
+static void timeline_json(void *ctx, const struct gp_incident_event *ev)
+{
+	json_t **pair = ctx;
+	const struct gp_config *cfg = (const struct gp_config *)pair[1];
+	json_array_append_new(pair[0],
+			      json_pack("{s:o, s:s, s:s, s:o, s:o, s:o}", "at", jtime(cfg, ev->at),
+					"actor", ev->actor, "kind", ev->kind, "old_status",
+					ev->old_status ? json_string(ev->old_status) : json_null(),
+					"new_status",
+					ev->new_status ? json_string(ev->new_status) : json_null(),
+					"text", ev->text ? json_string(ev->text) : json_null()));
+}
+
+static int show(struct gp_config *cfg, struct gp_store *st, int64_t id, bool as_json)
+{
+	struct gp_incident inc;
+	if (!gp_store_incident_get(st, id, &inc)) {
+		fprintf(stderr, "gprobe incident: no incident #%lld\n", (long long)id);
+		return 1;
+	}
+	json_t *j = incident_json(cfg, &inc);
+	if (as_json) {
+		json_t *tl = json_array();
+		json_t *pair[2] = {tl, (json_t *)cfg};
+		gp_store_incident_timeline(st, id, timeline_json, pair);
+		json_object_set_new(j, "text", inc.text ? json_string(inc.text) : json_null());
+		json_object_set_new(j, "members", inc.members ? json_string(inc.members) : json_null());
+		json_object_set_new(j, "workaround",
+				    inc.workaround ? json_string(inc.workaround) : json_null());
+		json_object_set_new(j, "resolution",
+				    inc.resolution ? json_string(inc.resolution) : json_null());
+		json_object_set_new(j, "response_working_minutes",
+				    inc.response_working_seconds >= 0
+					    ? json_integer(inc.response_working_seconds / 60)
+					    : json_null());
+		json_object_set_new(j, "timeline", tl);
+		print_json(j);
+	} else {
+		printf("incident #%lld  %s  %s  %s (via %s)\n", (long long)inc.id, inc.service,
+		       inc.priority, inc.status, inc.channel);
+		printf("  %s\n", inc.text ? inc.text : "");
+		printf("  opened        %s\n", str(j, "opened_at"));
+		printf("  response due  %s%s\n", str(j, "response_due_at"),
+		       inc.response_breached ? "  (BREACHED)" : "");
+		if (inc.acknowledged_at)
+			printf("  acknowledged  %s by %s, after %lld working minutes\n",
+			       str(j, "acknowledged_at"), inc.acknowledged_by ? inc.acknowledged_by : "?",
+			       (long long)(inc.response_working_seconds / 60));
+		if (inc.restored_at)
+			printf("  restored      %s\n", str(j, "restored_at"));
+		if (inc.resolved_at)
+			printf("  resolved      %s: %s\n", str(j, "resolved_at"),
+			       inc.resolution ? inc.resolution : "");
+		if (inc.closed_at)
+			printf("  closed        %s\n", str(j, "closed_at"));
+		if (inc.workaround)
+			printf("  workaround    %s\n", inc.workaround);
+		printf("  attribution   %s%s%s%s\n", inc.attribution,
+		       inc.members ? " (down: " : "", inc.members ? inc.members : "",
+		       inc.members ? ")" : "");
+		printf("\ntimeline:\n");
+		gp_store_incident_timeline(st, id, print_event, cfg);
+	}
+	json_decref(j);
+	gp_incident_clear(&inc);
+	return 0;
+}
+
+static const char *login_name(void)
+{
+	const char *s = getenv("SUDO_USER");
+	if (s && *s)
+		return s;
+	struct passwd *pw = getpwuid(getuid());
+	return pw ? pw->pw_name : "unknown";
+}
+
+static int incident_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: gprobe [-c FILE] incident open --service S --priority P1..P4\n"
+		"                  --channel phone|email --reported-at TIME --text TEXT\n"
+		"       gprobe incident show ID [--json]\n"
+		"       gprobe incident ack ID --by NAME        taken into work\n"
+		"       gprobe incident note ID TEXT\n"
+		"       gprobe incident workaround ID TEXT\n"
+		"       gprobe incident resolve ID TEXT         what was done\n"
+		"       gprobe incident confirm ID              the customer confirms: closed\n"
+		"       gprobe incident reject ID --reason TEXT back to acknowledged\n"
+		"       gprobe incident void ID --reason TEXT   a false alarm: out of the penalty\n"
+		"       gprobe incident attribute ID supplier|customer|third-party --reason TEXT\n\n"
+		"TIME is ISO 8601 (2026-11-03T14:00, in calendar.timezone unless it has an\n"
+		"offset). The response target of a request is 15 working minutes by phone,\n"
+		"60 by e-mail. A transition the incident's status does not allow is refused\n"
+		"(exit 1) saying which statuses allow it.\n");
+	return out == stdout ? 0 : 1;
+}
+
+/* The value after `flag` in argv, or NULL. */
+static const char *flag_value(int argc, char **argv, const char *flag)
+{
+	for (int i = 0; i + 1 < argc; i++)
+		if (!strcmp(argv[i], flag))
+			return argv[i + 1];
+	return NULL;
+}
+
+static int open_manual(struct gp_config *cfg, struct gp_store *st, int argc, char **argv)
+{
+	const char *service = flag_value(argc, argv, "--service");
+	const char *priority = flag_value(argc, argv, "--priority");
+	const char *channel = flag_value(argc, argv, "--channel");
+	const char *reported = flag_value(argc, argv, "--reported-at");
+	const char *text = flag_value(argc, argv, "--text");
+	if (!service || !priority || !channel || !reported || !text)
+		return incident_usage(stderr);
+	int64_t at;
+	const char *why;
+	if (!gp_cal_parse_time(&cfg->calendar, reported, &at, &why)) {
+		fprintf(stderr, "gprobe incident open: --reported-at '%s': %s\n", reported, why);
+		return 1;
+	}
+	char err[512] = "";
+	int64_t id = 0;
+	if (gp_store_begin(st) != 0 ||
+	    gp_inc_open_manual(st, cfg, service, priority, channel, at, text, login_name(),
+			       (int64_t)time(NULL), &id, err, sizeof(err)) != 0 ||
+	    gp_store_commit(st) != 0) {
+		if (!err[0])
+			snprintf(err, sizeof(err), "database: %s", gp_store_error(st));
+		gp_store_rollback(st);
+		fprintf(stderr, "gprobe incident open: %s\n", err);
+		return 1;
+	}
+	struct gp_incident inc;
+	gp_store_incident_get(st, id, &inc);
+	char due[40];
+	gp_format_local(inc.response_due_at, cfg->calendar.timezone, due, sizeof(due));
+	printf("incident #%lld opened for %s (%s, via %s); response due %s\n", (long long)id,
+	       service, priority, channel, due);
+	gp_incident_clear(&inc);
+	return 0;
+}
+
+int gp_cmd_incident(struct gp_cli *cli, int argc, char **argv)
+{
+	if (argc < 2 || want_help(argc, argv))
+		return incident_usage(argc < 2 ? stderr : stdout);
+	static const struct {
+		const char *name;
+		enum gp_inc_cmd cmd;
+		const char *arg_flag; /* NULL: the positional TEXT; "" : none */
+		const char *reason_flag;
+	} cmds[] = {
+		{"ack", GP_INC_ACK, "--by", NULL},
+		{"note", GP_INC_NOTE, NULL, NULL},
+		{"workaround", GP_INC_WORKAROUND, NULL, NULL},
+		{"resolve", GP_INC_RESOLVE, NULL, NULL},
+		{"confirm", GP_INC_CONFIRM, "", NULL},
+		{"reject", GP_INC_REJECT, "--reason", NULL},
+		{"void", GP_INC_VOID, "--reason", NULL},
+		{"attribute", GP_INC_ATTRIBUTE, NULL, "--reason"},
+	};
+	const char *sub = argv[1];
+	bool is_open = !strcmp(sub, "open"), is_show = !strcmp(sub, "show");
+	int which = -1;
+	for (size_t i = 0; i < GP_ARRAY_LEN(cmds); i++)
+		if (!strcmp(sub, cmds[i].name))
+			which = (int)i;
+	if (!is_open && !is_show && which < 0) {
+		fprintf(stderr, "gprobe incident: unknown command '%s'\n\n", sub);
+		return incident_usage(stderr);
+	}
+	int64_t id = 0;
+	if (!is_open) {
+		const char *why;
+		if (argc < 3 || !gp_parse_int64(argv[2], 1, INT64_MAX, &id, &why)) {
+			fprintf(stderr, "gprobe incident %s: expected an incident ID\n", sub);
+			return 1;
+		}
+	}
+	struct gp_config *cfg;
+	struct gp_store *st;
+	if (open_both(cli, !is_show, &cfg, &st, "incident") != 0)
+		return 1;
+	int rc;
+	if (is_open) {
+		rc = open_manual(cfg, st, argc, argv);
+	} else if (is_show) {
+		rc = show(cfg, st, id, argc > 3 && !strcmp(argv[3], "--json"));
+	} else {
+		const char *arg = NULL, *reason = NULL;
+		if (!cmds[which].arg_flag)
+			arg = argc > 3 ? argv[3] : NULL;
+		else if (*cmds[which].arg_flag)
+			arg = flag_value(argc, argv, cmds[which].arg_flag);
+		else
+			arg = "";
+		if (cmds[which].reason_flag)
+			reason = flag_value(argc, argv, cmds[which].reason_flag);
+		bool no_arg_needed = cmds[which].arg_flag && !*cmds[which].arg_flag;
+		if (!arg || (!*arg && !no_arg_needed) ||
+		    (cmds[which].reason_flag && (!reason || !*reason))) {
+			fprintf(stderr, "gprobe incident %s: missing %s%s\n", sub,
+				cmds[which].arg_flag ? cmds[which].arg_flag : "TEXT",
+				cmds[which].reason_flag ? " and --reason TEXT" : "");
+			rc = 1;
+		} else {
+			char err[512] = "";
+			const char *actor = cmds[which].cmd == GP_INC_ACK ? arg : login_name();
+			if (gp_store_begin(st) != 0 ||
+			    gp_inc_command(st, cfg, id, cmds[which].cmd, arg, reason, actor,
+					   (int64_t)time(NULL), err, sizeof(err)) != 0 ||
+			    gp_store_commit(st) != 0) {
+				if (!err[0])
+					snprintf(err, sizeof(err), "database: %s", gp_store_error(st));
+				gp_store_rollback(st);
+				fprintf(stderr, "gprobe incident %s: %s\n", sub, err);
+				rc = 1;
+			} else {
+				struct gp_incident inc;
+				gp_store_incident_get(st, id, &inc);
+				printf("incident #%lld: %s\n", (long long)id, inc.status);
+				gp_incident_clear(&inc);
+				rc = 0;
+			}
+		}
+	}
+	gp_store_close(st);
+	gp_config_free(cfg);
+	return rc;
+}

@@ -1,0 +1,366 @@
+/*
+ * The incident manager on a real database, with the clock passed in:
+ * opening, the reopen window, restore, the response clock in working time,
+ * escalation, resolve/confirm/reject, auto-close, requests by phone,
+ * attribution, void, and every refused transition's message.
+ *
+ * Estate: tests/configs/good/engine.yaml (a, b: supplier; c: customer;
+ * gw: third-party; services ha, one, both), default calendar (Asia/Almaty,
+ * Monday-Friday 09:00-18:00), response target 60 working minutes, reopen
+ * window 30 minutes, auto-close after 5 working days.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "calendar.h"
+#include "incidents.h"
+
+enum { S_HA = 0, S_ONE = 1, S_BOTH = 2 };
+
+struct fx {
+	struct gp_config *cfg;
+	struct gp_store *st;
+	char dir[64];
+	char err[512];
+};
+
+static int64_t T(struct fx *f, const char *iso)
+{
+	int64_t t;
+	const char *why;
+	assert_true(gp_cal_parse_time(&f->cfg->calendar, iso, &t, &why));
+	return t;
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/gprobe-test-incidents-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	struct gp_errlist el = {0};
+	f->cfg = gp_config_load(CONFIG_DIR "/good/engine.yaml", NULL, &el);
+	assert_non_null(f->cfg);
+	char err[256];
+	f->st = gp_store_open(f->dir, true, err, sizeof(err));
+	assert_non_null(f->st);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	gp_store_close(f->st);
+	gp_config_free(f->cfg);
+	char *cmd = gp_xasprintf("rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(f);
+	return 0;
+}
+
+static struct gp_incident get(struct fx *f, int64_t id)
+{
+	struct gp_incident inc;
+	assert_true(gp_store_incident_get(f->st, id, &inc));
+	return inc;
+}
+
+static void assert_status(struct fx *f, int64_t id, const char *status)
+{
+	struct gp_incident inc = get(f, id);
+	assert_string_equal(inc.status, status);
+	gp_incident_clear(&inc);
+}
+
+static int cmd(struct fx *f, int64_t id, enum gp_inc_cmd c, const char *arg, const char *reason,
+	       int64_t now)
+{
+	f->err[0] = '\0';
+	return gp_inc_command(f->st, f->cfg, id, c, arg, reason, "tester", now, f->err,
+			      sizeof(f->err));
+}
+
+struct count_ctx {
+	int n;
+	const char *kind;
+	int of_kind;
+};
+
+static void count_event(void *ctx, const struct gp_incident_event *ev)
+{
+	struct count_ctx *c = ctx;
+	c->n++;
+	if (c->kind && !strcmp(ev->kind, c->kind))
+		c->of_kind++;
+}
+
+static int events_of(struct fx *f, int64_t id, const char *kind)
+{
+	struct count_ctx c = {0, kind, 0};
+	gp_store_incident_timeline(f->st, id, count_event, &c);
+	return c.of_kind;
+}
+
+static void test_outage_opens_restores_and_reopens(void **state)
+{
+	struct fx *f = *state;
+	int64_t t0 = T(f, "2026-11-25T10:00"); /* a Wednesday */
+	assert_int_equal(gp_inc_outage_opened(f->st, f->cfg, S_ONE, t0 - 10, "a", t0, f->err,
+					      sizeof(f->err)),
+			 0);
+	struct gp_incident inc = get(f, 1);
+	assert_string_equal(inc.status, "open");
+	assert_string_equal(inc.priority, "P1");
+	assert_string_equal(inc.channel, "probe");
+	assert_string_equal(inc.attribution, "supplier");
+	assert_int_equal(inc.outage_start, t0 - 10);
+	assert_int_equal(inc.response_due_at, t0 + 3600); /* 60 working minutes */
+	gp_incident_clear(&inc);
+
+	/* Up again: restored. */
+	assert_int_equal(gp_inc_service_up(f->st, f->cfg, S_ONE, t0 + 600, t0 - 10, f->err,
+					   sizeof(f->err)),
+			 0);
+	assert_status(f, 1, "restored");
+	/* Down again 20 minutes later: inside the 30-minute window, the same
+	 * incident is reopened. */
+	assert_int_equal(gp_inc_outage_opened(f->st, f->cfg, S_ONE, t0 + 1800, "a", t0 + 1810,
+					      f->err, sizeof(f->err)),
+			 0);
+	assert_status(f, 1, "open");
+	assert_int_equal(events_of(f, 1, "reopened"), 1);
+	assert_false(gp_store_incident_get(f->st, 2, &inc));
+	/* Restored, then down again an hour later: a new incident. */
+	gp_inc_service_up(f->st, f->cfg, S_ONE, t0 + 1900, t0 + 1800, f->err, sizeof(f->err));
+	assert_int_equal(gp_inc_outage_opened(f->st, f->cfg, S_ONE, t0 + 5600, "a", t0 + 5610,
+					      f->err, sizeof(f->err)),
+			 0);
+	assert_status(f, 1, "restored");
+	assert_status(f, 2, "open");
+}
+
+static void test_response_clock_and_escalation(void **state)
+{
+	struct fx *f = *state;
+	/* Opened at 17:30 on Wednesday: due 09:30 on Thursday. */
+	int64_t t0 = T(f, "2026-11-25T17:30");
+	gp_inc_outage_opened(f->st, f->cfg, S_HA, t0, "a,b", t0, f->err, sizeof(f->err));
+	struct gp_incident inc = get(f, 1);
+	assert_int_equal(inc.response_due_at, T(f, "2026-11-26T09:30"));
+	gp_incident_clear(&inc);
+	/* Overnight nothing happens; at 09:30 it escalates, once. */
+	assert_int_equal(gp_inc_tick(f->st, f->cfg, T(f, "2026-11-26T09:29"), f->err,
+				     sizeof(f->err)),
+			 0);
+	assert_int_equal(events_of(f, 1, "escalation"), 0);
+	gp_inc_tick(f->st, f->cfg, T(f, "2026-11-26T09:30"), f->err, sizeof(f->err));
+	gp_inc_tick(f->st, f->cfg, T(f, "2026-11-26T09:31"), f->err, sizeof(f->err));
+	assert_int_equal(events_of(f, 1, "escalation"), 1);
+	/* Acknowledged at 09:45: 30 minutes on Wednesday and 45 on Thursday,
+	 * 75 working minutes; the target was 60: breached. */
+	assert_int_equal(cmd(f, 1, GP_INC_ACK, "duty-engineer", NULL, T(f, "2026-11-26T09:45")), 0);
+	inc = get(f, 1);
+	assert_string_equal(inc.status, "acknowledged");
+	assert_string_equal(inc.acknowledged_by, "duty-engineer");
+	assert_int_equal(inc.response_working_seconds, 75 * 60);
+	assert_true(inc.response_breached);
+	gp_incident_clear(&inc);
+	/* A second ack is refused. */
+	assert_int_equal(cmd(f, 1, GP_INC_ACK, "someone", NULL, T(f, "2026-11-26T09:50")), -1);
+	assert_string_equal(f->err, "incident #1 is acknowledged: 'ack' is allowed only when it "
+				    "is open restored");
+}
+
+static void test_resolve_confirm_reject_autoclose(void **state)
+{
+	struct fx *f = *state;
+	int64_t t0 = T(f, "2026-11-27T16:00"); /* a Friday */
+	gp_inc_outage_opened(f->st, f->cfg, S_ONE, t0, "a", t0, f->err, sizeof(f->err));
+	/* Not acknowledged, not restored: resolve and confirm are refused. */
+	assert_int_equal(cmd(f, 1, GP_INC_RESOLVE, "restarted", NULL, t0 + 60), -1);
+	assert_string_equal(f->err, "incident #1 is open: 'resolve' is allowed only when it is "
+				    "acknowledged restored");
+	assert_int_equal(cmd(f, 1, GP_INC_CONFIRM, "", NULL, t0 + 60), -1);
+	assert_string_equal(f->err,
+			    "incident #1 is open: 'confirm' is allowed only when it is resolved");
+	assert_int_equal(cmd(f, 1, GP_INC_ACK, "eng", NULL, t0 + 120), 0);
+	/* Still down: not resolvable yet. */
+	assert_int_equal(cmd(f, 1, GP_INC_RESOLVE, "restarted", NULL, t0 + 180), -1);
+	assert_non_null(strstr(f->err, "still down"));
+	assert_int_equal(cmd(f, 1, GP_INC_WORKAROUND, "traffic to the backup", NULL, t0 + 200), 0);
+	gp_inc_service_up(f->st, f->cfg, S_ONE, t0 + 600, t0, f->err, sizeof(f->err));
+	assert_int_equal(cmd(f, 1, GP_INC_RESOLVE, "Stat Server restarted", NULL,
+			     T(f, "2026-11-27T17:00")),
+			 0);
+	/* Rejected: back in work; resolved again. */
+	assert_int_equal(cmd(f, 1, GP_INC_REJECT, "still slow", NULL, T(f, "2026-11-27T17:00")), 0);
+	assert_status(f, 1, "acknowledged");
+	assert_int_equal(cmd(f, 1, GP_INC_RESOLVE, "index rebuilt", NULL, T(f, "2026-11-27T17:00")),
+			 0);
+	/* Five working days of nine hours after Friday 17:00: one hour on
+	 * Friday, 36 Monday-Thursday, eight on Friday: 17:00 a week later. */
+	int64_t close_at = T(f, "2026-12-04T17:00");
+	assert_int_equal(gp_inc_auto_close_at(f->cfg, T(f, "2026-11-27T17:00")), close_at);
+	gp_inc_tick(f->st, f->cfg, close_at - 1, f->err, sizeof(f->err));
+	assert_status(f, 1, "resolved");
+	gp_inc_tick(f->st, f->cfg, close_at, f->err, sizeof(f->err));
+	assert_status(f, 1, "closed");
+	assert_int_equal(events_of(f, 1, "auto-closed"), 1);
+	/* Closed is final but for notes, void and attribution. */
+	assert_int_equal(cmd(f, 1, GP_INC_REJECT, "too late", NULL, close_at + 60), -1);
+	assert_int_equal(cmd(f, 1, GP_INC_NOTE, "customer called", NULL, close_at + 60), 0);
+}
+
+static void test_confirm_closes(void **state)
+{
+	struct fx *f = *state;
+	int64_t t0 = T(f, "2026-11-25T11:00");
+	int64_t id;
+	assert_int_equal(gp_inc_open_manual(f->st, f->cfg, "both", "P2", "email", t0,
+					    "reports are empty", "operator", t0 + 5, &id, f->err,
+					    sizeof(f->err)),
+			 0);
+	assert_int_equal(cmd(f, id, GP_INC_ACK, "eng", NULL, t0 + 600), 0);
+	assert_int_equal(cmd(f, id, GP_INC_RESOLVE, "report job fixed", NULL, t0 + 3600), 0);
+	assert_int_equal(cmd(f, id, GP_INC_CONFIRM, "", NULL, t0 + 7200), 0);
+	struct gp_incident inc = get(f, id);
+	assert_string_equal(inc.status, "closed");
+	assert_int_equal(inc.closed_at, t0 + 7200);
+	assert_false(inc.response_breached);
+	gp_incident_clear(&inc);
+}
+
+static void test_requests_by_phone(void **state)
+{
+	struct fx *f = *state;
+	int64_t id;
+	/* Friday 17:55 by phone: 15 working minutes, Monday 09:10. */
+	int64_t at = T(f, "2026-11-27T17:55");
+	assert_int_equal(gp_inc_open_manual(f->st, f->cfg, "ha", "P2", "phone", at,
+					    "operators see no statistics", "noc", at + 60, &id,
+					    f->err, sizeof(f->err)),
+			 0);
+	struct gp_incident inc = get(f, id);
+	assert_string_equal(inc.channel, "phone");
+	assert_string_equal(inc.status, "open");
+	assert_int_equal(inc.opened_at, at);
+	assert_int_equal(inc.response_due_at, T(f, "2026-11-30T09:10"));
+	gp_incident_clear(&inc);
+	/* One open incident per service. */
+	int64_t id2;
+	assert_int_equal(gp_inc_open_manual(f->st, f->cfg, "ha", "P1", "email", at, "again", "noc",
+					    at + 120, &id2, f->err, sizeof(f->err)),
+			 -1);
+	assert_string_equal(f->err, "service 'ha' already has incident #1 in work (open): add a "
+				    "note to it (gprobe incident note 1 TEXT)");
+	/* The probe's outage of the same service is noted on it. */
+	gp_inc_outage_opened(f->st, f->cfg, S_HA, at + 200, "a,b", at + 230, f->err,
+			     sizeof(f->err));
+	assert_false(gp_store_incident_get(f->st, 2, &inc));
+	assert_int_equal(events_of(f, 1, "outage"), 1);
+	/* Bad input. */
+	assert_int_equal(gp_inc_open_manual(f->st, f->cfg, "nope", "P1", "phone", at, "x", "noc",
+					    at, &id2, f->err, sizeof(f->err)),
+			 -1);
+	assert_string_equal(f->err, "no service 'nope' in the config");
+	assert_int_equal(gp_inc_open_manual(f->st, f->cfg, "one", "P7", "phone", at, "x", "noc",
+					    at, &id2, f->err, sizeof(f->err)),
+			 -1);
+	assert_int_equal(gp_inc_open_manual(f->st, f->cfg, "one", "P1", "fax", at, "x", "noc", at,
+					    &id2, f->err, sizeof(f->err)),
+			 -1);
+	assert_string_equal(f->err, "channel 'fax': phone or email");
+}
+
+static void test_attribution(void **state)
+{
+	struct fx *f = *state;
+	assert_string_equal(gp_inc_attribution(f->cfg, "a"), "supplier");
+	assert_string_equal(gp_inc_attribution(f->cfg, "a,c"), "supplier");
+	assert_string_equal(gp_inc_attribution(f->cfg, "c"), "customer");
+	assert_string_equal(gp_inc_attribution(f->cfg, "gw"), "third-party");
+	assert_string_equal(gp_inc_attribution(f->cfg, "c,gw"), "unattributed");
+	assert_string_equal(gp_inc_attribution(f->cfg, ""), "unattributed");
+	int64_t t0 = T(f, "2026-11-25T10:00");
+	gp_inc_outage_opened(f->st, f->cfg, S_BOTH, t0, "c", t0, f->err, sizeof(f->err));
+	struct gp_incident inc = get(f, 1);
+	assert_string_equal(inc.attribution, "customer");
+	gp_incident_clear(&inc);
+	/* An override is audited with its reason. */
+	assert_int_equal(cmd(f, 1, GP_INC_ATTRIBUTE, "supplier", "our change broke their DB",
+			     t0 + 60),
+			 0);
+	inc = get(f, 1);
+	assert_string_equal(inc.attribution, "supplier");
+	gp_incident_clear(&inc);
+	assert_int_equal(events_of(f, 1, "attribute"), 1);
+	assert_int_equal(cmd(f, 1, GP_INC_ATTRIBUTE, "nobody", "x", t0 + 60), -1);
+	assert_string_equal(f->err, "attribution 'nobody': supplier, customer or third-party");
+}
+
+static void test_void(void **state)
+{
+	struct fx *f = *state;
+	int64_t t0 = T(f, "2026-11-25T10:00");
+	gp_inc_outage_opened(f->st, f->cfg, S_ONE, t0, "a", t0, f->err, sizeof(f->err));
+	assert_int_equal(cmd(f, 1, GP_INC_VOID, "the probe's own switch rebooted", NULL, t0 + 60),
+			 0);
+	assert_status(f, 1, "voided");
+	assert_int_equal(cmd(f, 1, GP_INC_VOID, "again", NULL, t0 + 70), -1);
+	assert_int_equal(cmd(f, 1, GP_INC_ATTRIBUTE, "customer", "x", t0 + 70), -1);
+	assert_int_equal(cmd(f, 99, GP_INC_NOTE, "x", NULL, t0 + 70), -1);
+	assert_string_equal(f->err, "no incident #99");
+	/* A voided incident is not open: the next outage opens a new one. */
+	gp_inc_outage_opened(f->st, f->cfg, S_ONE, t0 + 3600, "a", t0 + 3600, f->err,
+			     sizeof(f->err));
+	assert_status(f, 2, "open");
+}
+
+static void test_degraded_for_long_is_p3(void **state)
+{
+	struct fx *f = *state;
+	int64_t since = T(f, "2026-11-25T10:00");
+	gp_inc_service_degraded(f->st, f->cfg, S_HA, since, since + 29 * 60, f->err,
+				sizeof(f->err));
+	struct gp_incident inc;
+	assert_false(gp_store_incident_get(f->st, 1, &inc));
+	gp_inc_service_degraded(f->st, f->cfg, S_HA, since, since + 30 * 60, f->err,
+				sizeof(f->err));
+	inc = get(f, 1);
+	assert_string_equal(inc.priority, "P3");
+	assert_string_equal(inc.status, "open");
+	gp_incident_clear(&inc);
+	/* Still degraded: no second one. */
+	gp_inc_service_degraded(f->st, f->cfg, S_HA, since, since + 40 * 60, f->err,
+				sizeof(f->err));
+	assert_false(gp_store_incident_get(f->st, 2, &inc));
+	/* Up: restored. */
+	gp_inc_service_up(f->st, f->cfg, S_HA, since + 50 * 60, 0, f->err, sizeof(f->err));
+	assert_status(f, 1, "restored");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_outage_opens_restores_and_reopens, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_response_clock_and_escalation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolve_confirm_reject_autoclose, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_confirm_closes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_requests_by_phone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attribution, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_void, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_degraded_for_long_is_p3, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
