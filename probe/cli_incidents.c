@@ -12,33 +12,22 @@
 #include "util.h"
 
 #include <jansson.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
-
-static json_t *jtime(const struct gp_config *cfg, int64_t t)
-{
-	if (t <= 0)
-		return json_null();
-	char buf[40];
-	gp_format_local(t, cfg->calendar.timezone, buf, sizeof(buf));
-	return json_string(buf);
-}
 
 static json_t *incident_json(const struct gp_config *cfg, const struct gp_incident *inc)
 {
 	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:s}", "id",
 			 (json_int_t)inc->id, "service", inc->service, "status", inc->status,
 			 "priority", inc->priority, "channel", inc->channel, "opened_at",
-			 jtime(cfg, inc->opened_at), "acknowledged_at",
-			 jtime(cfg, inc->acknowledged_at), "response_due_at",
-			 jtime(cfg, inc->response_due_at), "response_breached",
-			 inc->response_breached, "restored_at", jtime(cfg, inc->restored_at),
-			 "resolved_at", jtime(cfg, inc->resolved_at), "closed_at",
-			 jtime(cfg, inc->closed_at), "attribution",
+			 gp_cli_jtime(cfg, inc->opened_at), "acknowledged_at",
+			 gp_cli_jtime(cfg, inc->acknowledged_at), "response_due_at",
+			 gp_cli_jtime(cfg, inc->response_due_at), "response_breached",
+			 inc->response_breached, "restored_at", gp_cli_jtime(cfg, inc->restored_at),
+			 "resolved_at", gp_cli_jtime(cfg, inc->resolved_at), "closed_at",
+			 gp_cli_jtime(cfg, inc->closed_at), "attribution",
 			 inc->attribution ? inc->attribution : "unattributed");
 }
 
@@ -53,42 +42,10 @@ static void add_incident(void *ctx, const struct gp_incident *inc)
 	json_array_append_new(l->arr, incident_json(l->cfg, inc));
 }
 
-static void print_json(json_t *j)
-{
-	char *s = json_dumps(j, JSON_INDENT(2));
-	printf("%s\n", s);
-	free(s);
-}
-
 static const char *str(json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
 	return s ? s : "-";
-}
-
-static bool want_help(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-			return true;
-	return false;
-}
-
-/* The config and the database, for reading or writing. */
-static int open_both(struct gp_cli *cli, bool writable, struct gp_config **cfg,
-		     struct gp_store **st, const char *cmd)
-{
-	*cfg = gp_cli_load_config(cli);
-	if (!*cfg)
-		return -1;
-	char err[512];
-	*st = gp_store_open((*cfg)->probe.data_dir, writable, err, sizeof(err));
-	if (!*st) {
-		fprintf(stderr, "gprobe %s: %s\n", cmd, err);
-		gp_config_free(*cfg);
-		return -1;
-	}
-	return 0;
 }
 
 int gp_cmd_incidents(struct gp_cli *cli, int argc, char **argv)
@@ -99,7 +56,7 @@ int gp_cmd_incidents(struct gp_cli *cli, int argc, char **argv)
 			all = true;
 		} else if (!strcmp(argv[i], "--json")) {
 			as_json = true;
-		} else if (want_help(argc, argv)) {
+		} else if (gp_cli_want_help(argc, argv)) {
 			printf("usage: gprobe [-c FILE] incidents [--all] [--json]\n\n"
 			       "Incidents not closed or voided, newest first (every one with --all),\n"
 			       "with their response clocks. `gprobe incident show ID` tells one whole.\n");
@@ -111,12 +68,12 @@ int gp_cmd_incidents(struct gp_cli *cli, int argc, char **argv)
 	}
 	struct gp_config *cfg;
 	struct gp_store *st;
-	if (open_both(cli, false, &cfg, &st, "incidents") != 0)
+	if (gp_cli_open(cli, false, &cfg, &st, "incidents") != 0)
 		return 1;
 	struct list_ctx l = {cfg, json_array()};
 	gp_store_incident_list(st, all, add_incident, &l);
 	if (as_json) {
-		print_json(l.arr);
+		gp_cli_print_json(l.arr);
 	} else if (json_array_size(l.arr) == 0) {
 		printf("no %sincidents\n", all ? "" : "open ");
 	} else {
@@ -160,7 +117,7 @@ static void timeline_json(void *ctx, const struct gp_incident_event *ev)
 	json_t **pair = ctx;
 	const struct gp_config *cfg = (const struct gp_config *)pair[1];
 	json_array_append_new(pair[0],
-			      json_pack("{s:o, s:s, s:s, s:o, s:o, s:o}", "at", jtime(cfg, ev->at),
+			      json_pack("{s:o, s:s, s:s, s:o, s:o, s:o}", "at", gp_cli_jtime(cfg, ev->at),
 					"actor", ev->actor, "kind", ev->kind, "old_status",
 					ev->old_status ? json_string(ev->old_status) : json_null(),
 					"new_status",
@@ -191,7 +148,7 @@ static int show(struct gp_config *cfg, struct gp_store *st, int64_t id, bool as_
 					    ? json_integer(inc.response_working_seconds / 60)
 					    : json_null());
 		json_object_set_new(j, "timeline", tl);
-		print_json(j);
+		gp_cli_print_json(j);
 	} else {
 		printf("incident #%lld  %s  %s  %s (via %s)\n", (long long)inc.id, inc.service,
 		       inc.priority, inc.status, inc.channel);
@@ -223,15 +180,6 @@ static int show(struct gp_config *cfg, struct gp_store *st, int64_t id, bool as_
 	return 0;
 }
 
-static const char *login_name(void)
-{
-	const char *s = getenv("SUDO_USER");
-	if (s && *s)
-		return s;
-	struct passwd *pw = getpwuid(getuid());
-	return pw ? pw->pw_name : "unknown";
-}
-
 static int incident_usage(FILE *out)
 {
 	fprintf(out,
@@ -253,22 +201,13 @@ static int incident_usage(FILE *out)
 	return out == stdout ? 0 : 1;
 }
 
-/* The value after `flag` in argv, or NULL. */
-static const char *flag_value(int argc, char **argv, const char *flag)
-{
-	for (int i = 0; i + 1 < argc; i++)
-		if (!strcmp(argv[i], flag))
-			return argv[i + 1];
-	return NULL;
-}
-
 static int open_manual(struct gp_config *cfg, struct gp_store *st, int argc, char **argv)
 {
-	const char *service = flag_value(argc, argv, "--service");
-	const char *priority = flag_value(argc, argv, "--priority");
-	const char *channel = flag_value(argc, argv, "--channel");
-	const char *reported = flag_value(argc, argv, "--reported-at");
-	const char *text = flag_value(argc, argv, "--text");
+	const char *service = gp_cli_flag(argc, argv, "--service");
+	const char *priority = gp_cli_flag(argc, argv, "--priority");
+	const char *channel = gp_cli_flag(argc, argv, "--channel");
+	const char *reported = gp_cli_flag(argc, argv, "--reported-at");
+	const char *text = gp_cli_flag(argc, argv, "--text");
 	if (!service || !priority || !channel || !reported || !text)
 		return incident_usage(stderr);
 	int64_t at;
@@ -280,7 +219,7 @@ static int open_manual(struct gp_config *cfg, struct gp_store *st, int argc, cha
 	char err[512] = "";
 	int64_t id = 0;
 	if (gp_store_begin(st) != 0 ||
-	    gp_inc_open_manual(st, cfg, service, priority, channel, at, text, login_name(),
+	    gp_inc_open_manual(st, cfg, service, priority, channel, at, text, gp_cli_login_name(),
 			       (int64_t)time(NULL), &id, err, sizeof(err)) != 0 ||
 	    gp_store_commit(st) != 0) {
 		if (!err[0])
@@ -301,7 +240,7 @@ static int open_manual(struct gp_config *cfg, struct gp_store *st, int argc, cha
 
 int gp_cmd_incident(struct gp_cli *cli, int argc, char **argv)
 {
-	if (argc < 2 || want_help(argc, argv))
+	if (argc < 2 || gp_cli_want_help(argc, argv))
 		return incident_usage(argc < 2 ? stderr : stdout);
 	static const struct {
 		const char *name;
@@ -338,7 +277,7 @@ int gp_cmd_incident(struct gp_cli *cli, int argc, char **argv)
 	}
 	struct gp_config *cfg;
 	struct gp_store *st;
-	if (open_both(cli, !is_show, &cfg, &st, "incident") != 0)
+	if (gp_cli_open(cli, !is_show, &cfg, &st, "incident") != 0)
 		return 1;
 	int rc;
 	if (is_open) {
@@ -350,11 +289,11 @@ int gp_cmd_incident(struct gp_cli *cli, int argc, char **argv)
 		if (!cmds[which].arg_flag)
 			arg = argc > 3 ? argv[3] : NULL;
 		else if (*cmds[which].arg_flag)
-			arg = flag_value(argc, argv, cmds[which].arg_flag);
+			arg = gp_cli_flag(argc, argv, cmds[which].arg_flag);
 		else
 			arg = "";
 		if (cmds[which].reason_flag)
-			reason = flag_value(argc, argv, cmds[which].reason_flag);
+			reason = gp_cli_flag(argc, argv, cmds[which].reason_flag);
 		bool no_arg_needed = cmds[which].arg_flag && !*cmds[which].arg_flag;
 		if (!arg || (!*arg && !no_arg_needed) ||
 		    (cmds[which].reason_flag && (!reason || !*reason))) {
@@ -364,7 +303,7 @@ int gp_cmd_incident(struct gp_cli *cli, int argc, char **argv)
 			rc = 1;
 		} else {
 			char err[512] = "";
-			const char *actor = cmds[which].cmd == GP_INC_ACK ? arg : login_name();
+			const char *actor = cmds[which].cmd == GP_INC_ACK ? arg : gp_cli_login_name();
 			if (gp_store_begin(st) != 0 ||
 			    gp_inc_command(st, cfg, id, cmds[which].cmd, arg, reason, actor,
 					   (int64_t)time(NULL), err, sizeof(err)) != 0 ||

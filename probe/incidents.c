@@ -5,23 +5,12 @@
 #include "calendar.h"
 #include "util.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define ACTOR_PROBE "probe"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static void set_str(char **field, const char *v)
 {
@@ -42,10 +31,10 @@ static int save(struct gp_store *st, struct gp_incident *inc, bool insert, int64
 {
 	int rc = insert ? gp_store_incident_insert(st, inc) : gp_store_incident_update(st, inc);
 	if (rc != 0)
-		return fail(err, errlen, "cannot write incident: %s", gp_store_error(st));
+		return gp_errf(err, errlen, "cannot write incident: %s", gp_store_error(st));
 	struct gp_incident_event ev = {at, actor, kind, old_status, inc->status, text};
 	if (gp_store_incident_event_add(st, inc->id, &ev) != 0)
-		return fail(err, errlen, "cannot write the timeline: %s", gp_store_error(st));
+		return gp_errf(err, errlen, "cannot write the timeline: %s", gp_store_error(st));
 	return 0;
 }
 
@@ -105,7 +94,7 @@ int64_t gp_inc_auto_close_at(const struct gp_config *cfg, int64_t resolved_at)
 
 static int open_probe_incident(struct gp_store *st, const struct gp_config *cfg, size_t service,
 			       const char *priority, int64_t outage_start, const char *members,
-			       const char *text, int64_t now, char *err, size_t errlen)
+			       const char *text, int64_t now, int64_t *id, char *err, size_t errlen)
 {
 	struct gp_incident inc = {
 		.service = gp_xstrdup(cfg->services[service].name),
@@ -121,8 +110,19 @@ static int open_probe_incident(struct gp_store *st, const struct gp_config *cfg,
 		.text = gp_xstrdup(text),
 	};
 	int rc = save(st, &inc, true, now, ACTOR_PROBE, "opened", NULL, text, err, errlen);
+	*id = inc.id;
 	gp_incident_clear(&inc);
 	return rc;
+}
+
+/* The outage's seconds count as its incident says (attribution, void). */
+static int link_outage(struct gp_store *st, const char *service, int64_t outage_start,
+		       int64_t id, char *err, size_t errlen)
+{
+	if (gp_store_outage_link(st, service, outage_start, id) != 0)
+		return gp_errf(err, errlen, "cannot link the outage to incident #%lld: %s",
+			    (long long)id, gp_store_error(st));
+	return 0;
 }
 
 int gp_inc_outage_opened(struct gp_store *st, const struct gp_config *cfg, size_t service,
@@ -138,12 +138,23 @@ int gp_inc_outage_opened(struct gp_store *st, const struct gp_config *cfg, size_
 
 	struct gp_incident inc = {0};
 	int rc = 0;
+	const char *priority = priority_name(cfg->services[service].priority);
 	if (gp_store_incident_in_work(st, name, &inc)) {
-		/* Already open (a request by phone, or an outage that went
-		 * unknown and came back): the outage is noted on it. */
+		/* Already open (a request by phone, a P3 for lost redundancy,
+		 * or an outage that went unknown and came back): the outage is
+		 * noted on it, at the service's priority, and the DOWN members
+		 * say whose it is unless someone has said already. */
 		if (inc.outage_start == 0)
 			inc.outage_start = outage_start;
+		if (strcmp(inc.priority, priority) > 0)
+			set_str(&inc.priority, priority);
+		if (!strcmp(inc.attribution, "unattributed"))
+			set_str(&inc.attribution, gp_inc_attribution(cfg, members));
+		if (!inc.members && members)
+			set_str(&inc.members, members);
 		rc = save(st, &inc, false, now, ACTOR_PROBE, "outage", inc.status, text, err, errlen);
+		if (rc == 0)
+			rc = link_outage(st, name, outage_start, inc.id, err, errlen);
 		gp_incident_clear(&inc);
 		return rc;
 	}
@@ -156,13 +167,17 @@ int gp_inc_outage_opened(struct gp_store *st, const struct gp_config *cfg, size_
 		inc.restored_at = 0;
 		inc.resolved_at = 0;
 		rc = save(st, &inc, false, now, ACTOR_PROBE, "reopened", old, text, err, errlen);
+		if (rc == 0)
+			rc = link_outage(st, name, outage_start, inc.id, err, errlen);
 		free(old);
 		gp_incident_clear(&inc);
 		return rc;
 	}
 	gp_incident_clear(&inc);
-	return open_probe_incident(st, cfg, service, priority_name(cfg->services[service].priority),
-				   outage_start, members, text, now, err, errlen);
+	int64_t id = 0;
+	rc = open_probe_incident(st, cfg, service, priority, outage_start, members, text, now, &id,
+				 err, errlen);
+	return rc == 0 ? link_outage(st, name, outage_start, id, err, errlen) : rc;
 }
 
 int gp_inc_service_up(struct gp_store *st, const struct gp_config *cfg, size_t service,
@@ -204,7 +219,8 @@ int gp_inc_service_degraded(struct gp_store *st, const struct gp_config *cfg, si
 	snprintf(text, sizeof(text),
 		 "%s DEGRADED since %s: up, but a member is down or degraded (redundancy lost)",
 		 cfg->services[service].name, at);
-	return open_probe_incident(st, cfg, service, "P3", 0, NULL, text, now, err, errlen);
+	int64_t id;
+	return open_probe_incident(st, cfg, service, "P3", 0, NULL, text, now, &id, err, errlen);
 }
 
 struct tick_ctx {
@@ -277,16 +293,16 @@ int gp_inc_open_manual(struct gp_store *st, const struct gp_config *cfg, const c
 	for (size_t i = 0; i < cfg->n_services; i++)
 		known |= !strcmp(cfg->services[i].name, service);
 	if (!known)
-		return fail(err, errlen, "no service '%s' in the config", service);
+		return gp_errf(err, errlen, "no service '%s' in the config", service);
 	if (strcmp(channel, "phone") != 0 && strcmp(channel, "email") != 0)
-		return fail(err, errlen, "channel '%s': phone or email", channel);
+		return gp_errf(err, errlen, "channel '%s': phone or email", channel);
 	if (strlen(priority) != 2 || priority[0] != 'P' || priority[1] < '1' || priority[1] > '4')
-		return fail(err, errlen, "priority '%s': P1, P2, P3 or P4", priority);
+		return gp_errf(err, errlen, "priority '%s': P1, P2, P3 or P4", priority);
 	if (reported_at > now + 60)
-		return fail(err, errlen, "the request cannot be reported in the future");
+		return gp_errf(err, errlen, "the request cannot be reported in the future");
 	struct gp_incident inc = {0};
 	if (gp_store_incident_in_work(st, service, &inc)) {
-		int rc = fail(err, errlen,
+		int rc = gp_errf(err, errlen,
 			      "service '%s' already has incident #%lld in work (%s): add a note to "
 			      "it (gprobe incident note %lld TEXT)",
 			      service, (long long)inc.id, inc.status, (long long)inc.id);
@@ -342,21 +358,21 @@ int gp_inc_command(struct gp_store *st, const struct gp_config *cfg, int64_t id,
 {
 	struct gp_incident inc = {0};
 	if (!gp_store_incident_get(st, id, &inc))
-		return fail(err, errlen, "no incident #%lld", (long long)id);
+		return gp_errf(err, errlen, "no incident #%lld", (long long)id);
 	const char *which;
 	int rc = -1;
 	char *old = gp_xstrdup(inc.status);
 	char text[1200];
 	text[0] = '\0';
 	if (!allowed(cmd, inc.status, &which)) {
-		fail(err, errlen, "incident #%lld is %s: '%s' is allowed only when it is %s",
+		gp_errf(err, errlen, "incident #%lld is %s: '%s' is allowed only when it is %s",
 		     (long long)id, inc.status, cmd_names[cmd], which);
 		goto done;
 	}
 	switch (cmd) {
 	case GP_INC_ACK:
 		if (inc.acknowledged_at) {
-			fail(err, errlen, "incident #%lld was acknowledged by %s already",
+			gp_errf(err, errlen, "incident #%lld was acknowledged by %s already",
 			     (long long)id, inc.acknowledged_by ? inc.acknowledged_by : "?");
 			goto done;
 		}
@@ -380,13 +396,13 @@ int gp_inc_command(struct gp_store *st, const struct gp_config *cfg, int64_t id,
 		break;
 	case GP_INC_RESOLVE:
 		if (!inc.acknowledged_at) {
-			fail(err, errlen, "incident #%lld was never acknowledged: ack it first "
+			gp_errf(err, errlen, "incident #%lld was never acknowledged: ack it first "
 					  "(gprobe incident ack %lld --by NAME)",
 			     (long long)id, (long long)id);
 			goto done;
 		}
 		if (!strcmp(inc.channel, "probe") && inc.outage_start > 0 && !inc.restored_at) {
-			fail(err, errlen, "incident #%lld: the service is still down; it can be "
+			gp_errf(err, errlen, "incident #%lld: the service is still down; it can be "
 					  "resolved once the probe sees it up (restored)",
 			     (long long)id);
 			goto done;
@@ -412,7 +428,7 @@ int gp_inc_command(struct gp_store *st, const struct gp_config *cfg, int64_t id,
 		break;
 	case GP_INC_ATTRIBUTE:
 		if (strcmp(arg, "supplier") && strcmp(arg, "customer") && strcmp(arg, "third-party")) {
-			fail(err, errlen, "attribution '%s': supplier, customer or third-party", arg);
+			gp_errf(err, errlen, "attribution '%s': supplier, customer or third-party", arg);
 			goto done;
 		}
 		snprintf(text, sizeof(text), "attribution %s -> %s: %s",

@@ -67,17 +67,6 @@ struct gp_state_store gp_cli_state_store(struct gp_store *st)
 	return (struct gp_state_store){.ctx = st, .get = store_get, .put = store_put};
 }
 
-struct gp_config *gp_cli_load_config(struct gp_cli *cli)
-{
-	struct gp_errlist el = {0};
-	struct gp_config_opts opts = {.default_profile_dir = cli->profile_dir};
-	struct gp_config *cfg = gp_config_load(cli->config_path, &opts, &el);
-	if (!cfg)
-		gp_errlist_print(&el, stderr);
-	gp_errlist_free(&el);
-	return cfg;
-}
-
 /* ------------------------------------------------------------------ */
 
 static bool want_help(int argc, char **argv)
@@ -152,12 +141,12 @@ static const struct command commands[] = {
 	{"incident", gp_cmd_incident,
 	 "gprobe incident open|show|ack|note|workaround|resolve|confirm|reject|void|attribute ...",
 	 "an incident's life"},
-	{"downtime", NULL, "gprobe downtime [--month YYYY-MM] [--json|--csv] | downtime add ...",
+	{"downtime", gp_cmd_downtime, "gprobe downtime [--month YYYY-MM] [--json|--csv] | downtime add ...",
 	 "the downtime ledger"},
-	{"maintenance", NULL,
+	{"maintenance", gp_cmd_maintenance,
 	 "gprobe maintenance add --service S --from TIME --to TIME --reason TEXT",
 	 "planned work windows"},
-	{"report", NULL, "gprobe report --month YYYY-MM [--json|--csv]",
+	{"report", gp_cmd_report, "gprobe report --month YYYY-MM [--json|--csv|--html FILE]",
 	 "the monthly availability and penalty report"},
 	{"graph", gp_cmd_graph, "gprobe graph TARGET CHECK [--from -24h] -o FILE.png",
 	 "a PNG of a check's values"},

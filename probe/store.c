@@ -161,6 +161,21 @@ static const char *const migrations[] = {
 	"  created_at INTEGER NOT NULL,"
 	"  created_by TEXT NOT NULL"
 	");",
+
+	/* 3 -> 4: each outage's incident (its attribution and voiding decide
+	 * what the outage's seconds count as); manual ledger entries are
+	 * append-only like the incidents' timeline. */
+	"ALTER TABLE outage ADD COLUMN incident INTEGER REFERENCES incident (id);"
+	"CREATE INDEX maintenance_by_service ON maintenance (service, start);"
+	"CREATE INDEX manual_downtime_by_service ON manual_downtime (service, start);"
+	"CREATE TRIGGER maintenance_append_only BEFORE UPDATE ON maintenance"
+	"  BEGIN SELECT RAISE(ABORT, 'maintenance windows are append-only'); END;"
+	"CREATE TRIGGER maintenance_no_delete BEFORE DELETE ON maintenance"
+	"  BEGIN SELECT RAISE(ABORT, 'maintenance windows are append-only'); END;"
+	"CREATE TRIGGER manual_downtime_append_only BEFORE UPDATE ON manual_downtime"
+	"  BEGIN SELECT RAISE(ABORT, 'manual downtime entries are append-only'); END;"
+	"CREATE TRIGGER manual_downtime_no_delete BEFORE DELETE ON manual_downtime"
+	"  BEGIN SELECT RAISE(ABORT, 'manual downtime entries are append-only'); END;",
 };
 
 static int user_version(sqlite3 *db)
@@ -638,31 +653,27 @@ int gp_store_ledger_totals(struct gp_store *st, const char *service, struct gp_l
 	return 0;
 }
 
+struct window {
+	int64_t from, to;
+	int64_t *seconds;
+};
+
+static void add_window(void *ctx, int64_t start, int64_t end, const char *state)
+{
+	struct window *w = ctx;
+	int64_t a = start > w->from ? start : w->from;
+	int64_t b = end < w->to ? end : w->to;
+	for (int i = 0; i < GP_LEDGER_N && b > a; i++)
+		if (strcmp(state, ledger_names[i]) == 0)
+			w->seconds[i] += b - a;
+}
+
 int gp_store_ledger_window(struct gp_store *st, const char *service, int64_t from, int64_t to,
 			   int64_t seconds[GP_LEDGER_N])
 {
 	memset(seconds, 0, sizeof(int64_t) * GP_LEDGER_N);
-	int64_t hb = gp_store_last_heartbeat(st);
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT state, start, end FROM service_period WHERE service = ?1"
-			       " AND start < ?3 AND (end IS NULL OR end > ?2)",
-			       -1, &s, NULL) != SQLITE_OK)
-		return -1;
-	bind_text(s, 1, service);
-	sqlite3_bind_int64(s, 2, from);
-	sqlite3_bind_int64(s, 3, to);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		int64_t a = sqlite3_column_int64(s, 1);
-		int64_t b = sqlite3_column_type(s, 2) == SQLITE_NULL ? hb : sqlite3_column_int64(s, 2);
-		a = a > from ? a : from;
-		b = b < to ? b : to;
-		for (int i = 0; i < GP_LEDGER_N && b > a; i++)
-			if (strcmp(col_text(s, 0), ledger_names[i]) == 0)
-				seconds[i] += b - a;
-	}
-	sqlite3_finalize(s);
-	return 0;
+	struct window w = {from, to, seconds};
+	return gp_store_list_periods(st, service, from, to, add_window, &w);
 }
 
 static int list_rows(struct gp_store *st, const char *sql, const char *arg, bool checks,
@@ -712,18 +723,29 @@ int gp_store_list_checks(struct gp_store *st, const char *target, gp_status_fn f
 			 target, true, fn, ctx);
 }
 
-int gp_store_list_outages(struct gp_store *st, const char *service, int64_t from, int64_t to,
-			  gp_outage_fn fn, void *ctx)
+/* A query over one service's rows overlapping [from, to): ?1 the service,
+ * ?2 from, ?3 to. NULL when it does not prepare. */
+static sqlite3_stmt *prepare_window(struct gp_store *st, const char *sql, const char *service,
+				    int64_t from, int64_t to)
 {
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT start, end, members FROM outage WHERE service = ?1"
-			       " AND start < ?3 AND (end IS NULL OR end > ?2) ORDER BY start",
-			       -1, &s, NULL) != SQLITE_OK)
-		return -1;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return NULL;
 	bind_text(s, 1, service);
 	sqlite3_bind_int64(s, 2, from);
 	sqlite3_bind_int64(s, 3, to);
+	return s;
+}
+
+int gp_store_list_outages(struct gp_store *st, const char *service, int64_t from, int64_t to,
+			  gp_outage_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = prepare_window(st,
+					     "SELECT start, end, members FROM outage WHERE service = ?1"
+					     " AND start < ?3 AND (end IS NULL OR end > ?2) ORDER BY start",
+					     service, from, to);
+	if (!s)
+		return -1;
 	while (sqlite3_step(s) == SQLITE_ROW)
 		fn(ctx, sqlite3_column_int64(s, 0),
 		   sqlite3_column_type(s, 1) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 1),
@@ -962,4 +984,161 @@ int gp_store_incident_timeline(struct gp_store *st, int64_t incident, gp_inciden
 	}
 	sqlite3_finalize(s);
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The ledger's sources, for the report                                */
+
+int gp_store_outage_link(struct gp_store *st, const char *service, int64_t start,
+			 int64_t incident)
+{
+	sqlite3_stmt *s;
+	if (!st->writable || sqlite3_prepare_v2(st->db,
+						"UPDATE outage SET incident = ?3 WHERE service = ?1"
+						" AND start = ?2 AND end IS NULL",
+						-1, &s, NULL) != SQLITE_OK)
+		return -1;
+	bind_text(s, 1, service);
+	sqlite3_bind_int64(s, 2, start);
+	sqlite3_bind_int64(s, 3, incident);
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int gp_store_list_periods(struct gp_store *st, const char *service, int64_t from, int64_t to,
+			  gp_period_fn fn, void *ctx)
+{
+	int64_t hb = gp_store_last_heartbeat(st);
+	sqlite3_stmt *s = prepare_window(st,
+					     "SELECT start, end, state FROM service_period WHERE service = ?1"
+					     " AND start < ?3 AND (end IS NULL OR end > ?2) ORDER BY start, id",
+					     service, from, to);
+	if (!s)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t end = sqlite3_column_type(s, 1) == SQLITE_NULL ? hb : sqlite3_column_int64(s, 1);
+		fn(ctx, sqlite3_column_int64(s, 0), end, col_text(s, 2));
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int gp_store_list_outage_incidents(struct gp_store *st, const char *service, int64_t from,
+				   int64_t to, gp_outage_incident_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = prepare_window(st,
+					     "SELECT o.start, o.end, o.members, o.incident, i.attribution, i.status"
+					     " FROM outage o LEFT JOIN incident i ON i.id = o.incident"
+					     " WHERE o.service = ?1 AND o.start < ?3 AND (o.end IS NULL OR o.end > ?2)"
+					     " ORDER BY o.start",
+					     service, from, to);
+	if (!s)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct gp_outage_row o = {
+			.start = sqlite3_column_int64(s, 0),
+			.end = sqlite3_column_type(s, 1) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 1),
+			.members = col_text(s, 2),
+			.incident = sqlite3_column_int64(s, 3),
+			.attribution = sqlite3_column_text(s, 4) ? col_text(s, 4) : NULL,
+			.incident_status = sqlite3_column_text(s, 5) ? col_text(s, 5) : NULL,
+		};
+		fn(ctx, &o);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* maintenance and manual_downtime share their shape; attribution is
+ * NULL for maintenance. */
+static int entry_add(struct gp_store *st, const char *table, const struct gp_ledger_entry *e,
+		     int64_t *id)
+{
+	char *sql = e->attribution
+			    ? gp_xasprintf("INSERT INTO %s (service, start, end, reason, created_at,"
+					   " created_by, attribution) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+					   table)
+			    : gp_xasprintf("INSERT INTO %s (service, start, end, reason, created_at,"
+					   " created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+					   table);
+	sqlite3_stmt *s;
+	int rc = st->writable ? sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) : SQLITE_READONLY;
+	free(sql);
+	if (rc != SQLITE_OK)
+		return -1;
+	bind_text(s, 1, e->service);
+	sqlite3_bind_int64(s, 2, e->start);
+	sqlite3_bind_int64(s, 3, e->end);
+	bind_text(s, 4, e->reason);
+	sqlite3_bind_int64(s, 5, e->created_at);
+	bind_text(s, 6, e->created_by);
+	if (e->attribution)
+		bind_text(s, 7, e->attribution);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return -1;
+	*id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+static int entry_list(struct gp_store *st, const char *table, const char *service, int64_t from,
+		      int64_t to, gp_ledger_entry_fn fn, void *ctx)
+{
+	bool manual = !strcmp(table, "manual_downtime");
+	char *sql = gp_xasprintf("SELECT id, service, start, end, reason, created_at, created_by, %s"
+				 " FROM %s WHERE (?1 IS NULL OR service = ?1) AND start < ?3"
+				 " AND end > ?2 ORDER BY service, start, id",
+				 manual ? "attribution" : "NULL", table);
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	free(sql);
+	if (rc != SQLITE_OK)
+		return -1;
+	bind_text(s, 1, service);
+	sqlite3_bind_int64(s, 2, from);
+	sqlite3_bind_int64(s, 3, to);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct gp_ledger_entry e = {
+			.id = sqlite3_column_int64(s, 0),
+			.service = col_text(s, 1),
+			.start = sqlite3_column_int64(s, 2),
+			.end = sqlite3_column_int64(s, 3),
+			.reason = col_text(s, 4),
+			.created_at = sqlite3_column_int64(s, 5),
+			.created_by = col_text(s, 6),
+			.attribution = manual ? col_text(s, 7) : NULL,
+		};
+		fn(ctx, &e);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int gp_store_maintenance_add(struct gp_store *st, const struct gp_ledger_entry *e, int64_t *id)
+{
+	struct gp_ledger_entry m = *e;
+	m.attribution = NULL;
+	return entry_add(st, "maintenance", &m, id);
+}
+
+int gp_store_manual_downtime_add(struct gp_store *st, const struct gp_ledger_entry *e,
+				 int64_t *id)
+{
+	return e->attribution ? entry_add(st, "manual_downtime", e, id) : -1;
+}
+
+int gp_store_list_maintenance(struct gp_store *st, const char *service, int64_t from, int64_t to,
+			      gp_ledger_entry_fn fn, void *ctx)
+{
+	return entry_list(st, "maintenance", service, from, to, fn, ctx);
+}
+
+int gp_store_list_manual_downtime(struct gp_store *st, const char *service, int64_t from,
+				  int64_t to, gp_ledger_entry_fn fn, void *ctx)
+{
+	return entry_list(st, "manual_downtime", service, from, to, fn, ctx);
 }

@@ -146,6 +146,52 @@ typedef void (*gp_incident_event_fn)(void *ctx, const struct gp_incident_event *
 int gp_store_incident_timeline(struct gp_store *st, int64_t incident, gp_incident_event_fn fn,
 			       void *ctx);
 
+/* ------------------------------------------------------------------ */
+/* The ledger's sources, for the report (the rules are in ledger.c)    */
+
+/* The outage of `service` opened at `start` belongs to `incident`. */
+int gp_store_outage_link(struct gp_store *st, const char *service, int64_t start,
+			 int64_t incident);
+
+/* Ledger periods overlapping [from, to), in order; the open one ends at
+ * the heartbeat. state: UP, DEGRADED, DOWN, UNKNOWN, UNMONITORED. */
+typedef void (*gp_period_fn)(void *ctx, int64_t start, int64_t end, const char *state);
+int gp_store_list_periods(struct gp_store *st, const char *service, int64_t from, int64_t to,
+			  gp_period_fn fn, void *ctx);
+
+/* Outages overlapping [from, to), oldest first, with their incident. */
+struct gp_outage_row {
+	int64_t start, end;            /* end 0: still open */
+	const char *members;
+	int64_t incident;              /* 0: none linked */
+	const char *attribution;       /* the incident's; NULL without one */
+	const char *incident_status;
+};
+typedef void (*gp_outage_incident_fn)(void *ctx, const struct gp_outage_row *o);
+int gp_store_list_outage_incidents(struct gp_store *st, const char *service, int64_t from,
+				   int64_t to, gp_outage_incident_fn fn, void *ctx);
+
+/* Maintenance windows and downtime entered by hand: append-only rows with
+ * who entered them, when and why. attribution: manual downtime only. */
+struct gp_ledger_entry {
+	int64_t id;
+	const char *service;
+	int64_t start, end;
+	const char *attribution;
+	const char *reason;
+	int64_t created_at;
+	const char *created_by;
+};
+int gp_store_maintenance_add(struct gp_store *st, const struct gp_ledger_entry *e, int64_t *id);
+int gp_store_manual_downtime_add(struct gp_store *st, const struct gp_ledger_entry *e,
+				 int64_t *id);
+/* Entries overlapping [from, to), by service and start; service NULL: all. */
+typedef void (*gp_ledger_entry_fn)(void *ctx, const struct gp_ledger_entry *e);
+int gp_store_list_maintenance(struct gp_store *st, const char *service, int64_t from, int64_t to,
+			      gp_ledger_entry_fn fn, void *ctx);
+int gp_store_list_manual_downtime(struct gp_store *st, const char *service, int64_t from,
+				  int64_t to, gp_ledger_entry_fn fn, void *ctx);
+
 /* The heartbeat: 0 when the daemon never ran. */
 int64_t gp_store_last_heartbeat(struct gp_store *st);
 

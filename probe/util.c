@@ -278,3 +278,12 @@ void gp_format_local(int64_t t, const char *tz, char *buf, size_t len)
 	/* ISO 8601 wants the colon in the offset: +0500 -> +05:00. */
 	snprintf(buf + used, len - used, "%.3s:%.2s", zone, zone + 3);
 }
+
+int gp_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}

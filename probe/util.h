@@ -25,6 +25,8 @@ void *gp_xrealloc(void *p, size_t n);
 char *gp_xstrdup(const char *s);
 char *gp_xstrndup(const char *s, size_t n);
 char *gp_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Formats a reason into err and returns -1: `return gp_errf(err, len, ...)`. */
+int gp_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 char *gp_xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 /* Grows *v (of *cap elements of size sz) so that index n fits. */

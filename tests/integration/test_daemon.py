@@ -3,6 +3,7 @@
 service DOWN with its outage dated to the first failed result, the RRD files
 hold values, the repair restores it, and the ledger's accounting holds
 across a kill -9 and a restart of the daemon."""
+import datetime
 import json
 import os
 import re
@@ -14,6 +15,7 @@ import sys
 import tempfile
 import time
 import unittest
+from zoneinfo import ZoneInfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from labtest import CONFIG, GPROBE, lab, lab_info, run, wait_until  # noqa: E402
@@ -47,6 +49,12 @@ class DaemonTest(unittest.TestCase):
         text = re.sub(r"\n  interval: 5s", "\n  interval: 1s", text, count=1)
         text = re.sub(r"\n  retry_interval: 2s", "\n  retry_interval: 1s", text, count=1)
         text = re.sub(r"\n  timeout: 2s", "\n  timeout: 1s", text, count=1)
+        # The contract's term runs from the first of last month (Almaty), so
+        # that this month is inside it whenever the test runs.
+        today = datetime.datetime.now(ZoneInfo("Asia/Almaty")).date()
+        self.month = today.strftime("%Y-%m")
+        last = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+        text = re.sub(r"\n  start: 2026-01-01", "\n  start: " + last.isoformat(), text, count=1)
         self.cfg = os.path.join(self.tmp.name, "gprobe.yaml")
         with open(self.cfg, "w", encoding="utf-8") as f:
             f.write(text)
@@ -226,6 +234,73 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         for kind in ("opened", "ack", "restored", "resolve", "auto-closed"):
             self.assertRegex(out, r"\n  \S+  %s " % kind)
+
+        # The month's report: the outage's seconds as the ledger holds them
+        # (the kill -9's gap is unmonitored, not down), the supplier's, and
+        # the penalty to the tiyn: down x 125 000 000 / (720 x 3600),
+        # rounded half up.
+        with self.db() as con:
+            down = con.execute("SELECT SUM(end - start) FROM service_period WHERE "
+                               "service = 'stat-monitor' AND state = 'DOWN'").fetchone()[0]
+            gap = con.execute("SELECT COUNT(*) FROM service_period WHERE "
+                              "service = 'stat-monitor' AND state = 'UNMONITORED'").fetchone()[0]
+        self.assertGreater(down, 0)
+        self.assertGreater(gap, 0)
+        rc, out, err = self.gprobe("report", "--month", self.month, "--json")
+        self.assertEqual(rc, 0, err)
+        rep = json.loads(out)
+        self.assertEqual(rep["month"], self.month)
+        sm = {x["service"]: x for x in rep["services"]}["stat-monitor"]
+        self.assertEqual(sm["down_seconds"], down)
+        self.assertEqual(sm["down_supplier_seconds"], down)
+        self.assertEqual(sm["down_customer_seconds"], 0)
+        self.assertGreater(sm["unmonitored_seconds"], 0)
+        self.assertEqual(sm["penalty_tiyn"], (down * 125000000 + 1296000) // 2592000)
+        self.assertGreaterEqual(rep["penalty_tiyn"], sm["penalty_tiyn"])
+        self.assertEqual(rep["penalty_cap_tiyn"], 75000000)
+        self.assertEqual(rep["penalty_cumulative_tiyn"], rep["penalty_tiyn"])
+        self.assertTrue(rep["partial"])
+        # The same in the table, the CSV and the ledger's intervals.
+        rc, out, err = self.gprobe("report", "--month", self.month)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("Отчёт SLA за %s" % self.month, out)
+        self.assertRegex(out, r"stat-monitor\s+%d:%02d:%02d " % (down // 3600, down // 60 % 60,
+                                                                 down % 60))
+        rc, out, err = self.gprobe("report", "--month", self.month, "--csv")
+        self.assertEqual(rc, 0, err)
+        row = [r for r in out.splitlines() if r.startswith("stat-monitor,")][0].split(",")
+        self.assertEqual((int(row[3]), int(row[4]), int(row[13])),
+                         (down, down, sm["penalty_tiyn"]))
+        rc, out, err = self.gprobe("downtime", "--month", self.month, "--service",
+                                   "stat-monitor", "--json")
+        self.assertEqual(rc, 0, err)
+        iv = json.loads(out)["services"][0]["intervals"]
+        self.assertEqual(sum(i["seconds"] for i in iv if i["class"] == "down"), down)
+        self.assertEqual({i["incident"] for i in iv if i["class"] == "down"}, {iid})
+        # A printable report with the incident, its timeline and a graph.
+        html = os.path.join(self.tmp.name, "sla.html")
+        rc, out, err = self.gprobe("report", "--month", self.month, "--html", html)
+        self.assertEqual(rc, 0, err)
+        with open(html, encoding="utf-8") as f:
+            page = f.read()
+        self.assertIn("<h3>#%d stat-monitor" % iid, page)
+        self.assertIn("auto-closed", page)
+        self.assertIn("data:image/png;base64,iVBORw0KGgo", page)
+        # The ledger refuses a manual entry over monitored time, and a
+        # month outside the term.
+        rc, out, err = self.gprobe("downtime", "add", "--service", "stat-monitor", "--from",
+                                   str(rep["from"]), "--to", str(rep["to"]),
+                                   "--attribution", "supplier", "--reason", "test")
+        self.assertEqual(rc, 1)
+        self.assertIn("the probe monitored the service then", err)
+        rc, out, err = self.gprobe("report", "--month", "2020-01")
+        self.assertEqual(rc, 1)
+        self.assertRegex(err, r"^gprobe report: 2020-01 is outside the contract term \(")
+        rc, out, err = self.gprobe("maintenance", "add", "--service", "stat-monitor", "--from",
+                                   "2030-01-01T01:00", "--to", "2030-01-01T03:00", "--reason",
+                                   "upgrade")
+        self.assertEqual(rc, 0, err)
+        self.assertRegex(out, r"^maintenance window #1: stat-monitor 2030-01-01T01:00:00\+05:00")
 
         # The picture of it: values, thresholds, the outage shaded.
         png = os.path.join(self.tmp.name, "port.png")

@@ -1,0 +1,101 @@
+/*
+ * cli_common.c - what the subcommands share: loading the config and the
+ * database, flags, JSON output, who is typing.
+ */
+#include "cli.h"
+#include "util.h"
+
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct gp_config *gp_cli_load_config(struct gp_cli *cli)
+{
+	struct gp_errlist el = {0};
+	struct gp_config_opts opts = {.default_profile_dir = cli->profile_dir};
+	struct gp_config *cfg = gp_config_load(cli->config_path, &opts, &el);
+	if (!cfg)
+		gp_errlist_print(&el, stderr);
+	gp_errlist_free(&el);
+	return cfg;
+}
+
+int gp_cli_open(struct gp_cli *cli, bool writable, struct gp_config **cfg, struct gp_store **st,
+		const char *cmd)
+{
+	*cfg = gp_cli_load_config(cli);
+	if (!*cfg)
+		return -1;
+	char err[512];
+	*st = gp_store_open((*cfg)->probe.data_dir, writable, err, sizeof(err));
+	if (!*st) {
+		fprintf(stderr, "gprobe %s: %s\n", cmd, err);
+		gp_config_free(*cfg);
+		return -1;
+	}
+	return 0;
+}
+
+bool gp_cli_want_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return true;
+	return false;
+}
+
+const char *gp_cli_flag(int argc, char **argv, const char *flag)
+{
+	for (int i = 0; i + 1 < argc; i++)
+		if (!strcmp(argv[i], flag))
+			return argv[i + 1];
+	return NULL;
+}
+
+bool gp_cli_has(int argc, char **argv, const char *flag)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], flag))
+			return true;
+	return false;
+}
+
+const char *gp_cli_login_name(void)
+{
+	const char *s = getenv("SUDO_USER");
+	if (s && *s)
+		return s;
+	struct passwd *pw = getpwuid(getuid());
+	return pw ? pw->pw_name : "unknown";
+}
+
+json_t *gp_cli_jtime(const struct gp_config *cfg, int64_t t)
+{
+	if (t <= 0)
+		return json_null();
+	char buf[40];
+	gp_format_local(t, cfg->calendar.timezone, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+void gp_cli_print_json(json_t *j)
+{
+	char *s = json_dumps(j, JSON_INDENT(2));
+	printf("%s\n", s);
+	free(s);
+}
+
+const char *gp_cli_hms(int64_t s, char *buf, size_t len)
+{
+	int64_t a = s < 0 ? -s : s;
+	snprintf(buf, len, "%s%lld:%02lld:%02lld", s < 0 ? "-" : "", (long long)(a / 3600),
+		 (long long)(a / 60 % 60), (long long)(a % 60));
+	return buf;
+}
+
+bool gp_cli_russian(const struct gp_config *cfg)
+{
+	return cfg->email.language && !strcmp(cfg->email.language, "ru");
+}

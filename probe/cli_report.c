@@ -1,0 +1,625 @@
+/*
+ * cli_report.c - the contract's commands: `gprobe report` (a month's
+ * availability and penalty), `gprobe downtime` (the ledger's intervals, and
+ * `downtime add` for an outage the probe did not see) and `gprobe
+ * maintenance add` (planned work).
+ *
+ * The figures come from report.c; this file parses arguments and prints
+ * them as a table (Russian headers when alerts.email.language is ru), CSV,
+ * JSON or a printable HTML page (report_html.c).
+ */
+#include "calendar.h"
+#include "cli.h"
+#include "report.h"
+#include "report_html.h"
+#include "util.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ------------------------------------------------------------------ */
+/* Formatting                                                          */
+
+/* Tiyn as tenge: "1 736.11" (grouped) or "1736.11". */
+const char *gp_cli_money(int64_t tiyn, bool group, char *buf, size_t len)
+{
+	char digits[32];
+	snprintf(digits, sizeof(digits), "%lld", (long long)(llabs(tiyn) / 100));
+	size_t n = strlen(digits), k = 0;
+	char out[64];
+	if (tiyn < 0)
+		out[k++] = '-';
+	for (size_t i = 0; i < n; i++) {
+		if (group && i > 0 && (n - i) % 3 == 0)
+			out[k++] = ' ';
+		out[k++] = digits[i];
+	}
+	snprintf(out + k, sizeof(out) - k, ".%02lld", (long long)(llabs(tiyn) % 100));
+	snprintf(buf, len, "%s", out);
+	return buf;
+}
+
+/* Availability "99.95", or "-" when nothing was monitored. */
+static const char *percent(int64_t bp, char *buf, size_t len)
+{
+	if (bp < 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%lld.%02lld", (long long)(bp / 100), (long long)(bp % 100));
+	return buf;
+}
+
+/* Pads s to `width` characters (UTF-8: Cyrillic headers are two bytes a
+ * letter). */
+static void cell(const char *s, int width, bool right)
+{
+	int chars = 0;
+	for (const char *p = s; *p; p++)
+		chars += ((unsigned char)*p & 0xC0) != 0x80;
+	int pad = width > chars ? width - chars : 0;
+	if (right)
+		printf("%*s%s ", pad, "", s);
+	else
+		printf("%s%*s ", s, pad, "");
+}
+
+
+#define T GP_TR
+
+static void local(const struct gp_config *cfg, int64_t t, char *buf, size_t len)
+{
+	gp_format_local(t, cfg->calendar.timezone, buf, len);
+}
+
+static bool parse_time_flag(const struct gp_config *cfg, const char *cmd, const char *flag,
+			    const char *v, int64_t *out)
+{
+	const char *why;
+	if (!v) {
+		fprintf(stderr, "gprobe %s: missing %s TIME\n", cmd, flag);
+		return false;
+	}
+	if (!gp_cal_parse_time(&cfg->calendar, v, out, &why)) {
+		fprintf(stderr, "gprobe %s: %s '%s': %s\n", cmd, flag, v, why);
+		return false;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* report                                                              */
+
+static json_t *report_json(const struct gp_config *cfg, const struct gp_report *r)
+{
+	char month[8];
+	snprintf(month, sizeof(month), "%04d-%02d", r->year, r->month);
+	json_t *svcs = json_array();
+	for (size_t i = 0; i < r->n; i++) {
+		const struct gp_report_service *s = &r->services[i];
+		const int64_t *sec = s->totals.seconds, *down = s->totals.down;
+		json_t *o = json_pack(
+			"{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "service",
+			s->name, "up_seconds", (json_int_t)sec[GP_SLA_UP], "degraded_seconds",
+			(json_int_t)sec[GP_SLA_DEGRADED], "down_seconds", (json_int_t)sec[GP_SLA_DOWN],
+			"down_supplier_seconds", (json_int_t)down[GP_ATTR_SUPPLIER],
+			"down_customer_seconds", (json_int_t)down[GP_ATTR_CUSTOMER],
+			"down_third_party_seconds", (json_int_t)down[GP_ATTR_THIRD_PARTY],
+			"down_unattributed_seconds", (json_int_t)down[GP_ATTR_UNATTRIBUTED],
+			"maintenance_seconds", (json_int_t)sec[GP_SLA_MAINTENANCE], "voided_seconds",
+			(json_int_t)sec[GP_SLA_VOIDED], "unmonitored_seconds",
+			(json_int_t)sec[GP_SLA_UNMONITORED], "charged_seconds",
+			(json_int_t)s->charged_seconds, "penalty_tiyn", (json_int_t)s->penalty_tiyn);
+		json_object_set_new(o, "availability_percent",
+				    s->availability_bp < 0 ? json_null()
+							   : json_real((double)s->availability_bp / 100));
+		json_array_append_new(svcs, o);
+	}
+	json_t *j = json_pack("{s:s, s:o, s:o, s:b, s:o}", "month", month, "from",
+			      gp_cli_jtime(cfg, r->span.start), "to", gp_cli_jtime(cfg, r->span.end),
+			      "partial", r->partial, "services", svcs);
+	json_object_set_new(j, "penalty_tiyn", json_integer(r->penalty_tiyn));
+	json_object_set_new(j, "penalty_cumulative_tiyn", json_integer(r->cumulative_tiyn));
+	json_object_set_new(j, "penalty_cap_tiyn", json_integer(r->cap_tiyn));
+	json_object_set_new(j, "penalty_due_tiyn", json_integer(r->pen.due_tiyn));
+	json_object_set_new(j, "penalty_union_tiyn", json_integer(r->pen.union_tiyn));
+	json_object_set_new(j, "penalty_sum_tiyn", json_integer(r->pen.sum_tiyn));
+	json_object_set_new(j, "union_seconds", json_integer(r->pen.union_seconds));
+	json_object_set_new(j, "sum_seconds", json_integer(r->pen.sum_seconds));
+	json_object_set_new(j, "penalty_capped", json_boolean(r->capped));
+	if (r->has_contract) {
+		const struct gp_contract *c = &cfg->contract;
+		json_object_set_new(j, "overlap",
+				    json_string(c->overlap == GP_OVERLAP_SUM ? "sum" : "union"));
+		json_object_set_new(j, "hour_rounding",
+				    json_string(c->hour_rounding == GP_ROUND_CEIL ? "ceil" : "exact"));
+		json_object_set_new(j, "monthly_payment_tiyn", json_integer(c->monthly_payment_tiyn));
+		json_object_set_new(j, "penalty_hour_divisor", json_integer(c->penalty_hour_divisor));
+		json_object_set_new(j, "value_excl_vat_tiyn", json_integer(c->value_excl_vat_tiyn));
+	}
+	return j;
+}
+
+static void report_csv(const struct gp_config *cfg, const struct gp_report *r)
+{
+	printf("service,up_seconds,degraded_seconds,down_seconds,down_supplier_seconds,"
+	       "down_customer_seconds,down_third_party_seconds,down_unattributed_seconds,"
+	       "maintenance_seconds,voided_seconds,unmonitored_seconds,availability_percent,"
+	       "charged_seconds,penalty_tiyn,penalty_cumulative_tiyn,penalty_cap_tiyn\n");
+	struct gp_sla_totals all = {0};
+	for (size_t i = 0; i < r->n; i++) {
+		const struct gp_report_service *s = &r->services[i];
+		const int64_t *sec = s->totals.seconds, *down = s->totals.down;
+		char pc[16];
+		percent(s->availability_bp, pc, sizeof(pc));
+		printf("%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%s,%lld,%lld,,\n", s->name,
+		       (long long)sec[GP_SLA_UP], (long long)sec[GP_SLA_DEGRADED],
+		       (long long)sec[GP_SLA_DOWN], (long long)down[GP_ATTR_SUPPLIER],
+		       (long long)down[GP_ATTR_CUSTOMER], (long long)down[GP_ATTR_THIRD_PARTY],
+		       (long long)down[GP_ATTR_UNATTRIBUTED], (long long)sec[GP_SLA_MAINTENANCE],
+		       (long long)sec[GP_SLA_VOIDED], (long long)sec[GP_SLA_UNMONITORED],
+		       strcmp(pc, "-") ? pc : "", (long long)s->charged_seconds,
+		       (long long)s->penalty_tiyn);
+		for (int k = 0; k < GP_SLA_N; k++)
+			all.seconds[k] += sec[k];
+		for (int k = 0; k < GP_ATTR_N; k++)
+			all.down[k] += down[k];
+	}
+	/* The month's figure: the configured overlap's, after the cap. */
+	printf("TOTAL,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,,%lld,%lld,%lld,%lld\n",
+	       (long long)all.seconds[GP_SLA_UP], (long long)all.seconds[GP_SLA_DEGRADED],
+	       (long long)all.seconds[GP_SLA_DOWN], (long long)all.down[GP_ATTR_SUPPLIER],
+	       (long long)all.down[GP_ATTR_CUSTOMER], (long long)all.down[GP_ATTR_THIRD_PARTY],
+	       (long long)all.down[GP_ATTR_UNATTRIBUTED], (long long)all.seconds[GP_SLA_MAINTENANCE],
+	       (long long)all.seconds[GP_SLA_VOIDED], (long long)all.seconds[GP_SLA_UNMONITORED],
+	       (long long)(cfg->contract.overlap == GP_OVERLAP_SUM ? r->pen.sum_seconds
+								   : r->pen.union_seconds),
+	       (long long)r->penalty_tiyn, (long long)r->cumulative_tiyn, (long long)r->cap_tiyn);
+}
+
+/* How each figure was rounded, in the report's language. */
+void gp_cli_report_rules(const struct gp_config *cfg, const struct gp_report *r, FILE *out)
+{
+	const struct gp_contract *c = &cfg->contract;
+	char pay[40], cap[40], val[40];
+	gp_cli_money(c->monthly_payment_tiyn, true, pay, sizeof(pay));
+	gp_cli_money(r->cap_tiyn, true, cap, sizeof(cap));
+	gp_cli_money(c->value_excl_vat_tiyn, true, val, sizeof(val));
+	bool ceil = c->hour_rounding == GP_ROUND_CEIL;
+	if (gp_cli_russian(cfg)) {
+		fprintf(out,
+			"Правила расчёта:\n"
+			"  штраф = часы простоя по вине поставщика x %s / %d; каждая сумма\n"
+			"    округлена до тиына (половина вверх);\n"
+			"  часы: %s;\n"
+			"  одновременный простой нескольких сервисов: %s (в отчёте обе цифры);\n"
+			"  итог за срок договора не более %d%% стоимости без НДС (%s): %s;\n"
+			"  доступность = (работа + деградация + аннулировано) / (всё время под\n"
+			"    мониторингом вне плановых работ), отброшено до сотых.\n",
+			pay, c->penalty_hour_divisor,
+			ceil ? "каждый простой (его часть в месяце) округлён вверх до целого часа"
+			     : "точно, по секундам",
+			c->overlap == GP_OVERLAP_SUM ? "по каждому сервису (сумма)"
+						     : "один раз (объединение)",
+			c->penalty_cap_percent, val, cap);
+	} else {
+		fprintf(out,
+			"How the figures are computed:\n"
+			"  penalty = supplier-attributed down hours x %s / %d; each amount\n"
+			"    rounded half up to the tiyn;\n"
+			"  hours: %s;\n"
+			"  several services down at once: %s (both figures shown);\n"
+			"  the term's total is capped at %d%% of the value excluding VAT (%s): %s;\n"
+			"  availability = (up + degraded + voided) / (monitored time outside\n"
+			"    maintenance), truncated to hundredths.\n",
+			pay, c->penalty_hour_divisor,
+			ceil ? "each outage (its part within the month) rounded up to a whole hour"
+			     : "exact, by the second",
+			c->overlap == GP_OVERLAP_SUM ? "counted once per service (sum)"
+						     : "counted once (union)",
+			c->penalty_cap_percent, val, cap);
+	}
+}
+
+static void report_table(const struct gp_config *cfg, const struct gp_report *r)
+{
+	char a[40], b[40], t1[40], t2[40], t3[40], t4[40], t5[40], t6[40], t7[40];
+	local(cfg, r->span.start, a, sizeof(a));
+	local(cfg, r->span.end, b, sizeof(b));
+	printf("%s %04d-%02d: %s .. %s%s\n", T(cfg, "SLA report", "Отчёт SLA за"), r->year,
+	       r->month, a, b,
+	       r->partial ? T(cfg, " (the month is not over: figures so far)",
+			      " (месяц не окончен: данные на текущий момент)")
+			  : "");
+	printf("\n");
+	cell(T(cfg, "SERVICE", "СЕРВИС"), 16, false);
+	cell(T(cfg, "UP", "РАБОТА"), 10, true);
+	cell(T(cfg, "DEGRADED", "ДЕГРАДАЦИЯ"), 10, true);
+	cell(T(cfg, "DOWN", "ПРОСТОЙ"), 10, true);
+	cell(T(cfg, "MAINTENANCE", "ПЛАН.РАБОТЫ"), 11, true);
+	cell(T(cfg, "VOIDED", "АННУЛИР."), 10, true);
+	cell(T(cfg, "UNMONITORED", "БЕЗ МОНИТ."), 11, true);
+	cell(T(cfg, "AVAIL. %", "ДОСТУПН. %"), 10, true);
+	printf("\n");
+	for (size_t i = 0; i < r->n; i++) {
+		const struct gp_report_service *s = &r->services[i];
+		const int64_t *sec = s->totals.seconds;
+		cell(s->name, 16, false);
+		cell(gp_cli_hms(sec[GP_SLA_UP], t1, sizeof(t1)), 10, true);
+		cell(gp_cli_hms(sec[GP_SLA_DEGRADED], t2, sizeof(t2)), 10, true);
+		cell(gp_cli_hms(sec[GP_SLA_DOWN], t3, sizeof(t3)), 10, true);
+		cell(gp_cli_hms(sec[GP_SLA_MAINTENANCE], t4, sizeof(t4)), 11, true);
+		cell(gp_cli_hms(sec[GP_SLA_VOIDED], t5, sizeof(t5)), 10, true);
+		cell(gp_cli_hms(sec[GP_SLA_UNMONITORED], t6, sizeof(t6)), 11, true);
+		cell(percent(s->availability_bp, t7, sizeof(t7)), 10, true);
+		printf("\n");
+	}
+	printf("\n");
+	cell(T(cfg, "DOWN BY", "ПРОСТОЙ ПО"), 16, false);
+	cell(T(cfg, "SUPPLIER", "ПОСТАВЩИК"), 10, true);
+	cell(T(cfg, "CUSTOMER", "ЗАКАЗЧИК"), 10, true);
+	cell(T(cfg, "3RD PARTY", "ТРЕТЬИ ЛИЦА"), 11, true);
+	cell(T(cfg, "UNATTRIB.", "НЕ ОТНЕСЁН"), 10, true);
+	cell(T(cfg, "CHARGED", "К ОПЛАТЕ Ч"), 10, true);
+	cell(T(cfg, "PENALTY KZT", "ШТРАФ ТГ"), 14, true);
+	printf("\n");
+	for (size_t i = 0; i < r->n; i++) {
+		const struct gp_report_service *s = &r->services[i];
+		const int64_t *down = s->totals.down;
+		cell(s->name, 16, false);
+		cell(gp_cli_hms(down[GP_ATTR_SUPPLIER], t1, sizeof(t1)), 10, true);
+		cell(gp_cli_hms(down[GP_ATTR_CUSTOMER], t2, sizeof(t2)), 10, true);
+		cell(gp_cli_hms(down[GP_ATTR_THIRD_PARTY], t3, sizeof(t3)), 11, true);
+		cell(gp_cli_hms(down[GP_ATTR_UNATTRIBUTED], t4, sizeof(t4)), 10, true);
+		cell(gp_cli_hms(s->charged_seconds, t5, sizeof(t5)), 10, true);
+		cell(gp_cli_money(s->penalty_tiyn, true, t6, sizeof(t6)), 14, true);
+		printf("\n");
+	}
+	printf("\n");
+	if (!r->has_contract) {
+		printf("%s\n", T(cfg, "No contract in the config: no penalty is computed.",
+				 "Договор не задан в конфигурации: штраф не рассчитывается."));
+		return;
+	}
+	bool sum = cfg->contract.overlap == GP_OVERLAP_SUM;
+	gp_cli_money(r->pen.union_tiyn, true, t1, sizeof(t1));
+	gp_cli_money(r->pen.sum_tiyn, true, t2, sizeof(t2));
+	gp_cli_money(r->penalty_tiyn, true, t3, sizeof(t3));
+	gp_cli_money(r->cumulative_tiyn, true, t4, sizeof(t4));
+	gp_cli_money(r->cap_tiyn, true, t5, sizeof(t5));
+	gp_cli_money(r->pen.due_tiyn, true, t6, sizeof(t6));
+	printf("%s %s (%s)%s\n", T(cfg, "Penalty, union:", "Штраф, объединение:"), t1,
+	       gp_cli_hms(r->pen.union_seconds, a, sizeof(a)), sum ? "" : T(cfg, "  <- applied", "  <- применяется"));
+	printf("%s %s (%s)%s\n", T(cfg, "Penalty, sum:  ", "Штраф, сумма:      "), t2,
+	       gp_cli_hms(r->pen.sum_seconds, b, sizeof(b)), sum ? T(cfg, "  <- applied", "  <- применяется") : "");
+	printf("%s %s %s%s\n", T(cfg, "Penalty this month:", "Штраф за месяц:"), t3, T(cfg, "KZT", "тг"),
+	       r->capped ? T(cfg, " (cut by the cap)", " (ограничен предельной суммой)") : "");
+	if (r->capped)
+		printf("  %s %s\n", T(cfg, "before the cap:", "без ограничения:"), t6);
+	printf("%s %s %s %s %s\n", T(cfg, "Over the term so far:", "Нарастающим итогом за срок:"),
+	       t4, T(cfg, "KZT of the cap", "тг из предельных"), t5, T(cfg, "KZT", "тг"));
+	printf("\n");
+	gp_cli_report_rules(cfg, r, stdout);
+}
+
+int gp_cmd_report(struct gp_cli *cli, int argc, char **argv)
+{
+	if (gp_cli_want_help(argc, argv)) {
+		printf("usage: gprobe [-c FILE] report --month YYYY-MM [--json|--csv|--html FILE]\n\n"
+		       "Per service: the month's seconds up, degraded, down (by attribution), in\n"
+		       "maintenance, voided and unmonitored; availability; the penalty under both\n"
+		       "overlap rules, the one the contract applies, the running total over the\n"
+		       "term and the cap. Months are calendar months in calendar.timezone,\n"
+		       "clipped to the contract's term; money in tenge (JSON and CSV: tiyn).\n");
+		return 0;
+	}
+	const char *month = gp_cli_flag(argc, argv, "--month");
+	const char *html = gp_cli_flag(argc, argv, "--html");
+	bool as_json = gp_cli_has(argc, argv, "--json"), as_csv = gp_cli_has(argc, argv, "--csv");
+	if (!month || (as_json + as_csv + (html != NULL)) > 1) {
+		fprintf(stderr, "usage: gprobe report --month YYYY-MM [--json|--csv|--html FILE]\n");
+		return 1;
+	}
+	struct gp_config *cfg;
+	struct gp_store *st;
+	if (gp_cli_open(cli, false, &cfg, &st, "report") != 0)
+		return 1;
+	struct gp_report r;
+	char err[512];
+	int rc = 0;
+	if (gp_report_build(st, cfg, month, (int64_t)time(NULL), &r, err, sizeof(err)) != 0) {
+		fprintf(stderr, "gprobe report: %s\n", err);
+		rc = 1;
+	} else {
+		if (as_json) {
+			json_t *j = report_json(cfg, &r);
+			gp_cli_print_json(j);
+			json_decref(j);
+		} else if (as_csv) {
+			report_csv(cfg, &r);
+		} else if (html) {
+			if (gp_report_html(st, cfg, &r, html, err, sizeof(err)) != 0) {
+				fprintf(stderr, "gprobe report: %s\n", err);
+				rc = 1;
+			} else {
+				printf("%s: %s %s\n", html, T(cfg, "SLA report", "отчёт SLA"), month);
+			}
+		} else {
+			report_table(cfg, &r);
+		}
+		gp_report_free(&r);
+	}
+	gp_store_close(st);
+	gp_config_free(cfg);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* downtime, maintenance                                               */
+
+static json_t *entry_json(const struct gp_config *cfg, const struct gp_ledger_entry *e)
+{
+	json_t *o = json_pack("{s:I, s:s, s:o, s:o, s:I, s:s, s:o, s:s}", "id", (json_int_t)e->id,
+			      "service", e->service, "from", gp_cli_jtime(cfg, e->start), "to",
+			      gp_cli_jtime(cfg, e->end), "seconds", (json_int_t)(e->end - e->start),
+			      "reason", e->reason, "created_at", gp_cli_jtime(cfg, e->created_at),
+			      "created_by", e->created_by);
+	if (e->attribution)
+		json_object_set_new(o, "attribution", json_string(e->attribution));
+	return o;
+}
+
+struct entries {
+	const struct gp_config *cfg;
+	json_t *arr;
+};
+
+static void collect_entry(void *ctx, const struct gp_ledger_entry *e)
+{
+	struct entries *x = ctx;
+	json_array_append_new(x->arr, entry_json(x->cfg, e));
+}
+
+static int downtime_list(const struct gp_config *cfg, struct gp_store *st, int argc, char **argv)
+{
+	const char *month = gp_cli_flag(argc, argv, "--month");
+	const char *only = gp_cli_flag(argc, argv, "--service");
+	bool as_json = gp_cli_has(argc, argv, "--json"), as_csv = gp_cli_has(argc, argv, "--csv");
+	int64_t now = (int64_t)time(NULL);
+	char buf[16];
+	if (!month) {
+		struct gp_date d = gp_cal_local_date(&cfg->calendar, now);
+		snprintf(buf, sizeof(buf), "%04d-%02d", d.year, d.month);
+		month = buf;
+	}
+	int y, m;
+	if (strlen(month) != 7 || sscanf(month, "%4d-%2d", &y, &m) != 2 || m < 1 || m > 12) {
+		fprintf(stderr, "gprobe downtime: '%s' is not a month: give YYYY-MM\n", month);
+		return 1;
+	}
+	struct gp_span span = gp_month_span(&cfg->calendar, y, m);
+	if (span.start >= now) {
+		fprintf(stderr, "gprobe downtime: %s has not begun yet\n", month);
+		return 1;
+	}
+	if (span.end > now)
+		span.end = now;
+
+	json_t *svcs = json_array();
+	for (size_t i = 0; i < cfg->n_services; i++) {
+		const char *name = cfg->services[i].name;
+		if (only && strcmp(only, name))
+			continue;
+		struct gp_sla_segment *seg;
+		long n = gp_report_segments(st, name, span.start, span.end, &seg);
+		if (n < 0) {
+			fprintf(stderr, "gprobe downtime: cannot read the ledger: %s\n",
+				gp_store_error(st));
+			json_decref(svcs);
+			return 1;
+		}
+		json_t *iv = json_array();
+		for (long k = 0; k < n; k++) {
+			const struct gp_sla_segment *g = &seg[k];
+			bool down = g->cls == GP_SLA_DOWN || g->cls == GP_SLA_MAINTENANCE ||
+				    g->cls == GP_SLA_VOIDED;
+			json_t *o = json_pack("{s:o, s:o, s:I, s:s}", "from",
+					      gp_cli_jtime(cfg, g->start), "to",
+					      gp_cli_jtime(cfg, g->end), "seconds",
+					      (json_int_t)(g->end - g->start), "class",
+					      gp_sla_class_name(g->cls));
+			json_object_set_new(o, "attribution",
+					    down ? json_string(gp_attribution_name(g->attribution))
+						 : json_null());
+			json_object_set_new(o, "incident",
+					    g->incident ? json_integer(g->incident) : json_null());
+			json_object_set_new(o, "entry", g->manual ? json_integer(g->manual) : json_null());
+			json_array_append_new(iv, o);
+		}
+		free(seg);
+		json_array_append_new(svcs, json_pack("{s:s, s:o}", "service", name, "intervals", iv));
+	}
+	struct entries manual = {cfg, json_array()}, maint = {cfg, json_array()};
+	gp_store_list_manual_downtime(st, only, span.start, span.end, collect_entry, &manual);
+	gp_store_list_maintenance(st, only, span.start, span.end, collect_entry, &maint);
+
+	if (as_json) {
+		json_t *j = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}", "month", month, "from",
+				      gp_cli_jtime(cfg, span.start), "to", gp_cli_jtime(cfg, span.end),
+				      "services", svcs, "entries", manual.arr, "maintenance",
+				      maint.arr);
+		gp_cli_print_json(j);
+		json_decref(j);
+		return 0;
+	}
+	size_t i, k;
+	json_t *s, *v;
+	if (as_csv) {
+		printf("service,from,to,seconds,class,attribution,incident,entry\n");
+		json_array_foreach(svcs, i, s) {
+			json_array_foreach(json_object_get(s, "intervals"), k, v) {
+				json_t *inc = json_object_get(v, "incident"),
+				       *ent = json_object_get(v, "entry");
+				const char *at = json_string_value(json_object_get(v, "attribution"));
+				printf("%s,%s,%s,%lld,%s,%s,", json_string_value(json_object_get(s, "service")),
+				       json_string_value(json_object_get(v, "from")),
+				       json_string_value(json_object_get(v, "to")),
+				       (long long)json_integer_value(json_object_get(v, "seconds")),
+				       json_string_value(json_object_get(v, "class")), at ? at : "");
+				if (inc && !json_is_null(inc))
+					printf("%lld", (long long)json_integer_value(inc));
+				printf(",");
+				if (ent && !json_is_null(ent))
+					printf("%lld", (long long)json_integer_value(ent));
+				printf("\n");
+			}
+		}
+	} else {
+		char a[40], b[40];
+		local(cfg, span.start, a, sizeof(a));
+		local(cfg, span.end, b, sizeof(b));
+		printf("%s %s: %s .. %s\n", T(cfg, "Ledger", "Журнал простоев"), month, a, b);
+		json_array_foreach(svcs, i, s) {
+			printf("\n%s\n", json_string_value(json_object_get(s, "service")));
+			json_array_foreach(json_object_get(s, "intervals"), k, v) {
+				char d[40];
+				const char *at = json_string_value(json_object_get(v, "attribution"));
+				json_t *inc = json_object_get(v, "incident"),
+				       *ent = json_object_get(v, "entry");
+				printf("  %s  %s  %10s  %-12s %s", json_string_value(json_object_get(v, "from")),
+				       json_string_value(json_object_get(v, "to")),
+				       gp_cli_hms(json_integer_value(json_object_get(v, "seconds")), d, sizeof(d)),
+				       json_string_value(json_object_get(v, "class")), at ? at : "");
+				if (inc && !json_is_null(inc))
+					printf(" #%lld", (long long)json_integer_value(inc));
+				if (ent && !json_is_null(ent))
+					printf(" %s #%lld", T(cfg, "entry", "запись"),
+					       (long long)json_integer_value(ent));
+				printf("\n");
+			}
+		}
+		json_t *lists[2] = {manual.arr, maint.arr};
+		const char *titles[2] = {T(cfg, "Downtime entered by hand", "Простои, внесённые вручную"),
+					 T(cfg, "Maintenance windows", "Плановые работы")};
+		for (int l = 0; l < 2; l++) {
+			if (json_array_size(lists[l]) == 0)
+				continue;
+			printf("\n%s:\n", titles[l]);
+			json_array_foreach(lists[l], k, v) {
+				const char *at = json_string_value(json_object_get(v, "attribution"));
+				printf("  #%lld %s %s .. %s%s%s: %s (%s, %s)\n",
+				       (long long)json_integer_value(json_object_get(v, "id")),
+				       json_string_value(json_object_get(v, "service")),
+				       json_string_value(json_object_get(v, "from")),
+				       json_string_value(json_object_get(v, "to")), at ? " " : "",
+				       at ? at : "", json_string_value(json_object_get(v, "reason")),
+				       json_string_value(json_object_get(v, "created_by")),
+				       json_string_value(json_object_get(v, "created_at")));
+			}
+		}
+	}
+	json_decref(svcs);
+	json_decref(manual.arr);
+	json_decref(maint.arr);
+	return 0;
+}
+
+/* downtime add / maintenance add: one entry in one transaction. */
+static int entry_add(const struct gp_config *cfg, struct gp_store *st, bool is_downtime, int argc,
+		     char **argv)
+{
+	const char *cmd = is_downtime ? "downtime add" : "maintenance add";
+	struct gp_ledger_entry e = {
+		.service = gp_cli_flag(argc, argv, "--service"),
+		.attribution = is_downtime ? gp_cli_flag(argc, argv, "--attribution") : NULL,
+		.reason = gp_cli_flag(argc, argv, "--reason"),
+		.created_at = (int64_t)time(NULL),
+		.created_by = gp_cli_login_name(),
+	};
+	if (!e.service || !e.reason || (is_downtime && !e.attribution)) {
+		fprintf(stderr, "gprobe %s: --service, --from, --to, %s--reason are required\n", cmd,
+			is_downtime ? "--attribution, " : "");
+		return 1;
+	}
+	if (!parse_time_flag(cfg, cmd, "--from", gp_cli_flag(argc, argv, "--from"), &e.start) ||
+	    !parse_time_flag(cfg, cmd, "--to", gp_cli_flag(argc, argv, "--to"), &e.end))
+		return 1;
+	char err[512] = "";
+	int64_t id = 0;
+	int rc = gp_store_begin(st);
+	if (rc != 0)
+		snprintf(err, sizeof(err), "database: %s", gp_store_error(st));
+	else if (is_downtime)
+		rc = gp_report_add_downtime(st, cfg, &e, e.created_at, &id, err, sizeof(err));
+	else
+		rc = gp_report_add_maintenance(st, cfg, &e, &id, err, sizeof(err));
+	if (rc == 0 && gp_store_commit(st) != 0) {
+		snprintf(err, sizeof(err), "database: %s", gp_store_error(st));
+		rc = -1;
+	}
+	if (rc != 0) {
+		gp_store_rollback(st);
+		fprintf(stderr, "gprobe %s: %s\n", cmd, err);
+		return 1;
+	}
+	char a[40], b[40], d[40];
+	local(cfg, e.start, a, sizeof(a));
+	local(cfg, e.end, b, sizeof(b));
+	printf("%s #%lld: %s %s .. %s (%s)%s%s\n",
+	       is_downtime ? "downtime entry" : "maintenance window", (long long)id, e.service, a, b,
+	       gp_cli_hms(e.end - e.start, d, sizeof(d)), is_downtime ? ", " : "",
+	       is_downtime ? e.attribution : "");
+	return 0;
+}
+
+int gp_cmd_downtime(struct gp_cli *cli, int argc, char **argv)
+{
+	if (gp_cli_want_help(argc, argv)) {
+		printf("usage: gprobe [-c FILE] downtime [--month YYYY-MM] [--service S] [--json|--csv]\n"
+		       "       gprobe downtime add --service S --from TIME --to TIME\n"
+		       "                  --attribution supplier|customer|third-party|unattributed\n"
+		       "                  --reason TEXT\n\n"
+		       "The ledger: every second of the month (this month by default) as up,\n"
+		       "degraded, down, maintenance, voided or unmonitored, with the incident or\n"
+		       "manual entry behind it. `add` records an outage the probe did not see\n"
+		       "(before it was installed, while it was stopped): only over time the\n"
+		       "probe did not monitor, never overlapping another entry; who entered\n"
+		       "it, when and why are kept. TIME is ISO 8601 in calendar.timezone\n"
+		       "unless it has an offset.\n");
+		return 0;
+	}
+	bool add = argc > 1 && !strcmp(argv[1], "add");
+	struct gp_config *cfg;
+	struct gp_store *st;
+	if (gp_cli_open(cli, add, &cfg, &st, "downtime") != 0)
+		return 1;
+	int rc = add ? entry_add(cfg, st, true, argc, argv) : downtime_list(cfg, st, argc, argv);
+	gp_store_close(st);
+	gp_config_free(cfg);
+	return rc;
+}
+
+int gp_cmd_maintenance(struct gp_cli *cli, int argc, char **argv)
+{
+	bool add = argc > 1 && !strcmp(argv[1], "add");
+	if (gp_cli_want_help(argc, argv) || !add) {
+		fprintf(add || gp_cli_want_help(argc, argv) ? stdout : stderr,
+			"usage: gprobe [-c FILE] maintenance add --service S --from TIME --to TIME\n"
+			"                  --reason TEXT\n\n"
+			"Planned work: down time inside the window counts as maintenance, not\n"
+			"as downtime (up time stays up). Windows may lie in the future and may\n"
+			"overlap; who entered one, when and why are kept. `gprobe downtime`\n"
+			"lists them.\n");
+		return add || gp_cli_want_help(argc, argv) ? 0 : 1;
+	}
+	struct gp_config *cfg;
+	struct gp_store *st;
+	if (gp_cli_open(cli, true, &cfg, &st, "maintenance") != 0)
+		return 1;
+	int rc = entry_add(cfg, st, false, argc, argv);
+	gp_store_close(st);
+	gp_config_free(cfg);
+	return rc;
+}

@@ -1,0 +1,22 @@
+/*
+ * graph.h - a check's values drawn from its RRD file as a PNG, with its
+ * warning and critical thresholds as lines and the outages of the services
+ * its target belongs to shaded. Used by `gprobe graph` and the HTML report.
+ */
+#ifndef GP_GRAPH_H
+#define GP_GRAPH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "store.h"
+
+/* Draws [from, to) (UTC epoch seconds) into the PNG file out; st may be
+ * NULL (nothing shaded). *n_shaded: the outages shaded. 0, or -1 with the
+ * reason in err. Sets the process's TZ to the calendar's (axis times). */
+int gp_graph_draw(const struct gp_config *cfg, struct gp_store *st, const char *target,
+		  const char *check, int64_t from, int64_t to, const char *out, int *n_shaded,
+		  char *err, size_t errlen);
+
+#endif

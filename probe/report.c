@@ -1,0 +1,338 @@
+/*
+ * report.c - a month of the contract (see report.h).
+ */
+#include "report.h"
+#include "calendar.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+/* ------------------------------------------------------------------ */
+/* One service's sources, read into ledger.h's input                   */
+
+struct sources {
+	struct gp_sla_period *periods;
+	size_t n_periods, cap_periods;
+	struct gp_sla_outage *outages;
+	size_t n_outages, cap_outages;
+	struct gp_sla_manual *manual;
+	size_t n_manual, cap_manual;
+	struct gp_span *maint;
+	size_t n_maint, cap_maint;
+};
+
+static void add_period(void *ctx, int64_t start, int64_t end, const char *state)
+{
+	struct sources *s = ctx;
+	enum gp_ledger_state st = GP_LEDGER_UNMONITORED;
+	for (int i = 0; i < GP_LEDGER_N; i++)
+		if (!strcmp(state, gp_ledger_state_name((enum gp_ledger_state)i)))
+			st = (enum gp_ledger_state)i;
+	gp_grow((void **)&s->periods, &s->cap_periods, s->n_periods, sizeof(*s->periods));
+	s->periods[s->n_periods++] = (struct gp_sla_period){start, end, st};
+}
+
+static void add_outage(void *ctx, const struct gp_outage_row *o)
+{
+	struct sources *s = ctx;
+	struct gp_sla_outage v = {
+		.start = o->start,
+		.end = o->end > 0 ? o->end : INT64_MAX,
+		.incident = o->incident,
+		.attribution = GP_ATTR_UNATTRIBUTED,
+		.voided = o->incident_status && !strcmp(o->incident_status, "voided"),
+	};
+	if (o->attribution)
+		gp_attribution_parse(o->attribution, &v.attribution);
+	gp_grow((void **)&s->outages, &s->cap_outages, s->n_outages, sizeof(*s->outages));
+	s->outages[s->n_outages++] = v;
+}
+
+static void add_manual(void *ctx, const struct gp_ledger_entry *e)
+{
+	struct sources *s = ctx;
+	struct gp_sla_manual v = {e->start, e->end, e->id, GP_ATTR_UNATTRIBUTED};
+	gp_attribution_parse(e->attribution, &v.attribution);
+	gp_grow((void **)&s->manual, &s->cap_manual, s->n_manual, sizeof(*s->manual));
+	s->manual[s->n_manual++] = v;
+}
+
+static void add_maint(void *ctx, const struct gp_ledger_entry *e)
+{
+	struct sources *s = ctx;
+	gp_grow((void **)&s->maint, &s->cap_maint, s->n_maint, sizeof(*s->maint));
+	s->maint[s->n_maint++] = (struct gp_span){e->start, e->end};
+}
+
+static void sources_free(struct sources *s)
+{
+	free(s->periods);
+	free(s->outages);
+	free(s->manual);
+	free(s->maint);
+}
+
+long gp_report_segments(struct gp_store *st, const char *service, int64_t from, int64_t to,
+			struct gp_sla_segment **out)
+{
+	*out = NULL;
+	struct sources s = {0};
+	if (gp_store_list_periods(st, service, from, to, add_period, &s) != 0 ||
+	    gp_store_list_outage_incidents(st, service, from, to, add_outage, &s) != 0 ||
+	    gp_store_list_manual_downtime(st, service, from, to, add_manual, &s) != 0 ||
+	    gp_store_list_maintenance(st, service, from, to, add_maint, &s) != 0) {
+		sources_free(&s);
+		return -1;
+	}
+	struct gp_sla_input in = {s.periods, s.n_periods, s.outages, s.n_outages,
+				  s.manual,  s.n_manual,  s.maint,   s.n_maint};
+	size_t n = gp_sla_classify(&in, from, to, out);
+	sources_free(&s);
+	return (long)n;
+}
+
+/* ------------------------------------------------------------------ */
+/* A month                                                             */
+
+/* The supplier's down spans of segments. */
+static size_t supplier_spans(const struct gp_sla_segment *seg, size_t n, struct gp_span **out)
+{
+	size_t k = 0, cap = 0;
+	*out = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (seg[i].cls == GP_SLA_DOWN && seg[i].attribution == GP_ATTR_SUPPLIER) {
+			gp_grow((void **)out, &cap, k, sizeof(**out));
+			(*out)[k++] = (struct gp_span){seg[i].start, seg[i].end};
+		}
+	return k;
+}
+
+/* Every service over span: the segments and totals into svc (when not
+ * NULL), the penalty figures into pen. */
+static int month_figures(struct gp_store *st, const struct gp_config *cfg, struct gp_span span,
+			 struct gp_report_service *svc, struct gp_penalty_month *pen)
+{
+	size_t ns = cfg->n_services;
+	struct gp_span **spans = gp_xcalloc(ns ? ns : 1, sizeof(*spans));
+	size_t *n_spans = gp_xcalloc(ns ? ns : 1, sizeof(*n_spans));
+	int rc = 0;
+	for (size_t i = 0; i < ns; i++) {
+		struct gp_sla_segment *seg;
+		long n = gp_report_segments(st, cfg->services[i].name, span.start, span.end, &seg);
+		if (n < 0) {
+			rc = -1;
+			break;
+		}
+		n_spans[i] = supplier_spans(seg, (size_t)n, &spans[i]);
+		if (svc) {
+			svc[i].seg = seg;
+			svc[i].n_seg = (size_t)n;
+			gp_sla_add_totals(seg, (size_t)n, &svc[i].totals);
+			svc[i].availability_bp = gp_sla_availability_bp(&svc[i].totals);
+		} else {
+			free(seg);
+		}
+	}
+	if (rc == 0)
+		gp_penalty_month(&cfg->contract, spans, n_spans, ns, pen);
+	for (size_t i = 0; i < ns; i++)
+		free(spans[i]);
+	free(spans);
+	free(n_spans);
+	return rc;
+}
+
+static bool parse_month(const char *s, int *year, int *month)
+{
+	if (!s || strlen(s) != 7 || s[4] != '-')
+		return false;
+	for (int i = 0; i < 7; i++)
+		if (i != 4 && (s[i] < '0' || s[i] > '9'))
+			return false;
+	*year = atoi(s);
+	*month = atoi(s + 5);
+	return *year >= 1970 && *month >= 1 && *month <= 12;
+}
+
+static struct gp_span intersect(struct gp_span a, struct gp_span b)
+{
+	struct gp_span r = {a.start > b.start ? a.start : b.start, a.end < b.end ? a.end : b.end};
+	if (r.end < r.start)
+		r.end = r.start;
+	return r;
+}
+
+static void term_text(const struct gp_config *cfg, char *buf, size_t len)
+{
+	const struct gp_contract *c = &cfg->contract;
+	struct gp_date last = gp_date_from_days(gp_date_days(c->start) + c->term_days - 1);
+	snprintf(buf, len, "%04d-%02d-%02d to %04d-%02d-%02d", c->start.year, c->start.month,
+		 c->start.day, last.year, last.month, last.day);
+}
+
+int gp_report_build(struct gp_store *st, const struct gp_config *cfg, const char *month,
+		    int64_t now, struct gp_report *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	if (!parse_month(month, &out->year, &out->month))
+		return gp_errf(err, errlen, "'%s' is not a month: give YYYY-MM, e.g. 2026-03",
+			    month ? month : "");
+	const struct gp_calendar *cal = &cfg->calendar;
+	const struct gp_contract *c = &cfg->contract;
+	out->month_span = gp_month_span(cal, out->year, out->month);
+	out->span = out->month_span;
+	out->has_contract = c->set;
+	char term[64] = "";
+	if (c->set) {
+		out->term = gp_contract_term(c, cal);
+		term_text(cfg, term, sizeof(term));
+		if (out->month_span.end <= out->term.start || out->month_span.start >= out->term.end)
+			return gp_errf(err, errlen, "%s is outside the contract term (%s)", month, term);
+		out->span = intersect(out->month_span, out->term);
+	}
+	if (out->span.start >= now)
+		return gp_errf(err, errlen, "%s has not begun yet: nothing to report", month);
+	out->partial = now < out->span.end;
+	if (out->partial)
+		out->span.end = now;
+
+	out->n = cfg->n_services;
+	out->services = gp_xcalloc(out->n ? out->n : 1, sizeof(*out->services));
+	for (size_t i = 0; i < out->n; i++) {
+		out->services[i].name = cfg->services[i].name;
+		out->services[i].title = cfg->services[i].title;
+	}
+	if (month_figures(st, cfg, out->span, out->services, &out->pen) != 0) {
+		gp_errf(err, errlen, "cannot read the ledger: %s", gp_store_error(st));
+		gp_report_free(out);
+		return -1;
+	}
+	for (size_t i = 0; i < out->n; i++) {
+		out->services[i].charged_seconds = out->pen.charged[i];
+		out->services[i].penalty_tiyn = out->pen.tiyn[i];
+	}
+	if (!c->set)
+		return 0;
+
+	/* The cap over the term: the earlier months first, in order. */
+	out->cap_tiyn = gp_penalty_cap_tiyn(c);
+	int64_t before = 0;
+	int y = c->start.year, m = c->start.month;
+	while (y < out->year || (y == out->year && m < out->month)) {
+		struct gp_penalty_month pm;
+		struct gp_span sp = intersect(gp_month_span(cal, y, m), out->term);
+		if (month_figures(st, cfg, sp, NULL, &pm) != 0) {
+			gp_errf(err, errlen, "cannot read the ledger: %s", gp_store_error(st));
+			gp_report_free(out);
+			return -1;
+		}
+		before += gp_penalty_capped(pm.due_tiyn, before, out->cap_tiyn);
+		gp_penalty_month_free(&pm);
+		if (++m > 12) {
+			m = 1;
+			y++;
+		}
+	}
+	out->cumulative_before_tiyn = before;
+	out->penalty_tiyn = gp_penalty_capped(out->pen.due_tiyn, before, out->cap_tiyn);
+	out->cumulative_tiyn = before + out->penalty_tiyn;
+	out->capped = out->penalty_tiyn < out->pen.due_tiyn;
+	return 0;
+}
+
+void gp_report_free(struct gp_report *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->services[i].seg);
+	free(r->services);
+	gp_penalty_month_free(&r->pen);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ------------------------------------------------------------------ */
+/* Manual entries                                                      */
+
+static bool known_service(const struct gp_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_services; i++)
+		if (!strcmp(cfg->services[i].name, name))
+			return true;
+	return false;
+}
+
+static int check_entry(const struct gp_config *cfg, const struct gp_ledger_entry *e, char *err,
+		       size_t errlen)
+{
+	if (!e->service || !known_service(cfg, e->service))
+		return gp_errf(err, errlen, "no service '%s' in the config", e->service ? e->service : "");
+	if (e->end <= e->start)
+		return gp_errf(err, errlen, "--to must come after --from");
+	if (!e->reason || !*e->reason)
+		return gp_errf(err, errlen, "a reason is required (--reason TEXT)");
+	return 0;
+}
+
+struct overlap {
+	int64_t from, to;
+	char what[200];
+};
+
+static void monitored_overlap(void *ctx, int64_t start, int64_t end, const char *state)
+{
+	struct overlap *o = ctx;
+	if (o->what[0] || !strcmp(state, "UNMONITORED") || !strcmp(state, "UNKNOWN"))
+		return;
+	int64_t a = start > o->from ? start : o->from, b = end < o->to ? end : o->to;
+	if (b <= a)
+		return;
+	char at[40];
+	gp_format_utc(a, at, sizeof(at));
+	snprintf(o->what, sizeof(o->what), "the probe monitored the service then (%s from %s)",
+		 state, at);
+}
+
+static void entry_overlap(void *ctx, const struct gp_ledger_entry *e)
+{
+	struct overlap *o = ctx;
+	if (!o->what[0])
+		snprintf(o->what, sizeof(o->what), "it overlaps downtime entry #%lld (%s)",
+			 (long long)e->id, e->reason);
+}
+
+int gp_report_add_downtime(struct gp_store *st, const struct gp_config *cfg,
+			   const struct gp_ledger_entry *e, int64_t now, int64_t *id, char *err,
+			   size_t errlen)
+{
+	enum gp_attribution a;
+	if (check_entry(cfg, e, err, errlen) != 0)
+		return -1;
+	if (!gp_attribution_parse(e->attribution, &a))
+		return gp_errf(err, errlen, "attribution '%s': give supplier, customer, third-party or "
+					 "unattributed", e->attribution ? e->attribution : "");
+	if (e->end > now)
+		return gp_errf(err, errlen, "--to is in the future: record downtime once it is over");
+	struct overlap o = {e->start, e->end, ""};
+	if (gp_store_list_periods(st, e->service, e->start, e->end, monitored_overlap, &o) != 0 ||
+	    gp_store_list_manual_downtime(st, e->service, e->start, e->end, entry_overlap, &o) != 0)
+		return gp_errf(err, errlen, "cannot read the ledger: %s", gp_store_error(st));
+	if (o.what[0])
+		return gp_errf(err, errlen, "refused: %s; a manual entry may only cover time the probe "
+					 "did not monitor", o.what);
+	if (gp_store_manual_downtime_add(st, e, id) != 0)
+		return gp_errf(err, errlen, "cannot record it: %s", gp_store_error(st));
+	return 0;
+}
+
+int gp_report_add_maintenance(struct gp_store *st, const struct gp_config *cfg,
+			      const struct gp_ledger_entry *e, int64_t *id, char *err,
+			      size_t errlen)
+{
+	if (check_entry(cfg, e, err, errlen) != 0)
+		return -1;
+	if (gp_store_maintenance_add(st, e, id) != 0)
+		return gp_errf(err, errlen, "cannot record it: %s", gp_store_error(st));
+	return 0;
+}

@@ -1,0 +1,386 @@
+/*
+ * report_html.c - the printable monthly SLA report (see report_html.h).
+ */
+#include "report_html.h"
+#include "cli.h"
+#include "graph.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define T GP_TR
+
+/* Text into HTML: & < > " escaped. */
+static void esc(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		default: fputc(*s, f);
+		}
+	}
+}
+
+
+static const char *when(const struct gp_config *cfg, int64_t t, char *buf, size_t len)
+{
+	if (t <= 0)
+		snprintf(buf, len, "-");
+	else
+		gp_format_local(t, cfg->calendar.timezone, buf, len);
+	return buf;
+}
+
+/* A file's bytes as base64 into f (an embedded image). */
+static int embed_base64(FILE *f, const char *file)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	FILE *in = fopen(file, "rb");
+	if (!in)
+		return -1;
+	unsigned char b[3];
+	size_t n;
+	while ((n = fread(b, 1, 3, in)) > 0) {
+		unsigned v = (unsigned)b[0] << 16 | (n > 1 ? (unsigned)b[1] << 8 : 0) |
+			     (n > 2 ? b[2] : 0);
+		fputc(tab[v >> 18 & 63], f);
+		fputc(tab[v >> 12 & 63], f);
+		fputc(n > 1 ? tab[v >> 6 & 63] : '=', f);
+		fputc(n > 2 ? tab[v & 63] : '=', f);
+	}
+	fclose(in);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+static void summary(FILE *f, const struct gp_config *cfg, const struct gp_report *r)
+{
+	char a[40], b[40], c[40], d[40], e[40], g[40], h[40];
+	fprintf(f, "<table><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
+		   "<th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>\n",
+		T(cfg, "Service", "Сервис"), T(cfg, "Up", "Работа"),
+		T(cfg, "Degraded", "Деградация"), T(cfg, "Down: supplier", "Простой: поставщик"),
+		T(cfg, "customer", "заказчик"), T(cfg, "third party", "третьи лица"),
+		T(cfg, "unattributed", "не отнесён"), T(cfg, "Maintenance", "Плановые работы"),
+		T(cfg, "Voided", "Аннулировано"), T(cfg, "Unmonitored", "Без мониторинга"),
+		T(cfg, "Availability, %", "Доступность, %"), T(cfg, "Charged, h", "К расчёту, ч"),
+		T(cfg, "Penalty, KZT", "Штраф, тг"));
+	for (size_t i = 0; i < r->n; i++) {
+		const struct gp_report_service *s = &r->services[i];
+		const int64_t *sec = s->totals.seconds, *dn = s->totals.down;
+		fprintf(f, "<tr><td>");
+		esc(f, s->title ? s->title : s->name);
+		fprintf(f, "<br><small>");
+		esc(f, s->name);
+		fprintf(f, "</small></td><td>%s</td><td>%s</td>", gp_cli_hms(sec[GP_SLA_UP], a, sizeof(a)),
+			gp_cli_hms(sec[GP_SLA_DEGRADED], b, sizeof(b)));
+		fprintf(f, "<td>%s</td><td>%s</td><td>%s</td><td>%s</td>",
+			gp_cli_hms(dn[GP_ATTR_SUPPLIER], c, sizeof(c)), gp_cli_hms(dn[GP_ATTR_CUSTOMER], d, sizeof(d)),
+			gp_cli_hms(dn[GP_ATTR_THIRD_PARTY], e, sizeof(e)),
+			gp_cli_hms(dn[GP_ATTR_UNATTRIBUTED], g, sizeof(g)));
+		fprintf(f, "<td>%s</td>", gp_cli_hms(sec[GP_SLA_MAINTENANCE], a, sizeof(a)));
+		fprintf(f, "<td>%s</td>", gp_cli_hms(sec[GP_SLA_VOIDED], b, sizeof(b)));
+		fprintf(f, "<td>%s</td>", gp_cli_hms(sec[GP_SLA_UNMONITORED], c, sizeof(c)));
+		if (s->availability_bp < 0)
+			fprintf(f, "<td>-</td>");
+		else
+			fprintf(f, "<td>%lld.%02lld</td>", (long long)(s->availability_bp / 100),
+				(long long)(s->availability_bp % 100));
+		fprintf(f, "<td>%s</td><td>%s</td></tr>\n", gp_cli_hms(s->charged_seconds, d, sizeof(d)),
+			gp_cli_money(s->penalty_tiyn, true, h, sizeof(h)));
+	}
+	fprintf(f, "</table>\n");
+	if (!r->has_contract)
+		return;
+	char u[40], sm[40], ap[40], cu[40], cap[40], due[40];
+	gp_cli_money(r->pen.union_tiyn, true, u, sizeof(u));
+	gp_cli_money(r->pen.sum_tiyn, true, sm, sizeof(sm));
+	gp_cli_money(r->penalty_tiyn, true, ap, sizeof(ap));
+	gp_cli_money(r->cumulative_tiyn, true, cu, sizeof(cu));
+	gp_cli_money(r->cap_tiyn, true, cap, sizeof(cap));
+	gp_cli_money(r->pen.due_tiyn, true, due, sizeof(due));
+	bool sum = cfg->contract.overlap == GP_OVERLAP_SUM;
+	fprintf(f, "<table class=\"pen\">\n");
+	fprintf(f, "<tr><td>%s</td><td>%s (%s)%s</td></tr>\n",
+		T(cfg, "Penalty, union (an instant once)", "Штраф, объединение (момент один раз)"), u,
+		gp_cli_hms(r->pen.union_seconds, a, sizeof(a)), sum ? "" : " &#10003;");
+	fprintf(f, "<tr><td>%s</td><td>%s (%s)%s</td></tr>\n",
+		T(cfg, "Penalty, sum (once per service)", "Штраф, сумма (по каждому сервису)"), sm,
+		gp_cli_hms(r->pen.sum_seconds, b, sizeof(b)), sum ? " &#10003;" : "");
+	fprintf(f, "<tr><th>%s</th><th>%s", T(cfg, "Penalty this month", "Штраф за месяц"), ap);
+	if (r->capped)
+		fprintf(f, " (%s %s)", T(cfg, "cut by the cap; before it:", "ограничен; без ограничения:"),
+			due);
+	fprintf(f, "</th></tr>\n");
+	fprintf(f, "<tr><td>%s</td><td>%s / %s</td></tr>\n</table>\n",
+		T(cfg, "Over the term so far / cap", "Нарастающим итогом / предел"), cu, cap);
+	fprintf(f, "<pre class=\"rules\">");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	if (m) {
+		gp_cli_report_rules(cfg, r, m);
+		fclose(m);
+		esc(f, buf);
+		free(buf);
+	}
+	fprintf(f, "</pre>\n");
+}
+
+/* ------------------------------------------------------------------ */
+/* Incidents                                                           */
+
+struct incidents {
+	struct gp_incident *v;
+	size_t n, cap;
+	struct gp_span span;
+};
+
+static void copy_str(char **dst, const char *src)
+{
+	*dst = src ? gp_xstrdup(src) : NULL;
+}
+
+static void collect(void *ctx, const struct gp_incident *inc)
+{
+	struct incidents *x = ctx;
+	int64_t start = inc->outage_start > 0 && inc->outage_start < inc->opened_at
+				? inc->outage_start
+				: inc->opened_at;
+	if (start >= x->span.end || (inc->closed_at > 0 && inc->closed_at < x->span.start))
+		return;
+	gp_grow((void **)&x->v, &x->cap, x->n, sizeof(*x->v));
+	struct gp_incident *c = &x->v[x->n++];
+	*c = *inc;
+	copy_str(&c->service, inc->service);
+	copy_str(&c->status, inc->status);
+	copy_str(&c->priority, inc->priority);
+	copy_str(&c->channel, inc->channel);
+	copy_str(&c->attribution, inc->attribution);
+	copy_str(&c->acknowledged_by, inc->acknowledged_by);
+	copy_str(&c->members, inc->members);
+	copy_str(&c->text, inc->text);
+	copy_str(&c->workaround, inc->workaround);
+	copy_str(&c->resolution, inc->resolution);
+}
+
+struct tl {
+	FILE *f;
+	const struct gp_config *cfg;
+};
+
+static void timeline_row(void *ctx, const struct gp_incident_event *ev)
+{
+	struct tl *t = ctx;
+	char at[40];
+	fprintf(t->f, "<tr><td>%s</td><td>", when(t->cfg, ev->at, at, sizeof(at)));
+	esc(t->f, ev->kind);
+	fprintf(t->f, "</td><td>");
+	esc(t->f, ev->actor);
+	fprintf(t->f, "</td><td>");
+	if (ev->new_status && (!ev->old_status || strcmp(ev->old_status, ev->new_status))) {
+		esc(t->f, ev->old_status ? ev->old_status : "");
+		fprintf(t->f, " &rarr; ");
+		esc(t->f, ev->new_status);
+	}
+	fprintf(t->f, "</td><td>");
+	esc(t->f, ev->text);
+	fprintf(t->f, "</td></tr>\n");
+}
+
+/* The outage's key check: the first availability check of the first DOWN
+ * member that has values, drawn from half an hour before to half an hour
+ * after. */
+static void outage_graph(FILE *f, struct gp_store *st, const struct gp_config *cfg,
+			 const struct gp_incident *inc, int64_t now)
+{
+	if (!inc->members || !*inc->members || inc->outage_start <= 0)
+		return;
+	char *members = gp_xstrdup(inc->members);
+	char *comma = strchr(members, ',');
+	if (comma)
+		*comma = '\0';
+	const struct gp_target *t = gp_config_target(cfg, members);
+	int64_t end = inc->restored_at > 0 ? inc->restored_at : now;
+	int64_t from = inc->outage_start - 1800, to = end + 1800 < now ? end + 1800 : now;
+	const char *tmpdir = getenv("TMPDIR");
+	char *png = gp_xasprintf("%s/gprobe-report-XXXXXX.png", tmpdir && *tmpdir ? tmpdir : "/tmp");
+	int fd = mkstemps(png, 4);
+	bool drawn = false;
+	char err[512] = "";
+	if (fd >= 0) {
+		close(fd);
+		for (size_t i = 0; t && i < t->n_checks && !drawn; i++) {
+			if (!t->checks[i].availability)
+				continue;
+			if (gp_graph_draw(cfg, st, t->name, t->checks[i].name, from, to, png, NULL, err,
+					  sizeof(err)) == 0) {
+				fprintf(f, "<p><img alt=\"%s / %s\" src=\"data:image/png;base64,", t->name,
+					t->checks[i].name);
+				embed_base64(f, png);
+				fprintf(f, "\"></p>\n");
+				drawn = true;
+			}
+		}
+		unlink(png);
+	}
+	if (!drawn) {
+		fprintf(f, "<p class=\"note\">%s ", T(cfg, "No graph:", "Нет графика:"));
+		esc(f, err[0] ? err : T(cfg, "no values recorded", "значения не записаны"));
+		fprintf(f, "</p>\n");
+	}
+	free(png);
+	free(members);
+}
+
+static void incidents(FILE *f, struct gp_store *st, const struct gp_config *cfg,
+		      const struct gp_report *r)
+{
+	struct incidents x = {.span = r->span};
+	gp_store_incident_list(st, true, collect, &x);
+	fprintf(f, "<h2>%s</h2>\n", T(cfg, "Incidents", "Инциденты"));
+	if (x.n == 0)
+		fprintf(f, "<p>%s</p>\n", T(cfg, "None this month.", "В этом месяце не было."));
+	int64_t now = (int64_t)time(NULL);
+	/* Oldest first: the listing is newest first. */
+	for (size_t k = x.n; k-- > 0;) {
+		const struct gp_incident *inc = &x.v[k];
+		char a[40], b[40], c[40], d[40];
+		fprintf(f, "<div class=\"inc\"><h3>#%lld ", (long long)inc->id);
+		esc(f, inc->service);
+		fprintf(f, " &middot; %s &middot; %s</h3>\n<p>", inc->priority, inc->status);
+		esc(f, inc->text);
+		fprintf(f, "</p>\n<table class=\"kv\">");
+		fprintf(f, "<tr><td>%s</td><td>%s</td></tr>", T(cfg, "Attribution", "Ответственность"),
+			inc->attribution);
+		if (inc->members) {
+			fprintf(f, "<tr><td>%s</td><td>", T(cfg, "Down components", "Недоступные компоненты"));
+			esc(f, inc->members);
+			fprintf(f, "</td></tr>");
+		}
+		fprintf(f, "<tr><td>%s</td><td>%s (%s)</td></tr>",
+			T(cfg, "Registered", "Зарегистрирован"), when(cfg, inc->opened_at, a, sizeof(a)),
+			inc->channel);
+		fprintf(f, "<tr><td>%s</td><td>%s%s</td></tr>", T(cfg, "Response due", "Срок реакции"),
+			when(cfg, inc->response_due_at, b, sizeof(b)),
+			inc->response_breached ? T(cfg, " &mdash; BREACHED", " &mdash; НАРУШЕН") : "");
+		fprintf(f, "<tr><td>%s</td><td>%s</td></tr>", T(cfg, "Outage", "Простой"),
+			inc->outage_start > 0 ? when(cfg, inc->outage_start, c, sizeof(c)) : "-");
+		fprintf(f, "<tr><td>%s</td><td>%s</td></tr>", T(cfg, "Restored", "Восстановлен"),
+			when(cfg, inc->restored_at, d, sizeof(d)));
+		fprintf(f, "<tr><td>%s</td><td>%s</td></tr>", T(cfg, "Resolved", "Решён"),
+			when(cfg, inc->resolved_at, a, sizeof(a)));
+		fprintf(f, "<tr><td>%s</td><td>%s</td></tr></table>\n", T(cfg, "Closed", "Закрыт"),
+			when(cfg, inc->closed_at, b, sizeof(b)));
+		fprintf(f, "<table class=\"tl\"><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
+			   "<th>%s</th></tr>\n",
+			T(cfg, "When", "Когда"), T(cfg, "What", "Что"), T(cfg, "Who", "Кто"),
+			T(cfg, "Status", "Статус"), T(cfg, "Text", "Текст"));
+		struct tl t = {f, cfg};
+		gp_store_incident_timeline(st, inc->id, timeline_row, &t);
+		fprintf(f, "</table>\n");
+		outage_graph(f, st, cfg, inc, now);
+		fprintf(f, "</div>\n");
+		gp_incident_clear(&x.v[k]);
+	}
+	free(x.v);
+}
+
+struct entries {
+	FILE *f;
+	const struct gp_config *cfg;
+	int n;
+};
+
+static void entry_row(void *ctx, const struct gp_ledger_entry *e)
+{
+	struct entries *x = ctx;
+	char a[40], b[40], c[40];
+	fprintf(x->f, "<tr><td>#%lld</td><td>", (long long)e->id);
+	esc(x->f, e->service);
+	fprintf(x->f, "</td><td>%s &ndash; %s</td><td>", when(x->cfg, e->start, a, sizeof(a)),
+		when(x->cfg, e->end, b, sizeof(b)));
+	esc(x->f, e->attribution ? e->attribution : "");
+	fprintf(x->f, "</td><td>");
+	esc(x->f, e->reason);
+	fprintf(x->f, "</td><td>");
+	esc(x->f, e->created_by);
+	fprintf(x->f, ", %s</td></tr>\n", when(x->cfg, e->created_at, c, sizeof(c)));
+	x->n++;
+}
+
+static void entries(FILE *f, struct gp_store *st, const struct gp_config *cfg,
+		    const struct gp_report *r)
+{
+	for (int kind = 0; kind < 2; kind++) {
+		fprintf(f, "<h2>%s</h2>\n<table>",
+			kind ? T(cfg, "Maintenance windows", "Плановые работы")
+			     : T(cfg, "Downtime entered by hand", "Простои, внесённые вручную"));
+		struct entries x = {f, cfg, 0};
+		if (kind)
+			gp_store_list_maintenance(st, NULL, r->span.start, r->span.end, entry_row, &x);
+		else
+			gp_store_list_manual_downtime(st, NULL, r->span.start, r->span.end, entry_row,
+						      &x);
+		fprintf(f, "</table>\n");
+		if (x.n == 0)
+			fprintf(f, "<p>%s</p>\n", T(cfg, "None.", "Нет."));
+	}
+}
+
+int gp_report_html(struct gp_store *st, const struct gp_config *cfg, const struct gp_report *r,
+		   const char *path, char *err, size_t errlen)
+{
+	char *tmp = gp_xasprintf("%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (!f) {
+		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	char a[40], b[40];
+	fprintf(f, "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">\n"
+		   "<title>SLA %04d-%02d</title>\n<style>\n"
+		   "body{font-family:sans-serif;font-size:11pt;margin:2em}\n"
+		   "table{border-collapse:collapse;margin:.5em 0}\n"
+		   "td,th{border:1px solid #888;padding:2px 6px;text-align:right}\n"
+		   "td:first-child,th:first-child,.tl td,.kv td{text-align:left}\n"
+		   ".inc{page-break-inside:avoid;margin-top:1.5em}\n"
+		   ".note{color:#666}img{max-width:100%%}\n"
+		   ".sign td{border:none;padding:2em 3em 0 0;text-align:left}\n"
+		   "@media print{body{margin:0}}\n</style></head><body>\n",
+		gp_cli_russian(cfg) ? "ru" : "en", r->year, r->month);
+	fprintf(f, "<h1>%s %04d-%02d</h1>\n",
+		T(cfg, "Service level report for", "Отчёт об уровне обслуживания за"), r->year,
+		r->month);
+	fprintf(f, "<p>%s: %s &ndash; %s (%s)%s</p>\n", T(cfg, "Period", "Период"),
+		when(cfg, r->span.start, a, sizeof(a)), when(cfg, r->span.end, b, sizeof(b)),
+		cfg->calendar.timezone,
+		r->partial ? T(cfg, " &mdash; the month is not over: figures so far",
+			       " &mdash; месяц не окончен: данные на текущий момент")
+			   : "");
+	summary(f, cfg, r);
+	incidents(f, st, cfg, r);
+	entries(f, st, cfg, r);
+	fprintf(f, "<table class=\"sign\"><tr><td>%s<br><br>____________________</td>"
+		   "<td>%s<br><br>____________________</td></tr></table>\n</body></html>\n",
+		T(cfg, "For the customer", "От заказчика"), T(cfg, "For the supplier", "От поставщика"));
+	bool bad = ferror(f) != 0;
+	if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	return 0;
+}

@@ -1,0 +1,27 @@
+/*
+ * report_html.h - the monthly SLA report as one printable HTML file for
+ * the customer's and the supplier's representatives to sign: the summary,
+ * every incident of the month with its timeline and attribution, a graph
+ * of each outage's key check (embedded, so the file stands alone), the
+ * manual entries and maintenance windows, and how each figure was rounded.
+ */
+#ifndef GP_REPORT_HTML_H
+#define GP_REPORT_HTML_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "report.h"
+#include "store.h"
+
+/* Writes the report to path (through a temporary file renamed into
+ * place). 0, or -1 with the reason in err. */
+int gp_report_html(struct gp_store *st, const struct gp_config *cfg, const struct gp_report *r,
+		   const char *path, char *err, size_t errlen);
+
+/* Shared with the text report (cli_report.c). */
+const char *gp_cli_money(int64_t tiyn, bool group, char *buf, size_t len);
+void gp_cli_report_rules(const struct gp_config *cfg, const struct gp_report *r, FILE *out);
+
+#endif
