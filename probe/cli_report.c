@@ -152,7 +152,7 @@ static void report_csv(const struct gp_config *cfg, const struct gp_report *r)
 	for (size_t i = 0; i < r->n; i++) {
 		const struct gp_report_service *s = &r->services[i];
 		const int64_t *sec = s->totals.seconds, *down = s->totals.down;
-		char pc[16];
+		char pc[32];
 		percent(s->availability_bp, pc, sizeof(pc));
 		printf("%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%s,%lld,%lld,,\n", s->name,
 		       (long long)sec[GP_SLA_UP], (long long)sec[GP_SLA_DEGRADED],
