@@ -49,6 +49,8 @@ static int cmp_span(const void *a, const void *b)
 
 int64_t gp_penalty_charged(struct gp_span *spans, size_t n, enum gp_rounding r)
 {
+	if (n == 0)
+		return 0;
 	qsort(spans, n, sizeof(*spans), cmp_span);
 	n = gp_span_merge(spans, n);
 	int64_t total = 0;
@@ -78,7 +80,8 @@ void gp_penalty_month(const struct gp_contract *c, struct gp_span **spans, const
 	struct gp_span *all = gp_xcalloc(n_all ? n_all : 1, sizeof(*all));
 	size_t k = 0;
 	for (size_t i = 0; i < n_services; i++) {
-		memcpy(all + k, spans[i], n_spans[i] * sizeof(*all));
+		if (n_spans[i] > 0)
+			memcpy(all + k, spans[i], n_spans[i] * sizeof(*all));
 		k += n_spans[i];
 	}
 	out->union_seconds = gp_penalty_charged(all, k, c->hour_rounding);
