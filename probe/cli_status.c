@@ -105,6 +105,52 @@ static void print_table(json_t *root, bool tty, int64_t heartbeat, const char *t
 	}
 }
 
+/* Alerts that need a person: failed for good, or undelivered too long. */
+static bool add_alert(void *ctx, const struct gp_alert *a)
+{
+	json_array_append_new(ctx, json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:s?}", "id",
+					     (json_int_t)a->id, "status", a->status, "event",
+					     a->event, "channel", a->channel, "recipient",
+					     a->recipient, "attempts", a->attempts, "last_error",
+					     a->last_error));
+	return true;
+}
+
+static bool add_flagged(void *ctx, const struct gp_alert *a)
+{
+	return a->flagged_at ? add_alert(ctx, a) : true;
+}
+
+static void print_alerts(json_t *root)
+{
+	json_t *a = json_object_get(root, "alerts");
+	if (!a)
+		return;
+	long long q = json_integer_value(json_object_get(a, "queued")),
+		  fl = json_integer_value(json_object_get(a, "flagged")),
+		  fa = json_integer_value(json_object_get(a, "failed")),
+		  h = json_integer_value(json_object_get(a, "held"));
+	if (q + fa + h == 0)
+		return;
+	printf("\nalerts: %lld queued, %lld held back by the rate limit", q, h);
+	if (fl)
+		printf(", %lld UNDELIVERED FOR TOO LONG", fl);
+	if (fa)
+		printf(", %lld FAILED (not retried)", fa);
+	printf("\n");
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(root, "undelivered_alerts"), i, v) {
+		const char *e = json_string_value(json_object_get(v, "last_error"));
+		printf("  #%lld %s %s to %s, %lld tries: %s\n",
+		       (long long)json_integer_value(json_object_get(v, "id")),
+		       json_string_value(json_object_get(v, "status")),
+		       json_string_value(json_object_get(v, "event")),
+		       json_string_value(json_object_get(v, "recipient")),
+		       (long long)json_integer_value(json_object_get(v, "attempts")), e ? e : "-");
+	}
+}
+
 int gp_cmd_status(struct gp_cli *cli, int argc, char **argv)
 {
 	bool as_json = false;
@@ -143,6 +189,17 @@ int gp_cmd_status(struct gp_cli *cli, int argc, char **argv)
 	json_object_set_new(root, "targets", c.list);
 	int64_t hb = gp_store_last_heartbeat(st);
 	json_object_set_new(root, "heartbeat", json_time(hb, tz));
+	struct gp_alert_counts ac;
+	if (gp_store_alert_counts(st, &ac) == 0)
+		json_object_set_new(root, "alerts",
+				    json_pack("{s:I, s:I, s:I, s:I, s:I}", "queued", (json_int_t)ac.queued,
+					      "flagged", (json_int_t)ac.flagged, "failed",
+					      (json_int_t)ac.failed, "held", (json_int_t)ac.folded,
+					      "sent", (json_int_t)ac.sent));
+	json_t *bad = json_array();
+	gp_store_alert_list(st, "failed", NULL, add_alert, bad);
+	gp_store_alert_list(st, "queued", NULL, add_flagged, bad);
+	json_object_set_new(root, "undelivered_alerts", bad);
 
 	if (as_json) {
 		char *s = json_dumps(root, JSON_INDENT(2));
@@ -151,6 +208,7 @@ int gp_cmd_status(struct gp_cli *cli, int argc, char **argv)
 	} else {
 		const char *nc = getenv("NO_COLOR");
 		print_table(root, isatty(STDOUT_FILENO) && !(nc && *nc), hb, tz);
+		print_alerts(root);
 	}
 	json_decref(root);
 	gp_store_close(st);

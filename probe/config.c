@@ -1454,9 +1454,11 @@ static void load_incidents(struct ld *L, const struct gp_ynode *root)
 	get_duration(L, m, "incidents", "reopen_window", &in->reopen_window_ms);
 }
 
-static const char *const alerts_keys[] = {"email", "webhook", NULL};
+static const char *const alerts_keys[] = {"email", "webhook", "undelivered_after",
+					  "restore_delay", NULL};
 static const char *const email_keys[] = {"smtp_url", "starttls", "user", "password_file", "from",
-					 "to", "escalate_to", "language", "timeout", NULL};
+					 "to", "escalate_to", "language", "timeout", "rate_limit",
+					 NULL};
 static const char *const webhook_keys[] = {"url", "secret_file", "timeout", NULL};
 
 static void check_addresses(struct ld *L, const struct gp_ynode *m, const char *key, char **v,
@@ -1477,11 +1479,16 @@ static void load_alerts(struct ld *L, const struct gp_ynode *root)
 	struct gp_webhook *w = &L->cfg->webhook;
 	e->language = gp_xstrdup("ru");
 	e->timeout_ms = 30000;
+	e->rate_limit = 30;
 	w->timeout_ms = 10000;
+	L->cfg->alerts.undelivered_after_ms = 24 * 3600 * 1000LL;
+	L->cfg->alerts.restore_delay_ms = 60 * 1000;
 	const struct gp_ynode *m = mapping(L, root, "", "alerts", false);
 	if (!m)
 		return;
 	check_keys(L, m, "alerts", alerts_keys);
+	get_duration(L, m, "alerts", "undelivered_after", &L->cfg->alerts.undelivered_after_ms);
+	get_duration(L, m, "alerts", "restore_delay", &L->cfg->alerts.restore_delay_ms);
 
 	const struct gp_ynode *em = mapping(L, m, "alerts", "email", false);
 	if (em) {
@@ -1517,6 +1524,7 @@ static void load_alerts(struct ld *L, const struct gp_ynode *root)
 		free(e->language);
 		e->language = gp_xstrdup(langs[lang]);
 		get_duration(L, em, p, "timeout", &e->timeout_ms);
+		get_intv(L, em, p, "rate_limit", 1, 100000, &e->rate_limit);
 	}
 
 	const struct gp_ynode *wm = mapping(L, m, "alerts", "webhook", false);

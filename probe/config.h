@@ -182,6 +182,15 @@ struct gp_email {
 	size_t n_escalate_to;
 	char *language; /* ru | en */
 	int64_t timeout_ms;
+	int rate_limit;  /* messages per recipient an hour (30); more fold into a digest */
+};
+
+/* The outbox: how long an undelivered alert waits before it is flagged
+ * (24h), and how long a "restored" alert waits so that a flapping service
+ * sends nothing more (1m). */
+struct gp_alert_settings {
+	int64_t undelivered_after_ms;
+	int64_t restore_delay_ms;
 };
 
 struct gp_webhook {
@@ -220,6 +229,7 @@ struct gp_config {
 	struct gp_incidents incidents;
 	struct gp_email email;
 	struct gp_webhook webhook;
+	struct gp_alert_settings alerts;
 };
 
 /* Options for loading that come from outside the file. */

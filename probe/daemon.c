@@ -17,6 +17,7 @@
 #include "persist.h"
 #include "plugin.h"
 #include "rrdstore.h"
+#include "sender.h"
 #include "sdnotify.h"
 #include "runner.h"
 #include "store.h"
@@ -100,6 +101,7 @@ struct daemon {
 	struct gp_store *store;
 	struct gp_engine *engine;
 	struct gp_rrd *rrd;
+	struct gp_sender_thread *sender; /* delivers the alert outbox */
 	const struct gp_logger *log;
 	size_t n;
 	struct due_heap due;
@@ -342,6 +344,7 @@ static void process_batch(struct daemon *d, bool force)
 
 static void daemon_free(struct daemon *d)
 {
+	gp_sender_stop(d->sender);
 	gp_runner_free(d->runner);
 	for (size_t i = 0; i < d->n_batch; i++) {
 		free(d->batch[i].value);
@@ -432,6 +435,9 @@ static struct daemon *daemon_load(struct gp_cli *cli)
 						   (double)c->interval_ms * 1000.0),
 			 k);
 	}
+	d->sender = gp_sender_start(d->cfg, d->log, err, sizeof(err));
+	if (!d->sender && (d->cfg->email.set || d->cfg->webhook.set))
+		gp_log(d->log, GP_LOG_ERROR, "alerts stay queued: %s", err);
 	return d;
 fail:
 	daemon_free(d);

@@ -3,6 +3,7 @@
  */
 #include "incidents.h"
 #include "calendar.h"
+#include "outbox.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -24,10 +25,11 @@ static const char *priority_name(enum gp_priority p)
 	return (unsigned)p < GP_ARRAY_LEN(names) ? names[p] : "P1";
 }
 
-/* Writes the incident and its timeline row. */
-static int save(struct gp_store *st, struct gp_incident *inc, bool insert, int64_t at,
-		const char *actor, const char *kind, const char *old_status, const char *text,
-		char *err, size_t errlen)
+/* Writes the incident, its timeline row and the alerts the event causes,
+ * in the caller's transaction. */
+static int save(struct gp_store *st, const struct gp_config *cfg, struct gp_incident *inc,
+		bool insert, int64_t at, const char *actor, const char *kind,
+		const char *old_status, const char *text, char *err, size_t errlen)
 {
 	int rc = insert ? gp_store_incident_insert(st, inc) : gp_store_incident_update(st, inc);
 	if (rc != 0)
@@ -35,7 +37,7 @@ static int save(struct gp_store *st, struct gp_incident *inc, bool insert, int64
 	struct gp_incident_event ev = {at, actor, kind, old_status, inc->status, text};
 	if (gp_store_incident_event_add(st, inc->id, &ev) != 0)
 		return gp_errf(err, errlen, "cannot write the timeline: %s", gp_store_error(st));
-	return 0;
+	return gp_outbox_incident(st, cfg, inc, kind, text, at, err, errlen);
 }
 
 const char *gp_inc_attribution(const struct gp_config *cfg, const char *members)
@@ -109,7 +111,7 @@ static int open_probe_incident(struct gp_store *st, const struct gp_config *cfg,
 		.members = members ? gp_xstrdup(members) : NULL,
 		.text = gp_xstrdup(text),
 	};
-	int rc = save(st, &inc, true, now, ACTOR_PROBE, "opened", NULL, text, err, errlen);
+	int rc = save(st, cfg, &inc, true, now, ACTOR_PROBE, "opened", NULL, text, err, errlen);
 	*id = inc.id;
 	gp_incident_clear(&inc);
 	return rc;
@@ -152,7 +154,7 @@ int gp_inc_outage_opened(struct gp_store *st, const struct gp_config *cfg, size_
 			set_str(&inc.attribution, gp_inc_attribution(cfg, members));
 		if (!inc.members && members)
 			set_str(&inc.members, members);
-		rc = save(st, &inc, false, now, ACTOR_PROBE, "outage", inc.status, text, err, errlen);
+		rc = save(st, cfg, &inc, false, now, ACTOR_PROBE, "outage", inc.status, text, err, errlen);
 		if (rc == 0)
 			rc = link_outage(st, name, outage_start, inc.id, err, errlen);
 		gp_incident_clear(&inc);
@@ -166,7 +168,7 @@ int gp_inc_outage_opened(struct gp_store *st, const struct gp_config *cfg, size_
 		set_str(&inc.status, inc.acknowledged_at ? "acknowledged" : "open");
 		inc.restored_at = 0;
 		inc.resolved_at = 0;
-		rc = save(st, &inc, false, now, ACTOR_PROBE, "reopened", old, text, err, errlen);
+		rc = save(st, cfg, &inc, false, now, ACTOR_PROBE, "reopened", old, text, err, errlen);
 		if (rc == 0)
 			rc = link_outage(st, name, outage_start, inc.id, err, errlen);
 		free(old);
@@ -197,7 +199,7 @@ int gp_inc_service_up(struct gp_store *st, const struct gp_config *cfg, size_t s
 		char *old = gp_xstrdup(inc.status);
 		set_str(&inc.status, "restored");
 		inc.restored_at = at;
-		rc = save(st, &inc, false, at, ACTOR_PROBE, "restored", old, text, err, errlen);
+		rc = save(st, cfg, &inc, false, at, ACTOR_PROBE, "restored", old, text, err, errlen);
 		free(old);
 	}
 	gp_incident_clear(&inc);
@@ -261,7 +263,7 @@ int gp_inc_tick(struct gp_store *st, const struct gp_config *cfg, int64_t now, c
 			gp_format_utc(inc->response_due_at, due, sizeof(due));
 			snprintf(text, sizeof(text), "not acknowledged by %s: response target passed",
 				 due);
-			rc = save(st, inc, false, now, ACTOR_PROBE, "escalation", inc->status, text,
+			rc = save(st, cfg, inc, false, now, ACTOR_PROBE, "escalation", inc->status, text,
 				  err, errlen);
 		} else if (!strcmp(inc->status, "resolved") &&
 			   now >= gp_inc_auto_close_at(cfg, inc->resolved_at)) {
@@ -271,7 +273,7 @@ int gp_inc_tick(struct gp_store *st, const struct gp_config *cfg, int64_t now, c
 			snprintf(text, sizeof(text),
 				 "neither confirmed nor rejected within %d working days",
 				 cfg->incidents.auto_close_working_days);
-			rc = save(st, inc, false, now, ACTOR_PROBE, "auto-closed", "resolved", text,
+			rc = save(st, cfg, inc, false, now, ACTOR_PROBE, "auto-closed", "resolved", text,
 				  err, errlen);
 		}
 	}
@@ -322,7 +324,7 @@ int gp_inc_open_manual(struct gp_store *st, const struct gp_config *cfg, const c
 	};
 	char note[600];
 	snprintf(note, sizeof(note), "by %s: %s", channel, text);
-	int rc = save(st, &inc, true, now, actor, "opened", NULL, note, err, errlen);
+	int rc = save(st, cfg, &inc, true, now, actor, "opened", NULL, note, err, errlen);
 	*id = inc.id;
 	gp_incident_clear(&inc);
 	return rc;
@@ -437,7 +439,7 @@ int gp_inc_command(struct gp_store *st, const struct gp_config *cfg, int64_t id,
 		set_str(&inc.attribution, arg);
 		break;
 	}
-	rc = save(st, &inc, false, now, actor, cmd_names[cmd], old, text, err, errlen);
+	rc = save(st, cfg, &inc, false, now, actor, cmd_names[cmd], old, text, err, errlen);
 done:
 	free(old);
 	gp_incident_clear(&inc);

@@ -17,6 +17,8 @@ void gp_log(const struct gp_logger *lg, enum gp_log_level level, const char *fmt
 	char ts[32];
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	FILE *out = lg->out ? lg->out : stderr;
+	/* One line at a time: the alert sender logs from its own thread. */
+	flockfile(out);
 	fprintf(out, "%s %s ", ts, names[level <= GP_LOG_DEBUG ? level : GP_LOG_DEBUG]);
 	va_list ap;
 	va_start(ap, fmt);
@@ -24,4 +26,5 @@ void gp_log(const struct gp_logger *lg, enum gp_log_level level, const char *fmt
 	va_end(ap);
 	fputc('\n', out);
 	fflush(out);
+	funlockfile(out);
 }

@@ -6,6 +6,7 @@
 #include "util.h"
 
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,6 +177,32 @@ static const char *const migrations[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'manual downtime entries are append-only'); END;"
 	"CREATE TRIGGER manual_downtime_no_delete BEFORE DELETE ON manual_downtime"
 	"  BEGIN SELECT RAISE(ABORT, 'manual downtime entries are append-only'); END;",
+
+	/* 4 -> 5: the alert outbox. A row is written in the transaction of
+	 * the incident event that causes it, and marked as it is delivered;
+	 * message_id is the e-mail's Message-ID and the webhook's
+	 * Idempotency-Key. */
+	"CREATE TABLE alert ("
+	"  id INTEGER PRIMARY KEY,"
+	"  incident INTEGER REFERENCES incident (id),"
+	"  event TEXT NOT NULL,"             /* opened, restored, ..., digest */
+	"  channel TEXT NOT NULL CHECK (channel IN ('email', 'webhook')),"
+	"  recipient TEXT NOT NULL,"         /* an address, or the URL */
+	"  subject TEXT,"
+	"  body TEXT NOT NULL,"
+	"  message_id TEXT NOT NULL UNIQUE,"
+	"  created_at INTEGER NOT NULL,"
+	"  status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN"
+	"    ('queued', 'sent', 'failed', 'folded', 'cancelled')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt_at INTEGER NOT NULL,"
+	"  last_error TEXT,"
+	"  sent_at INTEGER,"
+	"  digest INTEGER REFERENCES alert (id),"  /* folded into that digest */
+	"  flagged_at INTEGER"                     /* undelivered for too long */
+	");"
+	"CREATE INDEX alert_due ON alert (status, next_attempt_at);"
+	"CREATE INDEX alert_by_recipient ON alert (recipient, sent_at);",
 };
 
 static int user_version(sqlite3 *db)
@@ -1141,4 +1168,233 @@ int gp_store_list_manual_downtime(struct gp_store *st, const char *service, int6
 				  int64_t to, gp_ledger_entry_fn fn, void *ctx)
 {
 	return entry_list(st, "manual_downtime", service, from, to, fn, ctx);
+}
+
+/* ------------------------------------------------------------------ */
+/* The alert outbox                                                    */
+
+/* Runs one statement with its parameters bound in order from `types`:
+ * 'i' an int64_t, 't' a string (NULL: SQL NULL). Returns the rows it
+ * changed, or -1. */
+static int run_sql(struct gp_store *st, const char *sql, const char *types, ...)
+{
+	sqlite3_stmt *s;
+	if (!st->writable || sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	va_list ap;
+	va_start(ap, types);
+	for (int i = 0; types[i]; i++) {
+		if (types[i] == 'i')
+			sqlite3_bind_int64(s, i + 1, va_arg(ap, int64_t));
+		else
+			bind_text(s, i + 1, va_arg(ap, const char *));
+	}
+	va_end(ap);
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? sqlite3_changes(st->db) : -1;
+}
+
+#define ALERT_COLUMNS                                                                          \
+	"id, incident, event, channel, recipient, subject, body, message_id, created_at, status,"  \
+	" attempts, next_attempt_at, last_error, sent_at, digest, flagged_at"
+
+static void read_alert(sqlite3_stmt *s, struct gp_alert *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->id = sqlite3_column_int64(s, 0);
+	a->incident = sqlite3_column_int64(s, 1);
+	a->event = col_dup(s, 2);
+	a->channel = col_dup(s, 3);
+	a->recipient = col_dup(s, 4);
+	a->subject = col_dup(s, 5);
+	a->body = col_dup(s, 6);
+	a->message_id = col_dup(s, 7);
+	a->created_at = sqlite3_column_int64(s, 8);
+	a->status = col_dup(s, 9);
+	a->attempts = sqlite3_column_int(s, 10);
+	a->next_attempt_at = sqlite3_column_int64(s, 11);
+	a->last_error = col_dup(s, 12);
+	a->sent_at = sqlite3_column_int64(s, 13);
+	a->digest = sqlite3_column_int64(s, 14);
+	a->flagged_at = sqlite3_column_int64(s, 15);
+}
+
+void gp_alert_clear(struct gp_alert *a)
+{
+	free(a->event);
+	free(a->channel);
+	free(a->recipient);
+	free(a->subject);
+	free(a->body);
+	free(a->message_id);
+	free(a->status);
+	free(a->last_error);
+	memset(a, 0, sizeof(*a));
+}
+
+int gp_store_alert_add(struct gp_store *st, const struct gp_alert *a, int64_t *id)
+{
+	int rc = run_sql(st,
+			 "INSERT INTO alert (incident, event, channel, recipient, subject, body,"
+			 " message_id, created_at, next_attempt_at, status)"
+			 " VALUES (NULLIF(?1, 0), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+			 "ittttttiit", a->incident, a->event, a->channel, a->recipient, a->subject,
+			 a->body, a->message_id, a->created_at, a->next_attempt_at,
+			 a->status ? a->status : "queued");
+	if (rc != 1)
+		return -1;
+	if (id)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+static int alert_query(struct gp_store *st, const char *where, const char *a1, int64_t i1,
+		       gp_alert_fn fn, void *ctx)
+{
+	char *sql = gp_xasprintf("SELECT " ALERT_COLUMNS " FROM alert WHERE %s ORDER BY id", where);
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	free(sql);
+	if (rc != SQLITE_OK)
+		return -1;
+	bind_text(s, 1, a1);
+	sqlite3_bind_int64(s, 2, i1);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct gp_alert a;
+		read_alert(s, &a);
+		bool more = fn(ctx, &a);
+		gp_alert_clear(&a);
+		if (!more)
+			break;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+static bool take_first(void *ctx, const struct gp_alert *a)
+{
+	struct gp_alert *out = ctx;
+	*out = *a;
+	out->event = gp_xstrdup(a->event);
+	out->channel = gp_xstrdup(a->channel);
+	out->recipient = gp_xstrdup(a->recipient);
+	out->subject = a->subject ? gp_xstrdup(a->subject) : NULL;
+	out->body = gp_xstrdup(a->body);
+	out->message_id = gp_xstrdup(a->message_id);
+	out->status = gp_xstrdup(a->status);
+	out->last_error = a->last_error ? gp_xstrdup(a->last_error) : NULL;
+	return false;
+}
+
+bool gp_store_alert_next(struct gp_store *st, int64_t now, struct gp_alert *out)
+{
+	memset(out, 0, sizeof(*out));
+	alert_query(st, "status = 'queued' AND next_attempt_at <= ?2 AND (?1 IS NULL OR 1)", NULL,
+		    now, take_first, out);
+	return out->id != 0;
+}
+
+int gp_store_alert_list(struct gp_store *st, const char *status, const char *recipient,
+			gp_alert_fn fn, void *ctx)
+{
+	char *where = gp_xasprintf("status = '%s' AND (?1 IS NULL OR recipient = ?1) AND ?2 = ?2",
+				   status);
+	int rc = alert_query(st, where, recipient, 0, fn, ctx);
+	free(where);
+	return rc;
+}
+
+int gp_store_alert_sent(struct gp_store *st, int64_t id, int64_t now)
+{
+	return run_sql(st,
+		       "UPDATE alert SET status = 'sent', sent_at = ?2, attempts = attempts + 1,"
+		       " last_error = NULL WHERE id = ?1",
+		       "ii", id, now) == 1 ? 0 : -1;
+}
+
+int gp_store_alert_retry(struct gp_store *st, int64_t id, int64_t next_at, const char *error)
+{
+	return run_sql(st,
+		       "UPDATE alert SET attempts = attempts + 1, next_attempt_at = ?2,"
+		       " last_error = ?3 WHERE id = ?1",
+		       "iit", id, next_at, error) == 1 ? 0 : -1;
+}
+
+int gp_store_alert_failed(struct gp_store *st, int64_t id, const char *error)
+{
+	return run_sql(st,
+		       "UPDATE alert SET status = 'failed', attempts = attempts + 1, last_error = ?2"
+		       " WHERE id = ?1",
+		       "it", id, error) == 1 ? 0 : -1;
+}
+
+int gp_store_alert_fold(struct gp_store *st, int64_t id, int64_t digest)
+{
+	return run_sql(st, "UPDATE alert SET status = 'folded', digest = NULLIF(?2, 0) WHERE id = ?1",
+		       "ii", id, digest) == 1 ? 0 : -1;
+}
+
+int gp_store_alert_cancel(struct gp_store *st, int64_t incident, const char *event)
+{
+	return run_sql(st,
+		       "UPDATE alert SET status = 'cancelled' WHERE incident = ?1 AND event = ?2"
+		       " AND status = 'queued'",
+		       "it", incident, event);
+}
+
+int64_t gp_store_alert_sent_since(struct gp_store *st, const char *recipient, int64_t since)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT COUNT(*) FROM alert WHERE recipient = ?1 AND status = 'sent'"
+			       " AND sent_at >= ?2",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	bind_text(s, 1, recipient);
+	sqlite3_bind_int64(s, 2, since);
+	int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+	sqlite3_finalize(s);
+	return n;
+}
+
+int gp_store_alert_flag(struct gp_store *st, int64_t created_before, int64_t now)
+{
+	return run_sql(st,
+		       "UPDATE alert SET flagged_at = ?2 WHERE status = 'queued' AND flagged_at IS NULL"
+		       " AND created_at < ?1",
+		       "ii", created_before, now);
+}
+
+int gp_store_alert_counts(struct gp_store *st, struct gp_alert_counts *out)
+{
+	memset(out, 0, sizeof(*out));
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT COALESCE(SUM(status = 'queued'), 0),"
+			       " COALESCE(SUM(status = 'queued' AND flagged_at IS NOT NULL), 0),"
+			       " COALESCE(SUM(status = 'failed'), 0),"
+			       " COALESCE(SUM(status = 'folded' AND digest IS NULL), 0),"
+			       " COALESCE(SUM(status = 'sent'), 0) FROM alert",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->queued = sqlite3_column_int64(s, 0);
+		out->flagged = sqlite3_column_int64(s, 1);
+		out->failed = sqlite3_column_int64(s, 2);
+		out->folded = sqlite3_column_int64(s, 3);
+		out->sent = sqlite3_column_int64(s, 4);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* The checks of a target that are not OK, for an alert's text. */
+int gp_store_failing_checks(struct gp_store *st, const char *target, gp_status_fn fn, void *ctx)
+{
+	return list_rows(st,
+			 "SELECT check_name, state, since, value, output FROM check_status"
+			 " WHERE target = ?1 AND has_result AND state != 'OK' ORDER BY rowid",
+			 target, true, fn, ctx);
 }

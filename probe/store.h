@@ -192,6 +192,44 @@ int gp_store_list_maintenance(struct gp_store *st, const char *service, int64_t 
 int gp_store_list_manual_downtime(struct gp_store *st, const char *service, int64_t from,
 				  int64_t to, gp_ledger_entry_fn fn, void *ctx);
 
+/* ------------------------------------------------------------------ */
+/* The alert outbox (what goes in it: alerts/outbox.c; delivery:        */
+/* alerts/sender.c)                                                     */
+
+struct gp_alert {
+	int64_t id, incident;           /* incident 0: none (a digest) */
+	char *event, *channel, *recipient, *subject, *body, *message_id, *status, *last_error;
+	int64_t created_at, next_attempt_at, sent_at, flagged_at;
+	int attempts;
+	int64_t digest;
+};
+void gp_alert_clear(struct gp_alert *a);
+int gp_store_alert_add(struct gp_store *st, const struct gp_alert *a, int64_t *id);
+/* The oldest queued alert due at now; false when none. */
+bool gp_store_alert_next(struct gp_store *st, int64_t now, struct gp_alert *out);
+/* Alerts in a status (for one recipient, or all), oldest first; the
+ * callback returns false to stop. */
+typedef bool (*gp_alert_fn)(void *ctx, const struct gp_alert *a);
+int gp_store_alert_list(struct gp_store *st, const char *status, const char *recipient,
+			gp_alert_fn fn, void *ctx);
+int gp_store_alert_sent(struct gp_store *st, int64_t id, int64_t now);
+int gp_store_alert_retry(struct gp_store *st, int64_t id, int64_t next_at, const char *error);
+int gp_store_alert_failed(struct gp_store *st, int64_t id, const char *error);
+/* Held back by the rate limit (digest 0), or taken into a digest. */
+int gp_store_alert_fold(struct gp_store *st, int64_t id, int64_t digest);
+/* Cancels an incident's queued alerts of one event; how many, or -1. */
+int gp_store_alert_cancel(struct gp_store *st, int64_t incident, const char *event);
+/* Messages sent to recipient since a time (the rate limit). */
+int64_t gp_store_alert_sent_since(struct gp_store *st, const char *recipient, int64_t since);
+/* Flags queued alerts created before a time; how many were flagged now. */
+int gp_store_alert_flag(struct gp_store *st, int64_t created_before, int64_t now);
+struct gp_alert_counts {
+	int64_t queued, flagged, failed, folded, sent;
+};
+int gp_store_alert_counts(struct gp_store *st, struct gp_alert_counts *out);
+/* A target's checks whose last result is not OK. */
+int gp_store_failing_checks(struct gp_store *st, const char *target, gp_status_fn fn, void *ctx);
+
 /* The heartbeat: 0 when the daemon never ran. */
 int64_t gp_store_last_heartbeat(struct gp_store *st);
 

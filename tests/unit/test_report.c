@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testdb.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,16 +53,7 @@ static int64_t T(struct fx *f, const char *iso)
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/gprobe-test-report-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	struct gp_errlist el = {0};
-	f->cfg = gp_config_load(CONFIG_DIR "/good/report.yaml", NULL, &el);
-	if (!f->cfg)
-		gp_errlist_print(&el, stderr);
-	assert_non_null(f->cfg);
-	char err[256];
-	f->st = gp_store_open(f->dir, true, err, sizeof(err));
-	assert_non_null(f->st);
+	testdb_open(CONFIG_DIR "/good/report.yaml", "report", f->dir, &f->cfg, &f->st);
 	int64_t hb;
 	assert_int_equal(gp_store_resume(f->st, T(f, "2026-01-01T00:00"), 1, &hb), 0);
 	*state = f;
@@ -70,11 +63,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	gp_store_close(f->st);
-	gp_config_free(f->cfg);
-	char *cmd = gp_xasprintf("rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
+	testdb_close(f->dir, f->cfg, f->st);
 	free(f);
 	return 0;
 }

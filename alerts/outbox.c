@@ -1,0 +1,180 @@
+/*
+ * outbox.c - queues the messages of incident events (see outbox.h).
+ */
+#include "outbox.h"
+#include "templates.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+char *gp_outbox_message_id(const struct gp_config *cfg, const char *kind)
+{
+	unsigned char r[12];
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+		/* Never expected; time and address still make it unique here. */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		memcpy(r, &ts, sizeof(r) < sizeof(ts) ? sizeof(r) : sizeof(ts));
+	}
+	char hex[sizeof(r) * 2 + 1];
+	for (size_t i = 0; i < sizeof(r); i++)
+		snprintf(hex + 2 * i, 3, "%02x", r[i]);
+	const char *at = cfg->email.from ? strchr(cfg->email.from, '@') : NULL;
+	return gp_xasprintf("<gprobe.%s.%s@%s>", kind, hex, at ? at + 1 : "gprobe.invalid");
+}
+
+static bool event_of(const struct gp_incident *inc, const char *kind, enum gp_alert_event *e)
+{
+	if (!strcmp(kind, "opened") && !strcmp(inc->channel, "probe"))
+		*e = GP_ALERT_OPENED;
+	else if (!strcmp(kind, "outage"))
+		*e = GP_ALERT_OPENED;
+	else if (!strcmp(kind, "reopened"))
+		*e = GP_ALERT_REOPENED;
+	else if (!strcmp(kind, "restored"))
+		*e = GP_ALERT_RESTORED;
+	else if (!strcmp(kind, "resolve"))
+		*e = GP_ALERT_RESOLVED;
+	else if (!strcmp(kind, "escalation"))
+		*e = GP_ALERT_ESCALATION;
+	else if (!strcmp(kind, "auto-closed"))
+		*e = GP_ALERT_AUTO_CLOSED;
+	else
+		return false;
+	return true;
+}
+
+/* The failing checks of the DOWN members, a line each (capped). */
+struct lines {
+	char *text;
+	const char *target;
+	int n;
+};
+
+static void add_check(void *ctx, const struct gp_status_row *row)
+{
+	struct lines *l = ctx;
+	if (++l->n > 20)
+		return;
+	char *next = gp_xasprintf("%s  %s / %s: %s%s%.200s\n", l->text, l->target, row->name,
+				  row->state, row->output && *row->output ? " - " : "",
+				  row->output ? row->output : "");
+	free(l->text);
+	l->text = next;
+}
+
+static char *failing_checks(struct gp_store *st, const char *members)
+{
+	struct lines l = {gp_xstrdup(""), NULL, 0};
+	char *copy = gp_xstrdup(members ? members : "");
+	for (char *sp = NULL, *t = strtok_r(copy, ",", &sp); t; t = strtok_r(NULL, ",", &sp)) {
+		l.target = t;
+		gp_store_failing_checks(st, t, add_check, &l);
+	}
+	free(copy);
+	return l.text;
+}
+
+static const struct gp_service *service_of(const struct gp_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_services; i++)
+		if (!strcmp(cfg->services[i].name, name))
+			return &cfg->services[i];
+	return NULL;
+}
+
+static int queue(struct gp_store *st, const struct gp_config *cfg, const struct gp_incident *inc,
+		 const char *kind, const char *channel, const char *recipient, const char *subject,
+		 const char *body, const char *message_id, int64_t at, int64_t not_before, char *err,
+		 size_t errlen)
+{
+	struct gp_alert a = {
+		.incident = inc->id,
+		.event = (char *)kind,
+		.channel = (char *)channel,
+		.recipient = (char *)recipient,
+		.subject = (char *)subject,
+		.body = (char *)body,
+		.message_id = (char *)message_id,
+		.created_at = at,
+		.next_attempt_at = not_before,
+	};
+	(void)cfg;
+	if (gp_store_alert_add(st, &a, NULL) != 0)
+		return gp_errf(err, errlen, "cannot queue the %s alert to %s: %s", kind, recipient,
+			       gp_store_error(st));
+	return 0;
+}
+
+int gp_outbox_incident(struct gp_store *st, const struct gp_config *cfg,
+		       const struct gp_incident *inc, const char *kind, const char *text,
+		       int64_t at, char *err, size_t errlen)
+{
+	enum gp_alert_event ev;
+	if ((!cfg->email.set && !cfg->webhook.set) || !event_of(inc, kind, &ev))
+		return 0;
+	if (ev == GP_ALERT_REOPENED) {
+		int held = gp_store_alert_cancel(st, inc->id, "restored");
+		if (held < 0)
+			return gp_errf(err, errlen, "cannot cancel held alerts: %s", gp_store_error(st));
+		if (held > 0)
+			return 0;
+	}
+	const struct gp_service *svc = service_of(cfg, inc->service);
+	char *checks = failing_checks(st, inc->members);
+	struct gp_alert_facts f = {
+		.event = ev,
+		.russian = cfg->email.language && !strcmp(cfg->email.language, "ru"),
+		.tz = cfg->calendar.timezone,
+		.incident = inc->id,
+		.priority = inc->priority,
+		.service = inc->service,
+		.title = svc ? svc->title : NULL,
+		.status = inc->status,
+		.attribution = inc->attribution,
+		.channel = inc->channel,
+		.since = inc->outage_start > 0 ? inc->outage_start : inc->opened_at,
+		.at = at,
+		.response_due = inc->response_due_at,
+		.down_seconds = inc->restored_at > 0 && inc->outage_start > 0
+					? inc->restored_at - inc->outage_start
+					: 0,
+		.text = ev == GP_ALERT_RESOLVED ? inc->resolution : text,
+		.members = inc->members,
+		.checks = checks,
+	};
+	int64_t not_before = ev == GP_ALERT_RESTORED ? at + cfg->alerts.restore_delay_ms / 1000 : at;
+	const char *name = gp_alert_event_name(ev);
+	int rc = 0;
+	if (cfg->email.set) {
+		char *subject = gp_alert_subject(&f);
+		char *body = gp_alert_text(&f);
+		bool esc = ev == GP_ALERT_ESCALATION && cfg->email.n_escalate_to > 0;
+		char **to = esc ? cfg->email.escalate_to : cfg->email.to;
+		size_t n = esc ? cfg->email.n_escalate_to : cfg->email.n_to;
+		for (size_t i = 0; rc == 0 && i < n; i++) {
+			char *mid = gp_outbox_message_id(cfg, name);
+			rc = queue(st, cfg, inc, name, "email", to[i], subject, body, mid, at, not_before,
+				   err, errlen);
+			free(mid);
+		}
+		free(subject);
+		free(body);
+	}
+	if (rc == 0 && cfg->webhook.set) {
+		char *mid = gp_outbox_message_id(cfg, name);
+		json_t *j = gp_alert_json(&f, mid);
+		char *body = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+		rc = queue(st, cfg, inc, name, "webhook", cfg->webhook.url, NULL, body, mid, at,
+			   not_before, err, errlen);
+		free(body);
+		json_decref(j);
+		free(mid);
+	}
+	free(checks);
+	return rc;
+}

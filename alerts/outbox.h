@@ -1,0 +1,39 @@
+/*
+ * outbox.h - what the NOC and the ticket system are told, queued in the
+ * transaction of the incident event that causes it (store.h's outbox;
+ * alerts/sender.c delivers). One message per incident event and
+ * recipient, never per check result:
+ *
+ *   opened, outage   the service is DOWN (a new incident, or one already
+ *                    in work that the service's outage joins)
+ *   reopened         DOWN again within the reopen window; nothing when the
+ *                    "restored" message is still held back (below): the
+ *                    NOC's last word, "down", is still true
+ *   restored         held back for alerts.restore_delay; cancelled if the
+ *                    service falls again meanwhile, so a flapping service
+ *                    sends one "down" and, once it is stable, one "up"
+ *   resolve          resolved, with what was done
+ *   escalation       to alerts.email.escalate_to
+ *   auto-closed
+ */
+#ifndef GP_OUTBOX_H
+#define GP_OUTBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "store.h"
+
+/* Queues the messages of an incident's timeline event `kind` (as
+ * incidents.c names them; other kinds queue nothing). 0, or -1 with the
+ * reason in err: the caller's transaction then rolls back. */
+int gp_outbox_incident(struct gp_store *st, const struct gp_config *cfg,
+		       const struct gp_incident *inc, const char *kind, const char *text,
+		       int64_t at, char *err, size_t errlen);
+
+/* A fresh Message-ID, "<gprobe.KIND.RANDOM@DOMAIN>" (DOMAIN from the
+ * sender's address). */
+char *gp_outbox_message_id(const struct gp_config *cfg, const char *kind);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * sender.h - delivers the outbox (store.h): oldest first, one at a time,
+ * each marked in the database before the next is taken, so a crash or a
+ * restart loses none and repeats none but one in flight (which keeps its
+ * Message-ID and Idempotency-Key, for the receiver to recognise).
+ *
+ * A failed delivery is retried with exponential backoff (5 s doubling, at
+ * most 15 min); a permanent failure is kept as failed. An alert
+ * undelivered for alerts.undelivered_after is flagged (`gprobe status`
+ * shows it) and still retried: nothing is dropped. More e-mails to one
+ * recipient within an hour than alerts.email.rate_limit are held back
+ * and sent together as one digest when the hour allows.
+ */
+#ifndef GP_SENDER_H
+#define GP_SENDER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "channel.h"
+#include "config.h"
+#include "log.h"
+#include "store.h"
+
+struct gp_sender_stats {
+	unsigned long sent, retried, failed, folded, digests, flagged;
+};
+
+/* One pass at `now` over st: flags, digests, then every due alert until
+ * none is left or *stop. channels: by name; an alert whose channel is
+ * missing waits. */
+void gp_sender_pass(struct gp_store *st, const struct gp_config *cfg,
+		    const struct gp_channel *const *channels, size_t n_channels, int64_t now,
+		    const struct gp_logger *log, struct gp_sender_stats *stats,
+		    const atomic_bool *stop);
+
+/* The backoff after `attempts` failed deliveries, in seconds. */
+int64_t gp_sender_backoff(int attempts);
+
+/* The daemon's sender: a thread with its own database connection,
+ * a pass a second. NULL when alerts are not configured. */
+struct gp_sender_thread;
+struct gp_sender_thread *gp_sender_start(const struct gp_config *cfg,
+					 const struct gp_logger *log, char *err, size_t errlen);
+/* Finishes the delivery in flight, stops, frees. */
+void gp_sender_stop(struct gp_sender_thread *t);
+
+#endif

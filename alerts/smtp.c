@@ -1,0 +1,129 @@
+/*
+ * smtp.c - the e-mail channel: one message per alert through libcurl's
+ * SMTP (smtp:// with optional STARTTLS, smtps://, AUTH with a password
+ * file, TLS verification on). libcurl dot-stuffs the body.
+ */
+#include "channel.h"
+#include "message.h"
+#include "util.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct upload {
+	const char *p;
+	size_t left;
+};
+
+static size_t read_cb(char *buf, size_t size, size_t n, void *ud)
+{
+	struct upload *u = ud;
+	size_t k = size * n < u->left ? size * n : u->left;
+	memcpy(buf, u->p, k);
+	u->p += k;
+	u->left -= k;
+	return k;
+}
+
+/* The first line of a secrets file (mode already checked by the config). */
+static char *read_secret(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	char buf[1024];
+	char *s = fgets(buf, sizeof(buf), f) ? gp_xstrdup(buf) : NULL;
+	fclose(f);
+	if (s)
+		s[strcspn(s, "\r\n")] = '\0';
+	return s;
+}
+
+static int smtp_deliver(void *ctx, const struct gp_config *cfg, const struct gp_alert *a,
+			char *err, size_t errlen, bool *permanent)
+{
+	(void)ctx;
+	const struct gp_email *e = &cfg->email;
+	*permanent = false;
+	const char *to[] = {a->recipient};
+	const char *at = strchr(e->from, '@');
+	char *thread = a->incident ? gp_xasprintf("<gprobe.incident.%lld@%s>", (long long)a->incident,
+						  at ? at + 1 : "gprobe.invalid")
+				   : NULL;
+	struct gp_mail m = {
+		.from = e->from,
+		.to = to,
+		.n_to = 1,
+		.subject = a->subject ? a->subject : "",
+		.body = a->body,
+		.message_id = a->message_id,
+		.references = thread,
+		.date = a->created_at,
+	};
+	char *msg = gp_mail_build(&m);
+	free(thread);
+	struct upload up = {msg, strlen(msg)};
+
+	CURL *c = curl_easy_init();
+	if (!c) {
+		free(msg);
+		return gp_errf(err, errlen, "curl_easy_init failed");
+	}
+	char *from = gp_xasprintf("<%s>", e->from);
+	char *rcpt_addr = gp_xasprintf("<%s>", a->recipient);
+	struct curl_slist *rcpt = curl_slist_append(NULL, rcpt_addr);
+	char *password = NULL;
+	char cerr[CURL_ERROR_SIZE] = "";
+	curl_easy_setopt(c, CURLOPT_URL, e->smtp_url);
+	curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
+	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
+	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
+	curl_easy_setopt(c, CURLOPT_READDATA, &up);
+	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)e->timeout_ms);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(e->timeout_ms < 10000 ? e->timeout_ms : 10000));
+	if (e->starttls)
+		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+	int rc = 0;
+	if (e->user) {
+		password = read_secret(e->password_file);
+		if (!password) {
+			rc = gp_errf(err, errlen, "cannot read alerts.email.password_file %s",
+				     e->password_file);
+			goto done;
+		}
+		curl_easy_setopt(c, CURLOPT_USERNAME, e->user);
+		curl_easy_setopt(c, CURLOPT_PASSWORD, password);
+	}
+	CURLcode res = curl_easy_perform(c);
+	if (res != CURLE_OK) {
+		long code = 0;
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+		/* 5xx: the server refuses this message for good (no such
+		 * mailbox, rejected); anything else may pass later. */
+		*permanent = code >= 500 && code < 600;
+		const char *why = cerr[0] ? cerr : curl_easy_strerror(res);
+		if (code)
+			rc = gp_errf(err, errlen, "SMTP %s: %s (server said %ld)", e->smtp_url, why,
+				     code);
+		else
+			rc = gp_errf(err, errlen, "SMTP %s: %s", e->smtp_url, why);
+	}
+done:
+	if (password) {
+		memset(password, 0, strlen(password));
+		free(password);
+	}
+	curl_slist_free_all(rcpt);
+	curl_easy_cleanup(c);
+	free(from);
+	free(rcpt_addr);
+	free(msg);
+	return rc;
+}
+
+const struct gp_channel gp_channel_smtp = {"email", smtp_deliver, NULL};

@@ -1,0 +1,50 @@
+/*
+ * templates.h - what the NOC reads: the subject and text of each incident
+ * event's e-mail, in Russian or English, and the JSON of the webhook.
+ * Pure functions over the facts the outbox gathers; the caller frees.
+ *
+ * Subjects start with the priority and the incident's number, "[P1 #42]",
+ * so that mail clients thread an incident's messages.
+ */
+#ifndef GP_TEMPLATES_H
+#define GP_TEMPLATES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+enum gp_alert_event {
+	GP_ALERT_OPENED,      /* the service is down: a new incident */
+	GP_ALERT_REOPENED,    /* down again within the reopen window */
+	GP_ALERT_RESTORED,    /* up again */
+	GP_ALERT_RESOLVED,    /* the engineer says what was done */
+	GP_ALERT_ESCALATION,  /* the response target passed unacknowledged */
+	GP_ALERT_AUTO_CLOSED, /* resolved, neither confirmed nor rejected */
+	GP_ALERT_N
+};
+const char *gp_alert_event_name(enum gp_alert_event e); /* "opened", "auto-closed"... */
+
+struct gp_alert_facts {
+	enum gp_alert_event event;
+	bool russian;
+	const char *tz;          /* times are shown in it */
+	int64_t incident;
+	const char *priority;
+	const char *service, *title; /* title may be NULL */
+	const char *status, *attribution, *channel;
+	int64_t since;           /* the outage's start, or the registration */
+	int64_t at;              /* when the event happened */
+	int64_t response_due;
+	int64_t down_seconds;    /* restored: how long it was down */
+	const char *text;        /* the incident's text, or the resolution */
+	const char *members;     /* the DOWN components, comma separated */
+	const char *checks;      /* their failing checks, a line each */
+};
+
+char *gp_alert_subject(const struct gp_alert_facts *f);
+char *gp_alert_text(const struct gp_alert_facts *f);
+/* The webhook's body: the event and the incident, times ISO 8601. */
+json_t *gp_alert_json(const struct gp_alert_facts *f, const char *idempotency_key);
+
+#endif

@@ -1,0 +1,361 @@
+/*
+ * Alerts without a network: the message format (base64, RFC 2047
+ * subjects, CRLF, line lengths), the templates, what the outbox queues for
+ * each incident event (a held "restored" cancelled by a reopen), and the
+ * sender's rules on a real database with a recording channel: retries with
+ * backoff, permanent failures, the rate limit folding into one digest,
+ * flagging what stays undelivered.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "testdb.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "calendar.h"
+#include "incidents.h"
+#include "message.h"
+#include "outbox.h"
+#include "sender.h"
+#include "templates.h"
+#include "util.h"
+
+/* ------------------------------------------------------------------ */
+/* Messages                                                            */
+
+static void test_base64(void **state)
+{
+	(void)state;
+	const char *in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+	const char *out[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+	for (size_t i = 0; i < 7; i++) {
+		char *b = gp_base64((const unsigned char *)in[i], strlen(in[i]), 1);
+		assert_string_equal(b, out[i]);
+		free(b);
+	}
+	/* 76 characters a line. */
+	unsigned char big[100];
+	memset(big, 'a', sizeof(big));
+	char *b = gp_base64(big, sizeof(big), 1);
+	assert_int_equal(strcspn(b, "\r"), 76);
+	assert_string_equal(b + 76, "\r\nYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYQ==");
+	free(b);
+}
+
+static void test_subject_encoding(void **state)
+{
+	(void)state;
+	char *s = gp_mail_encode_header("[P1 #42] Недоступен сервис «Монитор статистики» "
+					"(stat-monitor)");
+	assert_string_equal(s, "=?UTF-8?B?W1AxICM0Ml0g0J3QtdC00L7RgdGC0YPQv9C10L0g0YHQtdGA0LI=?=\r\n"
+			       " =?UTF-8?B?0LjRgSDCq9Cc0L7QvdC40YLQvtGAINGB0YLQsNGC0LjRgdGC0Lg=?=\r\n"
+			       " =?UTF-8?B?0LrQuMK7IChzdGF0LW1vbml0b3Ip?=");
+	free(s);
+	s = gp_mail_encode_header("[P1 #42] stat-monitor DOWN");
+	assert_string_equal(s, "[P1 #42] stat-monitor DOWN");
+	free(s);
+	/* A question mark is special in encoded words: encoded. */
+	s = gp_mail_encode_header("what?");
+	assert_string_equal(s, "=?UTF-8?B?d2hhdD8=?=");
+	free(s);
+}
+
+static void test_mail_build(void **state)
+{
+	(void)state;
+	const char *to[] = {"noc@example.kz"};
+	char body[8000] = "Сервис недоступен.\n.\nline with a dot above\n";
+	for (int i = 0; i < 40; i++)
+		strcat(body, "Длинная строка текста о состоянии компонентов. ");
+	struct gp_mail m = {"gprobe@example.kz", to, 1, "[P1 #7] Недоступен сервис", body,
+			    "<gprobe.opened.1@example.kz>", "<gprobe.incident.7@example.kz>",
+			    1764063850};
+	char *msg = gp_mail_build(&m);
+	assert_non_null(strstr(msg, "Date: Tue, 25 Nov 2025 09:44:10 +0000\r\n"));
+	assert_non_null(strstr(msg, "From: gprobe@example.kz\r\nTo: noc@example.kz\r\n"));
+	assert_non_null(strstr(msg, "Message-ID: <gprobe.opened.1@example.kz>\r\n"));
+	assert_non_null(strstr(msg, "References: <gprobe.incident.7@example.kz>\r\n"));
+	assert_non_null(strstr(msg, "Content-Type: text/plain; charset=utf-8\r\n"
+				    "Content-Transfer-Encoding: base64\r\n"));
+	/* Every line ends in CRLF and keeps within 78 characters. */
+	for (const char *p = msg; *p;) {
+		const char *nl = strchr(p, '\n');
+		assert_non_null(nl);
+		assert_true(nl > p ? nl[-1] == '\r' : 0);
+		assert_true(nl - p - 1 <= 78);
+		p = nl + 1;
+	}
+	free(msg);
+}
+
+static void test_templates(void **state)
+{
+	(void)state;
+	struct gp_alert_facts f = {
+		.event = GP_ALERT_OPENED, .russian = true, .tz = "Asia/Almaty", .incident = 42,
+		.priority = "P1", .service = "stat-monitor", .title = "Монитор статистики",
+		.status = "open", .attribution = "supplier", .since = 1764063850,
+		.at = 1764063852, .response_due = 1764067452, .members = "stat-1,stat-2",
+		.checks = "  stat-1 / port: CRITICAL - connection refused\n",
+	};
+	char *s = gp_alert_subject(&f);
+	assert_string_equal(s, "[P1 #42] Недоступен сервис «Монитор статистики» (stat-monitor)");
+	free(s);
+	char *t = gp_alert_text(&f);
+	assert_non_null(strstr(t, "Сервис «Монитор статистики» (stat-monitor) недоступен с "
+				  "2025-11-25 14:44:10 (Asia/Almaty)."));
+	assert_non_null(strstr(t, "Недоступные компоненты: stat-1,stat-2\n"
+				  "  stat-1 / port: CRITICAL - connection refused\n"));
+	assert_non_null(strstr(t, "Диагностика: gprobe diag stat-1\n"));
+	assert_non_null(strstr(t, "ответственность: поставщик"));
+	free(t);
+	f.russian = false;
+	f.event = GP_ALERT_RESTORED;
+	f.down_seconds = 3725;
+	s = gp_alert_subject(&f);
+	assert_string_equal(s, "[P1 #42] \"Монитор статистики\" (stat-monitor) restored");
+	free(s);
+	t = gp_alert_text(&f);
+	assert_non_null(strstr(t, "it was down for 1 h 02 min."));
+	free(t);
+	f.event = GP_ALERT_ESCALATION;
+	s = gp_alert_subject(&f);
+	assert_string_equal(s, "[P1 #42] \"Монитор статистики\" (stat-monitor) no response");
+	free(s);
+}
+
+/* ------------------------------------------------------------------ */
+/* The outbox and the sender on a database                             */
+
+struct fx {
+	struct gp_config *cfg;
+	struct gp_store *st;
+	char dir[64];
+	char err[512];
+	size_t n_to; /* tests narrow the list; teardown puts it back */
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	testdb_open(CONFIG_DIR "/good/alerts.yaml", "alerts", f->dir, &f->cfg, &f->st);
+	f->n_to = f->cfg->email.n_to;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	f->cfg->email.n_to = f->n_to;
+	testdb_close(f->dir, f->cfg, f->st);
+	free(f);
+	return 0;
+}
+
+/* A channel that records and answers as told. */
+struct rec {
+	int calls;
+	int fail_first;  /* that many temporary failures first */
+	bool permanent;
+	char subjects[16][256];
+};
+
+static int rec_deliver(void *ctx, const struct gp_config *cfg, const struct gp_alert *a, char *err,
+		       size_t errlen, bool *permanent)
+{
+	(void)cfg;
+	struct rec *r = ctx;
+	int i = r->calls++;
+	if (i < 16)
+		snprintf(r->subjects[i], sizeof(r->subjects[i]), "%s", a->subject ? a->subject : "");
+	if (r->permanent || i < r->fail_first) {
+		*permanent = r->permanent;
+		snprintf(err, errlen, "refused");
+		return -1;
+	}
+	return 0;
+}
+
+static struct gp_incident incident(int64_t id, const char *status)
+{
+	return (struct gp_incident){.id = id, .service = "ha", .status = (char *)status,
+				    .priority = "P1", .channel = "probe",
+				    .attribution = "supplier", .opened_at = 1000,
+				    .response_due_at = 4600, .outage_start = 990,
+				    .members = "a"};
+}
+
+static int64_t count(struct fx *f, const char *status)
+{
+	struct gp_alert_counts c;
+	assert_int_equal(gp_store_alert_counts(f->st, &c), 0);
+	return !strcmp(status, "queued") ? c.queued
+	       : !strcmp(status, "sent") ? c.sent
+	       : !strcmp(status, "failed") ? c.failed
+	       : !strcmp(status, "held") ? c.folded
+					   : c.flagged;
+}
+
+static void pass(struct fx *f, struct rec *r, int64_t now)
+{
+	struct gp_channel ch = {"email", rec_deliver, r};
+	const struct gp_channel *chs[] = {&ch};
+	struct gp_sender_stats stats = {0};
+	gp_sender_pass(f->st, f->cfg, chs, 1, now, NULL, &stats, NULL);
+}
+
+/* Insert an incident row so the outbox's foreign key holds. */
+static int64_t new_incident(struct fx *f)
+{
+	struct gp_incident inc = incident(0, "open");
+	inc.service = "ha";
+	assert_int_equal(gp_store_incident_insert(f->st, &inc), 0);
+	return inc.id;
+}
+
+static void test_outbox_restored_held_and_cancelled(void **state)
+{
+	struct fx *f = *state;
+	struct gp_incident inc = incident(new_incident(f), "open");
+	/* Opened: to both addresses of `to` at once. */
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "opened", "x", 1000, f->err,
+					    sizeof(f->err)),
+			 0);
+	assert_int_equal(count(f, "queued"), 2);
+	/* Restored: held for restore_delay (60 s); a reopen within it cancels
+	 * it and sends nothing. */
+	inc.restored_at = 1100;
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "restored", "up", 1100, f->err,
+					    sizeof(f->err)),
+			 0);
+	assert_int_equal(count(f, "queued"), 4);
+	struct rec r = {0};
+	pass(f, &r, 1101);
+	assert_int_equal(r.calls, 2); /* the opened ones only */
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "reopened", "down", 1120, f->err,
+					    sizeof(f->err)),
+			 0);
+	assert_int_equal(count(f, "queued"), 0);
+	/* Once the restore was told, a reopen is told too. */
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "restored", "up", 1200, f->err,
+					    sizeof(f->err)),
+			 0);
+	pass(f, &r, 1260);
+	assert_int_equal(r.calls, 4);
+	assert_string_equal(r.subjects[2], "[P1 #1] ha restored");
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "reopened", "down", 1300, f->err,
+					    sizeof(f->err)),
+			 0);
+	assert_int_equal(count(f, "queued"), 2);
+	/* Escalations go to escalate_to; notes and acks send nothing. */
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "escalation", "late", 1400,
+					    f->err, sizeof(f->err)),
+			 0);
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "note", "n", 1400, f->err,
+					    sizeof(f->err)),
+			 0);
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "ack", "n", 1400, f->err,
+					    sizeof(f->err)),
+			 0);
+	assert_int_equal(count(f, "queued"), 3);
+}
+
+static void test_sender_retries_and_failures(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(gp_sender_backoff(1), 5);
+	assert_int_equal(gp_sender_backoff(2), 10);
+	assert_int_equal(gp_sender_backoff(3), 20);
+	assert_int_equal(gp_sender_backoff(20), 900);
+
+	struct gp_incident inc = incident(new_incident(f), "open");
+	f->cfg->email.n_to = 1;
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "opened", "x", 1000, f->err,
+					    sizeof(f->err)),
+			 0);
+	struct rec r = {.fail_first = 2};
+	pass(f, &r, 1000);
+	assert_int_equal(r.calls, 1);
+	pass(f, &r, 1004); /* not due before 1000 + 5 */
+	assert_int_equal(r.calls, 1);
+	pass(f, &r, 1005);
+	assert_int_equal(r.calls, 2);
+	pass(f, &r, 1014); /* the next after 10 more */
+	assert_int_equal(r.calls, 2);
+	pass(f, &r, 1015);
+	assert_int_equal(r.calls, 3);
+	assert_int_equal(count(f, "sent"), 1);
+	pass(f, &r, 2000);
+	assert_int_equal(r.calls, 3); /* never twice */
+
+	/* Refused for good: kept as failed, not retried. */
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "restored", "x", 3000, f->err,
+					    sizeof(f->err)),
+			 0);
+	struct rec bad = {.permanent = true};
+	pass(f, &bad, 3100);
+	pass(f, &bad, 9000);
+	assert_int_equal(bad.calls, 1);
+	assert_int_equal(count(f, "failed"), 1);
+
+	/* Undelivered for a day: flagged, and still tried. */
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "escalation", "x", 10000, f->err,
+					    sizeof(f->err)),
+			 0);
+	struct rec down = {.fail_first = 1000};
+	pass(f, &down, 10000);
+	pass(f, &down, 10000 + 86401);
+	assert_int_equal(count(f, "flagged"), 1);
+	assert_int_equal(down.calls, 2);
+}
+
+/* rate_limit 3 an hour: of five mails to one address in an hour, three go
+ * and two are held; when the hour allows, the two go as one digest. */
+static void test_rate_limit_digest(void **state)
+{
+	struct fx *f = *state;
+	f->cfg->email.n_to = 1;
+	f->cfg->email.rate_limit = 3;
+	struct gp_incident inc = incident(new_incident(f), "open");
+	const char *kinds[] = {"opened", "restored", "reopened", "resolve", "auto-closed"};
+	struct rec r = {0};
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, kinds[i], "x", 1000 + i,
+						    f->err, sizeof(f->err)),
+				 0);
+		pass(f, &r, 1100 + i);
+	}
+	assert_int_equal(r.calls, 3);
+	assert_int_equal(count(f, "held"), 2);
+	pass(f, &r, 1100 + 1800);
+	assert_int_equal(r.calls, 3);
+	pass(f, &r, 1100 + 3601);
+	assert_int_equal(r.calls, 4);
+	assert_string_equal(r.subjects[3], "[gprobe] 2 messages held back");
+	assert_int_equal(count(f, "held"), 0);
+	pass(f, &r, 9000);
+	assert_int_equal(r.calls, 4);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_subject_encoding),
+		cmocka_unit_test(test_mail_build),
+		cmocka_unit_test(test_templates),
+		cmocka_unit_test_setup_teardown(test_outbox_restored_held_and_cancelled, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_sender_retries_and_failures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rate_limit_digest, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
