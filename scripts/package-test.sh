@@ -1,0 +1,44 @@
+#!/bin/bash
+# Builds the Debian package, installs it on this machine, checks it, and
+# purges it, proving that nothing is left behind. Run as root (CI does).
+#   scripts/package-test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+deb=$(scripts/package.sh | tail -n1)
+deb=$(readlink -f "$deb")
+echo "package: $deb"
+dpkg-deb --info "$deb" | sed -n '/Package:/,/Description:/p'
+
+apt-get install -y -qq "$deb" >/dev/null
+files=$(dpkg -L gprobe)
+trap 'dpkg --purge gprobe >/dev/null 2>&1 || true' EXIT
+
+gprobe --version
+gprobe -c /etc/gprobe/gprobe.yaml config check
+/usr/lib/nagios/plugins/check_genesys -V
+test -f /usr/lib/gprobe/collectors/snmp.so
+getent passwd gprobe >/dev/null
+systemd-analyze verify /lib/systemd/system/gprobe.service
+# The unit's hardening, as promised.
+for k in User=gprobe StateDirectory=gprobe ProtectSystem=strict NoNewPrivileges=yes \
+         PrivateTmp=yes 'CapabilityBoundingSet=$' Restart=on-failure Type=notify; do
+  grep -q "^$k" /lib/systemd/system/gprobe.service || { echo "unit lacks $k" >&2; exit 1; }
+done
+
+# Data the daemon would have written, to see the purge take it.
+mkdir -p /var/lib/gprobe/rrd && touch /var/lib/gprobe/gprobe.db
+dpkg --purge gprobe >/dev/null
+trap - EXIT
+left=0
+while read -r f; do
+  if [ -f "$f" ] || { [ -L "$f" ] && [ ! -d "$f" ]; }; then
+    echo "left behind: $f" >&2
+    left=1
+  fi
+done <<<"$files"
+for d in /etc/gprobe /var/lib/gprobe /usr/lib/gprobe /usr/share/gprobe; do
+  if [ -e "$d" ]; then echo "left behind: $d" >&2; left=1; fi
+done
+if getent passwd gprobe >/dev/null; then echo "left behind: user gprobe" >&2; left=1; fi
+[ "$left" = 0 ]
+echo "package OK: installed, verified, purged clean"
