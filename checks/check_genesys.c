@@ -8,15 +8,32 @@
  * guidelines:  GENESYS <STATE> - text | 'label'=value[UOM];warn;crit;;
  * Exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
  *
- * In config mode -c names the config file, as in gprobe; the standalone
- * mode (-H/-P, where -w/-c are thresholds) is still to come.
+ * Standalone, without a config file (-H given; then -c and -w are the
+ * critical and warning thresholds and -C the SNMP community, as with
+ * check_snmp):
+ *
+ *   check_genesys -H HOST -P snmp -o OID [-C COMMUNITY | -U USER -L LEVEL
+ *                 [-a AUTH -A AUTHFILE] [-x PRIV -X PRIVFILE]] [-w W] [-c C]
+ *   check_genesys -H HOST -P http -u URL [--expect-status N]
+ *                 [--json POINTER --expect VALUE] [--insecure] [-w W] [-c C]
+ *   check_genesys -H HOST -P ssh -l USER -i KEY --known-hosts FILE
+ *                 --command CMD [-w W] [-c C]
+ *
+ * The options become a one-target config in memory (memfd), loaded and
+ * validated like a file: the same checks, the same collectors. Secrets
+ * come from files, never from the command line (which `ps` shows); the
+ * v1/v2c community is the exception the guidelines allow.
  */
+#define _GNU_SOURCE /* memfd_create */
 #include "config.h"
 #include "plugin.h"
 #include "runner.h"
 #include "util.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <sys/mman.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,13 +55,25 @@ static void on_alarm(int sig)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: check_genesys [-c FILE] -T TARGET [-C CHECK] [-t SECONDS] [-v]\n"
-		     "       check_genesys -V | -h\n\n"
-		     "Runs the checks of TARGET from the gprobe config (default\n"
-		     "$GPROBE_CONFIG, then /etc/gprobe/gprobe.yaml) once and reports the worst.\n"
-		     "  -T TARGET   the target's name in the config\n"
-		     "  -C CHECK    only this check of the target\n"
-		     "  -t SECONDS  give up after this long (UNKNOWN), default 10\n");
+	fprintf(out,
+		"usage: check_genesys [-c FILE] -T TARGET [-C CHECK] [-t SECONDS] [-v]\n"
+		"       check_genesys -H HOST -P snmp -o OID [-C COMMUNITY] [-p PORT]\n"
+		"                     [--snmp-version 1|2c|3] [-U USER -L LEVEL [-a SHA|SHA-256|MD5\n"
+		"                     -A AUTHFILE] [-x AES|DES -X PRIVFILE]] [-w RANGE] [-c RANGE]\n"
+		"       check_genesys -H HOST -P http -u URL [--expect-status N]\n"
+		"                     [--json POINTER] [--expect VALUE] [--insecure] [-w RANGE] [-c RANGE]\n"
+		"       check_genesys -H HOST -P ssh -l USER -i KEY --known-hosts FILE\n"
+		"                     --command CMD [-p PORT] [-w RANGE] [-c RANGE]\n"
+		"       check_genesys -V | -h\n\n"
+		"Config mode runs the checks of TARGET from the gprobe config (default\n"
+		"$GPROBE_CONFIG, then /etc/gprobe/gprobe.yaml) once and reports the worst.\n"
+		"  -T TARGET   the target's name in the config\n"
+		"  -C CHECK    only this check of the target\n"
+		"Standalone mode (-H) runs one check without a config; -w and -c are\n"
+		"Nagios ranges (10, 10:, ~:10, 10:20, @10:20), -C the SNMP community.\n"
+		"Passwords and keys are read from files (mode 0600 or 0400).\n"
+		"  -t SECONDS  give up after this long (UNKNOWN), default 10\n"
+		"  -v          more detail: -vv adds every check's output\n");
 }
 
 static enum gp_state worse(enum gp_state a, enum gp_state b)
@@ -65,30 +94,256 @@ static void perf_label(const char *s)
 	putchar('\'');
 }
 
+/* Only the collectors the checks need: each one loaded brings its
+ * libraries (libcurl, libxml2, libssh2, OpenSSL, net-snmp), and their
+ * loading is most of a one-shot plugin's run. A kind's collector is the
+ * file named by the kind's first word (snmp_get: snmp.so); when one is
+ * missing, the whole directory is loaded as the daemon does. */
+static void load_plugins(struct gp_registry *reg, const char *dir, const struct gp_job *jobs,
+			 size_t n, struct gp_errlist *el)
+{
+	char loaded[8][32];
+	size_t n_loaded = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *kind = gp_check_kind_name(jobs[i].check->kind);
+		char name[32];
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(kind, "_"), kind);
+		bool have = false;
+		for (size_t k = 0; k < n_loaded; k++)
+			have |= !strcmp(loaded[k], name);
+		if (have)
+			continue;
+		char *path = gp_xasprintf("%s/%s.so", dir, name);
+		bool exists = access(path, R_OK) == 0;
+		if (exists)
+			gp_registry_load_file(reg, path, el);
+		free(path);
+		if (!exists || n_loaded == 8) {
+			gp_registry_free(reg);
+			*reg = (struct gp_registry){0};
+			gp_registry_load_dir(reg, dir, el);
+			return;
+		}
+		snprintf(loaded[n_loaded++], sizeof(loaded[0]), "%s", name);
+	}
+}
+
+/* The value as a double-quoted YAML scalar: nothing the caller types can
+ * add a key or break out of the string. */
+static void yq(FILE *f, const char *v)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+/* key: "value" when the value is given. */
+static void ykv(FILE *f, const char *indent, const char *key, const char *v)
+{
+	if (!v)
+		return;
+	fprintf(f, "%s%s: ", indent, key);
+	yq(f, v);
+	fputc('\n', f);
+}
+
+/* A file named on the command line, made absolute (the config's relative
+ * paths would be taken from its own, in-memory, location). */
+static const char *abs_path(const char *p, char *buf)
+{
+	if (!p || p[0] == '/')
+		return p;
+	return realpath(p, buf) ? buf : p;
+}
+
+struct args {
+	const char *c_arg, *C_arg, *target, *host, *proto, *oid, *port, *snmp_version, *v3_user,
+		*level, *auth, *auth_file, *priv, *priv_file, *url, *expect_status, *json, *expect,
+		*user, *key, *known_hosts, *command, *warn;
+	bool insecure;
+	int timeout_s, verbose;
+};
+
+/* The standalone options as a one-target config. NULL with a reason. */
+static char *standalone_yaml(const struct args *a, const char **why)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f) {
+		*why = "out of memory";
+		return NULL;
+	}
+	char b1[PATH_MAX], b2[PATH_MAX], b3[PATH_MAX];
+	int check_timeout = a->timeout_s > 2 ? a->timeout_s - 1 : 1;
+	bool snmp = !strcmp(a->proto, "snmp"), http = !strcmp(a->proto, "http"),
+	     ssh = !strcmp(a->proto, "ssh");
+	*why = NULL;
+	if (snmp && !a->oid)
+		*why = "-P snmp needs -o OID";
+	else if (http && !a->url)
+		*why = "-P http needs -u URL";
+	else if (ssh && (!a->user || !a->key || !a->known_hosts || !a->command))
+		*why = "-P ssh needs -l USER, -i KEY, --known-hosts FILE and --command CMD";
+	else if (!snmp && !http && !ssh)
+		*why = "-P must be snmp, http or ssh";
+	if (*why) {
+		fclose(f);
+		free(text);
+		return NULL;
+	}
+	fprintf(f, "probe: {rrd: false}\ntargets:\n  - name: standalone\n    host: ");
+	yq(f, a->host);
+	fprintf(f, "\n    owner: supplier\n");
+	if (snmp) {
+		const char *version = a->snmp_version ? a->snmp_version : a->v3_user ? "3" : "2c";
+		fprintf(f, "    snmp:\n");
+		ykv(f, "      ", "version", version);
+		ykv(f, "      ", "port", a->port);
+		ykv(f, "      ", "community", strcmp(version, "3") ? (a->C_arg ? a->C_arg : "public")
+							 : NULL);
+		ykv(f, "      ", "user", a->v3_user);
+		ykv(f, "      ", "security_level", a->level);
+		ykv(f, "      ", "auth_protocol", a->auth);
+		ykv(f, "      ", "auth_password_file", abs_path(a->auth_file, b1));
+		ykv(f, "      ", "priv_protocol", a->priv);
+		ykv(f, "      ", "priv_password_file", abs_path(a->priv_file, b2));
+	} else if (ssh) {
+		fprintf(f, "    ssh:\n");
+		ykv(f, "      ", "user", a->user);
+		ykv(f, "      ", "key", abs_path(a->key, b1));
+		ykv(f, "      ", "known_hosts", abs_path(a->known_hosts, b3));
+		ykv(f, "      ", "port", a->port);
+	} else if (a->insecure) {
+		fprintf(f, "    http: {tls_verify: false}\n");
+	}
+	fprintf(f, "    checks:\n      - name: %s\n", a->proto);
+	ykv(f, "        ", snmp ? "snmp_get" : http ? "http_get" : "ssh_command",
+	    snmp ? a->oid : http ? a->url : a->command);
+	ykv(f, "        ", "expect_status", a->expect_status);
+	ykv(f, "        ", "json", a->json);
+	ykv(f, "        ", "expect", a->expect);
+	ykv(f, "        ", "warning", a->warn);
+	ykv(f, "        ", "critical", a->c_arg);
+	fprintf(f, "        timeout: %ds\n        attempts: 1\n", check_timeout);
+	fclose(f);
+	return text;
+}
+
+/* Loads the standalone config from memory: a memfd, no file on disk. */
+static struct gp_config *load_standalone(const char *yaml, const struct gp_config_opts *opts,
+					 struct gp_errlist *el, const char **why)
+{
+	int fd = memfd_create("check_genesys.yaml", MFD_CLOEXEC);
+	if (fd < 0) {
+		*why = strerror(errno);
+		return NULL;
+	}
+	size_t n = strlen(yaml);
+	if (write(fd, yaml, n) != (ssize_t)n) {
+		*why = "cannot write the in-memory config";
+		close(fd);
+		return NULL;
+	}
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	struct gp_config *cfg = gp_config_load(path, opts, el);
+	close(fd);
+	return cfg;
+}
+
+/* An error of the in-memory config, without its meaningless position. */
+static void config_error(struct gp_errlist *el, bool standalone)
+{
+	char *m = el->n ? gp_errlist_format(el, 0) : gp_xstrdup("invalid config");
+	const char *text = m;
+	if (standalone) {
+		/* "/proc/self/fd/3:12:9: targets[0]...: message" */
+		for (int colons = 0; *text && colons < 3; text++)
+			colons += *text == ':';
+		while (*text == ' ')
+			text++;
+		if (!*text)
+			text = m;
+	}
+	printf("GENESYS UNKNOWN - %s", standalone ? "invalid argument: " : "config error: ");
+	/* One line, whatever the arguments held; '|' would start perfdata. */
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			printf("\\x%02x", *p);
+		else
+			putchar(*p == '|' ? '/' : *p);
+	putchar('\n');
+	free(m);
+}
+
 int main(int argc, char **argv)
 {
-	const char *cfgfile = NULL, *target = NULL, *only = NULL;
-	int timeout_s = 10;
+	struct args a = {.timeout_s = 10};
+	enum {
+		O_SNMP_VERSION = 256, O_EXPECT_STATUS, O_JSON, O_EXPECT, O_INSECURE, O_KNOWN_HOSTS,
+		O_COMMAND
+	};
+	static const struct option longs[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"timeout", required_argument, NULL, 't'},
+		{"hostname", required_argument, NULL, 'H'},
+		{"protocol", required_argument, NULL, 'P'},
+		{"snmp-version", required_argument, NULL, O_SNMP_VERSION},
+		{"expect-status", required_argument, NULL, O_EXPECT_STATUS},
+		{"json", required_argument, NULL, O_JSON},
+		{"expect", required_argument, NULL, O_EXPECT},
+		{"insecure", no_argument, NULL, O_INSECURE},
+		{"known-hosts", required_argument, NULL, O_KNOWN_HOSTS},
+		{"command", required_argument, NULL, O_COMMAND},
+		{NULL, 0, NULL, 0},
+	};
 	int opt;
-	while ((opt = getopt(argc, argv, "c:T:C:t:vVh")) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:T:C:t:vVhH:P:o:p:U:L:a:A:x:X:u:l:i:w:", longs,
+				  NULL)) != -1) {
 		switch (opt) {
-		case 'c':
-			cfgfile = optarg;
-			break;
-		case 'T':
-			target = optarg;
-			break;
-		case 'C':
-			only = optarg;
-			break;
+		case 'c': a.c_arg = optarg; break;
+		case 'C': a.C_arg = optarg; break;
+		case 'T': a.target = optarg; break;
+		case 'H': a.host = optarg; break;
+		case 'P': a.proto = optarg; break;
+		case 'o': a.oid = optarg; break;
+		case 'p': a.port = optarg; break;
+		case 'U': a.v3_user = optarg; break;
+		case 'L': a.level = optarg; break;
+		case 'a': a.auth = optarg; break;
+		case 'A': a.auth_file = optarg; break;
+		case 'x': a.priv = optarg; break;
+		case 'X': a.priv_file = optarg; break;
+		case 'u': a.url = optarg; break;
+		case 'l': a.user = optarg; break;
+		case 'i': a.key = optarg; break;
+		case 'w': a.warn = optarg; break;
+		case O_SNMP_VERSION: a.snmp_version = optarg; break;
+		case O_EXPECT_STATUS: a.expect_status = optarg; break;
+		case O_JSON: a.json = optarg; break;
+		case O_EXPECT: a.expect = optarg; break;
+		case O_INSECURE: a.insecure = true; break;
+		case O_KNOWN_HOSTS: a.known_hosts = optarg; break;
+		case O_COMMAND: a.command = optarg; break;
 		case 't':
-			timeout_s = atoi(optarg);
-			if (timeout_s <= 0) {
+			a.timeout_s = atoi(optarg);
+			if (a.timeout_s <= 0) {
 				printf("GENESYS UNKNOWN - invalid timeout '%s'\n", optarg);
 				return GP_STATE_UNKNOWN;
 			}
 			break;
 		case 'v':
+			a.verbose++;
 			break;
 		case 'V':
 			printf("check_genesys %s\n", GPROBE_VERSION);
@@ -101,28 +356,53 @@ int main(int argc, char **argv)
 			return GP_STATE_UNKNOWN;
 		}
 	}
-	if (!target) {
-		printf("GENESYS UNKNOWN - no target given (-T TARGET)\n");
+	bool standalone = a.host != NULL;
+	if (!standalone && !a.target) {
+		printf("GENESYS UNKNOWN - no target given (-T TARGET, or -H HOST -P PROTOCOL)\n");
+		return GP_STATE_UNKNOWN;
+	}
+	if (standalone && !a.proto) {
+		printf("GENESYS UNKNOWN - -H needs -P snmp|http|ssh\n");
 		return GP_STATE_UNKNOWN;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGALRM, on_alarm);
-	alarm((unsigned)timeout_s);
+	alarm((unsigned)a.timeout_s);
 
-	if (!cfgfile)
-		cfgfile = getenv("GPROBE_CONFIG") ? getenv("GPROBE_CONFIG") : "/etc/gprobe/gprobe.yaml";
 	struct gp_errlist el = {0};
 	struct gp_config_opts opts = {.default_profile_dir = getenv("GPROBE_PROFILE_DIR")
 							 ? getenv("GPROBE_PROFILE_DIR")
 							 : GPROBE_SOURCE_PROFILE_DIR};
-	struct gp_config *cfg = gp_config_load(cfgfile, &opts, &el);
+	struct gp_config *cfg;
+	const char *cfgfile = a.c_arg, *target = a.target, *only = a.C_arg;
+	if (standalone) {
+		const char *why = NULL;
+		char *yaml = standalone_yaml(&a, &why);
+		if (!yaml) {
+			printf("GENESYS UNKNOWN - %s\n", why);
+			return GP_STATE_UNKNOWN;
+		}
+		cfg = load_standalone(yaml, &opts, &el, &why);
+		free(yaml);
+		if (!cfg && why) {
+			printf("GENESYS UNKNOWN - %s\n", why);
+			return GP_STATE_UNKNOWN;
+		}
+		cfgfile = "(command line)";
+		target = "standalone";
+		only = NULL;
+	} else {
+		if (!cfgfile)
+			cfgfile = getenv("GPROBE_CONFIG") ? getenv("GPROBE_CONFIG")
+							  : "/etc/gprobe/gprobe.yaml";
+		cfg = gp_config_load(cfgfile, &opts, &el);
+	}
 	if (!cfg) {
-		char *m = el.n ? gp_errlist_format(&el, 0) : gp_xstrdup("invalid config");
-		printf("GENESYS UNKNOWN - config error: %s\n", m);
-		free(m);
+		config_error(&el, standalone);
 		gp_errlist_free(&el);
 		return GP_STATE_UNKNOWN;
 	}
+	const char *display = standalone ? a.host : target;
 	const struct gp_target *t = gp_config_target(cfg, target);
 	if (!t) {
 		printf("GENESYS UNKNOWN - no target '%s' in %s\n", target, cfgfile);
@@ -145,7 +425,7 @@ int main(int argc, char **argv)
 		return GP_STATE_UNKNOWN;
 	}
 	struct gp_registry reg = {0};
-	gp_registry_load_dir(&reg, gp_plugin_dir(cfg->probe.plugin_dir), &el);
+	load_plugins(&reg, gp_plugin_dir(cfg->probe.plugin_dir), jobs, n, &el);
 	gp_run_once(&reg, NULL, jobs, n);
 
 	enum gp_state worst = GP_STATE_OK;
@@ -157,7 +437,7 @@ int main(int argc, char **argv)
 	}
 	/* The text names the failing checks first: that is what the
 	 * operator reads in the Nagios status line. */
-	printf("GENESYS %s - %s: ", gp_state_name(worst), target);
+	printf("GENESYS %s - %s: ", gp_state_name(worst), display);
 	if (bad == 0)
 		printf("%zu check%s OK", n, n == 1 ? "" : "s");
 	for (size_t i = 0, shown = 0; i < n; i++) {
