@@ -166,6 +166,38 @@ static void usage(FILE *out)
 	fprintf(out, "\n`gprobe COMMAND --help` tells more of each.\n");
 }
 
+/* For bash completion (packaging/bash-completion/gprobe): the commands,
+ * or the config's targets, services or a target's checks, one a line.
+ * Silent on any error: a completion must never print one. */
+static int cmd_complete(struct gp_cli *cli, int argc, char **argv)
+{
+	const char *what = argc > 1 ? argv[1] : "commands";
+	if (!strcmp(what, "commands")) {
+		for (size_t i = 0; i < GP_ARRAY_LEN(commands); i++)
+			printf("%s\n", commands[i].name);
+		return 0;
+	}
+	struct gp_errlist el = {0};
+	struct gp_config_opts opts = {.default_profile_dir = cli->profile_dir};
+	struct gp_config *cfg = gp_config_load(cli->config_path, &opts, &el);
+	gp_errlist_free(&el);
+	if (!cfg)
+		return 1;
+	if (!strcmp(what, "targets")) {
+		for (size_t i = 0; i < cfg->n_targets; i++)
+			printf("%s\n", cfg->targets[i].name);
+	} else if (!strcmp(what, "services")) {
+		for (size_t i = 0; i < cfg->n_services; i++)
+			printf("%s\n", cfg->services[i].name);
+	} else if (!strcmp(what, "checks") && argc > 2) {
+		const struct gp_target *t = gp_config_target(cfg, argv[2]);
+		for (size_t i = 0; t && i < t->n_checks; i++)
+			printf("%s\n", t->checks[i].name);
+	}
+	gp_config_free(cfg);
+	return 0;
+}
+
 static const char *default_profile_dir(void)
 {
 	const char *env = getenv("GPROBE_PROFILE_DIR");
@@ -226,6 +258,8 @@ int main(int argc, char **argv)
 	cli.config_path = config_path(cfg);
 	cli.profile_dir = default_profile_dir();
 	const char *name = argv[optind];
+	if (!strcmp(name, "__complete"))
+		return cmd_complete(&cli, argc - optind, argv + optind);
 	for (size_t i = 0; i < GP_ARRAY_LEN(commands); i++) {
 		if (strcmp(commands[i].name, name) != 0)
 			continue;

@@ -17,6 +17,10 @@ gprobe --version
 gprobe -c /etc/gprobe/gprobe.yaml config check
 /usr/lib/nagios/plugins/check_genesys -V
 test -f /usr/lib/gprobe/collectors/snmp.so
+test -f /usr/share/man/man8/gprobe.8
+test -f /usr/share/man/man5/gprobe.yaml.5
+test -f /usr/share/man/man8/check_genesys.8
+test -f /usr/share/bash-completion/completions/gprobe
 getent passwd gprobe >/dev/null
 systemd-analyze verify /lib/systemd/system/gprobe.service
 # The unit's hardening, as promised.

@@ -220,6 +220,26 @@ class Help(unittest.TestCase):
             self.assertEqual(rc, 0, cmd)
             self.assertTrue(out.startswith("usage: "), cmd)
 
+    def test_completion_names(self):
+        rc, out, _ = run([GPROBE, "__complete"])
+        self.assertEqual(rc, 0)
+        self.assertIn("report\n", out)
+        rc, out, _ = gprobe("__complete", "services")
+        self.assertEqual(rc, 0)
+        self.assertIn("stat-monitor\n", out)
+        rc, out, _ = gprobe("__complete", "targets")
+        self.assertIn("stat-1\n", out)
+        rc, out, _ = gprobe("__complete", "checks", "stat-1")
+        self.assertIn("port\n", out)
+        # A broken config completes nothing, silently.
+        rc, out, err = run([GPROBE, "-c", "/nonexistent.yaml", "__complete", "targets"])
+        self.assertEqual((rc, out, err), (1, "", ""))
+        # The bash script parses.
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                              "packaging", "bash-completion", "gprobe")
+        rc, out, err = run(["bash", "-n", script])
+        self.assertEqual(rc, 0, err)
+
     def test_version(self):
         rc, out, _ = run([GPROBE, "--version"])
         self.assertEqual(rc, 0)
