@@ -1,7 +1,8 @@
 /*
  * smtp.c - the e-mail channel: one message per alert through libcurl's
  * SMTP (smtp:// with optional STARTTLS, smtps://, AUTH with a password
- * file, TLS verification on). libcurl dot-stuffs the body.
+ * file, TLS verification on: the system's trust store, or ca_file).
+ * libcurl dot-stuffs the body.
  */
 #include "channel.h"
 #include "message.h"
@@ -88,6 +89,8 @@ static int smtp_deliver(void *ctx, const struct gp_config *cfg, const struct gp_
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(e->timeout_ms < 10000 ? e->timeout_ms : 10000));
 	if (e->starttls)
 		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+	if (e->ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, e->ca_file);
 	int rc = 0;
 	if (e->user) {
 		password = read_secret(e->password_file);

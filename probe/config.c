@@ -1458,7 +1458,7 @@ static const char *const alerts_keys[] = {"email", "webhook", "undelivered_after
 					  "restore_delay", NULL};
 static const char *const email_keys[] = {"smtp_url", "starttls", "user", "password_file", "from",
 					 "to", "escalate_to", "language", "timeout", "rate_limit",
-					 NULL};
+					 "ca_file", NULL};
 static const char *const webhook_keys[] = {"url", "secret_file", "timeout", NULL};
 
 static void check_addresses(struct ld *L, const struct gp_ynode *m, const char *key, char **v,
@@ -1503,6 +1503,7 @@ static void load_alerts(struct ld *L, const struct gp_ynode *root)
 			e->smtp_url = gp_xstrdup(u->text);
 		}
 		get_bool(L, em, p, "starttls", &e->starttls);
+		get_path(L, em, p, "ca_file", false, FILE_PLAIN, &e->ca_file);
 		get_str(L, em, p, "user", false, &e->user);
 		get_path(L, em, p, "password_file", false, FILE_SECRET, &e->password_file);
 		if (e->user && !gp_ymap_get(em, "password_file"))
@@ -1723,6 +1724,7 @@ void gp_config_free(struct gp_config *cfg)
 	free_strv(cfg->email.to, cfg->email.n_to);
 	free_strv(cfg->email.escalate_to, cfg->email.n_escalate_to);
 	free(cfg->email.language);
+	free(cfg->email.ca_file);
 	free(cfg->webhook.url);
 	free(cfg->webhook.secret_file);
 	free(cfg->file);

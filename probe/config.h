@@ -181,6 +181,7 @@ struct gp_email {
 	char **escalate_to;
 	size_t n_escalate_to;
 	char *language; /* ru | en */
+	char *ca_file;  /* NULL: the system's trust store */
 	int64_t timeout_ms;
 	int rate_limit;  /* messages per recipient an hour (30); more fold into a digest */
 };

@@ -75,15 +75,17 @@ class Component:
 class Smtp:
     """aiosmtpd storing each message in a Maildir."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, tls=()):
         self.port = free_port()
+        os.makedirs(directory, exist_ok=True)
         self.dir = os.path.join(directory, "mail")
+        self.tls = list(tls)  # --tlscert C --tlskey K (STARTTLS), --smtpscert...
         self.p = None
 
     def start(self):
         self.p = subprocess.Popen(["/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l",
-                                   "127.0.0.1:%d" % self.port, "-c",
-                                   "aiosmtpd.handlers.Mailbox", self.dir],
+                                   "127.0.0.1:%d" % self.port] + self.tls +
+                                  ["-c", "aiosmtpd.handlers.Mailbox", self.dir],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
         def listening():
@@ -151,7 +153,13 @@ class AlertsTest(unittest.TestCase):
         with open(secret, "wb") as f:
             f.write(SECRET + b"\n")
         os.chmod(secret, 0o600)
+        self.secret = secret
         self.cfg = os.path.join(self.tmp.name, "gprobe.yaml")
+        self.write_config('smtp_url: "smtp://127.0.0.1:%d"' % self.smtp.port)
+        self.log = open(os.path.join(self.tmp.name, "run.log"), "a")
+        self.daemon = None
+
+    def write_config(self, smtp):
         with open(self.cfg, "w", encoding="utf-8") as f:
             f.write(f"""probe: {{data_dir: {self.data}, interval: 1s, retry_interval: 1s,
         timeout: 1s, attempts: 1, rrd: false}}
@@ -164,16 +172,15 @@ incidents: {{reopen_window: 30m}}
 alerts:
   restore_delay: 3s
   email:
-    smtp_url: "smtp://127.0.0.1:{self.smtp.port}"
+    {smtp}
     from: gprobe@example.kz
     to: [noc@example.kz]
     escalate_to: [lead@example.kz]
     language: ru
     timeout: 5s
-  webhook: {{url: "http://127.0.0.1:{self.hook.port}/hook", secret_file: {secret}, timeout: 5s}}
+  webhook: {{url: "http://127.0.0.1:{self.hook.port}/hook", secret_file: {self.secret},
+            timeout: 5s}}
 """)
-        self.log = open(os.path.join(self.tmp.name, "run.log"), "a")
-        self.daemon = None
 
     def tearDown(self):
         if self.daemon and self.daemon.poll() is None:
@@ -286,6 +293,55 @@ alerts:
         self.assertTrue(all(m[1].startswith("[P1 #1] ") for m in self.smtp.messages()))
         self.daemon.send_signal(signal.SIGTERM)
         self.assertEqual(self.daemon.wait(timeout=30), 0)
+
+    def test_tls(self):
+        """STARTTLS and smtps:// with the server's certificate verified: a
+        self-signed one is refused until ca_file names it."""
+        cert, key = (os.path.join(self.tmp.name, n) for n in ("cert.pem", "key.pem"))
+        rc, _, err = run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                          "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+                          "-addext", "subjectAltName=IP:127.0.0.1"])
+        self.assertEqual(rc, 0, err)
+        self.smtp.stop()
+        starttls = Smtp(os.path.join(self.tmp.name, "starttls"), ["--tlscert", cert,
+                                                                   "--tlskey", key])
+        smtps = Smtp(os.path.join(self.tmp.name, "smtps"), ["--smtpscert", cert,
+                                                             "--smtpskey", key])
+        starttls.start()
+        smtps.start()
+        try:
+            # Not trusted: not delivered, and the log says why.
+            self.write_config('smtp_url: "smtp://127.0.0.1:%d"\n    starttls: true'
+                              % starttls.port)
+            self.start()
+            self.wait_state("UP")
+            self.comp.down()
+            wait_until("refused", lambda: "email to noc@example.kz not delivered"
+                       in self.logged())
+            self.assertRegex(self.logged(), r"SMTP smtp://127\.0\.0\.1:\d+: .*(SSL|certificate)")
+            self.assertEqual(starttls.messages(), [])
+            self.daemon.send_signal(signal.SIGTERM)
+            self.assertEqual(self.daemon.wait(timeout=30), 0)
+            # Trusted through ca_file: the queued mail goes over STARTTLS.
+            self.write_config('smtp_url: "smtp://127.0.0.1:%d"\n    starttls: true\n'
+                              '    ca_file: %s' % (starttls.port, cert))
+            self.start()
+            got = wait_until("over STARTTLS", lambda: starttls.messages(), 60)
+            self.assertTrue(got[0][1].startswith("[P1 #1] Недоступен сервис"))
+            self.daemon.send_signal(signal.SIGTERM)
+            self.assertEqual(self.daemon.wait(timeout=30), 0)
+            # smtps://: implicit TLS.
+            self.write_config('smtp_url: "smtps://127.0.0.1:%d"\n    ca_file: %s'
+                              % (smtps.port, cert))
+            self.start()
+            self.comp.up()
+            got = wait_until("over smtps", lambda: smtps.messages(), 60)
+            self.assertTrue(got[0][1].startswith("[P1 #1] Восстановлен сервис"))
+            self.daemon.send_signal(signal.SIGTERM)
+            self.assertEqual(self.daemon.wait(timeout=30), 0)
+        finally:
+            starttls.stop()
+            smtps.stop()
 
     def test_flapping(self):
         self.start()
