@@ -475,11 +475,18 @@ int gp_daemon_run(struct gp_cli *cli, volatile sig_atomic_t *term, volatile sig_
 				while (gp_runner_in_flight(d->runner) > 0)
 					gp_runner_poll(d->runner, -1);
 				process_batch(d, true);
+				/* One sender at a time: two would race for the
+				 * same alert and send it twice. */
+				gp_sender_stop(d->sender);
+				d->sender = NULL;
 				struct daemon *next = daemon_load(cli);
 				if (next) {
 					daemon_free(d);
 					d = next;
 					gp_log(d->log, GP_LOG_INFO, "config reloaded: %zu checks", d->n);
+				} else {
+					char err[512];
+					d->sender = gp_sender_start(d->cfg, d->log, err, sizeof(err));
 				}
 				gp_sd_notify("READY=1\nSTATUS=polling");
 			}
