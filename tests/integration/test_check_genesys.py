@@ -6,11 +6,14 @@ and a missing option, each with its exit code and output that parses by
 the guidelines' grammar."""
 import os
 import re
+import signal
+import subprocess
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from labtest import CHECK_GENESYS, lab, lab_info, run  # noqa: E402
+from labtest import CHECK_GENESYS, lab, lab_info, run, wait_until  # noqa: E402
 
 OID = "1.3.6.1.4.1.1729.998.1"
 
@@ -109,6 +112,132 @@ class StandaloneTest(unittest.TestCase):
         rc, out = self.snmp_check("-c", "1\"\n    snmp_walk: x")
         self.assertEqual(rc, 3, out)
         self.assertIn("invalid range", out)
+
+
+NAGIOS_CFG = """log_file={d}/nagios.log
+cfg_file={d}/objects.cfg
+object_cache_file={d}/objects.cache
+precached_object_file={d}/objects.precache
+status_file={d}/status.dat
+status_update_interval=1
+nagios_user={user}
+nagios_group={group}
+check_external_commands=0
+command_file={d}/nagios.cmd
+lock_file={d}/nagios.lock
+temp_file={d}/nagios.tmp
+temp_path={d}
+check_result_path={d}/checkresults
+check_result_reaper_frequency=1
+interval_length=1
+retain_state_information=0
+state_retention_file={d}/retention.dat
+use_syslog=0
+enable_notifications=0
+enable_event_handlers=0
+enable_flap_detection=0
+process_performance_data=0
+max_service_check_spread=1
+service_inter_check_delay_method=n
+host_inter_check_delay_method=n
+"""
+
+OBJECTS_CFG = """define timeperiod {{
+  timeperiod_name always
+  alias always
+  sunday 00:00-24:00
+  monday 00:00-24:00
+  tuesday 00:00-24:00
+  wednesday 00:00-24:00
+  thursday 00:00-24:00
+  friday 00:00-24:00
+  saturday 00:00-24:00
+}}
+define contact {{
+  contact_name nobody
+  host_notifications_enabled 0
+  service_notifications_enabled 0
+  host_notification_period always
+  service_notification_period always
+  host_notification_options n
+  service_notification_options n
+  host_notification_commands true
+  service_notification_commands true
+}}
+define command {{
+  command_name true
+  command_line /bin/true
+}}
+define command {{
+  command_name check_genesys_snmp
+  command_line {plugin} -H $HOSTADDRESS$ -p {port} -P snmp -o $ARG1$ -C $ARG2$ -w $ARG3$ -c $ARG4$
+}}
+define host {{
+  host_name lab
+  address 127.0.0.1
+  check_command true
+  max_check_attempts 1
+  check_period always
+  contacts nobody
+  notification_period always
+}}
+define service {{
+  host_name lab
+  service_description genesys
+  check_command check_genesys_snmp!{oid}!public!40!60
+  max_check_attempts 1
+  check_interval 1
+  retry_interval 1
+  check_period always
+  contacts nobody
+  notification_period always
+}}
+"""
+
+
+class NagiosTest(unittest.TestCase):
+    """check_genesys run by a real Nagios 4 (Debian's nagios4-core): the
+    state and output Nagios records are the plugin's."""
+
+    def test_nagios_runs_it(self):
+        import grp
+        import pwd
+        with tempfile.TemporaryDirectory() as d:
+            os.mkdir(os.path.join(d, "checkresults"))
+            with open(os.path.join(d, "nagios.cfg"), "w") as f:
+                f.write(NAGIOS_CFG.format(d=d, user=pwd.getpwuid(os.getuid()).pw_name,
+                                          group=grp.getgrgid(os.getgid()).gr_name))
+            with open(os.path.join(d, "objects.cfg"), "w") as f:
+                f.write(OBJECTS_CFG.format(plugin=CHECK_GENESYS, oid=OID,
+                                           port=lab_info()["ports"]["snmp"]))
+            rc, out, _ = run(["/usr/sbin/nagios4", "-v", os.path.join(d, "nagios.cfg")])
+            self.assertEqual(rc, 0, out)
+            lab("snmp-set", OID, "integer", "42")
+            p = subprocess.Popen(["/usr/sbin/nagios4", os.path.join(d, "nagios.cfg")],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                def service():
+                    try:
+                        with open(os.path.join(d, "status.dat")) as f:
+                            text = f.read()
+                    except OSError:
+                        return None
+                    for block in text.split("servicestatus {")[1:]:
+                        fields = dict(line.strip().split("=", 1)
+                                      for line in block.split("}")[0].strip().splitlines()
+                                      if "=" in line)
+                        if fields.get("has_been_checked") == "1":
+                            return fields
+                    return None
+                st = wait_until("Nagios checked it", service, 60)
+                self.assertEqual(st["current_state"], "1", st)
+                self.assertEqual(st["plugin_output"],
+                                 "GENESYS WARNING - 127.0.0.1: snmp WARNING (42 is outside the "
+                                 "warning range '40')")
+                self.assertEqual(st["performance_data"], "'snmp'=42;40;60;;")
+            finally:
+                p.send_signal(signal.SIGTERM)
+                p.wait(timeout=30)
 
 
 if __name__ == "__main__":
