@@ -32,6 +32,8 @@ Where to look, from another terminal:
   $GPROBE -c $CFG diag stat-1        every check of a target, explained
   $GPROBE -c $CFG status             services and components
   $GPROBE -c $CFG incidents          open incidents
+  $GPROBE -c $CFG report --month $(date +%Y-%m)   this month's availability and penalty
+  $GPROBE -c $CFG downtime           this month's ledger, second by second
   database: $LAB/data/gprobe.db
   RRD files: $LAB/data/rrd/
   mail the NOC received: $LAB/mail/new/
