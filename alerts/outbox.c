@@ -87,8 +87,7 @@ static const struct gp_service *service_of(const struct gp_config *cfg, const ch
 	return NULL;
 }
 
-static int queue(struct gp_store *st, const struct gp_config *cfg, const struct gp_incident *inc,
-		 const char *kind, const char *channel, const char *recipient, const char *subject,
+static int queue(struct gp_store *st, const struct gp_incident *inc, const char *kind, const char *channel, const char *recipient, const char *subject,
 		 const char *body, const char *message_id, int64_t at, int64_t not_before, char *err,
 		 size_t errlen)
 {
@@ -103,7 +102,6 @@ static int queue(struct gp_store *st, const struct gp_config *cfg, const struct 
 		.created_at = at,
 		.next_attempt_at = not_before,
 	};
-	(void)cfg;
 	if (gp_store_alert_add(st, &a, NULL) != 0)
 		return gp_errf(err, errlen, "cannot queue the %s alert to %s: %s", kind, recipient,
 			       gp_store_error(st));
@@ -158,7 +156,7 @@ int gp_outbox_incident(struct gp_store *st, const struct gp_config *cfg,
 		size_t n = esc ? cfg->email.n_escalate_to : cfg->email.n_to;
 		for (size_t i = 0; rc == 0 && i < n; i++) {
 			char *mid = gp_outbox_message_id(cfg, name);
-			rc = queue(st, cfg, inc, name, "email", to[i], subject, body, mid, at, not_before,
+			rc = queue(st, inc, name, "email", to[i], subject, body, mid, at, not_before,
 				   err, errlen);
 			free(mid);
 		}
@@ -169,7 +167,7 @@ int gp_outbox_incident(struct gp_store *st, const struct gp_config *cfg,
 		char *mid = gp_outbox_message_id(cfg, name);
 		json_t *j = gp_alert_json(&f, mid);
 		char *body = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-		rc = queue(st, cfg, inc, name, "webhook", cfg->webhook.url, NULL, body, mid, at,
+		rc = queue(st, inc, name, "webhook", cfg->webhook.url, NULL, body, mid, at,
 			   not_before, err, errlen);
 		free(body);
 		json_decref(j);

@@ -37,19 +37,14 @@ struct held {
 	size_t n, cap;
 };
 
-static bool collect_held(void *ctx, const struct gp_alert *a)
+static bool collect_held(void *ctx, struct gp_alert *a)
 {
 	struct held *h = ctx;
 	if (a->digest != 0 || strcmp(a->channel, "email"))
 		return true;
 	gp_grow((void **)&h->v, &h->cap, h->n, sizeof(*h->v));
-	struct gp_alert *c = &h->v[h->n++];
-	memset(c, 0, sizeof(*c));
-	c->id = a->id;
-	c->recipient = gp_xstrdup(a->recipient);
-	c->subject = gp_xstrdup(a->subject ? a->subject : "");
-	c->body = gp_xstrdup(a->body);
-	c->created_at = a->created_at;
+	h->v[h->n++] = *a;
+	memset(a, 0, sizeof(*a));
 	return true;
 }
 
@@ -71,7 +66,7 @@ static void digest_for(struct gp_store *st, const struct gp_config *cfg, struct 
 		char at[40];
 		gp_format_utc(h->v[i].created_at, at, sizeof(at));
 		char *next = gp_xasprintf("%s\n========================================\n%s\n%s\n\n%s",
-					  body, at, h->v[i].subject, h->v[i].body);
+					  body, at, h->v[i].subject ? h->v[i].subject : "", h->v[i].body);
 		free(body);
 		body = next;
 		n++;

@@ -395,7 +395,7 @@ static int downtime_list(const struct gp_config *cfg, struct gp_store *st, int a
 		month = buf;
 	}
 	int y, m;
-	if (strlen(month) != 7 || sscanf(month, "%4d-%2d", &y, &m) != 2 || m < 1 || m > 12) {
+	if (!gp_month_parse(month, &y, &m)) {
 		fprintf(stderr, "gprobe downtime: '%s' is not a month: give YYYY-MM\n", month);
 		return 1;
 	}

@@ -106,7 +106,7 @@ static void print_table(json_t *root, bool tty, int64_t heartbeat, const char *t
 }
 
 /* Alerts that need a person: failed for good, or undelivered too long. */
-static bool add_alert(void *ctx, const struct gp_alert *a)
+static bool add_alert(void *ctx, struct gp_alert *a)
 {
 	json_array_append_new(ctx, json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:s?}", "id",
 					     (json_int_t)a->id, "status", a->status, "event",
@@ -116,7 +116,7 @@ static bool add_alert(void *ctx, const struct gp_alert *a)
 	return true;
 }
 
-static bool add_flagged(void *ctx, const struct gp_alert *a)
+static bool add_flagged(void *ctx, struct gp_alert *a)
 {
 	return a->flagged_at ? add_alert(ctx, a) : true;
 }

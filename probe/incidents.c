@@ -234,18 +234,7 @@ static void collect(void *ctx, const struct gp_incident *inc)
 {
 	struct tick_ctx *t = ctx;
 	gp_grow((void **)&t->v, &t->cap, t->n, sizeof(*t->v));
-	struct gp_incident *c = &t->v[t->n++];
-	*c = *inc;
-	c->service = inc->service ? gp_xstrdup(inc->service) : NULL;
-	c->status = gp_xstrdup(inc->status);
-	c->priority = gp_xstrdup(inc->priority);
-	c->channel = gp_xstrdup(inc->channel);
-	c->attribution = inc->attribution ? gp_xstrdup(inc->attribution) : NULL;
-	c->acknowledged_by = inc->acknowledged_by ? gp_xstrdup(inc->acknowledged_by) : NULL;
-	c->members = inc->members ? gp_xstrdup(inc->members) : NULL;
-	c->text = inc->text ? gp_xstrdup(inc->text) : NULL;
-	c->workaround = inc->workaround ? gp_xstrdup(inc->workaround) : NULL;
-	c->resolution = inc->resolution ? gp_xstrdup(inc->resolution) : NULL;
+	gp_incident_copy(&t->v[t->n++], inc);
 }
 
 int gp_inc_tick(struct gp_store *st, const struct gp_config *cfg, int64_t now, char *err,

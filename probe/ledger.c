@@ -8,6 +8,7 @@
 #include "ledger.h"
 #include "util.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,35 +72,27 @@ static void cut(int64_t **pts, size_t *n, size_t *cap, int64_t t, int64_t from, 
 	(*pts)[(*n)++] = t;
 }
 
-/* Each *_at moves its cursor past the spans that end at or before t and
- * says whether the one it then stands on covers t. */
-static bool period_at(const struct gp_sla_input *in, size_t *i, int64_t t)
+/* Every input begins with `int64_t start, end`: one cursor walk serves
+ * them all. */
+_Static_assert(offsetof(struct gp_sla_period, end) == sizeof(int64_t), "start, end first");
+_Static_assert(offsetof(struct gp_sla_outage, end) == sizeof(int64_t), "start, end first");
+_Static_assert(offsetof(struct gp_sla_manual, end) == sizeof(int64_t), "start, end first");
+_Static_assert(offsetof(struct gp_span, end) == sizeof(int64_t), "start, end first");
+
+/* Moves cursor *i over the n spans of `base` (each `stride` bytes) past
+ * those that end at or before t; true when the one it then stands on
+ * covers t. */
+static bool covers(const void *base, size_t stride, size_t n, size_t *i, int64_t t)
 {
-	while (*i < in->n_periods && in->periods[*i].end <= t)
-		(*i)++;
-	return *i < in->n_periods && in->periods[*i].start <= t;
+	for (; *i < n; (*i)++) {
+		const int64_t *se = (const int64_t *)((const char *)base + *i * stride);
+		if (se[1] > t)
+			return se[0] <= t;
+	}
+	return false;
 }
 
-static bool outage_at(const struct gp_sla_input *in, size_t *i, int64_t t)
-{
-	while (*i < in->n_outages && in->outages[*i].end <= t)
-		(*i)++;
-	return *i < in->n_outages && in->outages[*i].start <= t;
-}
-
-static bool manual_at(const struct gp_sla_input *in, size_t *i, int64_t t)
-{
-	while (*i < in->n_manual && in->manual[*i].end <= t)
-		(*i)++;
-	return *i < in->n_manual && in->manual[*i].start <= t;
-}
-
-static bool span_at(const struct gp_span *v, size_t n, size_t *i, int64_t t)
-{
-	while (*i < n && v[*i].end <= t)
-		(*i)++;
-	return *i < n && v[*i].start <= t;
-}
+#define AT(arr, n, i, t) covers((arr), sizeof(*(arr)), (n), (i), (t))
 
 size_t gp_sla_classify(const struct gp_sla_input *in, int64_t from, int64_t to,
 		       struct gp_sla_segment **out)
@@ -155,7 +148,7 @@ size_t gp_sla_classify(const struct gp_sla_input *in, int64_t from, int64_t to,
 
 		struct gp_sla_segment s = {.start = a, .end = b, .cls = GP_SLA_UNMONITORED};
 		bool probe_down = false;
-		if (period_at(in, &ip, a)) {
+		if (AT(in->periods, in->n_periods, &ip, a)) {
 			switch (in->periods[ip].state) {
 			case GP_LEDGER_UP: s.cls = GP_SLA_UP; break;
 			case GP_LEDGER_DEGRADED: s.cls = GP_SLA_DEGRADED; break;
@@ -166,18 +159,18 @@ size_t gp_sla_classify(const struct gp_sla_input *in, int64_t from, int64_t to,
 		bool voided = false;
 		if (probe_down) {
 			s.attribution = GP_ATTR_UNATTRIBUTED;
-			if (outage_at(in, &io, a)) {
+			if (AT(in->outages, in->n_outages, &io, a)) {
 				s.attribution = in->outages[io].attribution;
 				s.incident = in->outages[io].incident;
 				voided = in->outages[io].voided;
 			}
-		} else if (s.cls == GP_SLA_UNMONITORED && manual_at(in, &im, a)) {
+		} else if (s.cls == GP_SLA_UNMONITORED && AT(in->manual, in->n_manual, &im, a)) {
 			s.cls = GP_SLA_DOWN;
 			s.attribution = in->manual[im].attribution;
 			s.manual = in->manual[im].id;
 		}
 		if (s.cls == GP_SLA_DOWN) {
-			if (span_at(mw, n_mw, &iw, a))
+			if (AT(mw, n_mw, &iw, a))
 				s.cls = GP_SLA_MAINTENANCE;
 			else if (voided)
 				s.cls = GP_SLA_VOIDED;

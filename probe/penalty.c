@@ -19,6 +19,18 @@ struct gp_span gp_contract_term(const struct gp_contract *c, const struct gp_cal
 	return (struct gp_span){gp_cal_local_time(cal, c->start, 0), gp_cal_local_time(cal, end, 0)};
 }
 
+bool gp_month_parse(const char *s, int *year, int *month)
+{
+	if (!s || strlen(s) != 7 || s[4] != '-')
+		return false;
+	for (int i = 0; i < 7; i++)
+		if (i != 4 && (s[i] < '0' || s[i] > '9'))
+			return false;
+	*year = atoi(s);
+	*month = atoi(s + 5);
+	return *year >= 1970 && *month >= 1 && *month <= 12;
+}
+
 struct gp_span gp_month_span(const struct gp_calendar *cal, int year, int month)
 {
 	struct gp_date a = {year, month, 1};

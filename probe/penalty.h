@@ -14,6 +14,7 @@
 #ifndef GP_PENALTY_H
 #define GP_PENALTY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,8 @@
 
 /* The term: [start 00:00 local, start + term_days 00:00 local). */
 struct gp_span gp_contract_term(const struct gp_contract *c, const struct gp_calendar *cal);
+/* "YYYY-MM" (exactly): false for anything else. */
+bool gp_month_parse(const char *s, int *year, int *month);
 /* A calendar month in the calendar's zone: [1st 00:00, next 1st 00:00). */
 struct gp_span gp_month_span(const struct gp_calendar *cal, int year, int month);
 

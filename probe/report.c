@@ -145,18 +145,6 @@ static int month_figures(struct gp_store *st, const struct gp_config *cfg, struc
 	return rc;
 }
 
-static bool parse_month(const char *s, int *year, int *month)
-{
-	if (!s || strlen(s) != 7 || s[4] != '-')
-		return false;
-	for (int i = 0; i < 7; i++)
-		if (i != 4 && (s[i] < '0' || s[i] > '9'))
-			return false;
-	*year = atoi(s);
-	*month = atoi(s + 5);
-	return *year >= 1970 && *month >= 1 && *month <= 12;
-}
-
 static struct gp_span intersect(struct gp_span a, struct gp_span b)
 {
 	struct gp_span r = {a.start > b.start ? a.start : b.start, a.end < b.end ? a.end : b.end};
@@ -177,7 +165,7 @@ int gp_report_build(struct gp_store *st, const struct gp_config *cfg, const char
 		    int64_t now, struct gp_report *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
-	if (!parse_month(month, &out->year, &out->month))
+	if (!gp_month_parse(month, &out->year, &out->month))
 		return gp_errf(err, errlen, "'%s' is not a month: give YYYY-MM, e.g. 2026-03",
 			    month ? month : "");
 	const struct gp_calendar *cal = &cfg->calendar;

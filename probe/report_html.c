@@ -4,6 +4,7 @@
 #include "report_html.h"
 #include "cli.h"
 #include "graph.h"
+#include "message.h"
 #include "util.h"
 
 #include <errno.h>
@@ -42,21 +43,21 @@ static const char *when(const struct gp_config *cfg, int64_t t, char *buf, size_
 /* A file's bytes as base64 into f (an embedded image). */
 static int embed_base64(FILE *f, const char *file)
 {
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	FILE *in = fopen(file, "rb");
 	if (!in)
 		return -1;
-	unsigned char b[3];
-	size_t n;
-	while ((n = fread(b, 1, 3, in)) > 0) {
-		unsigned v = (unsigned)b[0] << 16 | (n > 1 ? (unsigned)b[1] << 8 : 0) |
-			     (n > 2 ? b[2] : 0);
-		fputc(tab[v >> 18 & 63], f);
-		fputc(tab[v >> 12 & 63], f);
-		fputc(n > 1 ? tab[v >> 6 & 63] : '=', f);
-		fputc(n > 2 ? tab[v & 63] : '=', f);
-	}
+	unsigned char *buf = NULL;
+	size_t n = 0, cap = 0, got;
+	do {
+		gp_grow((void **)&buf, &cap, n + 65536, 1);
+		got = fread(buf + n, 1, cap - n, in);
+		n += got;
+	} while (got > 0);
 	fclose(in);
+	char *b64 = gp_base64(buf, n, 0);
+	fputs(b64, f);
+	free(b64);
+	free(buf);
 	return 0;
 }
 
@@ -145,11 +146,6 @@ struct incidents {
 	struct gp_span span;
 };
 
-static void copy_str(char **dst, const char *src)
-{
-	*dst = src ? gp_xstrdup(src) : NULL;
-}
-
 static void collect(void *ctx, const struct gp_incident *inc)
 {
 	struct incidents *x = ctx;
@@ -159,18 +155,7 @@ static void collect(void *ctx, const struct gp_incident *inc)
 	if (start >= x->span.end || (inc->closed_at > 0 && inc->closed_at < x->span.start))
 		return;
 	gp_grow((void **)&x->v, &x->cap, x->n, sizeof(*x->v));
-	struct gp_incident *c = &x->v[x->n++];
-	*c = *inc;
-	copy_str(&c->service, inc->service);
-	copy_str(&c->status, inc->status);
-	copy_str(&c->priority, inc->priority);
-	copy_str(&c->channel, inc->channel);
-	copy_str(&c->attribution, inc->attribution);
-	copy_str(&c->acknowledged_by, inc->acknowledged_by);
-	copy_str(&c->members, inc->members);
-	copy_str(&c->text, inc->text);
-	copy_str(&c->workaround, inc->workaround);
-	copy_str(&c->resolution, inc->resolution);
+	gp_incident_copy(&x->v[x->n++], inc);
 }
 
 struct tl {

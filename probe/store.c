@@ -805,6 +805,26 @@ void gp_incident_clear(struct gp_incident *inc)
 	memset(inc, 0, sizeof(*inc));
 }
 
+static char *dup_or_null(const char *v)
+{
+	return v ? gp_xstrdup(v) : NULL;
+}
+
+void gp_incident_copy(struct gp_incident *dst, const struct gp_incident *src)
+{
+	*dst = *src;
+	dst->service = dup_or_null(src->service);
+	dst->status = dup_or_null(src->status);
+	dst->priority = dup_or_null(src->priority);
+	dst->channel = dup_or_null(src->channel);
+	dst->attribution = dup_or_null(src->attribution);
+	dst->acknowledged_by = dup_or_null(src->acknowledged_by);
+	dst->members = dup_or_null(src->members);
+	dst->text = dup_or_null(src->text);
+	dst->workaround = dup_or_null(src->workaround);
+	dst->resolution = dup_or_null(src->resolution);
+}
+
 static char *col_dup(sqlite3_stmt *s, int i)
 {
 	const char *t = (const char *)sqlite3_column_text(s, i);
@@ -1249,8 +1269,10 @@ int gp_store_alert_add(struct gp_store *st, const struct gp_alert *a, int64_t *i
 	return 0;
 }
 
-static int alert_query(struct gp_store *st, const char *where, const char *a1, int64_t i1,
-		       gp_alert_fn fn, void *ctx)
+/* Alerts matching `where`, which may use ?1 (a status), ?2 (a recipient,
+ * NULL for any) and ?3 (a time), oldest first. */
+static int alert_query(struct gp_store *st, const char *where, const char *status,
+		       const char *recipient, int64_t at, gp_alert_fn fn, void *ctx)
 {
 	char *sql = gp_xasprintf("SELECT " ALERT_COLUMNS " FROM alert WHERE %s ORDER BY id", where);
 	sqlite3_stmt *s;
@@ -1258,8 +1280,14 @@ static int alert_query(struct gp_store *st, const char *where, const char *a1, i
 	free(sql);
 	if (rc != SQLITE_OK)
 		return -1;
-	bind_text(s, 1, a1);
-	sqlite3_bind_int64(s, 2, i1);
+	/* A parameter the query does not use is simply not bound. */
+	int n = sqlite3_bind_parameter_count(s);
+	if (n >= 1)
+		bind_text(s, 1, status);
+	if (n >= 2)
+		bind_text(s, 2, recipient);
+	if (n >= 3)
+		sqlite3_bind_int64(s, 3, at);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct gp_alert a;
 		read_alert(s, &a);
@@ -1272,37 +1300,27 @@ static int alert_query(struct gp_store *st, const char *where, const char *a1, i
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
-static bool take_first(void *ctx, const struct gp_alert *a)
+static bool take_first(void *ctx, struct gp_alert *a)
 {
 	struct gp_alert *out = ctx;
 	*out = *a;
-	out->event = gp_xstrdup(a->event);
-	out->channel = gp_xstrdup(a->channel);
-	out->recipient = gp_xstrdup(a->recipient);
-	out->subject = a->subject ? gp_xstrdup(a->subject) : NULL;
-	out->body = gp_xstrdup(a->body);
-	out->message_id = gp_xstrdup(a->message_id);
-	out->status = gp_xstrdup(a->status);
-	out->last_error = a->last_error ? gp_xstrdup(a->last_error) : NULL;
+	memset(a, 0, sizeof(*a));
 	return false;
 }
 
 bool gp_store_alert_next(struct gp_store *st, int64_t now, struct gp_alert *out)
 {
 	memset(out, 0, sizeof(*out));
-	alert_query(st, "status = 'queued' AND next_attempt_at <= ?2 AND (?1 IS NULL OR 1)", NULL,
-		    now, take_first, out);
+	alert_query(st, "status = ?1 AND ?2 IS NULL AND next_attempt_at <= ?3", "queued", NULL, now,
+		    take_first, out);
 	return out->id != 0;
 }
 
 int gp_store_alert_list(struct gp_store *st, const char *status, const char *recipient,
 			gp_alert_fn fn, void *ctx)
 {
-	char *where = gp_xasprintf("status = '%s' AND (?1 IS NULL OR recipient = ?1) AND ?2 = ?2",
-				   status);
-	int rc = alert_query(st, where, recipient, 0, fn, ctx);
-	free(where);
-	return rc;
+	return alert_query(st, "status = ?1 AND (?2 IS NULL OR recipient = ?2)", status, recipient,
+			   0, fn, ctx);
 }
 
 int gp_store_alert_sent(struct gp_store *st, int64_t id, int64_t now)

@@ -120,6 +120,8 @@ struct gp_incident {
 	char *members, *text, *workaround, *resolution;
 };
 void gp_incident_clear(struct gp_incident *inc);
+/* A deep copy (a list callback's row outlives the call); clear it after. */
+void gp_incident_copy(struct gp_incident *dst, const struct gp_incident *src);
 
 /* Inserts inc (its id is set). 0 or -1 (another incident in work for the
  * service: the unique index says no). */
@@ -208,8 +210,9 @@ int gp_store_alert_add(struct gp_store *st, const struct gp_alert *a, int64_t *i
 /* The oldest queued alert due at now; false when none. */
 bool gp_store_alert_next(struct gp_store *st, int64_t now, struct gp_alert *out);
 /* Alerts in a status (for one recipient, or all), oldest first; the
- * callback returns false to stop. */
-typedef bool (*gp_alert_fn)(void *ctx, const struct gp_alert *a);
+ * callback returns false to stop. The row is the callback's to keep: it
+ * may move it out (and zero *a), else it is cleared after the call. */
+typedef bool (*gp_alert_fn)(void *ctx, struct gp_alert *a);
 int gp_store_alert_list(struct gp_store *st, const char *status, const char *recipient,
 			gp_alert_fn fn, void *ctx);
 int gp_store_alert_sent(struct gp_store *st, int64_t id, int64_t now);

@@ -36,10 +36,7 @@ struct fx {
 
 static int64_t T(struct fx *f, const char *iso)
 {
-	int64_t t;
-	const char *why;
-	assert_true(gp_cal_parse_time(&f->cfg->calendar, iso, &t, &why));
-	return t;
+	return testdb_time(f->cfg, iso);
 }
 
 static int setup(void **state)

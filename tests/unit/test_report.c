@@ -44,10 +44,7 @@ struct fx {
 
 static int64_t T(struct fx *f, const char *iso)
 {
-	int64_t t;
-	const char *why;
-	assert_true(gp_cal_parse_time(&f->cfg->calendar, iso, &t, &why));
-	return t;
+	return testdb_time(f->cfg, iso);
 }
 
 static int setup(void **state)
@@ -106,6 +103,13 @@ static void outage(struct fx *f, int svc, const char *from, const char *to,
 	assert_int_equal(gp_store_outage_restore(f->st, name(f, svc), b), 0);
 }
 
+/* Every service UP from iso on. */
+static void all_up(struct fx *f, const char *iso)
+{
+	for (int svc = SA; svc <= SC; svc++)
+		state_from(f, svc, "UP", iso);
+}
+
 static void heartbeat(struct fx *f, const char *iso)
 {
 	assert_int_equal(gp_store_heartbeat(f->st, T(f, iso)), 0);
@@ -140,9 +144,7 @@ static void build(struct fx *f, const char *month, struct gp_report *r)
 static void test_weekend_and_holiday(void **state)
 {
 	struct fx *f = *state;
-	state_from(f, SA, "UP", "2026-03-01T00:00");
-	state_from(f, SB, "UP", "2026-03-01T00:00");
-	state_from(f, SC, "UP", "2026-03-01T00:00");
+	all_up(f, "2026-03-01T00:00");
 	outage(f, SA, "2026-03-06T17:00", "2026-03-09T10:00", "supplier", "restored");
 	heartbeat(f, "2026-04-01T00:00");
 
@@ -178,9 +180,7 @@ static void test_weekend_and_holiday(void **state)
 static void test_overlap_union_and_sum(void **state)
 {
 	struct fx *f = *state;
-	state_from(f, SA, "UP", "2026-04-01T00:00");
-	state_from(f, SB, "UP", "2026-04-01T00:00");
-	state_from(f, SC, "UP", "2026-04-01T00:00");
+	all_up(f, "2026-04-01T00:00");
 	outage(f, SA, "2026-04-14T10:00", "2026-04-14T12:00", "supplier", "closed");
 	outage(f, SB, "2026-04-14T11:00", "2026-04-14T13:00", "supplier", "closed");
 	heartbeat(f, "2026-05-01T00:00");
@@ -210,9 +210,7 @@ static void test_overlap_union_and_sum(void **state)
 static void test_ceil_and_exact(void **state)
 {
 	struct fx *f = *state;
-	state_from(f, SA, "UP", "2026-04-01T00:00");
-	state_from(f, SB, "UP", "2026-04-01T00:00");
-	state_from(f, SC, "UP", "2026-04-01T00:00");
+	all_up(f, "2026-04-01T00:00");
 	outage(f, SA, "2026-04-14T10:00", "2026-04-14T10:20", "supplier", "closed");
 	outage(f, SB, "2026-04-14T10:10", "2026-04-14T10:40", "supplier", "closed");
 	outage(f, SA, "2026-04-14T15:00", "2026-04-14T15:01", "supplier", "closed");
@@ -284,8 +282,7 @@ static void test_term_starting_mid_month(void **state)
 static void test_cap_reached_in_month_nine(void **state)
 {
 	struct fx *f = *state;
-	for (int svc = SA; svc <= SC; svc++)
-		state_from(f, svc, "UP", "2026-01-15T00:00");
+	all_up(f, "2026-01-15T00:00");
 	for (int m = 1; m <= 10; m++) {
 		char a[32], b[32];
 		snprintf(a, sizeof(a), "2026-%02d-16T00:00", m);

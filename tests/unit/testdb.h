@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "calendar.h"
 #include "config.h"
 #include "store.h"
 #include "util.h"
@@ -29,6 +30,15 @@ static inline void testdb_open(const char *config, const char *name, char *dir,
 	char err[256];
 	*st = gp_store_open(dir, true, err, sizeof(err));
 	assert_non_null(*st);
+}
+
+/* An ISO 8601 time in the config's calendar zone. */
+static inline int64_t testdb_time(const struct gp_config *cfg, const char *iso)
+{
+	int64_t t;
+	const char *why;
+	assert_true(gp_cal_parse_time(&cfg->calendar, iso, &t, &why));
+	return t;
 }
 
 static inline void testdb_close(const char *dir, struct gp_config *cfg, struct gp_store *st)
