@@ -20,8 +20,4 @@
 int gp_report_html(struct gp_store *st, const struct gp_config *cfg, const struct gp_report *r,
 		   const char *path, char *err, size_t errlen);
 
-/* Shared with the text report (cli_report.c). */
-const char *gp_cli_money(int64_t tiyn, bool group, char *buf, size_t len);
-void gp_cli_report_rules(const struct gp_config *cfg, const struct gp_report *r, FILE *out);
-
 #endif

@@ -54,6 +54,9 @@ int gp_date_cmp(const struct gp_date *a, const struct gp_date *b);
 bool gp_parse_hhmm(const char *s, int *out_min, const char **why);
 
 /* UTC epoch seconds as ISO 8601 "2026-11-25T05:40:01Z". */
+/* Monotonic microseconds: the one clock for timers and timings. */
+int64_t gp_monotonic_us(void);
+
 void gp_format_utc(int64_t t, char *buf, size_t len);
 /* The same moment in a tz database zone, with its offset:
  * "2026-11-25T10:40:01+05:00". For commands, not the daemon: it sets the

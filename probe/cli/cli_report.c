@@ -23,24 +23,6 @@
 /* ------------------------------------------------------------------ */
 /* Formatting                                                          */
 
-/* Tiyn as tenge: "1 736.11" (grouped) or "1736.11". */
-const char *gp_cli_money(int64_t tiyn, bool group, char *buf, size_t len)
-{
-	char digits[32];
-	snprintf(digits, sizeof(digits), "%lld", (long long)(llabs(tiyn) / 100));
-	size_t n = strlen(digits), k = 0;
-	char out[64];
-	if (tiyn < 0)
-		out[k++] = '-';
-	for (size_t i = 0; i < n; i++) {
-		if (group && i > 0 && (n - i) % 3 == 0)
-			out[k++] = ' ';
-		out[k++] = digits[i];
-	}
-	snprintf(out + k, sizeof(out) - k, ".%02lld", (long long)(llabs(tiyn) % 100));
-	snprintf(buf, len, "%s", out);
-	return buf;
-}
 
 /* Availability "99.95", or "-" when nothing was monitored. */
 static const char *percent(int64_t bp, char *buf, size_t len)
@@ -179,49 +161,6 @@ static void report_csv(const struct gp_config *cfg, const struct gp_report *r)
 	       (long long)r->penalty_tiyn, (long long)r->cumulative_tiyn, (long long)r->cap_tiyn);
 }
 
-/* How each figure was rounded, in the report's language. */
-void gp_cli_report_rules(const struct gp_config *cfg, const struct gp_report *r, FILE *out)
-{
-	const struct gp_contract *c = &cfg->contract;
-	char pay[40], cap[40], val[40];
-	gp_cli_money(c->monthly_payment_tiyn, true, pay, sizeof(pay));
-	gp_cli_money(r->cap_tiyn, true, cap, sizeof(cap));
-	gp_cli_money(c->value_excl_vat_tiyn, true, val, sizeof(val));
-	bool ceil = c->hour_rounding == GP_ROUND_CEIL;
-	if (gp_cli_russian(cfg)) {
-		fprintf(out,
-			"Правила расчёта:\n"
-			"  штраф = часы простоя по вине поставщика x %s / %d; каждая сумма\n"
-			"    округлена до тиына (половина вверх);\n"
-			"  часы: %s;\n"
-			"  одновременный простой нескольких сервисов: %s (в отчёте обе цифры);\n"
-			"  итог за срок договора не более %d%% стоимости без НДС (%s): %s;\n"
-			"  доступность = (работа + деградация + аннулировано) / (всё время под\n"
-			"    мониторингом вне плановых работ), отброшено до сотых.\n",
-			pay, c->penalty_hour_divisor,
-			ceil ? "каждый простой (его часть в месяце) округлён вверх до целого часа"
-			     : "точно, по секундам",
-			c->overlap == GP_OVERLAP_SUM ? "по каждому сервису (сумма)"
-						     : "один раз (объединение)",
-			c->penalty_cap_percent, val, cap);
-	} else {
-		fprintf(out,
-			"How the figures are computed:\n"
-			"  penalty = supplier-attributed down hours x %s / %d; each amount\n"
-			"    rounded half up to the tiyn;\n"
-			"  hours: %s;\n"
-			"  several services down at once: %s (both figures shown);\n"
-			"  the term's total is capped at %d%% of the value excluding VAT (%s): %s;\n"
-			"  availability = (up + degraded + voided) / (monitored time outside\n"
-			"    maintenance), truncated to hundredths.\n",
-			pay, c->penalty_hour_divisor,
-			ceil ? "each outage (its part within the month) rounded up to a whole hour"
-			     : "exact, by the second",
-			c->overlap == GP_OVERLAP_SUM ? "counted once per service (sum)"
-						     : "counted once (union)",
-			c->penalty_cap_percent, val, cap);
-	}
-}
 
 static void report_table(const struct gp_config *cfg, const struct gp_report *r)
 {
@@ -247,12 +186,12 @@ static void report_table(const struct gp_config *cfg, const struct gp_report *r)
 		const struct gp_report_service *s = &r->services[i];
 		const int64_t *sec = s->totals.seconds;
 		cell(s->name, 16, false);
-		cell(gp_cli_hms(sec[GP_SLA_UP], t1, sizeof(t1)), 10, true);
-		cell(gp_cli_hms(sec[GP_SLA_DEGRADED], t2, sizeof(t2)), 10, true);
-		cell(gp_cli_hms(sec[GP_SLA_DOWN], t3, sizeof(t3)), 10, true);
-		cell(gp_cli_hms(sec[GP_SLA_MAINTENANCE], t4, sizeof(t4)), 11, true);
-		cell(gp_cli_hms(sec[GP_SLA_VOIDED], t5, sizeof(t5)), 10, true);
-		cell(gp_cli_hms(sec[GP_SLA_UNMONITORED], t6, sizeof(t6)), 11, true);
+		cell(gp_fmt_hms(sec[GP_SLA_UP], t1, sizeof(t1)), 10, true);
+		cell(gp_fmt_hms(sec[GP_SLA_DEGRADED], t2, sizeof(t2)), 10, true);
+		cell(gp_fmt_hms(sec[GP_SLA_DOWN], t3, sizeof(t3)), 10, true);
+		cell(gp_fmt_hms(sec[GP_SLA_MAINTENANCE], t4, sizeof(t4)), 11, true);
+		cell(gp_fmt_hms(sec[GP_SLA_VOIDED], t5, sizeof(t5)), 10, true);
+		cell(gp_fmt_hms(sec[GP_SLA_UNMONITORED], t6, sizeof(t6)), 11, true);
 		cell(percent(s->availability_bp, t7, sizeof(t7)), 10, true);
 		printf("\n");
 	}
@@ -269,12 +208,12 @@ static void report_table(const struct gp_config *cfg, const struct gp_report *r)
 		const struct gp_report_service *s = &r->services[i];
 		const int64_t *down = s->totals.down;
 		cell(s->name, 16, false);
-		cell(gp_cli_hms(down[GP_ATTR_SUPPLIER], t1, sizeof(t1)), 10, true);
-		cell(gp_cli_hms(down[GP_ATTR_CUSTOMER], t2, sizeof(t2)), 10, true);
-		cell(gp_cli_hms(down[GP_ATTR_THIRD_PARTY], t3, sizeof(t3)), 11, true);
-		cell(gp_cli_hms(down[GP_ATTR_UNATTRIBUTED], t4, sizeof(t4)), 10, true);
-		cell(gp_cli_hms(s->charged_seconds, t5, sizeof(t5)), 10, true);
-		cell(gp_cli_money(s->penalty_tiyn, true, t6, sizeof(t6)), 14, true);
+		cell(gp_fmt_hms(down[GP_ATTR_SUPPLIER], t1, sizeof(t1)), 10, true);
+		cell(gp_fmt_hms(down[GP_ATTR_CUSTOMER], t2, sizeof(t2)), 10, true);
+		cell(gp_fmt_hms(down[GP_ATTR_THIRD_PARTY], t3, sizeof(t3)), 11, true);
+		cell(gp_fmt_hms(down[GP_ATTR_UNATTRIBUTED], t4, sizeof(t4)), 10, true);
+		cell(gp_fmt_hms(s->charged_seconds, t5, sizeof(t5)), 10, true);
+		cell(gp_fmt_money(s->penalty_tiyn, true, t6, sizeof(t6)), 14, true);
 		printf("\n");
 	}
 	printf("\n");
@@ -284,16 +223,16 @@ static void report_table(const struct gp_config *cfg, const struct gp_report *r)
 		return;
 	}
 	bool sum = cfg->contract.overlap == GP_OVERLAP_SUM;
-	gp_cli_money(r->pen.union_tiyn, true, t1, sizeof(t1));
-	gp_cli_money(r->pen.sum_tiyn, true, t2, sizeof(t2));
-	gp_cli_money(r->penalty_tiyn, true, t3, sizeof(t3));
-	gp_cli_money(r->cumulative_tiyn, true, t4, sizeof(t4));
-	gp_cli_money(r->cap_tiyn, true, t5, sizeof(t5));
-	gp_cli_money(r->pen.due_tiyn, true, t6, sizeof(t6));
+	gp_fmt_money(r->pen.union_tiyn, true, t1, sizeof(t1));
+	gp_fmt_money(r->pen.sum_tiyn, true, t2, sizeof(t2));
+	gp_fmt_money(r->penalty_tiyn, true, t3, sizeof(t3));
+	gp_fmt_money(r->cumulative_tiyn, true, t4, sizeof(t4));
+	gp_fmt_money(r->cap_tiyn, true, t5, sizeof(t5));
+	gp_fmt_money(r->pen.due_tiyn, true, t6, sizeof(t6));
 	printf("%s %s (%s)%s\n", T(cfg, "Penalty, union:", "Штраф, объединение:"), t1,
-	       gp_cli_hms(r->pen.union_seconds, a, sizeof(a)), sum ? "" : T(cfg, "  <- applied", "  <- применяется"));
+	       gp_fmt_hms(r->pen.union_seconds, a, sizeof(a)), sum ? "" : T(cfg, "  <- applied", "  <- применяется"));
 	printf("%s %s (%s)%s\n", T(cfg, "Penalty, sum:  ", "Штраф, сумма:      "), t2,
-	       gp_cli_hms(r->pen.sum_seconds, b, sizeof(b)), sum ? T(cfg, "  <- applied", "  <- применяется") : "");
+	       gp_fmt_hms(r->pen.sum_seconds, b, sizeof(b)), sum ? T(cfg, "  <- applied", "  <- применяется") : "");
 	printf("%s %s %s%s\n", T(cfg, "Penalty this month:", "Штраф за месяц:"), t3, T(cfg, "KZT", "тг"),
 	       r->capped ? T(cfg, " (cut by the cap)", " (ограничен предельной суммой)") : "");
 	if (r->capped)
@@ -301,7 +240,7 @@ static void report_table(const struct gp_config *cfg, const struct gp_report *r)
 	printf("%s %s %s %s %s\n", T(cfg, "Over the term so far:", "Нарастающим итогом за срок:"),
 	       t4, T(cfg, "KZT of the cap", "тг из предельных"), t5, T(cfg, "KZT", "тг"));
 	printf("\n");
-	gp_cli_report_rules(cfg, r, stdout);
+	gp_fmt_report_rules(cfg, r, stdout);
 }
 
 int gp_cmd_report(struct gp_cli *cli, int argc, char **argv)
@@ -490,7 +429,7 @@ static int downtime_list(const struct gp_config *cfg, struct gp_store *st, int a
 				       *ent = json_object_get(v, "entry");
 				printf("  %s  %s  %10s  %-12s %s", json_string_value(json_object_get(v, "from")),
 				       json_string_value(json_object_get(v, "to")),
-				       gp_cli_hms(json_integer_value(json_object_get(v, "seconds")), d, sizeof(d)),
+				       gp_fmt_hms(json_integer_value(json_object_get(v, "seconds")), d, sizeof(d)),
 				       json_string_value(json_object_get(v, "class")), at ? at : "");
 				if (inc && !json_is_null(inc))
 					printf(" #%lld", (long long)json_integer_value(inc));
@@ -569,7 +508,7 @@ static int entry_add(const struct gp_config *cfg, struct gp_store *st, bool is_d
 	local(cfg, e.end, b, sizeof(b));
 	printf("%s #%lld: %s %s .. %s (%s)%s%s\n",
 	       is_downtime ? "downtime entry" : "maintenance window", (long long)id, e.service, a, b,
-	       gp_cli_hms(e.end - e.start, d, sizeof(d)), is_downtime ? ", " : "",
+	       gp_fmt_hms(e.end - e.start, d, sizeof(d)), is_downtime ? ", " : "",
 	       is_downtime ? e.attribution : "");
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "runner.h"
 #include "store.h"
+#include "format.h"
 
 struct gp_cli {
 	const char *config_path;
@@ -36,11 +37,6 @@ const char *gp_cli_login_name(void);
 /* A time as ISO 8601 in the calendar's zone, or null for 0. */
 json_t *gp_cli_jtime(const struct gp_config *cfg, int64_t t);
 void gp_cli_print_json(json_t *j);
-/* A duration exact to the second, hours past 24: "743:05:09". */
-const char *gp_cli_hms(int64_t seconds, char *buf, size_t len);
-/* Reports for people speak alerts.email.language (ru by default). */
-bool gp_cli_russian(const struct gp_config *cfg);
-#define GP_TR(cfg, en, ru) (gp_cli_russian(cfg) ? (ru) : (en))
 
 int gp_cmd_diag(struct gp_cli *cli, int argc, char **argv);
 int gp_cmd_status(struct gp_cli *cli, int argc, char **argv);
@@ -51,15 +47,5 @@ int gp_cmd_report(struct gp_cli *cli, int argc, char **argv);
 int gp_cmd_downtime(struct gp_cli *cli, int argc, char **argv);
 int gp_cmd_maintenance(struct gp_cli *cli, int argc, char **argv);
 
-/* `gprobe run` until *term; *hup asks for a config reload. The flags
- * belong to main(), which owns the signal handlers. */
-int gp_daemon_run(struct gp_cli *cli, volatile sig_atomic_t *term, volatile sig_atomic_t *hup);
-
-/* The runner's view of a store (NULL store: no state). */
-struct gp_state_store gp_cli_state_store(struct gp_store *st);
-
-/* The Nagios code of the worse of two states: CRITICAL > WARNING >
- * UNKNOWN > OK. */
-enum gp_state gp_worse_state(enum gp_state a, enum gp_state b);
 
 #endif

@@ -7,7 +7,7 @@
 #ifndef GP_PLUGIN_H
 #define GP_PLUGIN_H
 
-#include "../collectors/collector.h"
+#include "collector.h"
 #include "errlist.h"
 
 struct gp_plugin {

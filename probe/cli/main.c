@@ -8,6 +8,7 @@
  * signal flags of `run`).
  */
 #include "cli.h"
+#include "daemon.h"
 #include "plugin.h"
 #include "runner.h"
 #include "util.h"
@@ -36,11 +37,6 @@ static void on_signal(int sig)
 		got_term = 1;
 }
 
-enum gp_state gp_worse_state(enum gp_state a, enum gp_state b)
-{
-	static const int rank[] = {0, 2, 3, 1}; /* OK, WARNING, CRITICAL, UNKNOWN */
-	return rank[a] >= rank[b] ? a : b;
-}
 
 static const char *config_path(const char *given)
 {
@@ -50,21 +46,6 @@ static const char *config_path(const char *given)
 	if (env && *env)
 		return env;
 	return "/etc/gprobe/gprobe.yaml";
-}
-
-static int store_get(void *ctx, const char *key, char *buf, size_t len)
-{
-	return ctx ? gp_store_state_get(ctx, key, buf, len) : -1;
-}
-
-static int store_put(void *ctx, const char *key, const char *value)
-{
-	return ctx ? gp_store_state_put(ctx, key, value) : 0;
-}
-
-struct gp_state_store gp_cli_state_store(struct gp_store *st)
-{
-	return (struct gp_state_store){.ctx = st, .get = store_get, .put = store_put};
 }
 
 /* ------------------------------------------------------------------ */
@@ -108,7 +89,12 @@ static int cmd_run(struct gp_cli *cli, int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	return gp_daemon_run(cli, &got_term, &got_hup);
+	struct gp_daemon_opts o = {
+		.config_path = cli->config_path,
+		.profile_dir = cli->profile_dir,
+		.log = &cli->log,
+	};
+	return gp_daemon_run(&o, &got_term, &got_hup);
 }
 
 /* Commands whose modules arrive with later work: their help names them,

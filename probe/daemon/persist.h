@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "engine.h"
+#include "runner.h"
 #include "store.h"
 
 /* Loads what the database kept into e, then (in one transaction) marks
@@ -36,5 +37,9 @@ const char *gp_event_subject(const struct gp_engine *e, const struct gp_config *
 			     const struct gp_event *ev, char *buf, size_t len);
 /* The event's old or new state by name; NULL for none. */
 const char *gp_event_state(const struct gp_event *ev, int state);
+
+/* The plugins' persistent values (collector.h state_get/state_put) kept
+ * in the store; a NULL store keeps none. */
+struct gp_state_store gp_persist_plugin_state(struct gp_store *st);
 
 #endif

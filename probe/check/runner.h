@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "plugin.h"
+#include "state.h"
 
 struct gp_outcome {
 	enum gp_state state;       /* final state, after expect and thresholds */
@@ -85,15 +86,10 @@ void gp_outcome_copy(struct gp_outcome *dst, const struct gp_outcome *src);
 /* Applies expect / critical / warning to an OK probe result. */
 void gp_evaluate(const struct gp_check *c, struct gp_outcome *o);
 
-const char *gp_state_name(enum gp_state s);
-/* "OK" ... "UNKNOWN" -> the state; false when not a name. */
-bool gp_state_parse(const char *s, enum gp_state *out);
 
 /* The options a collector gets for a check (see collector.h). Free with
  * gp_options_free(). */
 struct gp_option *gp_options_build(const struct gp_target *t, const struct gp_check *c, size_t *n);
 void gp_options_free(struct gp_option *opts, size_t n);
-
-int64_t gp_monotonic_us(void);
 
 #endif

@@ -13,36 +13,10 @@
 #include <string.h>
 #include <time.h>
 
-const char *gp_state_name(enum gp_state s)
-{
-	switch (s) {
-	case GP_STATE_OK:
-		return "OK";
-	case GP_STATE_WARNING:
-		return "WARNING";
-	case GP_STATE_CRITICAL:
-		return "CRITICAL";
-	default:
-		return "UNKNOWN";
-	}
-}
-
-bool gp_state_parse(const char *s, enum gp_state *out)
-{
-	for (int i = GP_STATE_OK; i <= GP_STATE_UNKNOWN; i++)
-		if (strcmp(s, gp_state_name((enum gp_state)i)) == 0) {
-			*out = (enum gp_state)i;
-			return true;
-		}
-	return false;
-}
-
 static int64_t mono_us(void *ctx)
 {
 	(void)ctx;
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return gp_monotonic_us();
 }
 
 /* ------------------------------------------------------------------ */
@@ -218,11 +192,6 @@ struct gp_runner {
 
 #define GIVE_UP_SCAN_US 100000
 
-int64_t gp_monotonic_us(void)
-{
-	return mono_us(NULL);
-}
-
 static void deliver(struct gp_runner *r, size_t i, const struct gp_result *res)
 {
 	struct job *j = &r->jobs[i];
@@ -245,7 +214,7 @@ static void deliver(struct gp_runner *r, size_t i, const struct gp_result *res)
 		o.metrics[k].value = res->metrics[k].value;
 	}
 	o.started_us = j->started_us;
-	o.duration_us = mono_us(NULL) - j->started_us;
+	o.duration_us = gp_monotonic_us() - j->started_us;
 	gp_evaluate(j->check, &o);
 	if (r->done)
 		r->done(r->done_ctx, i, &o);
@@ -352,7 +321,7 @@ bool gp_runner_start(struct gp_runner *r, size_t i)
 	j->gen = (j->gen + 1) & GEN_MASK;
 	j->in_flight = true;
 	r->in_flight++;
-	j->started_us = mono_us(NULL);
+	j->started_us = gp_monotonic_us();
 	j->give_up_us = j->started_us + j->check->timeout_ms * 1000 + RUNNER_GRACE_US;
 	if (!j->handle) {
 		bool missing = j->setup_error && strncmp(j->setup_error, "no collector", 12) == 0;
@@ -405,7 +374,7 @@ void gp_runner_poll(struct gp_runner *r, int timeout_ms)
 	r->first[reg->n] = total;
 
 	/* Never sleep past a give-up scan while anything is in flight. */
-	int64_t now = mono_us(NULL);
+	int64_t now = gp_monotonic_us();
 	if (r->in_flight > 0) {
 		int64_t left = (r->next_give_up_scan_us - now + 999) / 1000;
 		if (left < 0)
@@ -426,7 +395,7 @@ void gp_runner_poll(struct gp_runner *r, int timeout_ms)
 			reg->v[p].c->dispatch(reg->v[p].inst, r->pfds + r->first[p],
 					      (int)(r->first[p + 1] - r->first[p]));
 
-	now = mono_us(NULL);
+	now = gp_monotonic_us();
 	if (now < r->next_give_up_scan_us)
 		return;
 	r->next_give_up_scan_us = now + GIVE_UP_SCAN_US;

@@ -87,15 +87,4 @@ void gp_cli_print_json(json_t *j)
 	free(s);
 }
 
-const char *gp_cli_hms(int64_t s, char *buf, size_t len)
-{
-	int64_t a = s < 0 ? -s : s;
-	snprintf(buf, len, "%s%lld:%02lld:%02lld", s < 0 ? "-" : "", (long long)(a / 3600),
-		 (long long)(a / 60 % 60), (long long)(a % 60));
-	return buf;
-}
 
-bool gp_cli_russian(const struct gp_config *cfg)
-{
-	return cfg->email.language && !strcmp(cfg->email.language, "ru");
-}

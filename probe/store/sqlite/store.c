@@ -2,7 +2,7 @@
  * store.c - the SQLite backend of gprobe's database (see store.h).
  */
 #include "store.h"
-#include "runner.h"
+#include "state.h"
 #include "util.h"
 
 #include <sqlite3.h>

@@ -8,7 +8,7 @@
 
 #include <stdio.h>
 
-#include "../collectors/collector.h" /* enum gp_log_level */
+#include "collector.h" /* enum gp_log_level */
 
 struct gp_logger {
 	FILE *out;

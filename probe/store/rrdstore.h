@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../collectors/collector.h" /* GP_MAX_METRICS */
+#include "collector.h" /* GP_MAX_METRICS */
 #include "config.h"
 
 struct gp_rrd_value {

@@ -5,6 +5,7 @@
  * and a hint. Exit code: the Nagios code of the worst check.
  */
 #include "cli.h"
+#include "persist.h"
 #include "plugin.h"
 #include "runner.h"
 #include "util.h"
@@ -155,7 +156,7 @@ int gp_cmd_diag(struct gp_cli *cli, int argc, char **argv)
 	 * appended since the daemon's last poll, without moving its place. */
 	char err[256];
 	struct gp_store *st = gp_store_open(cfg->probe.data_dir, false, err, sizeof(err));
-	struct gp_state_store ss = gp_cli_state_store(st);
+	struct gp_state_store ss = gp_persist_plugin_state(st);
 	gp_run_once(&reg, &ss, jobs, n);
 	gp_store_close(st);
 	enum gp_state worst = GP_STATE_OK;

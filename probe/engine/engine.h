@@ -38,7 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../collectors/collector.h" /* enum gp_state */
+#include "collector.h" /* enum gp_state */
 #include "config.h"
 
 /* Target and service states. The order is fixed: it is stored. */

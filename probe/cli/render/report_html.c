@@ -2,7 +2,7 @@
  * report_html.c - the printable monthly SLA report (see report_html.h).
  */
 #include "report_html.h"
-#include "cli.h"
+#include "format.h"
 #include "graph.h"
 #include "message.h"
 #include "util.h"
@@ -82,41 +82,41 @@ static void summary(FILE *f, const struct gp_config *cfg, const struct gp_report
 		esc(f, s->title ? s->title : s->name);
 		fprintf(f, "<br><small>");
 		esc(f, s->name);
-		fprintf(f, "</small></td><td>%s</td><td>%s</td>", gp_cli_hms(sec[GP_SLA_UP], a, sizeof(a)),
-			gp_cli_hms(sec[GP_SLA_DEGRADED], b, sizeof(b)));
+		fprintf(f, "</small></td><td>%s</td><td>%s</td>", gp_fmt_hms(sec[GP_SLA_UP], a, sizeof(a)),
+			gp_fmt_hms(sec[GP_SLA_DEGRADED], b, sizeof(b)));
 		fprintf(f, "<td>%s</td><td>%s</td><td>%s</td><td>%s</td>",
-			gp_cli_hms(dn[GP_ATTR_SUPPLIER], c, sizeof(c)), gp_cli_hms(dn[GP_ATTR_CUSTOMER], d, sizeof(d)),
-			gp_cli_hms(dn[GP_ATTR_THIRD_PARTY], e, sizeof(e)),
-			gp_cli_hms(dn[GP_ATTR_UNATTRIBUTED], g, sizeof(g)));
-		fprintf(f, "<td>%s</td>", gp_cli_hms(sec[GP_SLA_MAINTENANCE], a, sizeof(a)));
-		fprintf(f, "<td>%s</td>", gp_cli_hms(sec[GP_SLA_VOIDED], b, sizeof(b)));
-		fprintf(f, "<td>%s</td>", gp_cli_hms(sec[GP_SLA_UNMONITORED], c, sizeof(c)));
+			gp_fmt_hms(dn[GP_ATTR_SUPPLIER], c, sizeof(c)), gp_fmt_hms(dn[GP_ATTR_CUSTOMER], d, sizeof(d)),
+			gp_fmt_hms(dn[GP_ATTR_THIRD_PARTY], e, sizeof(e)),
+			gp_fmt_hms(dn[GP_ATTR_UNATTRIBUTED], g, sizeof(g)));
+		fprintf(f, "<td>%s</td>", gp_fmt_hms(sec[GP_SLA_MAINTENANCE], a, sizeof(a)));
+		fprintf(f, "<td>%s</td>", gp_fmt_hms(sec[GP_SLA_VOIDED], b, sizeof(b)));
+		fprintf(f, "<td>%s</td>", gp_fmt_hms(sec[GP_SLA_UNMONITORED], c, sizeof(c)));
 		if (s->availability_bp < 0)
 			fprintf(f, "<td>-</td>");
 		else
 			fprintf(f, "<td>%lld.%02lld</td>", (long long)(s->availability_bp / 100),
 				(long long)(s->availability_bp % 100));
-		fprintf(f, "<td>%s</td><td>%s</td></tr>\n", gp_cli_hms(s->charged_seconds, d, sizeof(d)),
-			gp_cli_money(s->penalty_tiyn, true, h, sizeof(h)));
+		fprintf(f, "<td>%s</td><td>%s</td></tr>\n", gp_fmt_hms(s->charged_seconds, d, sizeof(d)),
+			gp_fmt_money(s->penalty_tiyn, true, h, sizeof(h)));
 	}
 	fprintf(f, "</table>\n");
 	if (!r->has_contract)
 		return;
 	char u[40], sm[40], ap[40], cu[40], cap[40], due[40];
-	gp_cli_money(r->pen.union_tiyn, true, u, sizeof(u));
-	gp_cli_money(r->pen.sum_tiyn, true, sm, sizeof(sm));
-	gp_cli_money(r->penalty_tiyn, true, ap, sizeof(ap));
-	gp_cli_money(r->cumulative_tiyn, true, cu, sizeof(cu));
-	gp_cli_money(r->cap_tiyn, true, cap, sizeof(cap));
-	gp_cli_money(r->pen.due_tiyn, true, due, sizeof(due));
+	gp_fmt_money(r->pen.union_tiyn, true, u, sizeof(u));
+	gp_fmt_money(r->pen.sum_tiyn, true, sm, sizeof(sm));
+	gp_fmt_money(r->penalty_tiyn, true, ap, sizeof(ap));
+	gp_fmt_money(r->cumulative_tiyn, true, cu, sizeof(cu));
+	gp_fmt_money(r->cap_tiyn, true, cap, sizeof(cap));
+	gp_fmt_money(r->pen.due_tiyn, true, due, sizeof(due));
 	bool sum = cfg->contract.overlap == GP_OVERLAP_SUM;
 	fprintf(f, "<table class=\"pen\">\n");
 	fprintf(f, "<tr><td>%s</td><td>%s (%s)%s</td></tr>\n",
 		T(cfg, "Penalty, union (an instant once)", "Штраф, объединение (момент один раз)"), u,
-		gp_cli_hms(r->pen.union_seconds, a, sizeof(a)), sum ? "" : " &#10003;");
+		gp_fmt_hms(r->pen.union_seconds, a, sizeof(a)), sum ? "" : " &#10003;");
 	fprintf(f, "<tr><td>%s</td><td>%s (%s)%s</td></tr>\n",
 		T(cfg, "Penalty, sum (once per service)", "Штраф, сумма (по каждому сервису)"), sm,
-		gp_cli_hms(r->pen.sum_seconds, b, sizeof(b)), sum ? " &#10003;" : "");
+		gp_fmt_hms(r->pen.sum_seconds, b, sizeof(b)), sum ? " &#10003;" : "");
 	fprintf(f, "<tr><th>%s</th><th>%s", T(cfg, "Penalty this month", "Штраф за месяц"), ap);
 	if (r->capped)
 		fprintf(f, " (%s %s)", T(cfg, "cut by the cap; before it:", "ограничен; без ограничения:"),
@@ -129,7 +129,7 @@ static void summary(FILE *f, const struct gp_config *cfg, const struct gp_report
 	size_t len = 0;
 	FILE *m = open_memstream(&buf, &len);
 	if (m) {
-		gp_cli_report_rules(cfg, r, m);
+		gp_fmt_report_rules(cfg, r, m);
 		fclose(m);
 		esc(f, buf);
 		free(buf);
@@ -343,7 +343,7 @@ int gp_report_html(struct gp_store *st, const struct gp_config *cfg, const struc
 		   ".note{color:#666}img{max-width:100%%}\n"
 		   ".sign td{border:none;padding:2em 3em 0 0;text-align:left}\n"
 		   "@media print{body{margin:0}}\n</style></head><body>\n",
-		gp_cli_russian(cfg) ? "ru" : "en", r->year, r->month);
+		gp_fmt_russian(cfg) ? "ru" : "en", r->year, r->month);
 	fprintf(f, "<h1>%s %04d-%02d</h1>\n",
 		T(cfg, "Service level report for", "Отчёт об уровне обслуживания за"), r->year,
 		r->month);

@@ -12,7 +12,7 @@
  * `retry_interval` while it fails softly. A target that never answers
  * delays nobody: its checks only wait for their own timeout.
  */
-#include "cli.h"
+#include "daemon.h"
 #include "engine.h"
 #include "persist.h"
 #include "plugin.h"
@@ -363,35 +363,46 @@ static void daemon_free(struct daemon *d)
 	free(d);
 }
 
-static struct daemon *daemon_load(struct gp_cli *cli)
+/* Loads the config, printing its errors as FILE:LINE:COL lines. */
+static struct gp_config *load_config(const struct gp_daemon_opts *o, struct gp_errlist *el)
+{
+	struct gp_config_opts opts = {.default_profile_dir = o->profile_dir};
+	return gp_config_load(o->config_path, &opts, el);
+}
+
+static struct daemon *daemon_load(const struct gp_daemon_opts *o)
 {
 	struct daemon *d = gp_xcalloc(1, sizeof(*d));
-	d->log = &cli->log;
-	d->cfg = gp_cli_load_config(cli);
+	d->log = o->log;
+	struct gp_errlist cel = {0};
+	d->cfg = load_config(o, &cel);
+	if (!d->cfg)
+		gp_errlist_print(&cel, stderr);
+	gp_errlist_free(&cel);
 	if (!d->cfg)
 		goto fail;
 	if (make_dirs(d->cfg->probe.data_dir) != 0) {
-		gp_log(&cli->log, GP_LOG_ERROR, "cannot create data_dir %s: %s", d->cfg->probe.data_dir,
+		gp_log(d->log, GP_LOG_ERROR, "cannot create data_dir %s: %s", d->cfg->probe.data_dir,
 		       strerror(errno));
 		goto fail;
 	}
 	char err[512];
 	d->store = gp_store_open(d->cfg->probe.data_dir, true, err, sizeof(err));
 	if (!d->store) {
-		gp_log(&cli->log, GP_LOG_ERROR, "%s", err);
+		gp_log(d->log, GP_LOG_ERROR, "%s", err);
 		goto fail;
 	}
 	if (d->cfg->probe.rrd) {
 		d->rrd = gp_rrd_open(d->cfg->probe.data_dir, d->cfg->probe.rrdcached, err,
 				     sizeof(err));
 		if (!d->rrd)
-			gp_log(&cli->log, GP_LOG_ERROR, "rrd storage off: %s", err);
+			gp_log(d->log, GP_LOG_ERROR, "rrd storage off: %s", err);
 	}
 	int64_t now = wall_now();
 	d->engine = gp_engine_new(d->cfg, now);
 	int64_t hb = 0;
 	if (gp_persist_restore(d->store, d->engine, d->cfg, now, (long)getpid(), &hb) != 0) {
-		gp_log(&cli->log, GP_LOG_ERROR, "cannot restore states: %s", gp_store_error(d->store));
+		gp_log(d->log, GP_LOG_ERROR, "cannot restore states: %s", gp_store_error(d->store));
 		goto fail;
 	}
 	size_t n_ev;
@@ -408,11 +419,11 @@ static struct daemon *daemon_load(struct gp_cli *cli)
 
 	struct gp_errlist el = {0};
 	gp_registry_load_dir(&d->reg, gp_plugin_dir(d->cfg->probe.plugin_dir), &el);
-	struct gp_state_store ss = gp_cli_state_store(d->store);
+	struct gp_state_store ss = gp_persist_plugin_state(d->store);
 	d->runner = gp_runner_new(&d->reg, &ss, on_outcome, d, &el);
 	for (size_t i = 0; i < el.n; i++) {
 		char *m = gp_errlist_format(&el, i);
-		gp_log(&cli->log, GP_LOG_ERROR, "%s", m);
+		gp_log(d->log, GP_LOG_ERROR, "%s", m);
 		free(m);
 	}
 	gp_errlist_free(&el);
@@ -444,9 +455,9 @@ fail:
 	return NULL;
 }
 
-int gp_daemon_run(struct gp_cli *cli, volatile sig_atomic_t *term, volatile sig_atomic_t *hup)
+int gp_daemon_run(const struct gp_daemon_opts *o, volatile sig_atomic_t *term, volatile sig_atomic_t *hup)
 {
-	struct daemon *d = daemon_load(cli);
+	struct daemon *d = daemon_load(o);
 	if (!d)
 		return 1;
 	gp_log(d->log, GP_LOG_INFO, "gprobe started: %zu targets, %zu checks, %zu services",
@@ -459,8 +470,7 @@ int gp_daemon_run(struct gp_cli *cli, volatile sig_atomic_t *term, volatile sig_
 			 * land, then start over with the new file; the states
 			 * are in the database, so nothing is lost. */
 			struct gp_errlist el = {0};
-			struct gp_config_opts opts = {.default_profile_dir = cli->profile_dir};
-			struct gp_config *probe = gp_config_load(cli->config_path, &opts, &el);
+			struct gp_config *probe = load_config(o, &el);
 			if (!probe) {
 				for (size_t i = 0; i < el.n; i++) {
 					char *m = gp_errlist_format(&el, i);
@@ -479,7 +489,7 @@ int gp_daemon_run(struct gp_cli *cli, volatile sig_atomic_t *term, volatile sig_
 				 * same alert and send it twice. */
 				gp_sender_stop(d->sender);
 				d->sender = NULL;
-				struct daemon *next = daemon_load(cli);
+				struct daemon *next = daemon_load(o);
 				if (next) {
 					daemon_free(d);
 					d = next;

@@ -1,0 +1,85 @@
+/*
+ * format.c - how figures look to people: money, durations, the
+ * report's rounding rules (see format.h).
+ */
+#include "format.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool gp_fmt_russian(const struct gp_config *cfg)
+{
+	return cfg->email.language && !strcmp(cfg->email.language, "ru");
+}
+
+const char *gp_fmt_hms(int64_t s, char *buf, size_t len)
+{
+	int64_t a = s < 0 ? -s : s;
+	snprintf(buf, len, "%s%lld:%02lld:%02lld", s < 0 ? "-" : "", (long long)(a / 3600),
+		 (long long)(a / 60 % 60), (long long)(a % 60));
+	return buf;
+}
+
+/* Tiyn as tenge: "1 736.11" (grouped) or "1736.11". */
+const char *gp_fmt_money(int64_t tiyn, bool group, char *buf, size_t len)
+{
+	char digits[32];
+	snprintf(digits, sizeof(digits), "%lld", (long long)(llabs(tiyn) / 100));
+	size_t n = strlen(digits), k = 0;
+	char out[64];
+	if (tiyn < 0)
+		out[k++] = '-';
+	for (size_t i = 0; i < n; i++) {
+		if (group && i > 0 && (n - i) % 3 == 0)
+			out[k++] = ' ';
+		out[k++] = digits[i];
+	}
+	snprintf(out + k, sizeof(out) - k, ".%02lld", (long long)(llabs(tiyn) % 100));
+	snprintf(buf, len, "%s", out);
+	return buf;
+}
+
+/* How each figure was rounded, in the report's language. */
+void gp_fmt_report_rules(const struct gp_config *cfg, const struct gp_report *r, FILE *out)
+{
+	const struct gp_contract *c = &cfg->contract;
+	char pay[40], cap[40], val[40];
+	gp_fmt_money(c->monthly_payment_tiyn, true, pay, sizeof(pay));
+	gp_fmt_money(r->cap_tiyn, true, cap, sizeof(cap));
+	gp_fmt_money(c->value_excl_vat_tiyn, true, val, sizeof(val));
+	bool ceil = c->hour_rounding == GP_ROUND_CEIL;
+	if (gp_fmt_russian(cfg)) {
+		fprintf(out,
+			"Правила расчёта:\n"
+			"  штраф = часы простоя по вине поставщика x %s / %d; каждая сумма\n"
+			"    округлена до тиына (половина вверх);\n"
+			"  часы: %s;\n"
+			"  одновременный простой нескольких сервисов: %s (в отчёте обе цифры);\n"
+			"  итог за срок договора не более %d%% стоимости без НДС (%s): %s;\n"
+			"  доступность = (работа + деградация + аннулировано) / (всё время под\n"
+			"    мониторингом вне плановых работ), отброшено до сотых.\n",
+			pay, c->penalty_hour_divisor,
+			ceil ? "каждый простой (его часть в месяце) округлён вверх до целого часа"
+			     : "точно, по секундам",
+			c->overlap == GP_OVERLAP_SUM ? "по каждому сервису (сумма)"
+						     : "один раз (объединение)",
+			c->penalty_cap_percent, val, cap);
+	} else {
+		fprintf(out,
+			"How the figures are computed:\n"
+			"  penalty = supplier-attributed down hours x %s / %d; each amount\n"
+			"    rounded half up to the tiyn;\n"
+			"  hours: %s;\n"
+			"  several services down at once: %s (both figures shown);\n"
+			"  the term's total is capped at %d%% of the value excluding VAT (%s): %s;\n"
+			"  availability = (up + degraded + voided) / (monitored time outside\n"
+			"    maintenance), truncated to hundredths.\n",
+			pay, c->penalty_hour_divisor,
+			ceil ? "each outage (its part within the month) rounded up to a whole hour"
+			     : "exact, by the second",
+			c->overlap == GP_OVERLAP_SUM ? "counted once per service (sum)"
+						     : "counted once (union)",
+			c->penalty_cap_percent, val, cap);
+	}
+}
