@@ -6,6 +6,7 @@
  */
 #include "channel.h"
 #include "message.h"
+#include "secret.h"
 #include "util.h"
 
 #include <curl/curl.h>
@@ -28,19 +29,6 @@ static size_t read_cb(char *buf, size_t size, size_t n, void *ud)
 	return k;
 }
 
-/* The first line of a secrets file (mode already checked by the config). */
-static char *read_secret(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	char buf[1024];
-	char *s = fgets(buf, sizeof(buf), f) ? gp_xstrdup(buf) : NULL;
-	fclose(f);
-	if (s)
-		s[strcspn(s, "\r\n")] = '\0';
-	return s;
-}
 
 static int smtp_deliver(void *ctx, const struct gp_config *cfg, const struct gp_alert *a,
 			char *err, size_t errlen, bool *permanent)
@@ -93,10 +81,10 @@ static int smtp_deliver(void *ctx, const struct gp_config *cfg, const struct gp_
 		curl_easy_setopt(c, CURLOPT_CAINFO, e->ca_file);
 	int rc = 0;
 	if (e->user) {
-		password = read_secret(e->password_file);
+		char why[256];
+		password = gp_read_secret(e->password_file, why, sizeof(why));
 		if (!password) {
-			rc = gp_errf(err, errlen, "cannot read alerts.email.password_file %s",
-				     e->password_file);
+			rc = gp_errf(err, errlen, "alerts.email.password_file: %s", why);
 			goto done;
 		}
 		curl_easy_setopt(c, CURLOPT_USERNAME, e->user);
@@ -117,10 +105,7 @@ static int smtp_deliver(void *ctx, const struct gp_config *cfg, const struct gp_
 			rc = gp_errf(err, errlen, "SMTP %s: %s", e->smtp_url, why);
 	}
 done:
-	if (password) {
-		memset(password, 0, strlen(password));
-		free(password);
-	}
+	gp_secret_free(password);
 	curl_slist_free_all(rcpt);
 	curl_easy_cleanup(c);
 	free(from);

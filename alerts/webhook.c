@@ -5,6 +5,7 @@
  * sha256=HEX, the HMAC-SHA256 of the body under the secret.
  */
 #include "channel.h"
+#include "secret.h"
 #include "util.h"
 
 #include <curl/curl.h>
@@ -22,19 +23,6 @@ static size_t drop(char *p, size_t size, size_t n, void *ud)
 	return size * n;
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	char *buf = gp_xcalloc(4097, 1);
-	*len = fread(buf, 1, 4096, f);
-	fclose(f);
-	/* A trailing newline is the editor's, not the secret's. */
-	while (*len > 0 && (buf[*len - 1] == '\n' || buf[*len - 1] == '\r'))
-		buf[--*len] = '\0';
-	return buf;
-}
 
 static int webhook_deliver(void *ctx, const struct gp_config *cfg, const struct gp_alert *a,
 			   char *err, size_t errlen, bool *permanent)
@@ -47,19 +35,18 @@ static int webhook_deliver(void *ctx, const struct gp_config *cfg, const struct 
 	h = curl_slist_append(h, key);
 	free(key);
 	if (w->secret_file) {
-		size_t klen = 0;
-		char *secret = read_file(w->secret_file, &klen);
+		char why[256];
+		char *secret = gp_read_secret(w->secret_file, why, sizeof(why));
 		if (!secret) {
 			curl_slist_free_all(h);
-			return gp_errf(err, errlen, "cannot read alerts.webhook.secret_file %s",
-				       w->secret_file);
+			return gp_errf(err, errlen, "alerts.webhook.secret_file: %s", why);
 		}
+		size_t klen = strlen(secret);
 		unsigned char md[EVP_MAX_MD_SIZE];
 		unsigned int mdlen = 0;
 		HMAC(EVP_sha256(), secret, (int)klen, (const unsigned char *)a->body,
 		     strlen(a->body), md, &mdlen);
-		memset(secret, 0, klen);
-		free(secret);
+		gp_secret_free(secret);
 		char hex[2 * EVP_MAX_MD_SIZE + 1] = "";
 		for (unsigned i = 0; i < mdlen; i++)
 			snprintf(hex + 2 * i, 3, "%02x", md[i]);

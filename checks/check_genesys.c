@@ -19,12 +19,11 @@
  *   check_genesys -H HOST -P ssh -l USER -i KEY --known-hosts FILE
  *                 --command CMD [-w W] [-c C]
  *
- * The options become a one-target config in memory (memfd), loaded and
- * validated like a file: the same checks, the same collectors. Secrets
+ * The options become a one-target config in memory, loaded and validated
+ * like a file (gp_config_load_text): the same checks, the same collectors. Secrets
  * come from files, never from the command line (which `ps` shows); the
  * v1/v2c community is the exception the guidelines allow.
  */
-#define _GNU_SOURCE /* memfd_create */
 #include "config.h"
 #include "plugin.h"
 #include "runner.h"
@@ -33,7 +32,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <sys/mman.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,12 +74,6 @@ static void usage(FILE *out)
 		"  -v          more detail: -vv adds every check's output\n");
 }
 
-static enum gp_state worse(enum gp_state a, enum gp_state b)
-{
-	static const int rank[] = {0, 2, 3, 1};
-	return rank[a] >= rank[b] ? a : b;
-}
-
 /* Perfdata labels are quoted; a quote inside is doubled. */
 static void perf_label(const char *s)
 {
@@ -92,40 +84,6 @@ static void perf_label(const char *s)
 		putchar(*s);
 	}
 	putchar('\'');
-}
-
-/* Only the collectors the checks need: each one loaded brings its
- * libraries (libcurl, libxml2, libssh2, OpenSSL, net-snmp), and their
- * loading is most of a one-shot plugin's run. A kind's collector is the
- * file named by the kind's first word (snmp_get: snmp.so); when one is
- * missing, the whole directory is loaded as the daemon does. */
-static void load_plugins(struct gp_registry *reg, const char *dir, const struct gp_job *jobs,
-			 size_t n, struct gp_errlist *el)
-{
-	char loaded[8][32];
-	size_t n_loaded = 0;
-	for (size_t i = 0; i < n; i++) {
-		const char *kind = gp_check_kind_name(jobs[i].check->kind);
-		char name[32];
-		snprintf(name, sizeof(name), "%.*s", (int)strcspn(kind, "_"), kind);
-		bool have = false;
-		for (size_t k = 0; k < n_loaded; k++)
-			have |= !strcmp(loaded[k], name);
-		if (have)
-			continue;
-		char *path = gp_xasprintf("%s/%s.so", dir, name);
-		bool exists = access(path, R_OK) == 0;
-		if (exists)
-			gp_registry_load_file(reg, path, el);
-		free(path);
-		if (!exists || n_loaded == 8) {
-			gp_registry_free(reg);
-			*reg = (struct gp_registry){0};
-			gp_registry_load_dir(reg, dir, el);
-			return;
-		}
-		snprintf(loaded[n_loaded++], sizeof(loaded[0]), "%s", name);
-	}
 }
 
 /* The value as a double-quoted YAML scalar: nothing the caller types can
@@ -237,42 +195,14 @@ static char *standalone_yaml(const struct args *a, const char **why)
 	return text;
 }
 
-/* Loads the standalone config from memory: a memfd, no file on disk. */
-static struct gp_config *load_standalone(const char *yaml, const struct gp_config_opts *opts,
-					 struct gp_errlist *el, const char **why)
-{
-	int fd = memfd_create("check_genesys.yaml", MFD_CLOEXEC);
-	if (fd < 0) {
-		*why = strerror(errno);
-		return NULL;
-	}
-	size_t n = strlen(yaml);
-	if (write(fd, yaml, n) != (ssize_t)n) {
-		*why = "cannot write the in-memory config";
-		close(fd);
-		return NULL;
-	}
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	struct gp_config *cfg = gp_config_load(path, opts, el);
-	close(fd);
-	return cfg;
-}
-
-/* An error of the in-memory config, without its meaningless position. */
+/* The config's first error: for the in-memory config, its message alone
+ * (a position in text nobody wrote means nothing). */
 static void config_error(struct gp_errlist *el, bool standalone)
 {
-	char *m = el->n ? gp_errlist_format(el, 0) : gp_xstrdup("invalid config");
+	char *m = !el->n        ? gp_xstrdup("invalid config")
+		  : standalone ? gp_xstrdup(el->v[0].msg)
+			       : gp_errlist_format(el, 0);
 	const char *text = m;
-	if (standalone) {
-		/* "/proc/self/fd/3:12:9: targets[0]...: message" */
-		for (int colons = 0; *text && colons < 3; text++)
-			colons += *text == ':';
-		while (*text == ' ')
-			text++;
-		if (!*text)
-			text = m;
-	}
 	printf("GENESYS UNKNOWN - %s", standalone ? "invalid argument: " : "config error: ");
 	/* One line, whatever the arguments held; '|' would start perfdata. */
 	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
@@ -370,9 +300,15 @@ int main(int argc, char **argv)
 	alarm((unsigned)a.timeout_s);
 
 	struct gp_errlist el = {0};
+	/* Only the collectors the config names are loaded: each brings its
+	 * libraries (libcurl, libxml2, libssh2, OpenSSL, net-snmp), and their
+	 * loading is most of a one-shot plugin's run. */
+	struct gp_registry reg = {0};
+	struct gp_kinds kinds = gp_registry_kinds(&reg);
 	struct gp_config_opts opts = {.default_profile_dir = getenv("GPROBE_PROFILE_DIR")
 							 ? getenv("GPROBE_PROFILE_DIR")
-							 : GPROBE_SOURCE_PROFILE_DIR};
+							 : GPROBE_SOURCE_PROFILE_DIR,
+				      .kinds = &kinds};
 	struct gp_config *cfg;
 	const char *cfgfile = a.c_arg, *target = a.target, *only = a.C_arg;
 	if (standalone) {
@@ -382,12 +318,8 @@ int main(int argc, char **argv)
 			printf("GENESYS UNKNOWN - %s\n", why);
 			return GP_STATE_UNKNOWN;
 		}
-		cfg = load_standalone(yaml, &opts, &el, &why);
+		cfg = gp_config_load_text("(command line)", yaml, strlen(yaml), &opts, &el);
 		free(yaml);
-		if (!cfg && why) {
-			printf("GENESYS UNKNOWN - %s\n", why);
-			return GP_STATE_UNKNOWN;
-		}
 		cfgfile = "(command line)";
 		target = "standalone";
 		only = NULL;
@@ -400,6 +332,7 @@ int main(int argc, char **argv)
 	if (!cfg) {
 		config_error(&el, standalone);
 		gp_errlist_free(&el);
+		gp_registry_free(&reg);
 		return GP_STATE_UNKNOWN;
 	}
 	const char *display = standalone ? a.host : target;
@@ -407,6 +340,7 @@ int main(int argc, char **argv)
 	if (!t) {
 		printf("GENESYS UNKNOWN - no target '%s' in %s\n", target, cfgfile);
 		gp_config_free(cfg);
+		gp_registry_free(&reg);
 		return GP_STATE_UNKNOWN;
 	}
 	struct gp_job *jobs = gp_xcalloc(t->n_checks, sizeof(*jobs));
@@ -422,16 +356,15 @@ int main(int argc, char **argv)
 		printf("GENESYS UNKNOWN - no check '%s' in target '%s'\n", only ? only : "", target);
 		free(jobs);
 		gp_config_free(cfg);
+		gp_registry_free(&reg);
 		return GP_STATE_UNKNOWN;
 	}
-	struct gp_registry reg = {0};
-	load_plugins(&reg, gp_plugin_dir(cfg->probe.plugin_dir), jobs, n, &el);
 	gp_run_once(&reg, NULL, jobs, n);
 
 	enum gp_state worst = GP_STATE_OK;
 	size_t bad = 0;
 	for (size_t i = 0; i < n; i++) {
-		worst = worse(worst, jobs[i].out.state);
+		worst = gp_worse_state(worst, jobs[i].out.state);
 		if (jobs[i].out.state != GP_STATE_OK)
 			bad++;
 	}
@@ -457,10 +390,11 @@ int main(int argc, char **argv)
 		gp_range_format(&jobs[i].check->critical, c, sizeof(c));
 		putchar(' ');
 		perf_label(jobs[i].check->name);
-		printf("=%g%s;%s;%s;;", o->value,
-		       jobs[i].check->uom ? jobs[i].check->uom
-		       : jobs[i].check->kind == GP_CK_TCP_CONNECT ? "ms" : "",
-		       w, c);
+		const struct gp_kind_decl *kd = gp_registry_kind(&reg, jobs[i].check->kind);
+		const char *uom = jobs[i].check->uom ? jobs[i].check->uom
+				  : kd && kd->uom     ? kd->uom
+						      : "";
+		printf("=%g%s;%s;%s;;", o->value, uom, w, c);
 	}
 	putchar('\n');
 

@@ -2,11 +2,12 @@
  * example.c - the smallest collector plugin: a starting point for a new
  * one, and the test double of the ABI (not installed).
  *
- * It serves the kind "example": the check's arg is a number, and each
- * collection completes with that number as its value after the option
- * "example.delay_ms" (default 0), using only the host's timer. A real
- * collector does the same with sockets: poll_fds() names them, dispatch()
- * reads them.
+ * It declares the kind "example", whose value (`value`, an integer, as in
+ * `{name: x, example: 7}`) is the result of each collection, delivered
+ * after the option `delay` (a duration, default 0) using only the host's
+ * timer. A real collector does the same with sockets: poll_fds() names
+ * them, dispatch() reads them. The host has checked the types before
+ * check_new() sees them: `example: seven` never gets this far.
  *
  * Build:  cc -shared -fPIC -I collectors -o example.so collectors/example.c
  */
@@ -36,7 +37,20 @@ struct ex_inst {
 	size_t n, cap;
 };
 
-static const char *const kinds[] = {"example", NULL};
+static const struct gp_option_decl ex_options[] = {
+	{.name = "delay", .type = GP_OPT_DURATION, .def = "0ms",
+	 .doc = "how long a collection takes"},
+	{0},
+};
+
+static const struct gp_kind_decl ex_kinds[] = {
+	{.name = "example",
+	 .arg = {.name = "value", .type = GP_OPT_INTEGER, .flags = GP_OPT_REQUIRED,
+		 .doc = "the value every collection gives"},
+	 .options = ex_options,
+	 .doc = "a fixed value: the template of a collector"},
+	{0},
+};
 
 static void *ex_init(const struct gp_host_api *host, char *err, size_t errlen)
 {
@@ -51,18 +65,18 @@ static void *ex_init(const struct gp_host_api *host, char *err, size_t errlen)
 static void *ex_check_new(void *inst, const struct gp_check_spec *spec, char *err, size_t errlen)
 {
 	(void)inst;
-	char *end;
-	double v = strtod(spec->arg ? spec->arg : "", &end);
-	if (!spec->arg || *end) {
-		snprintf(err, errlen, "'%s' is not a number", spec->arg ? spec->arg : "");
+	if (!spec->arg) {
+		snprintf(err, errlen, "no value");
 		return NULL;
 	}
 	struct ex_check *c = calloc(1, sizeof(*c));
-	if (!c)
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
 		return NULL;
-	c->value = v;
-	const char *d = gp_spec_option(spec, "example.delay_ms");
-	c->delay_us = d ? atoll(d) * 1000 : 0;
+	}
+	c->value = (double)spec->arg_number;
+	const struct gp_option *d = gp_spec_find(spec, "delay");
+	c->delay_us = d ? d->number * 1000 : 0;
 	return c;
 }
 
@@ -147,7 +161,7 @@ static void ex_fini(void *inst)
 static const struct gp_collector example_collector = {
 	.abi_version = EXAMPLE_ABI_VERSION,
 	.name = "example",
-	.kinds = kinds,
+	.kinds = ex_kinds,
 	.init = ex_init,
 	.check_new = ex_check_new,
 	.start = ex_start,
@@ -158,13 +172,13 @@ static const struct gp_collector example_collector = {
 };
 
 #ifndef EXAMPLE_NO_ENTRY
-__attribute__((visibility("default"))) const struct gp_collector *gp_collector_entry(void)
+GP_COLLECTOR_EXPORT const struct gp_collector *gp_collector_entry(void)
 {
 	return &example_collector;
 }
 #else
 /* Built without the entry point: what the loader must refuse. */
-__attribute__((visibility("default"))) const struct gp_collector *not_the_entry(void)
+GP_COLLECTOR_EXPORT const struct gp_collector *not_the_entry(void)
 {
 	return &example_collector;
 }

@@ -19,6 +19,7 @@
  * without expanding entities, so an XXE payload stays inert.
  */
 #include "collector.h"
+#include "text.h"
 #include "json_pointer.h"
 
 #include <curl/curl.h>
@@ -73,7 +74,6 @@ struct http_inst {
 	int64_t timer_due_us; /* -1: no timer */
 };
 
-static const char *const kinds[] = {"http_get", NULL};
 static bool library_ready; /* curl_global_init and xmlInitParser, once */
 
 static int64_t now_us(struct http_inst *in)
@@ -142,13 +142,6 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 /* ------------------------------------------------------------------ */
 /* Turning an answer into a result                                     */
 
-static void clean_text(char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = ' ';
-}
-
 /* The trimmed, printable head of s into out. */
 static void excerpt(const char *s, size_t len, char *out, size_t size)
 {
@@ -162,7 +155,7 @@ static void excerpt(const char *s, size_t len, char *out, size_t size)
 	size_t n = len < size - 1 ? len : size - 1;
 	memcpy(out, s, n);
 	out[n] = '\0';
-	clean_text(out);
+	gp_text_clean(out);
 }
 
 /* The value the JSON pointer names, as text. */
@@ -200,7 +193,7 @@ static bool json_value(struct http_check *c, char *text, size_t size, char *why,
 		snprintf(text, size, "%s", dump ? dump : "");
 		free(dump);
 	}
-	clean_text(text);
+	gp_text_clean(text);
 	json_decref(root);
 	return true;
 }
@@ -224,7 +217,7 @@ static bool xpath_value(struct http_check *c, char *text, size_t size, char *why
 		const xmlError *e = xmlGetLastError();
 		snprintf(why, whylen, "the body is not well-formed XML%s%s", e && e->message ? ": " : "",
 			 e && e->message ? e->message : "");
-		clean_text(why);
+		gp_text_clean(why);
 		return false;
 	}
 	bool ok = false;
@@ -239,7 +232,7 @@ static bool xpath_value(struct http_check *c, char *text, size_t size, char *why
 		xmlChar *s = xmlXPathCastToString(obj);
 		snprintf(text, size, "%s", s ? (const char *)s : "");
 		xmlFree(s);
-		clean_text(text);
+		gp_text_clean(text);
 		ok = true;
 	}
 	xmlXPathFreeObject(obj);
@@ -323,7 +316,7 @@ static void finish(struct http_inst *in, struct http_check *c, CURLcode rc)
 				 c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
 		res.hint = c->oversized ? "check that the URL is the health page, not a data export"
 					: curl_hint(rc);
-		clean_text(msg);
+		gp_text_clean(msg);
 	} else if (c->expect_status ? status != c->expect_status : status >= 400) {
 		res.state = GP_STATE_CRITICAL;
 		char body[200];
@@ -364,6 +357,10 @@ static void finish(struct http_inst *in, struct http_check *c, CURLcode rc)
 				 (double)total / 1000.0, c->json || c->xpath ? ", " : "",
 				 c->json ? c->json : c->xpath ? c->xpath : "", c->json || c->xpath ? " = " : "",
 				 c->json || c->xpath ? text : "");
+			if (!c->tls_verify && strncmp(c->url, "https:", 6) == 0)
+				res.hint = "warning: TLS certificates are not verified for this target "
+					   "(http.tls_verify: false): a man in the middle would go "
+					   "unnoticed";
 		}
 	}
 	c->busy = false;
@@ -422,22 +419,6 @@ static void *http_init(const struct gp_host_api *host, char *err, size_t errlen)
 	/* Keep one connection per target alive between polls. */
 	curl_multi_setopt(in->multi, CURLMOPT_MAXCONNECTS, 1024L);
 	return in;
-}
-
-static char *read_secret(const char *path, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
-		return NULL;
-	}
-	char buf[1024];
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		buf[--n] = '\0';
-	return strdup(buf);
 }
 
 static void check_release(struct http_check *c)
@@ -533,7 +514,7 @@ static void *http_check_new(void *inst, const struct gp_check_spec *spec, char *
 		curl_easy_setopt(e, CURLOPT_CAINFO, v);
 	const char *user = gp_spec_option(spec, "http.user");
 	if (user) {
-		c->password = read_secret(gp_spec_option(spec, "http.password_file"), err, errlen);
+		c->password = in->host->read_secret(in->host->ctx, gp_spec_option(spec, "http.password_file"), err, errlen);
 		if (!c->password) {
 			check_release(c);
 			return NULL;
@@ -627,10 +608,104 @@ static void http_fini(void *inst)
 	free(in);
 }
 
+/* ------------------------------------------------------------------ */
+/* What a config may say to this collector                             */
+
+static bool is_web_url(const char *s)
+{
+	return (strncmp(s, "http://", 7) == 0 && s[7]) || (strncmp(s, "https://", 8) == 0 && s[8]);
+}
+
+static const struct gp_option_decl http_block_options[] = {
+	{.name = "base_url", .type = GP_OPT_STRING,
+	 .doc = "http(s):// URL that relative check paths start from"},
+	{.name = "tls_verify", .type = GP_OPT_BOOLEAN, .def = "true",
+	 .doc = "verify the server's certificate and name"},
+	{.name = "ca_file", .type = GP_OPT_FILE,
+	 .doc = "CA certificates (PEM) instead of the system's"},
+	{.name = "user", .type = GP_OPT_STRING, .doc = "basic authentication user"},
+	{.name = "password_file", .type = GP_OPT_SECRET_FILE,
+	 .doc = "basic authentication password, from a private file"},
+	{0},
+};
+
+static void http_validate_block(const struct gp_check_spec *s, const struct gp_problems *p)
+{
+	const char *base = gp_spec_option(s, "http.base_url");
+	if (base && !is_web_url(base))
+		p->at_value(p->ctx, "http.base_url", "'%s' must start with http:// or https://", base);
+	bool user = gp_spec_option(s, "http.user"), pass = gp_spec_option(s, "http.password_file");
+	if (user && !pass)
+		p->at_key(p->ctx, NULL,
+			  "'user' needs 'password_file' (passwords never stand in the config)");
+	if (!user && pass)
+		p->at_key(p->ctx, "http.password_file", "'password_file' needs 'user'");
+}
+
+static const char *const http_methods[] = {"GET", "POST", NULL};
+
+static const struct gp_option_decl get_options[] = {
+	{.name = "expect_status", .type = GP_OPT_INTEGER, .min = 100, .max = 599,
+	 .doc = "the HTTP status the answer must have (default: any 2xx)"},
+	{.name = "json", .type = GP_OPT_STRING,
+	 .doc = "RFC 6901 JSON pointer: the value is what it names in the body"},
+	{.name = "xpath", .type = GP_OPT_STRING,
+	 .doc = "XPath: the value is what it selects in an XML body"},
+	{.name = "match", .type = GP_OPT_REGEX, .flags = GP_OPT_VARS,
+	 .doc = "POSIX ERE the value (or the body) must match"},
+	{.name = "method", .type = GP_OPT_ENUM, .def = "GET", .values = http_methods,
+	 .doc = "GET or POST"},
+	{.name = "body", .type = GP_OPT_STRING, .doc = "the body of a POST"},
+	{0},
+};
+
+static void http_validate_check(const struct gp_check_spec *s, const struct gp_problems *p)
+{
+	const char *arg = s->arg;
+	if (!is_web_url(arg) && arg[0] != '/')
+		p->at_value(p->ctx, "",
+			    "'%s' must be a path starting with '/' or a full http(s):// URL", arg);
+	else if (arg[0] == '/' && !s->has_block)
+		p->at_key(p->ctx, "", "the target has no http: block");
+	else if (arg[0] == '/' && !gp_spec_option(s, "http.base_url"))
+		p->at_value(p->ctx, "", "a relative path needs http.base_url on the target");
+	const char *json = gp_spec_option(s, "json");
+	if (json && gp_spec_option(s, "xpath"))
+		p->at_key(p->ctx, "xpath", "give json or xpath, not both");
+	if (json && json[0] != '\0' && json[0] != '/')
+		p->at_value(p->ctx, "json",
+			    "'%s' is not a JSON pointer (RFC 6901: empty or starting with '/')", json);
+	if (gp_spec_option(s, "body") && strcmp(gp_spec_option(s, "method"), "POST") != 0)
+		p->at_key(p->ctx, "body", "needs method: POST");
+}
+
+static const struct gp_kind_decl http_kinds[] = {
+	{.name = "http_get",
+	 .block = "http",
+	 /* A full URL needs no http: block; validate says when one is needed. */
+	 .flags = GP_KIND_BLOCK_OPTIONAL,
+	 .arg = {.name = "url", .type = GP_OPT_STRING, .flags = GP_OPT_REQUIRED | GP_OPT_VARS,
+		 .doc = "path under http.base_url, or a full http(s):// URL"},
+	 .options = get_options,
+	 .doc = "a request; the value is the status, a JSON or XPath value, or the body",
+	 .validate = http_validate_check},
+	{0},
+};
+
+static const struct gp_block_decl http_blocks[] = {
+	{.name = "http",
+	 .options = http_block_options,
+	 .doc = "the target's web server",
+	 .validate = http_validate_block},
+	{0},
+};
+
 static const struct gp_collector http_collector = {
 	.abi_version = GP_COLLECTOR_ABI_VERSION,
 	.name = "http",
-	.kinds = kinds,
+	.kinds = http_kinds,
+	.blocks = http_blocks,
+
 	.init = http_init,
 	.check_new = http_check_new,
 	.start = http_start,
@@ -640,7 +715,7 @@ static const struct gp_collector http_collector = {
 	.fini = http_fini,
 };
 
-__attribute__((visibility("default"))) const struct gp_collector *gp_collector_entry(void)
+GP_COLLECTOR_EXPORT const struct gp_collector *gp_collector_entry(void)
 {
 	return &http_collector;
 }

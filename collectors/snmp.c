@@ -24,6 +24,7 @@
  * persisted by net-snmp.
  */
 #include "collector.h"
+#include "text.h"
 #include "counter_rate.h"
 
 #include <net-snmp/net-snmp-config.h>
@@ -140,8 +141,6 @@ struct snmp_inst {
 	netsnmp_large_fd_set info_set, read_set;
 };
 
-static const char *const kinds[] = {"snmp_get", "snmp_walk", NULL};
-
 /* net-snmp is initialised once per process; it keeps its own globals. */
 static bool library_ready;
 
@@ -204,15 +203,6 @@ static void set_active(struct snmp_inst *in, struct peer *p, bool on)
 /* ------------------------------------------------------------------ */
 /* Results                                                             */
 
-/* Printable text of a value: control characters never reach a log line,
- * a mail or a Nagios status. */
-static void clean_text(char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = '?';
-}
-
 static void oid_to_text(const oid *o, size_t len, char *buf, size_t size)
 {
 	size_t off = 0;
@@ -243,7 +233,7 @@ static void fail(struct snmp_inst *in, struct req *r, enum gp_state st, const ch
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	clean_text(msg);
+	gp_text_clean(msg);
 	struct gp_result res = {.state = st, .message = msg, .hint = hint};
 	finish(in, r, &res);
 }
@@ -344,7 +334,7 @@ static bool value_of(const netsnmp_variable_list *vb, char *text, size_t size, b
 			for (size_t i = 0; i < n && off + 4 < size; i++)
 				off += (size_t)snprintf(text + off, size - off, "%s%02x", i ? " " : "", s[i]);
 		}
-		clean_text(text);
+		gp_text_clean(text);
 		/* A number in a string (UCD's laLoad "0.15") is a number. */
 		char *end;
 		errno = 0;
@@ -445,26 +435,6 @@ static void get_result(struct snmp_inst *in, struct req *r, const netsnmp_variab
 /* ------------------------------------------------------------------ */
 /* Sessions                                                            */
 
-static char *read_secret(const char *path, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
-		return NULL;
-	}
-	char buf[512];
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		buf[--n] = '\0';
-	if (n == 0) {
-		snprintf(err, errlen, "'%s' is empty", path);
-		return NULL;
-	}
-	return strdup(buf);
-}
-
 static const struct {
 	const char *name;
 	const oid *proto;
@@ -522,7 +492,7 @@ static struct peer *peer_new(struct snmp_inst *in, const struct gp_check_spec *s
 		s->version = strcmp(ver, "1") == 0 ? SNMP_VERSION_1 : SNMP_VERSION_2c;
 		const char *file = gp_spec_option(spec, "snmp.community_file");
 		if (file)
-			p->community = read_secret(file, err, errlen);
+			p->community = in->host->read_secret(in->host->ctx, file, err, errlen);
 		else
 			p->community = strdup(opt(spec, "snmp.community", "public"));
 		if (!p->community)
@@ -553,7 +523,7 @@ static struct peer *peer_new(struct snmp_inst *in, const struct gp_check_spec *s
 		}
 		s->securityAuthProto = snmp_duplicate_objid(auth_protos[i].proto, auth_protos[i].len);
 		s->securityAuthProtoLen = auth_protos[i].len;
-		char *pass = read_secret(opt(spec, "snmp.auth_password_file", ""), err, errlen);
+		char *pass = in->host->read_secret(in->host->ctx, opt(spec, "snmp.auth_password_file", ""), err, errlen);
 		if (!pass)
 			goto bad;
 		s->securityAuthKeyLen = USM_AUTH_KU_LEN;
@@ -580,7 +550,7 @@ static struct peer *peer_new(struct snmp_inst *in, const struct gp_check_spec *s
 		}
 		s->securityPrivProto = snmp_duplicate_objid(priv_protos[i].proto, priv_protos[i].len);
 		s->securityPrivProtoLen = priv_protos[i].len;
-		char *pass = read_secret(opt(spec, "snmp.priv_password_file", ""), err, errlen);
+		char *pass = in->host->read_secret(in->host->ctx, opt(spec, "snmp.priv_password_file", ""), err, errlen);
 		if (!pass)
 			goto bad;
 		s->securityPrivKeyLen = USM_PRIV_KU_LEN;
@@ -869,7 +839,7 @@ static void walk_response(struct snmp_inst *in, struct req *r, netsnmp_pdu *pdu)
 			 r->matched ? (r->matched > 3 ? ", ...)" : ")") : "");
 	else
 		snprintf(msg, sizeof(msg), "%ld rows under %s", r->rows, c->oid_text);
-	clean_text(msg);
+	gp_text_clean(msg);
 	struct gp_result res = {.state = GP_STATE_OK, .text = text, .has_value = true,
 				.value = (double)r->matched, .message = msg};
 	finish(in, r, &res);
@@ -1279,10 +1249,167 @@ static void snmp_fini(void *inst)
 	free(in);
 }
 
+/* ------------------------------------------------------------------ */
+/* What a config may say to this collector                             */
+
+static const char *const snmp_versions[] = {"1", "2c", "3", NULL};
+static const char *const snmp_levels[] = {"noAuthNoPriv", "authNoPriv", "authPriv", NULL};
+static const char *const snmp_auth[] = {"MD5",     "SHA",     "SHA-224", "SHA-256",
+					"SHA-384", "SHA-512", NULL};
+static const char *const snmp_priv[] = {"DES", "AES", "AES-192", "AES-256", NULL};
+
+static const struct gp_option_decl snmp_block_options[] = {
+	{.name = "port", .type = GP_OPT_INTEGER, .def = "161", .min = 1, .max = 65535,
+	 .doc = "UDP port of the agent"},
+	{.name = "version", .type = GP_OPT_ENUM, .def = "2c", .values = snmp_versions,
+	 .doc = "SNMP version: 1, 2c or 3"},
+	{.name = "community", .type = GP_OPT_STRING,
+	 .doc = "v1/v2c community, inline (or community_file)"},
+	{.name = "community_file", .type = GP_OPT_SECRET_FILE,
+	 .doc = "v1/v2c community read from a private file"},
+	{.name = "user", .type = GP_OPT_STRING, .doc = "v3 security name"},
+	{.name = "security_level", .type = GP_OPT_ENUM, .def = "authPriv", .values = snmp_levels,
+	 .doc = "v3: noAuthNoPriv, authNoPriv or authPriv"},
+	{.name = "auth_protocol", .type = GP_OPT_ENUM, .values = snmp_auth,
+	 .doc = "v3 authentication: MD5, SHA, SHA-224, SHA-256, SHA-384, SHA-512"},
+	{.name = "auth_password_file", .type = GP_OPT_SECRET_FILE,
+	 .doc = "v3 authentication password, from a private file"},
+	{.name = "priv_protocol", .type = GP_OPT_ENUM, .values = snmp_priv,
+	 .doc = "v3 privacy: DES, AES, AES-192, AES-256"},
+	{.name = "priv_password_file", .type = GP_OPT_SECRET_FILE,
+	 .doc = "v3 privacy password, from a private file"},
+	{.name = "retries", .type = GP_OPT_INTEGER, .def = "1", .min = 0, .max = 10,
+	 .doc = "retransmissions within the check's timeout"},
+	{0},
+};
+
+static bool written(const struct gp_check_spec *s, const char *key)
+{
+	const struct gp_option *o = gp_spec_find(s, key);
+	return o && o->file;
+}
+
+/* What a version and a security level need, and what they do not use. */
+static void snmp_validate_block(const struct gp_check_spec *s, const struct gp_problems *p)
+{
+	const char *ver = gp_spec_option(s, "snmp.version");
+	if (strcmp(ver, "3") != 0) {
+		static const char *const v3only[] = {"snmp.user",          "snmp.security_level",
+						     "snmp.auth_protocol", "snmp.auth_password_file",
+						     "snmp.priv_protocol", "snmp.priv_password_file"};
+		for (size_t i = 0; i < sizeof(v3only) / sizeof(v3only[0]); i++)
+			if (written(s, v3only[i]))
+				p->at_key(p->ctx, v3only[i],
+					  "only for SNMP version 3 (this block is version %s)", ver);
+		bool has_c = written(s, "snmp.community"), has_f = written(s, "snmp.community_file");
+		if (has_c && has_f)
+			p->at_key(p->ctx, NULL, "give community or community_file, not both");
+		else if (!has_c && !has_f)
+			p->at_key(p->ctx, NULL, "missing required key 'community' (or 'community_file')");
+		return;
+	}
+	if (written(s, "snmp.community"))
+		p->at_key(p->ctx, "snmp.community", "not used by SNMP version 3");
+	if (written(s, "snmp.community_file"))
+		p->at_key(p->ctx, "snmp.community_file", "not used by SNMP version 3");
+	if (!written(s, "snmp.user"))
+		p->at_key(p->ctx, NULL, "missing required key 'user'");
+	const char *lvl = gp_spec_option(s, "snmp.security_level");
+	bool need_auth = strcmp(lvl, "noAuthNoPriv") != 0, need_priv = strcmp(lvl, "authPriv") == 0;
+	static const struct {
+		const char *key;
+		bool is_auth;
+	} v3keys[] = {{"auth_protocol", true}, {"auth_password_file", true},
+		      {"priv_protocol", false}, {"priv_password_file", false}};
+	for (size_t i = 0; i < sizeof(v3keys) / sizeof(v3keys[0]); i++) {
+		char key[64];
+		snprintf(key, sizeof(key), "snmp.%s", v3keys[i].key);
+		bool needed = v3keys[i].is_auth ? need_auth : need_priv;
+		bool present = written(s, key);
+		if (needed && !present)
+			p->at_key(p->ctx, NULL, "missing required key '%s' (security_level %s)",
+				  v3keys[i].key, lvl);
+		else if (!needed && present)
+			p->at_key(p->ctx, key, "not used with security_level %s", lvl);
+	}
+}
+
+/* A numeric OID: at least two arcs, each within 32 bits, at most 128. */
+static bool valid_oid(const char *s)
+{
+	if (*s == '.')
+		s++;
+	int arcs = 0;
+	while (*s) {
+		if (*s < '0' || *s > '9')
+			return false;
+		unsigned long long v = 0;
+		while (*s >= '0' && *s <= '9') {
+			v = v * 10 + (unsigned)(*s++ - '0');
+			if (v > 4294967295ULL)
+				return false;
+		}
+		arcs++;
+		if (*s == '.') {
+			s++;
+			if (!*s)
+				return false;
+		} else if (*s) {
+			return false;
+		}
+	}
+	return arcs >= 2 && arcs <= 128;
+}
+
+static void snmp_validate_check(const struct gp_check_spec *s, const struct gp_problems *p)
+{
+	if (!valid_oid(s->arg))
+		p->at_value(p->ctx, "", "'%s' is not a numeric OID (like 1.3.6.1.2.1.1.3.0)", s->arg);
+}
+
+static const struct gp_option_decl get_options[] = {
+	{.name = "match", .type = GP_OPT_REGEX, .flags = GP_OPT_VARS,
+	 .doc = "POSIX ERE the value must match"},
+	{0},
+};
+
+static const struct gp_option_decl walk_options[] = {
+	{.name = "match", .type = GP_OPT_REGEX, .flags = GP_OPT_VARS,
+	 .doc = "count only the rows whose value matches (POSIX ERE)"},
+	{0},
+};
+
+static const struct gp_kind_decl snmp_kinds[] = {
+	{.name = "snmp_get",
+	 .block = "snmp",
+	 .arg = {.name = "oid", .type = GP_OPT_STRING, .flags = GP_OPT_REQUIRED | GP_OPT_VARS,
+		 .doc = "numeric OID to GET"},
+	 .options = get_options,
+	 .doc = "the value of one object",
+	 .validate = snmp_validate_check},
+	{.name = "snmp_walk",
+	 .block = "snmp",
+	 .arg = {.name = "oid", .type = GP_OPT_STRING, .flags = GP_OPT_REQUIRED | GP_OPT_VARS,
+		 .doc = "numeric OID of a table column"},
+	 .options = walk_options,
+	 .doc = "the number of rows of a table column (that match)",
+	 .validate = snmp_validate_check},
+	{0},
+};
+
+static const struct gp_block_decl snmp_blocks[] = {
+	{.name = "snmp",
+	 .options = snmp_block_options,
+	 .doc = "how to reach the target's SNMP agent",
+	 .validate = snmp_validate_block},
+	{0},
+};
+
 static const struct gp_collector snmp_collector = {
 	.abi_version = GP_COLLECTOR_ABI_VERSION,
 	.name = "snmp",
-	.kinds = kinds,
+	.kinds = snmp_kinds,
+	.blocks = snmp_blocks,
 	.init = snmp_init,
 	.check_new = snmp_check_new,
 	.start = snmp_start,
@@ -1292,7 +1419,7 @@ static const struct gp_collector snmp_collector = {
 	.fini = snmp_fini,
 };
 
-__attribute__((visibility("default"))) const struct gp_collector *gp_collector_entry(void)
+GP_COLLECTOR_EXPORT const struct gp_collector *gp_collector_entry(void)
 {
 	return &snmp_collector;
 }

@@ -28,6 +28,7 @@
  *                through the host's state store.
  */
 #include "collector.h"
+#include "text.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -151,19 +152,11 @@ struct ssh_inst {
 	size_t n_conns;
 };
 
-static const char *const kinds[] = {"ssh_command", "ssh_log", NULL};
 static bool library_ready;
 
 static int64_t now_us(struct ssh_inst *in)
 {
 	return in->host->now_us(in->host->ctx);
-}
-
-static void clean_text(char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = ' ';
 }
 
 static uint64_t fnv1a(const char *p, size_t n)
@@ -196,7 +189,7 @@ static void complete(struct ssh_inst *in, struct op *o, struct gp_result *res)
 	else
 		snprintf(request, sizeof(request), "ssh %s@%s '%s'", o->chk->conn->user,
 			 o->chk->conn->where, o->chk->command);
-	clean_text(request);
+	gp_text_clean(request);
 	if (!res->request)
 		res->request = request;
 	in->host->complete(in->host->ctx, o->id, res);
@@ -214,7 +207,7 @@ static void fail_op(struct ssh_inst *in, struct op *o, enum gp_state st, const c
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	clean_text(msg);
+	gp_text_clean(msg);
 	struct gp_result res = {.state = st, .message = msg, .hint = hint};
 	complete(in, o, &res);
 }
@@ -232,12 +225,6 @@ static struct op *q_pop(struct conn *c)
 
 static void teardown(struct conn *c)
 {
-	for (size_t i = 0; i < c->nq; i++) {
-		/* Channels and handles die with the session. */
-		c->q[i]->ch = NULL;
-		c->q[i]->h = NULL;
-		c->q[i]->step = 0;
-	}
 	/* Non-blocking, libssh2 may stop half way through freeing (EAGAIN).
 	 * With the socket shut down first, every send fails at once, so the
 	 * blocking frees below end quickly and release everything; the
@@ -248,6 +235,16 @@ static void teardown(struct conn *c)
 	if (c->s) {
 		libssh2_session_set_blocking(c->s, 1);
 		libssh2_session_set_timeout(c->s, 200);
+	}
+	for (size_t i = 0; i < c->nq; i++) {
+		/* Channels die with the session; an SFTP handle does not
+		 * (sftp_shutdown leaves open handles allocated): closing it
+		 * fails to send and frees it. */
+		if (c->q[i]->h)
+			libssh2_sftp_close_handle(c->q[i]->h);
+		c->q[i]->ch = NULL;
+		c->q[i]->h = NULL;
+		c->q[i]->step = 0;
 	}
 	if (c->sftp)
 		libssh2_sftp_shutdown(c->sftp);
@@ -272,7 +269,7 @@ static void conn_failed(struct conn *c, enum gp_state st, const char *hint, cons
 	va_start(ap, fmt);
 	vsnprintf(c->last_error, sizeof(c->last_error), fmt, ap);
 	va_end(ap);
-	clean_text(c->last_error);
+	gp_text_clean(c->last_error);
 	c->last_state = st;
 	c->last_hint = hint;
 	teardown(c);
@@ -523,12 +520,12 @@ static void command_result(struct ssh_inst *in, struct op *o)
 		n--;
 	}
 	snprintf(text, sizeof(text), "%.*s", (int)(n < sizeof(text) - 1 ? n : sizeof(text) - 1), s);
-	clean_text(text);
+	gp_text_clean(text);
 	size_t el = o->err_len;
 	while (el > 0 && (o->err[el - 1] == '\n' || o->err[el - 1] == '\r' || o->err[el - 1] == ' '))
 		el--;
 	snprintf(err, sizeof(err), "%.*s", (int)el, o->err);
-	clean_text(err);
+	gp_text_clean(err);
 
 	if (o->out_over) {
 		fail_op(in, o, GP_STATE_UNKNOWN, "make the command print a number or a short status",
@@ -587,7 +584,7 @@ static void count_line(struct op *o, const char *line, size_t len)
 	o->matched++;
 	memmove(o->last[0], o->last[1], sizeof(o->last[0]) * (KEEP_MATCHES - 1));
 	snprintf(o->last[KEEP_MATCHES - 1], sizeof(o->last[0]), "%.199s", tmp);
-	clean_text(o->last[KEEP_MATCHES - 1]);
+	gp_text_clean(o->last[KEEP_MATCHES - 1]);
 }
 
 /* Splits new bytes into lines; a partial last line is carried over. */
@@ -1237,8 +1234,8 @@ static void ssh_dispatch(void *inst, const struct gp_pollfd *fds, int nfds)
 							     "authentication", "the request"};
 			double ms = (double)(now - o->started_us) / 1000.0;
 			enum phase ph = c->phase;
+			teardown(c); /* with o still queued: its handles are freed */
 			q_pop(c);
-			teardown(c);
 			fail_op(in, o, GP_STATE_CRITICAL,
 				ph <= C_HANDSHAKE ? "the host does not answer on its SSH port: down, or "
 						    "a firewall drops the packets"
@@ -1293,10 +1290,68 @@ static void ssh_fini(void *inst)
 	free(in);
 }
 
+/* ------------------------------------------------------------------ */
+/* What a config may say to this collector                             */
+
+static const struct gp_option_decl ssh_block_options[] = {
+	{.name = "port", .type = GP_OPT_INTEGER, .def = "22", .min = 1, .max = 65535,
+	 .doc = "TCP port of the SSH server"},
+	{.name = "user", .type = GP_OPT_STRING, .flags = GP_OPT_REQUIRED, .doc = "login name"},
+	{.name = "key", .type = GP_OPT_SECRET_FILE, .flags = GP_OPT_REQUIRED,
+	 .doc = "private key file (mode 0600 or 0400)"},
+	/* Strict host key checking needs a known_hosts file: no trust on
+	 * first use. */
+	{.name = "known_hosts", .type = GP_OPT_FILE, .flags = GP_OPT_REQUIRED,
+	 .doc = "OpenSSH known_hosts holding the host's key"},
+	{0},
+};
+
+static const struct gp_option_decl command_options[] = {
+	{.name = "match", .type = GP_OPT_REGEX, .flags = GP_OPT_VARS,
+	 .doc = "POSIX ERE the output must match"},
+	{0},
+};
+
+static const struct gp_option_decl log_options[] = {
+	{.name = "match", .type = GP_OPT_REGEX, .flags = GP_OPT_VARS,
+	 .doc = "count only the new lines that match (POSIX ERE)"},
+	{0},
+};
+
+static void ssh_validate_log(const struct gp_check_spec *s, const struct gp_problems *p)
+{
+	if (s->arg[0] != '/')
+		p->at_value(p->ctx, "", "'%s' must be an absolute path on the target", s->arg);
+}
+
+static const struct gp_kind_decl ssh_kinds[] = {
+	{.name = "ssh_command",
+	 .block = "ssh",
+	 .arg = {.name = "command", .type = GP_OPT_STRING, .flags = GP_OPT_REQUIRED | GP_OPT_VARS,
+		 .doc = "shell command run on the target"},
+	 .options = command_options,
+	 .doc = "runs a command; the value is its trimmed output"},
+	{.name = "ssh_log",
+	 .block = "ssh",
+	 .arg = {.name = "path", .type = GP_OPT_STRING, .flags = GP_OPT_REQUIRED | GP_OPT_VARS,
+		 .doc = "log file or glob on the target (the newest segment is followed)"},
+	 .options = log_options,
+	 .doc = "new log lines since the last poll; the value is how many match",
+	 .validate = ssh_validate_log},
+	{0},
+};
+
+static const struct gp_block_decl ssh_blocks[] = {
+	{.name = "ssh", .options = ssh_block_options, .doc = "how to log in to the target"},
+	{0},
+};
+
 static const struct gp_collector ssh_collector = {
 	.abi_version = GP_COLLECTOR_ABI_VERSION,
 	.name = "ssh",
-	.kinds = kinds,
+	.kinds = ssh_kinds,
+	.blocks = ssh_blocks,
+
 	.init = ssh_init,
 	.check_new = ssh_check_new,
 	.start = ssh_start,
@@ -1306,7 +1361,7 @@ static const struct gp_collector ssh_collector = {
 	.fini = ssh_fini,
 };
 
-__attribute__((visibility("default"))) const struct gp_collector *gp_collector_entry(void)
+GP_COLLECTOR_EXPORT const struct gp_collector *gp_collector_entry(void)
 {
 	return &ssh_collector;
 }

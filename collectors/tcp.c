@@ -42,8 +42,6 @@ struct tcp_inst {
 	size_t n, cap;
 };
 
-static const char *const kinds[] = {"tcp_connect", NULL};
-
 static void *tcp_init(const struct gp_host_api *host, char *err, size_t errlen)
 {
 	(void)err;
@@ -231,10 +229,21 @@ static void tcp_fini(void *inst)
 	free(in);
 }
 
+/* What a config may say to this collector: the port, nothing more. */
+static const struct gp_kind_decl tcp_kinds[] = {
+	{.name = "tcp_connect",
+	 .arg = {.name = "port", .type = GP_OPT_INTEGER, .flags = GP_OPT_REQUIRED | GP_OPT_VARS,
+		 .min = 1, .max = 65535, .doc = "TCP port on the target's host"},
+	 .uom = "ms",
+	 .doc = "connects; the value is the connect time in ms"},
+	{0},
+};
+
 static const struct gp_collector tcp_collector = {
 	.abi_version = GP_COLLECTOR_ABI_VERSION,
 	.name = "tcp",
-	.kinds = kinds,
+	.kinds = tcp_kinds,
+
 	.init = tcp_init,
 	.check_new = tcp_check_new,
 	.start = tcp_start,
@@ -244,7 +253,7 @@ static const struct gp_collector tcp_collector = {
 	.fini = tcp_fini,
 };
 
-__attribute__((visibility("default"))) const struct gp_collector *gp_collector_entry(void)
+GP_COLLECTOR_EXPORT const struct gp_collector *gp_collector_entry(void)
 {
 	return &tcp_collector;
 }

@@ -22,6 +22,12 @@ test -f /usr/share/man/man5/gprobe.yaml.5
 test -f /usr/share/man/man8/check_genesys.8
 test -f /usr/share/bash-completion/completions/gprobe
 getent passwd gprobe >/dev/null
+# A third party's collector, built against the installed ABI header alone.
+plugdir=$(mktemp -d)
+cc -std=c11 -Wall -Wextra -Werror -shared -fPIC -I/usr/include/gprobe -o "$plugdir/example.so" \
+   /usr/share/doc/gprobe/examples/collector/example.c
+GPROBE_PLUGIN_DIR=$plugdir gprobe -c /etc/gprobe/gprobe.yaml plugins | grep -q '^  check kind example'
+rm -rf "$plugdir"
 systemd-analyze verify /lib/systemd/system/gprobe.service
 # The unit's hardening, as promised.
 for k in User=gprobe StateDirectory=gprobe ProtectSystem=strict NoNewPrivileges=yes \

@@ -54,6 +54,12 @@ int gp_date_cmp(const struct gp_date *a, const struct gp_date *b);
 bool gp_parse_hhmm(const char *s, int *out_min, const char **why);
 
 /* UTC epoch seconds as ISO 8601 "2026-11-25T05:40:01Z". */
+/* Reads a whole regular file of at most max bytes (a FIFO, a device or a
+ * directory is refused without reading from it: nothing can hang the
+ * reader). Returns malloc'd, NUL-terminated text and its length, or NULL
+ * with the reason in err. */
+char *gp_read_text_file(const char *path, size_t max, size_t *len, char *err, size_t errlen);
+
 /* Monotonic microseconds: the one clock for timers and timings. */
 int64_t gp_monotonic_us(void);
 

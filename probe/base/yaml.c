@@ -202,13 +202,78 @@ static void collect_syntax_errors(struct builder *b, struct fy_diag *diag)
 	b->failed = true;
 }
 
-struct gp_ynode *gp_yaml_load(const char *file, struct gp_errlist *el)
+/*
+ * The first byte of text that is not UTF-8 (RFC 3629: no overlong forms,
+ * no surrogates, nothing past U+10FFFF), or NULL. libfyaml is never handed
+ * anything else: some invalid sequences send its scanner into a loop.
+ */
+static const unsigned char *bad_utf8(const unsigned char *p, const unsigned char *end)
 {
-	struct builder b = {.file = file, .el = el};
+	while (p < end) {
+		unsigned c = *p;
+		size_t n;
+		unsigned min;
+		if (c < 0x80) {
+			if (c == 0)
+				return p; /* a NUL byte ends no YAML text well */
+			p++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0) {
+			n = 1;
+			min = 0x80;
+			c &= 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			n = 2;
+			min = 0x800;
+			c &= 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			n = 3;
+			min = 0x10000;
+			c &= 0x07;
+		} else {
+			return p;
+		}
+		if ((size_t)(end - p) <= n)
+			return p;
+		for (size_t i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return p;
+			c = (c << 6) | (p[i] & 0x3f);
+		}
+		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+			return p;
+		p += n + 1;
+	}
+	return NULL;
+}
 
-	FILE *fp = fopen(file, "r");
-	if (!fp) {
-		gp_errlist_add(el, file, 0, 0, "cannot open: %s", strerror(errno));
+/* Line and column (1-based, in characters) of offset off of text. */
+static void position_of(const char *text, size_t off, int *line, int *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < off; i++) {
+		if (text[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else if (((unsigned char)text[i] & 0xc0) != 0x80) {
+			(*col)++;
+		}
+	}
+}
+
+struct gp_ynode *gp_yaml_load_text(const char *name, const char *text, size_t len,
+				   struct gp_errlist *el)
+{
+	struct builder b = {.file = name, .el = el};
+	const unsigned char *bad =
+		bad_utf8((const unsigned char *)text, (const unsigned char *)text + len);
+	if (bad) {
+		int line, col;
+		size_t off = (size_t)(bad - (const unsigned char *)text);
+		position_of(text, off, &line, &col);
+		gp_errlist_add(el, name, line, col, "%s (byte 0x%02x): the file must be UTF-8 text",
+			       *bad ? "not valid UTF-8" : "a NUL byte", *bad);
 		return NULL;
 	}
 
@@ -219,8 +284,7 @@ struct gp_ynode *gp_yaml_load(const char *file, struct gp_errlist *el)
 	dcfg.colorize = false;
 	struct fy_diag *diag = fy_diag_create(&dcfg);
 	if (!diag) {
-		fclose(fp);
-		gp_errlist_add(el, file, 0, 0, "cannot create the YAML diagnostics object");
+		gp_errlist_add(el, name, 0, 0, "cannot create the YAML diagnostics object");
 		return NULL;
 	}
 	fy_diag_set_collect_errors(diag, true);
@@ -230,12 +294,11 @@ struct gp_ynode *gp_yaml_load(const char *file, struct gp_errlist *el)
 		.diag = diag,
 	};
 	struct fy_parser *fyp = fy_parser_create(&pcfg);
-	if (!fyp || fy_parser_set_input_fp(fyp, file, fp) != 0) {
+	if (!fyp || fy_parser_set_string(fyp, text, len) != 0) {
 		if (fyp)
 			fy_parser_destroy(fyp);
 		fy_diag_destroy(diag);
-		fclose(fp);
-		gp_errlist_add(el, file, 0, 0, "cannot start the YAML parser");
+		gp_errlist_add(el, name, 0, 0, "cannot start the YAML parser");
 		return NULL;
 	}
 
@@ -249,7 +312,6 @@ struct gp_ynode *gp_yaml_load(const char *file, struct gp_errlist *el)
 
 	fy_parser_destroy(fyp);
 	fy_diag_destroy(diag);
-	fclose(fp);
 
 	while (b.depth > 0) {
 		b.depth--;
@@ -261,10 +323,24 @@ struct gp_ynode *gp_yaml_load(const char *file, struct gp_errlist *el)
 		return NULL;
 	}
 	if (!b.root) {
-		gp_errlist_add(el, file, 1, 1, "the file is empty");
+		gp_errlist_add(el, name, 1, 1, "the file is empty");
 		return NULL;
 	}
 	return b.root;
+}
+
+struct gp_ynode *gp_yaml_load(const char *file, struct gp_errlist *el)
+{
+	char err[256];
+	size_t len;
+	char *text = gp_read_text_file(file, GP_YAML_MAX_BYTES, &len, err, sizeof(err));
+	if (!text) {
+		gp_errlist_add(el, file, 0, 0, "%s", err);
+		return NULL;
+	}
+	struct gp_ynode *root = gp_yaml_load_text(file, text, len, el);
+	free(text);
+	return root;
 }
 
 bool gp_ynode_is_null(const struct gp_ynode *n)

@@ -28,8 +28,15 @@ struct gp_ynode {
 	struct gp_ynode **items; /* map: values; seq: items */
 };
 
-/* Reads FILE. On failure returns NULL and adds positioned errors to el. */
+/* A config or profile larger than this is refused. */
+#define GP_YAML_MAX_BYTES (16 * 1024 * 1024)
+
+/* Reads FILE: a regular file of at most GP_YAML_MAX_BYTES of UTF-8 text.
+ * On failure returns NULL and adds positioned errors to el. */
 struct gp_ynode *gp_yaml_load(const char *file, struct gp_errlist *el);
+/* The same for text held in memory; name stands for the file in errors. */
+struct gp_ynode *gp_yaml_load_text(const char *name, const char *text, size_t len,
+				   struct gp_errlist *el);
 void gp_ynode_free(struct gp_ynode *n);
 
 /* A plain empty, "~" or "null" scalar. */

@@ -66,11 +66,19 @@ int gp_registry_load_file(struct gp_registry *r, const char *path, struct gp_err
 		dlclose(dl);
 		return -1;
 	}
-	for (const char *const *k = c->kinds; *k; k++) {
-		struct gp_plugin *other = gp_registry_for_kind(r, *k);
+	for (const struct gp_kind_decl *k = c->kinds; k->name; k++) {
+		struct gp_plugin *other = gp_registry_for_kind(r, k->name);
 		if (other) {
-			gp_errlist_add(el, path, 0, 0, "check kind '%s' is already served by %s", *k,
-				       other->path);
+			gp_errlist_add(el, path, 0, 0, "check kind '%s' is already served by %s",
+				       k->name, other->path);
+			dlclose(dl);
+			return -1;
+		}
+	}
+	for (const struct gp_block_decl *b = c->blocks; b && b->name; b++) {
+		if (gp_registry_block(r, b->name)) {
+			gp_errlist_add(el, path, 0, 0, "target block '%s' is already declared by another "
+						       "collector", b->name);
 			dlclose(dl);
 			return -1;
 		}
@@ -107,7 +115,12 @@ int gp_registry_load_dir(struct gp_registry *r, const char *dir, struct gp_errli
 		qsort(names, n, sizeof(*names), cmp_str);
 	int errors = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (gp_registry_load_file(r, names[i], el) != 0)
+		bool seen = false;
+		for (size_t k = 0; k < r->n && !seen; k++)
+			seen = strcmp(r->v[k].path, names[i]) == 0;
+		for (size_t k = 0; k < r->n_tried && !seen; k++)
+			seen = strcmp(r->tried[k], names[i]) == 0;
+		if (!seen && gp_registry_load_file(r, names[i], el) != 0)
 			errors++;
 		free(names[i]);
 	}
@@ -135,10 +148,127 @@ int gp_registry_init(struct gp_registry *r, const struct gp_host_api *host, stru
 struct gp_plugin *gp_registry_for_kind(struct gp_registry *r, const char *kind)
 {
 	for (size_t i = 0; i < r->n; i++)
-		for (const char *const *k = r->v[i].c->kinds; *k; k++)
-			if (strcmp(*k, kind) == 0)
+		for (const struct gp_kind_decl *k = r->v[i].c->kinds; k->name; k++)
+			if (strcmp(k->name, kind) == 0)
 				return &r->v[i];
 	return NULL;
+}
+
+const struct gp_kind_decl *gp_registry_kind(struct gp_registry *r, const char *kind)
+{
+	for (size_t i = 0; i < r->n; i++)
+		for (const struct gp_kind_decl *k = r->v[i].c->kinds; k->name; k++)
+			if (strcmp(k->name, kind) == 0)
+				return k;
+	return NULL;
+}
+
+const struct gp_block_decl *gp_registry_block(struct gp_registry *r, const char *block)
+{
+	for (size_t i = 0; i < r->n; i++)
+		for (const struct gp_block_decl *b = r->v[i].c->blocks; b && b->name; b++)
+			if (strcmp(b->name, block) == 0)
+				return b;
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Loading on demand                                                   */
+
+static const char *reg_dir(struct gp_registry *r)
+{
+	if (!r->dir)
+		r->dir = gp_xstrdup(gp_plugin_dir(NULL));
+	return r->dir;
+}
+
+/* Loads dir/NAME.so once, when it exists. */
+static void try_file(struct gp_registry *r, const char *name, size_t len)
+{
+	if (r->all_loaded || len == 0 || len > 64)
+		return;
+	char *path = gp_xasprintf("%s/%.*s.so", reg_dir(r), (int)len, name);
+	for (size_t i = 0; i < r->n_tried; i++)
+		if (strcmp(r->tried[i], path) == 0) {
+			free(path);
+			return;
+		}
+	r->tried = gp_xrealloc(r->tried, (r->n_tried + 1) * sizeof(*r->tried));
+	r->tried[r->n_tried++] = path;
+	if (access(path, F_OK) == 0)
+		gp_registry_load_file(r, path, &r->errors);
+}
+
+void gp_registry_load_all(struct gp_registry *r)
+{
+	if (r->all_loaded)
+		return;
+	gp_registry_load_dir(r, reg_dir(r), &r->errors);
+	r->all_loaded = true;
+}
+
+static void kinds_set_dir(void *ctx, const char *configured)
+{
+	struct gp_registry *r = ctx;
+	char *dir = gp_xstrdup(gp_plugin_dir(configured));
+	if (r->dir && strcmp(r->dir, dir) != 0)
+		r->all_loaded = false;
+	free(r->dir);
+	r->dir = dir;
+}
+
+static const struct gp_kind_decl *kinds_kind(void *ctx, const char *name)
+{
+	struct gp_registry *r = ctx;
+	const struct gp_kind_decl *k = gp_registry_kind(r, name);
+	if (!k) {
+		try_file(r, name, strcspn(name, "_"));
+		k = gp_registry_kind(r, name);
+	}
+	return k;
+}
+
+static const struct gp_block_decl *kinds_block(void *ctx, const char *name)
+{
+	struct gp_registry *r = ctx;
+	const struct gp_block_decl *b = gp_registry_block(r, name);
+	if (!b) {
+		try_file(r, name, strlen(name));
+		b = gp_registry_block(r, name);
+	}
+	if (!b) {
+		gp_registry_load_all(r);
+		b = gp_registry_block(r, name);
+	}
+	return b;
+}
+
+static const struct gp_kind_decl *kinds_nth(void *ctx, size_t n)
+{
+	struct gp_registry *r = ctx;
+	gp_registry_load_all(r);
+	for (size_t i = 0; i < r->n; i++)
+		for (const struct gp_kind_decl *k = r->v[i].c->kinds; k->name; k++)
+			if (n-- == 0)
+				return k;
+	return NULL;
+}
+
+static const char *kinds_where(void *ctx)
+{
+	return reg_dir(ctx);
+}
+
+struct gp_kinds gp_registry_kinds(struct gp_registry *r)
+{
+	return (struct gp_kinds){
+		.ctx = r,
+		.set_dir = kinds_set_dir,
+		.kind = kinds_kind,
+		.block = kinds_block,
+		.nth_kind = kinds_nth,
+		.where = kinds_where,
+	};
 }
 
 void gp_registry_free(struct gp_registry *r)
@@ -150,6 +280,10 @@ void gp_registry_free(struct gp_registry *r)
 		free(r->v[i].path);
 	}
 	free(r->v);
-	r->v = NULL;
-	r->n = 0;
+	for (size_t i = 0; i < r->n_tried; i++)
+		free(r->tried[i]);
+	free(r->tried);
+	free(r->dir);
+	gp_errlist_free(&r->errors);
+	memset(r, 0, sizeof(*r));
 }

@@ -8,6 +8,7 @@
 #define GP_PLUGIN_H
 
 #include "collector.h"
+#include "config.h"
 #include "errlist.h"
 
 struct gp_plugin {
@@ -20,6 +21,13 @@ struct gp_plugin {
 struct gp_registry {
 	struct gp_plugin *v;
 	size_t n;
+	/* Loading on demand (gp_registry_kinds): the directory, the files
+	 * already tried, whether all of it is loaded, and what went wrong. */
+	char *dir;
+	char **tried;
+	size_t n_tried;
+	bool all_loaded;
+	struct gp_errlist errors;
 };
 
 /* The plugin directory: $GPROBE_PLUGIN_DIR, else the config's
@@ -35,6 +43,22 @@ int gp_registry_load_dir(struct gp_registry *r, const char *dir, struct gp_errli
 /* Calls init() of every plugin. Returns 0, or -1 with errors in el. */
 int gp_registry_init(struct gp_registry *r, const struct gp_host_api *host, struct gp_errlist *el);
 struct gp_plugin *gp_registry_for_kind(struct gp_registry *r, const char *kind);
+const struct gp_kind_decl *gp_registry_kind(struct gp_registry *r, const char *kind);
+const struct gp_block_decl *gp_registry_block(struct gp_registry *r, const char *block);
+
+/*
+ * The registry as the config loader's source of declarations (config.h):
+ * collectors are loaded from the plugin directory as the config names
+ * their kinds and blocks, so a one-shot run loads only what it uses. A
+ * kind's collector is first looked for in the file named by the kind's
+ * first word (snmp_get: snmp.so), a block's in the file of its name; what
+ * is found nowhere else makes the whole directory load. Load errors wait
+ * in r->errors for the caller to show.
+ */
+struct gp_kinds gp_registry_kinds(struct gp_registry *r);
+/* Loads every collector of the registry's directory (set by the config,
+ * or gp_plugin_dir(NULL)). */
+void gp_registry_load_all(struct gp_registry *r);
 void gp_registry_free(struct gp_registry *r);
 
 #endif

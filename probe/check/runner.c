@@ -2,6 +2,7 @@
  * runner.c - one concurrent pass over a batch of checks (see runner.h).
  */
 #include "runner.h"
+#include "secret.h"
 #include "util.h"
 
 #include <errno.h>
@@ -17,83 +18,6 @@ static int64_t mono_us(void *ctx)
 {
 	(void)ctx;
 	return gp_monotonic_us();
-}
-
-/* ------------------------------------------------------------------ */
-/* Options handed to collectors                                        */
-
-struct optbuf {
-	struct gp_option *v;
-	size_t n, cap;
-};
-
-static void opt_add(struct optbuf *b, const char *key, const char *value)
-{
-	if (!value)
-		return;
-	gp_grow((void **)&b->v, &b->cap, b->n, sizeof(*b->v));
-	/* Keys are static strings; values are copied so every option can be
-	 * freed alike. */
-	b->v[b->n++] = (struct gp_option){.key = key, .value = gp_xstrdup(value)};
-}
-
-static void opt_addi(struct optbuf *b, const char *key, long long v)
-{
-	char buf[32];
-	snprintf(buf, sizeof(buf), "%lld", v);
-	opt_add(b, key, buf);
-}
-
-struct gp_option *gp_options_build(const struct gp_target *t, const struct gp_check *c, size_t *n)
-{
-	struct optbuf b = {0};
-	if (t->snmp.set) {
-		static const char *const ver[] = {"", "1", "2c", "3"};
-		static const char *const lvl[] = {"noAuthNoPriv", "authNoPriv", "authPriv"};
-		opt_addi(&b, "snmp.port", t->snmp.port);
-		opt_add(&b, "snmp.version", ver[t->snmp.version]);
-		opt_add(&b, "snmp.community", t->snmp.community);
-		opt_add(&b, "snmp.community_file", t->snmp.community_file);
-		opt_add(&b, "snmp.user", t->snmp.user);
-		if (t->snmp.version == 3)
-			opt_add(&b, "snmp.security_level", lvl[t->snmp.security_level]);
-		opt_add(&b, "snmp.auth_protocol", t->snmp.auth_protocol);
-		opt_add(&b, "snmp.auth_password_file", t->snmp.auth_password_file);
-		opt_add(&b, "snmp.priv_protocol", t->snmp.priv_protocol);
-		opt_add(&b, "snmp.priv_password_file", t->snmp.priv_password_file);
-		opt_addi(&b, "snmp.retries", t->snmp.retries);
-	}
-	if (t->ssh.set) {
-		opt_addi(&b, "ssh.port", t->ssh.port);
-		opt_add(&b, "ssh.user", t->ssh.user);
-		opt_add(&b, "ssh.key", t->ssh.key);
-		opt_add(&b, "ssh.known_hosts", t->ssh.known_hosts);
-	}
-	if (t->http.set) {
-		opt_add(&b, "http.base_url", t->http.base_url);
-		opt_add(&b, "http.tls_verify", t->http.tls_verify ? "true" : "false");
-		opt_add(&b, "http.ca_file", t->http.ca_file);
-		opt_add(&b, "http.user", t->http.user);
-		opt_add(&b, "http.password_file", t->http.password_file);
-	}
-	if (t->genesys_dbid >= 0)
-		opt_addi(&b, "genesys_dbid", t->genesys_dbid);
-	opt_add(&b, "match", c->match);
-	opt_add(&b, "json", c->json);
-	opt_add(&b, "xpath", c->xpath);
-	if (c->expect_status)
-		opt_addi(&b, "expect_status", c->expect_status);
-	opt_add(&b, "method", c->method);
-	opt_add(&b, "body", c->body);
-	*n = b.n;
-	return b.v;
-}
-
-void gp_options_free(struct gp_option *opts, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free((char *)opts[i].value);
-	free(opts);
 }
 
 /* ------------------------------------------------------------------ */
@@ -239,6 +163,12 @@ static void host_log(void *ctx, enum gp_log_level level, const char *fmt, ...)
 	 * the daemon gives the runner a logger. */
 }
 
+static char *host_read_secret(void *ctx, const char *path, char *err, size_t errlen)
+{
+	(void)ctx;
+	return gp_read_secret(path, err, errlen);
+}
+
 static int host_state_get(void *ctx, const char *key, char *buf, size_t len)
 {
 	struct gp_runner *r = ctx;
@@ -268,6 +198,7 @@ struct gp_runner *gp_runner_new(struct gp_registry *reg, const struct gp_state_s
 		.now_us = mono_us,
 		.state_get = host_state_get,
 		.state_put = host_state_put,
+		.read_secret = host_read_secret,
 	};
 	r->first = gp_xcalloc(reg->n + 1, sizeof(*r->first));
 	gp_registry_init(reg, &r->host, el);
@@ -282,7 +213,7 @@ size_t gp_runner_add(struct gp_runner *r, const struct gp_target *t, const struc
 	memset(j, 0, sizeof(*j));
 	j->target = t;
 	j->check = c;
-	const char *kind = gp_check_kind_name(c->kind);
+	const char *kind = c->kind;
 	j->plugin = gp_registry_for_kind(r->reg, kind);
 	if (!j->plugin) {
 		j->setup_error = gp_xasprintf("no collector plugin serves '%s'", kind);
@@ -293,21 +224,11 @@ size_t gp_runner_add(struct gp_runner *r, const struct gp_target *t, const struc
 					      j->plugin->c->name);
 		return i;
 	}
-	size_t nopt;
-	struct gp_option *opts = gp_options_build(t, c, &nopt);
-	struct gp_check_spec spec = {
-		.target = t->name,
-		.host = t->host,
-		.check = c->name,
-		.kind = kind,
-		.arg = c->arg,
-		.timeout_ms = c->timeout_ms,
-		.options = opts,
-		.n_options = nopt,
-	};
+	struct gp_spec_buf sb;
+	gp_spec_build(&sb, t, c);
 	char err[512] = "";
-	j->handle = j->plugin->c->check_new(j->plugin->inst, &spec, err, sizeof(err));
-	gp_options_free(opts, nopt);
+	j->handle = j->plugin->c->check_new(j->plugin->inst, &sb.spec, err, sizeof(err));
+	gp_spec_free(&sb);
 	if (!j->handle)
 		j->setup_error = gp_xstrdup(err[0] ? err : "the collector refused the check");
 	return i;

@@ -87,9 +87,4 @@ void gp_outcome_copy(struct gp_outcome *dst, const struct gp_outcome *src);
 void gp_evaluate(const struct gp_check *c, struct gp_outcome *o);
 
 
-/* The options a collector gets for a check (see collector.h). Free with
- * gp_options_free(). */
-struct gp_option *gp_options_build(const struct gp_target *t, const struct gp_check *c, size_t *n);
-void gp_options_free(struct gp_option *opts, size_t n);
-
 #endif

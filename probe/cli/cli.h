@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "plugin.h"
 #include "runner.h"
 #include "store.h"
 #include "format.h"
@@ -20,10 +21,14 @@ struct gp_cli {
 	const char *config_path;
 	struct gp_logger log;
 	const char *profile_dir; /* default for profiles */
+	/* The collector plugins: loaded as the config names their kinds. */
+	struct gp_registry reg;
 };
 
 /* Loads the config, printing its errors; NULL on failure. */
 struct gp_config *gp_cli_load_config(struct gp_cli *cli);
+/* The same, silent (completion, listings that do without a config). */
+struct gp_config *gp_cli_load_config_quiet(struct gp_cli *cli);
 /* The config and the database (for reading, or writing beside the
  * daemon); -1 after printing why. */
 int gp_cli_open(struct gp_cli *cli, bool writable, struct gp_config **cfg, struct gp_store **st,
@@ -38,6 +43,12 @@ const char *gp_cli_login_name(void);
 json_t *gp_cli_jtime(const struct gp_config *cfg, int64_t t);
 void gp_cli_print_json(json_t *j);
 
+/* The plugins of reg with their declarations, as text or JSON. */
+void gp_cli_print_plugins(struct gp_registry *reg, bool json);
+/* What went wrong loading plugins, one "gprobe CMD: ..." line each. */
+void gp_cli_print_plugin_errors(struct gp_registry *reg, const char *cmd);
+
+int gp_cmd_plugins(struct gp_cli *cli, int argc, char **argv);
 int gp_cmd_diag(struct gp_cli *cli, int argc, char **argv);
 int gp_cmd_status(struct gp_cli *cli, int argc, char **argv);
 int gp_cmd_graph(struct gp_cli *cli, int argc, char **argv);

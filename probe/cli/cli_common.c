@@ -11,13 +11,31 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The config against the collectors of cli->reg; errors into el. */
+static struct gp_config *load(struct gp_cli *cli, struct gp_errlist *el)
+{
+	struct gp_kinds kinds = gp_registry_kinds(&cli->reg);
+	struct gp_config_opts opts = {.default_profile_dir = cli->profile_dir, .kinds = &kinds};
+	return gp_config_load(cli->config_path, &opts, el);
+}
+
+struct gp_config *gp_cli_load_config_quiet(struct gp_cli *cli)
+{
+	struct gp_errlist el = {0};
+	struct gp_config *cfg = load(cli, &el);
+	gp_errlist_free(&el);
+	return cfg;
+}
+
 struct gp_config *gp_cli_load_config(struct gp_cli *cli)
 {
 	struct gp_errlist el = {0};
-	struct gp_config_opts opts = {.default_profile_dir = cli->profile_dir};
-	struct gp_config *cfg = gp_config_load(cli->config_path, &opts, &el);
-	if (!cfg)
+	struct gp_config *cfg = load(cli, &el);
+	if (!cfg) {
 		gp_errlist_print(&el, stderr);
+		/* A kind it did not know may be a plugin that failed to load. */
+		gp_cli_print_plugin_errors(&cli->reg, "config");
+	}
 	gp_errlist_free(&el);
 	return cfg;
 }

@@ -19,16 +19,13 @@ static void print_text(const struct gp_target *t, const struct gp_job *jobs, siz
 		       enum gp_state worst)
 {
 	printf("diag %s (%s), %zu check%s\n", t->name, t->host, n, n == 1 ? "" : "s");
-	if (t->http.set && !t->http.tls_verify)
-		printf("warning: TLS certificates are not verified for this target "
-		       "(http.tls_verify: false): a man in the middle would go unnoticed\n");
 	int counts[4] = {0};
 	for (size_t i = 0; i < n; i++) {
 		const struct gp_check *c = jobs[i].check;
 		const struct gp_outcome *o = &jobs[i].out;
 		counts[o->state]++;
 		printf("\n[%s] %s  (%s %s%s)\n", gp_state_name(o->state), c->name,
-		       gp_check_kind_name(c->kind), c->arg,
+		       c->kind, c->arg,
 		       c->availability ? "" : ", not an availability check");
 		if (o->request)
 			printf("  request:   %s\n", o->request);
@@ -74,7 +71,7 @@ static void print_json(const struct gp_target *t, const struct gp_job *jobs, siz
 								 o->metrics[m].value, "uom",
 								 o->metrics[m].uom));
 		json_t *jc = json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:f, s:o}",
-				       "name", c->name, "kind", gp_check_kind_name(c->kind), "arg",
+				       "name", c->name, "kind", c->kind, "arg",
 				       c->arg, "availability", c->availability, "state",
 				       gp_state_name(o->state), "probe_state",
 				       gp_state_name(o->probe_state), "request", str_or_null(o->request),
@@ -136,15 +133,9 @@ int gp_cmd_diag(struct gp_cli *cli, int argc, char **argv)
 		return GP_STATE_UNKNOWN;
 	}
 
-	struct gp_registry reg = {0};
-	struct gp_errlist el = {0};
-	gp_registry_load_dir(&reg, gp_plugin_dir(cfg->probe.plugin_dir), &el);
-	for (size_t i = 0; i < el.n; i++) {
-		char *m = gp_errlist_format(&el, i);
-		fprintf(stderr, "gprobe diag: %s\n", m);
-		free(m);
-	}
-	gp_errlist_free(&el);
+	/* The config loaded the plugins its checks need. */
+	struct gp_registry *reg = &cli->reg;
+	gp_cli_print_plugin_errors(reg, "diag");
 
 	size_t n = t->n_checks;
 	struct gp_job *jobs = gp_xcalloc(n, sizeof(*jobs));
@@ -157,7 +148,7 @@ int gp_cmd_diag(struct gp_cli *cli, int argc, char **argv)
 	char err[256];
 	struct gp_store *st = gp_store_open(cfg->probe.data_dir, false, err, sizeof(err));
 	struct gp_state_store ss = gp_persist_plugin_state(st);
-	gp_run_once(&reg, &ss, jobs, n);
+	gp_run_once(reg, &ss, jobs, n);
 	gp_store_close(st);
 	enum gp_state worst = GP_STATE_OK;
 	for (size_t i = 0; i < n; i++)
@@ -170,7 +161,6 @@ int gp_cmd_diag(struct gp_cli *cli, int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		gp_job_clear(&jobs[i]);
 	free(jobs);
-	gp_registry_free(&reg);
 	gp_config_free(cfg);
 	return worst;
 }

@@ -61,9 +61,11 @@ static bool want_help(int argc, char **argv)
 static int cmd_config(struct gp_cli *cli, int argc, char **argv)
 {
 	if (want_help(argc, argv) || argc < 2 || strcmp(argv[1], "check") != 0) {
-		printf("usage: gprobe [-c FILE] config check\n\n"
+		printf("usage: gprobe [-c FILE] config check [--kinds]\n\n"
 		       "Validates the config file and exits 0 when it is usable, 1 with every\n"
-		       "error as FILE:LINE:COL: message otherwise.\n");
+		       "error as FILE:LINE:COL: message otherwise. The check kinds, target\n"
+		       "blocks and options are those the collector plugins declare; --kinds\n"
+		       "lists them (as `gprobe plugins` does).\n");
 		return want_help(argc, argv) ? 0 : 1;
 	}
 	struct gp_config *cfg = gp_cli_load_config(cli);
@@ -71,6 +73,11 @@ static int cmd_config(struct gp_cli *cli, int argc, char **argv)
 		return 1;
 	printf("config OK: %zu targets, %zu checks, %zu services\n", cfg->n_targets,
 	       gp_config_check_count(cfg), cfg->n_services);
+	if (gp_cli_has(argc, argv, "--kinds")) {
+		gp_registry_load_all(&cli->reg);
+		printf("\n");
+		gp_cli_print_plugins(&cli->reg, false);
+	}
 	gp_config_free(cfg);
 	return 0;
 }
@@ -118,7 +125,9 @@ struct command {
 
 static const struct command commands[] = {
 	{"run", cmd_run, "gprobe run", "the daemon, in the foreground"},
-	{"config", cmd_config, "gprobe config check", "validate the config"},
+	{"config", cmd_config, "gprobe config check [--kinds]", "validate the config"},
+	{"plugins", gp_cmd_plugins, "gprobe plugins [--json]",
+	 "the collector plugins: their check kinds, target blocks and options"},
 	{"diag", gp_cmd_diag, "gprobe diag TARGET [--json]",
 	 "run every check of TARGET once and explain each result"},
 	{"status", gp_cmd_status, "gprobe status [--json]",
@@ -163,10 +172,7 @@ static int cmd_complete(struct gp_cli *cli, int argc, char **argv)
 			printf("%s\n", commands[i].name);
 		return 0;
 	}
-	struct gp_errlist el = {0};
-	struct gp_config_opts opts = {.default_profile_dir = cli->profile_dir};
-	struct gp_config *cfg = gp_config_load(cli->config_path, &opts, &el);
-	gp_errlist_free(&el);
+	struct gp_config *cfg = gp_cli_load_config_quiet(cli);
 	if (!cfg)
 		return 1;
 	if (!strcmp(what, "targets")) {
@@ -244,17 +250,22 @@ int main(int argc, char **argv)
 	cli.config_path = config_path(cfg);
 	cli.profile_dir = default_profile_dir();
 	const char *name = argv[optind];
+	int rc = -1;
 	if (!strcmp(name, "__complete"))
-		return cmd_complete(&cli, argc - optind, argv + optind);
-	for (size_t i = 0; i < GP_ARRAY_LEN(commands); i++) {
+		rc = cmd_complete(&cli, argc - optind, argv + optind);
+	for (size_t i = 0; rc < 0 && i < GP_ARRAY_LEN(commands); i++) {
 		if (strcmp(commands[i].name, name) != 0)
 			continue;
 		int sub_argc = argc - optind;
 		char **sub_argv = argv + optind;
 		if (commands[i].fn)
-			return commands[i].fn(&cli, sub_argc, sub_argv);
-		return cmd_later(name, commands[i].usage, commands[i].what, sub_argc, sub_argv);
+			rc = commands[i].fn(&cli, sub_argc, sub_argv);
+		else
+			rc = cmd_later(name, commands[i].usage, commands[i].what, sub_argc, sub_argv);
 	}
+	gp_registry_free(&cli.reg);
+	if (rc >= 0)
+		return rc;
 	fprintf(stderr, "gprobe: unknown command '%s'\n\n", name);
 	usage(stderr);
 	return 1;

@@ -2,9 +2,11 @@
  * config.h - the gprobe configuration (INTERFACE.md, "Config file"), parsed
  * into typed structs and validated.
  *
- * The loader knows nothing of SNMP, SSH or HTTP beyond the keys of their
- * blocks: it checks types, ranges, names and files, and hands each check to
- * a collector plugin later as plain key/value options.
+ * The loader knows no protocol: the check kinds and the target blocks with
+ * their options are what the collector plugins declare (collector.h); the
+ * loader checks a config against those declarations (types, ranges,
+ * names, files, the plugins' own validate hooks) and keeps each check's
+ * options as validated text for its collector.
  *
  * Times are milliseconds (durations) or calendar dates; money is integer
  * tiyn. Every struct remembers where it was written (line/col) so later
@@ -20,83 +22,53 @@
 #include "errlist.h"
 #include "expr.h"
 #include "range.h"
+#include "collector.h"
 #include "util.h"
 
 enum gp_owner { GP_OWNER_SUPPLIER, GP_OWNER_CUSTOMER, GP_OWNER_THIRD_PARTY };
-
-/* The probe kinds of a check; exactly one per check. */
-enum gp_check_kind {
-	GP_CK_SNMP_GET,
-	GP_CK_SNMP_WALK,
-	GP_CK_TCP_CONNECT,
-	GP_CK_SSH_COMMAND,
-	GP_CK_SSH_LOG,
-	GP_CK_HTTP_GET,
-	GP_CK_COUNT
-};
-const char *gp_check_kind_name(enum gp_check_kind k);
-/* The target block a kind needs ("snmp", "ssh", "http"), or NULL. */
-const char *gp_check_kind_block(enum gp_check_kind k);
 
 struct gp_pos {
 	int line, col;
 };
 
+/* A validated option of a check or of a target's block: what its
+ * collector declared (collector.h, struct gp_option_decl), checked, with
+ * the default filled in when it was not written. A list option is one
+ * gp_optval per item, in order. */
+struct gp_optval {
+	char *key;        /* "match"; in a block, the block's own key ("port") */
+	char *value;      /* as text; paths absolute */
+	int64_t number;   /* INTEGER, DURATION (ms), BOOLEAN (0/1), ENUM (index) */
+	const char *file; /* where it was written (the config's files); NULL: a default */
+	struct gp_pos pos;
+};
+
+/* A target's protocol block ("snmp: {...}"), as its collector declared it. */
+struct gp_block {
+	char *name;
+	struct gp_pos pos;
+	struct gp_optval *opts;
+	size_t n_opts;
+};
+
 struct gp_check {
 	char *name;
 	struct gp_pos pos;
-	enum gp_check_kind kind;
-	char *arg;            /* OID, command, path, URL; the port for tcp_connect */
+	const char *file;     /* the config or the profile it was written in */
+	char *kind;           /* "snmp_get", "example": a collector declares it */
+	char *block;          /* the target block the kind talks through, or NULL */
+	char *arg;            /* the kind's value: OID, command, path, URL, port */
+	int64_t arg_number;   /* the arg as a number, when its type has one */
+	struct gp_pos arg_pos;
+	struct gp_optval *opts; /* the kind's own options ("match", "json") */
+	size_t n_opts;
 	char *expect;         /* string equality on the value, or NULL */
-	int expect_status;    /* HTTP status, 0 when not set */
-	char *json;           /* RFC 6901 pointer */
-	char *xpath;
-	char *match;          /* POSIX ERE */
-	char *method;         /* HTTP: GET (default) or POST */
-	char *body;           /* HTTP POST body */
 	char *uom;            /* perfdata unit */
 	struct gp_range warning, critical;
 	bool availability;    /* default true */
 	int64_t interval_ms, retry_interval_ms, timeout_ms;
 	int attempts;
 	bool from_profile;
-};
-
-enum gp_snmp_seclevel { GP_SNMP_NOAUTH, GP_SNMP_AUTHNOPRIV, GP_SNMP_AUTHPRIV };
-
-struct gp_snmp {
-	bool set;
-	struct gp_pos pos;
-	int port;            /* 161 */
-	int version;         /* 1, 2 (2c), 3 */
-	char *community;     /* inline v1/v2c community, or */
-	char *community_file;
-	char *user;          /* v3 */
-	enum gp_snmp_seclevel security_level;
-	char *auth_protocol; /* MD5, SHA, SHA-224, SHA-256, SHA-384, SHA-512 */
-	char *auth_password_file;
-	char *priv_protocol; /* DES, AES (AES-128), AES-192, AES-256 */
-	char *priv_password_file;
-	int retries;         /* 1 */
-};
-
-struct gp_ssh {
-	bool set;
-	struct gp_pos pos;
-	int port;            /* 22 */
-	char *user;
-	char *key;           /* private key file (0600/0400) */
-	char *known_hosts;
-};
-
-struct gp_http {
-	bool set;
-	struct gp_pos pos;
-	char *base_url;
-	bool tls_verify;     /* true */
-	char *ca_file;
-	char *user;          /* basic auth */
-	char *password_file;
 };
 
 /* Named values a profile's checks take ("{port}", "{log_dir}"). */
@@ -114,9 +86,8 @@ struct gp_target {
 	char *profile;
 	int64_t genesys_dbid; /* -1 when not set; "{dbid}" in a profile */
 	struct gp_vars vars;  /* the target's values for its profile's {name}s */
-	struct gp_snmp snmp;
-	struct gp_ssh ssh;
-	struct gp_http http;
+	struct gp_block *blocks; /* snmp:, ssh:, http:, ... as their collectors declared */
+	size_t n_blocks;
 	struct gp_check *checks;
 	size_t n_checks;
 };
@@ -220,6 +191,8 @@ struct gp_probe_settings {
 
 struct gp_config {
 	char *file;
+	char **files; /* every file read (the config, its profiles): positions point here */
+	size_t n_files;
 	struct gp_probe_settings probe;
 	struct gp_target *targets;
 	size_t n_targets;
@@ -233,10 +206,33 @@ struct gp_config {
 	struct gp_alert_settings alerts;
 };
 
+/*
+ * Where the loader finds the check kinds and target blocks that collectors
+ * declare (collector.h). The check layer's plugin registry provides it
+ * (gp_registry_kinds()); the loader knows no protocol of its own.
+ */
+struct gp_kinds {
+	void *ctx;
+	/* The config's probe.plugin_dir (NULL when not set), told before any
+	 * kind is asked for. */
+	void (*set_dir)(void *ctx, const char *plugin_dir);
+	/* The declaration of a kind / block, or NULL when no collector
+	 * declares it. */
+	const struct gp_kind_decl *(*kind)(void *ctx, const char *name);
+	const struct gp_block_decl *(*block)(void *ctx, const char *name);
+	/* Every declared kind, in order, NULL past the last (for errors that
+	 * list them: all collectors are loaded first). */
+	const struct gp_kind_decl *(*nth_kind)(void *ctx, size_t i);
+	/* Where collectors are looked for, for errors (may return NULL). */
+	const char *(*where)(void *ctx);
+};
+
 /* Options for loading that come from outside the file. */
 struct gp_config_opts {
 	/* Where profiles are looked for when probe.profile_dir is not set. */
 	const char *default_profile_dir;
+	/* The collectors' declarations; NULL: no check kind is known. */
+	const struct gp_kinds *kinds;
 };
 
 /*
@@ -245,20 +241,34 @@ struct gp_config_opts {
  */
 struct gp_config *gp_config_load(const char *file, const struct gp_config_opts *opts,
 				 struct gp_errlist *el);
+/* The same for a config held in memory (check_genesys builds one from its
+ * options); name stands for the file in errors and relative paths. */
+struct gp_config *gp_config_load_text(const char *name, const char *text, size_t len,
+				      const struct gp_config_opts *opts, struct gp_errlist *el);
 void gp_config_free(struct gp_config *cfg);
 
 size_t gp_config_check_count(const struct gp_config *cfg);
 const struct gp_target *gp_config_target(const struct gp_config *cfg, const char *name);
 const struct gp_check *gp_target_check(const struct gp_target *t, const char *name);
-
-const char *gp_owner_name(enum gp_owner o);
+const struct gp_block *gp_target_block(const struct gp_target *t, const char *name);
+/* The value of key in a block / among a check's options, or NULL. */
+const char *gp_block_value(const struct gp_block *b, const char *key);
+const char *gp_check_option(const struct gp_check *c, const char *key);
 
 /*
- * Refuses a secrets file that group or others can read or write (anything
- * looser than 0600), or that is not a regular file. Returns NULL when the
- * file is fine, else a malloc'd reason. Used by the loader and by plugins
- * right before they read a secret.
+ * The spec a collector gets for check c of target t (collector.h): the
+ * check's options and, prefixed with the block's name, those of the block
+ * its kind talks through. Its strings belong to the buffer.
  */
-char *gp_secret_file_problem(const char *path);
+struct gp_spec_buf {
+	struct gp_check_spec spec;
+	struct gp_option *opts;
+	char **keys;
+	size_t n;
+};
+void gp_spec_build(struct gp_spec_buf *b, const struct gp_target *t, const struct gp_check *c);
+void gp_spec_free(struct gp_spec_buf *b);
+
+const char *gp_owner_name(enum gp_owner o);
 
 #endif

@@ -364,10 +364,21 @@ static void daemon_free(struct daemon *d)
 }
 
 /* Loads the config, printing its errors as FILE:LINE:COL lines. */
-static struct gp_config *load_config(const struct gp_daemon_opts *o, struct gp_errlist *el)
+/* Loads the config against the collectors of reg (loaded as the config
+ * names their kinds); what failed to load is logged. */
+static struct gp_config *load_config(const struct gp_daemon_opts *o, struct gp_registry *reg,
+				     const struct gp_logger *log, struct gp_errlist *el)
 {
-	struct gp_config_opts opts = {.default_profile_dir = o->profile_dir};
-	return gp_config_load(o->config_path, &opts, el);
+	struct gp_kinds kinds = gp_registry_kinds(reg);
+	struct gp_config_opts opts = {.default_profile_dir = o->profile_dir, .kinds = &kinds};
+	struct gp_config *cfg = gp_config_load(o->config_path, &opts, el);
+	for (size_t i = 0; i < reg->errors.n; i++) {
+		char *m = gp_errlist_format(&reg->errors, i);
+		gp_log(log, GP_LOG_ERROR, "%s", m);
+		free(m);
+	}
+	gp_errlist_free(&reg->errors);
+	return cfg;
 }
 
 static struct daemon *daemon_load(const struct gp_daemon_opts *o)
@@ -375,7 +386,7 @@ static struct daemon *daemon_load(const struct gp_daemon_opts *o)
 	struct daemon *d = gp_xcalloc(1, sizeof(*d));
 	d->log = o->log;
 	struct gp_errlist cel = {0};
-	d->cfg = load_config(o, &cel);
+	d->cfg = load_config(o, &d->reg, d->log, &cel);
 	if (!d->cfg)
 		gp_errlist_print(&cel, stderr);
 	gp_errlist_free(&cel);
@@ -418,7 +429,6 @@ static struct daemon *daemon_load(const struct gp_daemon_opts *o)
 		       (long long)(now - hb));
 
 	struct gp_errlist el = {0};
-	gp_registry_load_dir(&d->reg, gp_plugin_dir(d->cfg->probe.plugin_dir), &el);
 	struct gp_state_store ss = gp_persist_plugin_state(d->store);
 	d->runner = gp_runner_new(&d->reg, &ss, on_outcome, d, &el);
 	for (size_t i = 0; i < el.n; i++) {
@@ -470,7 +480,9 @@ int gp_daemon_run(const struct gp_daemon_opts *o, volatile sig_atomic_t *term, v
 			 * land, then start over with the new file; the states
 			 * are in the database, so nothing is lost. */
 			struct gp_errlist el = {0};
-			struct gp_config *probe = load_config(o, &el);
+			struct gp_registry probe_reg = {0};
+			struct gp_config *probe = load_config(o, &probe_reg, d->log, &el);
+			gp_registry_free(&probe_reg);
 			if (!probe) {
 				for (size_t i = 0; i < el.n; i++) {
 					char *m = gp_errlist_format(&el, i);

@@ -44,8 +44,8 @@ class ConfigCheck(unittest.TestCase):
             rc, out, err = run([GPROBE, "-c", bad, "config", "check"])
             self.assertEqual(rc, 1)
             self.assertEqual(err.splitlines(), [
-                "%s:%d:%d: targets[%d].checks[0]: no probe kind; give exactly one of snmp_get, "
-                "snmp_walk, tcp_connect, ssh_command, ssh_log, http_get" % (bad, line, map_col, target),
+                "%s:%d:%d: targets[%d].checks[0]: no probe kind; give exactly one of http_get, "
+                "snmp_get, snmp_walk, ssh_command, ssh_log, tcp_connect" % (bad, line, map_col, target),
                 "%s:%d:%d: unknown key 'tcp_conect' in targets[%d].checks[0]"
                 % (bad, line, key_col, target),
             ])
@@ -125,16 +125,16 @@ class Diag(unittest.TestCase):
         self.assertTrue(app["request"].startswith("GET 1.3.6.1.4.1.1729.100.1.2.1.3.104 from "))
 
     def test_diag_without_plugins(self):
-        # No collector installed: every check is UNKNOWN and says why.
+        # No collector installed: the checks' kinds and blocks are what the
+        # collectors declare, so the config cannot be validated; diag says
+        # why, naming the plugin directory, and runs nothing.
         with tempfile.TemporaryDirectory() as empty:
-            rc, out, _ = run([GPROBE, "-c", CONFIG, "diag", "stat-2", "--json"],
-                             env={"GPROBE_PLUGIN_DIR": empty})
+            rc, out, err = run([GPROBE, "-c", CONFIG, "diag", "stat-2", "--json"],
+                               env={"GPROBE_PLUGIN_DIR": empty})
         self.assertEqual(rc, 3)
-        data = json.loads(out)
-        for c in data["checks"]:
-            self.assertEqual(c["state"], "UNKNOWN")
-            self.assertTrue(c["message"].startswith("no collector plugin serves '"), c)
-        self.assertEqual(data["checks"][1]["message"], "no collector plugin serves 'snmp_get'")
+        self.assertEqual(out, "")
+        self.assertIn("no collector plugin is installed in '%s'" % empty, err)
+        self.assertIn("install the collector plugins, or set GPROBE_PLUGIN_DIR", err)
 
     def test_diag_unknown_target(self):
         rc, _, err = gprobe("diag", "no-such")
@@ -243,7 +243,7 @@ class Help(unittest.TestCase):
     def test_version(self):
         rc, out, _ = run([GPROBE, "--version"])
         self.assertEqual(rc, 0)
-        self.assertRegex(out, r"^gprobe \d+\.\d+\.\d+ \(collector ABI 1\)\n$")
+        self.assertRegex(out, r"^gprobe \d+\.\d+\.\d+ \(collector ABI 2\)\n$")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "calendar.h"
+#include "testconfig.h"
 
 #define MIN 60
 #define HOUR 3600
@@ -25,7 +26,7 @@ static int load_kz(void **state)
 {
 	(void)state;
 	struct gp_errlist el = {0};
-	kz_cfg = gp_config_load(CONFIG_DIR "/good/calendar-kz.yaml", NULL, &el);
+	kz_cfg = test_config_load(CONFIG_DIR "/good/calendar-kz.yaml", NULL, &el);
 	if (!kz_cfg)
 		gp_errlist_print(&el, stderr);
 	gp_errlist_free(&el);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "testconfig.h"
 #include "util.h"
 
 #ifndef CONFIG_DIR
@@ -124,8 +125,7 @@ static char *replace_all(char *s, const char *from, const char *to)
 
 static struct gp_config *load(const char *path, struct gp_errlist *el)
 {
-	struct gp_config_opts opts = {.default_profile_dir = CONFIG_DIR "/profiles"};
-	return gp_config_load(path, &opts, el);
+	return test_config_load(path, CONFIG_DIR "/profiles", el);
 }
 
 /* ------------------------------------------------------------------ */
@@ -209,21 +209,29 @@ static void test_full_config(void **state)
 	assert_string_equal(t->host, "10.20.0.11");
 	assert_int_equal(t->owner, GP_OWNER_SUPPLIER);
 	assert_int_equal(t->genesys_dbid, 103);
-	assert_true(t->snmp.set);
-	assert_int_equal(t->snmp.port, 161);
-	assert_int_equal(t->snmp.version, 2);
-	assert_string_equal(t->snmp.community, "public");
-	assert_int_equal(t->ssh.port, 22);
-	assert_string_equal(t->ssh.user, "genesys");
+	/* Blocks as their collectors declared them, defaults filled in. */
+	const struct gp_block *snmp = gp_target_block(t, "snmp");
+	assert_non_null(snmp);
+	assert_string_equal(gp_block_value(snmp, "port"), "161");
+	assert_string_equal(gp_block_value(snmp, "version"), "2c");
+	assert_string_equal(gp_block_value(snmp, "community"), "public");
+	assert_string_equal(gp_block_value(snmp, "retries"), "1");
+	const struct gp_block *ssh = gp_target_block(t, "ssh");
+	assert_string_equal(gp_block_value(ssh, "port"), "22");
+	assert_string_equal(gp_block_value(ssh, "user"), "genesys");
 	char *want = gp_xasprintf("%s/secret-ok", dir);
-	assert_string_equal(t->ssh.key, want);
+	assert_string_equal(gp_block_value(ssh, "key"), want);
 	free(want);
-	assert_string_equal(t->http.base_url, "http://10.20.0.11:8080");
-	assert_true(t->http.tls_verify);
+	const struct gp_block *http = gp_target_block(t, "http");
+	assert_string_equal(gp_block_value(http, "base_url"), "http://10.20.0.11:8080");
+	assert_string_equal(gp_block_value(http, "tls_verify"), "true");
+	assert_null(gp_target_block(t, "nosuch"));
 
 	const struct gp_check *c = gp_target_check(t, "app-status");
 	assert_non_null(c);
-	assert_int_equal(c->kind, GP_CK_SNMP_GET);
+	assert_string_equal(c->kind, "snmp_get");
+	assert_string_equal(c->block, "snmp");
+	assert_int_equal(c->arg_pos.line > 0, 1);
 	assert_string_equal(c->arg, "1.3.6.1.4.1.1729.100.1.2.1.3.103");
 	assert_string_equal(c->expect, "4");
 	assert_true(c->availability);
@@ -238,30 +246,35 @@ static void test_full_config(void **state)
 	assert_false(gp_range_alerts(&c->critical, 0.0));
 
 	c = gp_target_check(t, "port");
-	assert_int_equal(c->kind, GP_CK_TCP_CONNECT);
+	assert_string_equal(c->kind, "tcp_connect");
+	assert_null(c->block);
 	assert_string_equal(c->arg, "7000");
+	assert_int_equal(c->arg_number, 7000);
 
 	c = gp_target_check(t, "processes");
-	assert_int_equal(c->kind, GP_CK_SNMP_WALK);
-	assert_string_equal(c->match, "^StatServer$");
+	assert_string_equal(c->kind, "snmp_walk");
+	assert_string_equal(gp_check_option(c, "match"), "^StatServer$");
 
 	c = gp_target_check(t, "log-alarms");
-	assert_int_equal(c->kind, GP_CK_SSH_LOG);
-	assert_string_equal(c->match, "Std 0450[1-5]");
+	assert_string_equal(c->kind, "ssh_log");
+	assert_string_equal(gp_check_option(c, "match"), "Std 0450[1-5]");
 
 	c = gp_target_check(t, "health");
-	assert_int_equal(c->kind, GP_CK_HTTP_GET);
-	assert_int_equal(c->expect_status, 200);
-	assert_string_equal(c->json, "/statusCode");
+	assert_string_equal(c->kind, "http_get");
+	assert_string_equal(gp_check_option(c, "expect_status"), "200");
+	assert_int_equal(c->opts[0].number, 200);
+	assert_string_equal(gp_check_option(c, "json"), "/statusCode");
+	assert_string_equal(gp_check_option(c, "method"), "GET"); /* the default */
 	assert_int_equal(c->interval_ms, 30000);
 	assert_int_equal(c->timeout_ms, 5000);
 
 	/* v3 target */
 	t = gp_config_target(cfg, "stat-2");
-	assert_int_equal(t->snmp.version, 3);
-	assert_int_equal(t->snmp.security_level, GP_SNMP_AUTHPRIV);
-	assert_string_equal(t->snmp.auth_protocol, "SHA");
-	assert_string_equal(t->snmp.priv_protocol, "AES");
+	snmp = gp_target_block(t, "snmp");
+	assert_string_equal(gp_block_value(snmp, "version"), "3");
+	assert_string_equal(gp_block_value(snmp, "security_level"), "authPriv");
+	assert_string_equal(gp_block_value(snmp, "auth_protocol"), "SHA");
+	assert_string_equal(gp_block_value(snmp, "priv_protocol"), "AES");
 	assert_int_equal(t->owner, GP_OWNER_CUSTOMER);
 
 	const struct gp_service *s = &cfg->services[0];
@@ -343,6 +356,70 @@ static int is_yaml(const struct dirent *de)
 	return n > 5 && strcmp(de->d_name + n - 5, ".yaml") == 0;
 }
 
+/* Inputs that once made the loader loop for ever: each must end with a
+ * placed error (a regression would hang here until ctest's timeout). */
+static void test_inputs_that_hung(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/gprobe-test-hang-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	/* libfyaml 0.7.12's directive scanner on "%" and a stray UTF-8 byte. */
+	char *two = gp_xasprintf("%s/two-bytes.yaml", dir);
+	write_file(two, "%\xef", 0644);
+	struct gp_errlist el = {0};
+	assert_null(load(two, &el));
+	assert_int_equal(el.n, 1);
+	char *m = gp_errlist_format(&el, 0);
+	char *want = gp_xasprintf("%s:1:2: not valid UTF-8 (byte 0xef): the file must be UTF-8 text",
+				  two);
+	assert_string_equal(m, want);
+	free(m);
+	free(want);
+	gp_errlist_free(&el);
+
+	/* holidays_file naming an endless device or a FIFO nobody writes. */
+	char *fifo = gp_xasprintf("%s/holidays.fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	const char *files[] = {"/dev/zero", fifo};
+	for (size_t i = 0; i < 2; i++) {
+		char *cfgp = gp_xasprintf("%s/cal.yaml", dir);
+		char *text = gp_xasprintf("targets:\n"
+					  "  - {name: a, host: 127.0.0.1, owner: supplier,\n"
+					  "     checks: [{name: p, tcp_connect: 22}]}\n"
+					  "calendar:\n"
+					  "  holidays_file: %s\n",
+					  files[i]);
+		write_file(cfgp, text, 0644);
+		struct gp_errlist e2 = {0};
+		assert_null(load(cfgp, &e2));
+		assert_int_equal(e2.n, 1);
+		m = gp_errlist_format(&e2, 0);
+		want = gp_xasprintf("%s:5:18: calendar.holidays_file: '%s' is not a regular file", cfgp,
+				    files[i]);
+		assert_string_equal(m, want);
+		free(m);
+		free(want);
+		gp_errlist_free(&e2);
+		unlink(cfgp);
+		free(cfgp);
+		free(text);
+	}
+	/* The config itself as a FIFO: refused, not waited on. */
+	struct gp_errlist e3 = {0};
+	assert_null(load(fifo, &e3));
+	m = gp_errlist_format(&e3, 0);
+	want = gp_xasprintf("%s: not a regular file", fifo);
+	assert_string_equal(m, want);
+	free(m);
+	free(want);
+	gp_errlist_free(&e3);
+	unlink(fifo);
+	unlink(two);
+	rmdir(dir);
+	free(fifo);
+	free(two);
+}
+
 int main(void)
 {
 	struct dirent **names;
@@ -351,7 +428,7 @@ int main(void)
 		fprintf(stderr, "no bad configs in %s\n", CONFIG_DIR "/bad");
 		return 1;
 	}
-	struct CMUnitTest *tests = gp_xcalloc((size_t)n + 2, sizeof(*tests));
+	struct CMUnitTest *tests = gp_xcalloc((size_t)n + 3, sizeof(*tests));
 	for (int i = 0; i < n; i++) {
 		tests[i].name = gp_xstrdup(names[i]->d_name);
 		tests[i].test_func = test_bad_file;
@@ -361,7 +438,8 @@ int main(void)
 	free(names);
 	tests[n] = (struct CMUnitTest)cmocka_unit_test(test_full_config);
 	tests[n + 1] = (struct CMUnitTest)cmocka_unit_test(test_profile);
-	int rc = _cmocka_run_group_tests("config", tests, (size_t)n + 2, NULL, NULL);
+	tests[n + 2] = (struct CMUnitTest)cmocka_unit_test(test_inputs_that_hung);
+	int rc = _cmocka_run_group_tests("config", tests, (size_t)n + 3, NULL, NULL);
 	for (int i = 0; i < n; i++)
 		free((char *)tests[i].name);
 	free(tests);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "testconfig.h"
 
 enum { OK = GP_STATE_OK, WARN = GP_STATE_WARNING, CRIT = GP_STATE_CRITICAL, UNK = GP_STATE_UNKNOWN };
 
@@ -32,7 +33,7 @@ struct fx {
 static struct gp_config *load(void)
 {
 	struct gp_errlist el = {0};
-	struct gp_config *cfg = gp_config_load(CONFIG_DIR "/good/engine.yaml", NULL, &el);
+	struct gp_config *cfg = test_config_load(CONFIG_DIR "/good/engine.yaml", NULL, &el);
 	if (!cfg)
 		gp_errlist_print(&el, stderr);
 	gp_errlist_free(&el);

@@ -24,6 +24,7 @@
 
 #include "persist.h"
 #include "store.h"
+#include "testconfig.h"
 
 struct sim {
 	struct gp_config *cfg;
@@ -74,7 +75,7 @@ static void sim_start(struct sim *s)
 	snprintf(s->dir, sizeof(s->dir), "/tmp/gprobe-test-ledger-XXXXXX");
 	assert_non_null(mkdtemp(s->dir));
 	struct gp_errlist el = {0};
-	s->cfg = gp_config_load(CONFIG_DIR "/good/engine.yaml", NULL, &el);
+	s->cfg = test_config_load(CONFIG_DIR "/good/engine.yaml", NULL, &el);
 	assert_non_null(s->cfg);
 	open_probe(s);
 }

@@ -142,10 +142,10 @@ static void test_example_timer_path(void **state)
 	char err[128];
 	void *inst = c->init(&host, err, sizeof(err));
 	assert_non_null(inst);
-	struct gp_option opt = {"example.delay_ms", "250"};
+	struct gp_option opt = {.key = "delay", .value = "250ms", .number = 250};
 	struct gp_check_spec spec = {.target = "t", .host = "127.0.0.1", .check = "c",
-				     .kind = "example", .arg = "42.5", .timeout_ms = 1000,
-				     .options = &opt, .n_options = 1};
+				     .kind = "example", .arg = "42", .arg_number = 42,
+				     .timeout_ms = 1000, .options = &opt, .n_options = 1};
 	void *chk = c->check_new(inst, &spec, err, sizeof(err));
 	assert_non_null(chk);
 	assert_int_equal(c->start(inst, chk, 7), 0);
@@ -159,11 +159,11 @@ static void test_example_timer_path(void **state)
 	fh.now_us += 1000;
 	c->dispatch(inst, fds, 0);
 	assert_int_equal(fh.completed, 1);
-	assert_true(fh.value == 42.5);
-	/* A bad argument is refused with a reason. */
-	spec.arg = "x";
+	assert_true(fh.value == 42.0);
+	/* A spec without its value is refused with a reason. */
+	spec.arg = NULL;
 	assert_null(c->check_new(inst, &spec, err, sizeof(err)));
-	assert_string_equal(err, "'x' is not a number");
+	assert_string_equal(err, "no value");
 	c->check_free(inst, chk);
 	c->fini(inst);
 	gp_registry_free(&r);
@@ -206,9 +206,9 @@ static void test_runner_tcp(void **state)
 
 	struct gp_target t = {.name = "lab", .host = "127.0.0.1", .genesys_dbid = -1};
 	struct gp_check checks[3] = {
-		{.name = "open", .kind = GP_CK_TCP_CONNECT, .timeout_ms = 2000},
-		{.name = "closed", .kind = GP_CK_TCP_CONNECT, .timeout_ms = 2000},
-		{.name = "slow-threshold", .kind = GP_CK_TCP_CONNECT, .timeout_ms = 2000},
+		{.name = "open", .kind = (char *)"tcp_connect", .timeout_ms = 2000},
+		{.name = "closed", .kind = (char *)"tcp_connect", .timeout_ms = 2000},
+		{.name = "slow-threshold", .kind = (char *)"tcp_connect", .timeout_ms = 2000},
 	};
 	checks[0].arg = gp_xasprintf("%d", open_port);
 	checks[1].arg = gp_xasprintf("%d", shut);
@@ -254,7 +254,7 @@ static void test_runner_missing_plugin(void **state)
 	(void)state;
 	struct gp_registry reg = {0};
 	struct gp_target t = {.name = "lab", .host = "127.0.0.1", .genesys_dbid = -1};
-	struct gp_check c = {.name = "x", .kind = GP_CK_SNMP_GET, .arg = "1.3.6.1.2.1.1.3.0",
+	struct gp_check c = {.name = "x", .kind = (char *)"snmp_get", .arg = "1.3.6.1.2.1.1.3.0",
 			     .timeout_ms = 1000};
 	struct gp_job job = {.target = &t, .check = &c};
 	gp_run_once(&reg, NULL, &job, 1);

@@ -12,6 +12,7 @@
 
 #include "calendar.h"
 #include "config.h"
+#include "testconfig.h"
 #include "store.h"
 #include "util.h"
 
@@ -22,7 +23,7 @@ static inline void testdb_open(const char *config, const char *name, char *dir,
 	snprintf(dir, 64, "/tmp/gprobe-test-%s-XXXXXX", name);
 	assert_non_null(mkdtemp(dir));
 	struct gp_errlist el = {0};
-	*cfg = gp_config_load(config, NULL, &el);
+	*cfg = test_config_load(config, NULL, &el);
 	if (!*cfg)
 		gp_errlist_print(&el, stderr);
 	gp_errlist_free(&el);

@@ -111,7 +111,7 @@ int gp_graph_draw(const struct gp_config *cfg, struct gp_store *st, const char *
 	arg(&a, gp_xstrdup(out));
 	arg(&a, gp_xasprintf("--start=%lld", (long long)from));
 	arg(&a, gp_xasprintf("--end=%lld", (long long)to));
-	arg(&a, gp_xasprintf("--title=%s / %s (%s %s)", target, check, gp_check_kind_name(c->kind),
+	arg(&a, gp_xasprintf("--title=%s / %s (%s %s)", target, check, c->kind,
 			     c->arg));
 	arg(&a, gp_xstrdup("--width=900"));
 	arg(&a, gp_xstrdup("--height=260"));
