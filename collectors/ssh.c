@@ -56,6 +56,11 @@
 #define MAX_FILES 10000                /* entries of a log folder considered */
 #define BACKOFF_MAX_US (60LL * 1000000)
 #define KEEPALIVE_S 30
+/* Bytes one connection may receive in one turn of the host's loop: a peer
+ * that streams (endless lines before its banner, a flood of output) gets
+ * EAGAIN from our receive callback once it is spent, so libssh2 returns
+ * and the loop goes on to every other target. */
+#define RECV_TURN_BUDGET (64 * 1024)
 
 struct ssh_inst;
 struct conn;
@@ -144,6 +149,8 @@ struct conn {
 	size_t nq, capq;
 	int refs;
 	int64_t timeout_us;
+	size_t recv_budget; /* left in this turn (RECV_TURN_BUDGET) */
+	bool closing;       /* teardown: receive without limits, libssh2 is blocking */
 };
 
 struct ssh_inst {
@@ -223,8 +230,43 @@ static struct op *q_pop(struct conn *c)
 /* ------------------------------------------------------------------ */
 /* Connections                                                         */
 
+/* When the request at the head must be over; nothing waits longer. */
+static int64_t conn_deadline(const struct conn *c)
+{
+	int64_t d = c->nq ? c->q[0]->deadline_us : INT64_MAX;
+	if ((c->phase == C_CONNECTING || c->phase == C_HANDSHAKE) && c->phase_deadline_us < d)
+		d = c->phase_deadline_us;
+	return d;
+}
+
+/*
+ * libssh2's receive (LIBSSH2_CALLBACK_RECV): libssh2 1.10 keeps reading
+ * while data waits (its banner reader takes one byte at a time and never
+ * returns EAGAIN on its own), so a peer that never stops sending would
+ * hold the host's one thread for ever. Past the turn's byte budget or the
+ * request's deadline this says EAGAIN, and libssh2 returns to us.
+ */
+static ssize_t conn_recv(libssh2_socket_t fd, void *buf, size_t len, int flags,
+			 void **abstract)
+{
+	struct conn *c = *abstract;
+	if (!c->closing) {
+		if (c->recv_budget == 0 || now_us(c->in) >= conn_deadline(c))
+			return -EAGAIN;
+		if (len > c->recv_budget)
+			len = c->recv_budget;
+	}
+	ssize_t n = recv(fd, buf, len, flags);
+	if (n < 0)
+		return -errno;
+	if (!c->closing)
+		c->recv_budget -= (size_t)n;
+	return n;
+}
+
 static void teardown(struct conn *c)
 {
+	c->closing = true;
 	/* Non-blocking, libssh2 may stop half way through freeing (EAGAIN).
 	 * With the socket shut down first, every send fails at once, so the
 	 * blocking frees below end quickly and release everything; the
@@ -256,6 +298,7 @@ static void teardown(struct conn *c)
 		close(c->fd);
 	c->fd = -1;
 	c->phase = C_IDLE;
+	c->closing = false;
 }
 
 /* The connection failed: every waiting request gets the reason, and new
@@ -908,6 +951,7 @@ static void log_result(struct ssh_inst *in, struct op *o)
 
 static void pump(struct conn *c)
 {
+	c->recv_budget = RECV_TURN_BUDGET;
 	struct ssh_inst *in = c->in;
 	for (;;) {
 		switch (c->phase) {
@@ -940,11 +984,12 @@ static void pump(struct conn *c)
 					    "SSH connect to %s failed: %s", c->where, strerror(err));
 				return;
 			}
-			c->s = libssh2_session_init();
+			c->s = libssh2_session_init_ex(NULL, NULL, NULL, c);
 			if (!c->s) {
 				conn_failed(c, GP_STATE_UNKNOWN, NULL, "cannot create an SSH session");
 				return;
 			}
+			libssh2_session_callback_set(c->s, LIBSSH2_CALLBACK_RECV, (void *)conn_recv);
 			libssh2_session_set_blocking(c->s, 0);
 			libssh2_keepalive_config(c->s, 1, KEEPALIVE_S);
 			c->phase = C_HANDSHAKE;
