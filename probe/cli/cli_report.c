@@ -298,27 +298,29 @@ int gp_cmd_report(struct gp_cli *cli, int argc, char **argv)
 /* ------------------------------------------------------------------ */
 /* downtime, maintenance                                               */
 
-static json_t *entry_json(const struct gp_config *cfg, const struct gp_ledger_entry *e)
+static json_t *entry_json(const struct gp_config *cfg, const struct gp_ledger_entry *e,
+			  bool downtime)
 {
 	json_t *o = json_pack("{s:I, s:s, s:o, s:o, s:I, s:s, s:o, s:s}", "id", (json_int_t)e->id,
 			      "service", e->service, "from", gp_cli_jtime(cfg, e->start), "to",
 			      gp_cli_jtime(cfg, e->end), "seconds", (json_int_t)(e->end - e->start),
 			      "reason", e->reason, "created_at", gp_cli_jtime(cfg, e->created_at),
 			      "created_by", e->created_by);
-	if (e->attribution)
-		json_object_set_new(o, "attribution", json_string(e->attribution));
+	if (downtime)
+		json_object_set_new(o, "attribution", json_string(gp_attribution_name(e->attribution)));
 	return o;
 }
 
 struct entries {
 	const struct gp_config *cfg;
 	json_t *arr;
+	bool downtime;
 };
 
 static void collect_entry(void *ctx, const struct gp_ledger_entry *e)
 {
 	struct entries *x = ctx;
-	json_array_append_new(x->arr, entry_json(x->cfg, e));
+	json_array_append_new(x->arr, entry_json(x->cfg, e, x->downtime));
 }
 
 static int downtime_list(const struct gp_config *cfg, struct gp_store *st, int argc, char **argv)
@@ -380,9 +382,11 @@ static int downtime_list(const struct gp_config *cfg, struct gp_store *st, int a
 		free(seg);
 		json_array_append_new(svcs, json_pack("{s:s, s:o}", "service", name, "intervals", iv));
 	}
-	struct entries manual = {cfg, json_array()}, maint = {cfg, json_array()};
-	gp_store_list_manual_downtime(st, only, span.start, span.end, collect_entry, &manual);
-	gp_store_list_maintenance(st, only, span.start, span.end, collect_entry, &maint);
+	struct entries manual = {cfg, json_array(), true}, maint = {cfg, json_array(), false};
+	gp_store_entry_list(st, GP_ENTRY_DOWNTIME, only, span.start, span.end, collect_entry,
+			    &manual);
+	gp_store_entry_list(st, GP_ENTRY_MAINTENANCE, only, span.start, span.end, collect_entry,
+			    &maint);
 
 	if (as_json) {
 		json_t *j = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}", "month", month, "from",
@@ -470,16 +474,22 @@ static int entry_add(const struct gp_config *cfg, struct gp_store *st, bool is_d
 		     char **argv)
 {
 	const char *cmd = is_downtime ? "downtime add" : "maintenance add";
+	const char *attribution = is_downtime ? gp_cli_flag(argc, argv, "--attribution") : NULL;
 	struct gp_ledger_entry e = {
 		.service = gp_cli_flag(argc, argv, "--service"),
-		.attribution = is_downtime ? gp_cli_flag(argc, argv, "--attribution") : NULL,
 		.reason = gp_cli_flag(argc, argv, "--reason"),
 		.created_at = (int64_t)time(NULL),
 		.created_by = gp_cli_login_name(),
 	};
-	if (!e.service || !e.reason || (is_downtime && !e.attribution)) {
+	if (!e.service || !e.reason || (is_downtime && !attribution)) {
 		fprintf(stderr, "gprobe %s: --service, --from, --to, %s--reason are required\n", cmd,
 			is_downtime ? "--attribution, " : "");
+		return 1;
+	}
+	if (is_downtime && !gp_attribution_parse(attribution, &e.attribution)) {
+		fprintf(stderr, "gprobe %s: attribution '%s': give supplier, customer, third-party "
+				"or unattributed\n",
+			cmd, attribution);
 		return 1;
 	}
 	if (!parse_time_flag(cfg, cmd, "--from", gp_cli_flag(argc, argv, "--from"), &e.start) ||
@@ -509,7 +519,7 @@ static int entry_add(const struct gp_config *cfg, struct gp_store *st, bool is_d
 	printf("%s #%lld: %s %s .. %s (%s)%s%s\n",
 	       is_downtime ? "downtime entry" : "maintenance window", (long long)id, e.service, a, b,
 	       gp_fmt_hms(e.end - e.start, d, sizeof(d)), is_downtime ? ", " : "",
-	       is_downtime ? e.attribution : "");
+	       is_downtime ? attribution : "");
 	return 0;
 }
 
