@@ -323,13 +323,84 @@ static void collect_entry(void *ctx, const struct gp_ledger_entry *e)
 	json_array_append_new(x->arr, entry_json(x->cfg, e, x->downtime));
 }
 
+/* --raw: what the intervals come from, as the probe recorded it. */
+struct raw_ctx {
+	const struct gp_config *cfg;
+	json_t *arr;
+	int64_t heartbeat;
+};
+
+static void raw_period(void *ctx, const struct gp_period_row *p)
+{
+	struct raw_ctx *r = ctx;
+	/* The open period runs to the heartbeat (never before its start). */
+	int64_t end = p->end ? p->end : r->heartbeat > p->start ? r->heartbeat : p->start;
+	json_array_append_new(r->arr, json_pack("{s:s, s:o, s:o, s:I, s:b}", "state",
+						gp_ledger_state_name(p->state), "from",
+						gp_cli_jtime(r->cfg, p->start), "to",
+						gp_cli_jtime(r->cfg, end), "seconds",
+						(json_int_t)(end - p->start), "open", p->end == 0));
+}
+
+static void raw_outage(void *ctx, const struct gp_outage_row *o)
+{
+	struct raw_ctx *r = ctx;
+	json_array_append_new(r->arr,
+			      json_pack("{s:o, s:o, s:s, s:o}", "from", gp_cli_jtime(r->cfg, o->start),
+					"to", gp_cli_jtime(r->cfg, o->end), "members", o->members,
+					"incident", o->incident ? json_integer(o->incident)
+								: json_null()));
+}
+
+/* The service's periods and outages over span into svc; -1 when the store
+ * fails. */
+static int raw_sources(const struct gp_config *cfg, struct gp_store *st, const char *service,
+		       struct gp_span span, int64_t heartbeat, json_t *svc)
+{
+	struct raw_ctx p = {cfg, json_array(), heartbeat}, o = {cfg, json_array(), heartbeat};
+	int rc = gp_store_period_list(st, service, span.start, span.end, raw_period, &p);
+	if (rc == 0)
+		rc = gp_store_outage_list(st, service, span.start, span.end, raw_outage, &o);
+	json_object_set_new(svc, "periods", p.arr);
+	json_object_set_new(svc, "outages", o.arr);
+	return rc;
+}
+
+static void print_raw(json_t *svc)
+{
+	size_t k;
+	json_t *v;
+	json_array_foreach(json_object_get(svc, "periods"), k, v) {
+		char d[40];
+		printf("  %s  %s  %10s  %s%s\n", json_string_value(json_object_get(v, "from")),
+		       json_string_value(json_object_get(v, "to")),
+		       gp_fmt_hms(json_integer_value(json_object_get(v, "seconds")), d, sizeof(d)),
+		       json_string_value(json_object_get(v, "state")),
+		       json_is_true(json_object_get(v, "open")) ? " (open)" : "");
+	}
+	json_array_foreach(json_object_get(svc, "outages"), k, v) {
+		const char *to = json_string_value(json_object_get(v, "to"));
+		json_t *inc = json_object_get(v, "incident");
+		printf("  outage %s .. %s, down: %s", json_string_value(json_object_get(v, "from")),
+		       to ? to : "(open)", json_string_value(json_object_get(v, "members")));
+		if (!json_is_null(inc))
+			printf(", incident #%lld", (long long)json_integer_value(inc));
+		printf("\n");
+	}
+}
+
 static int downtime_list(const struct gp_config *cfg, struct gp_store *st, int argc, char **argv)
 {
 	const char *month = gp_cli_flag(argc, argv, "--month");
 	const char *only = gp_cli_flag(argc, argv, "--service");
 	bool as_json = gp_cli_has(argc, argv, "--json"), as_csv = gp_cli_has(argc, argv, "--csv");
+	bool raw = gp_cli_has(argc, argv, "--raw");
 	int64_t now = (int64_t)time(NULL);
 	char buf[16];
+	if (raw && as_csv) {
+		fprintf(stderr, "gprobe downtime: --raw goes with the table or --json, not --csv\n");
+		return 1;
+	}
 	if (!month) {
 		struct gp_date d = gp_cal_local_date(&cfg->calendar, now);
 		snprintf(buf, sizeof(buf), "%04d-%02d", d.year, d.month);
@@ -345,6 +416,9 @@ static int downtime_list(const struct gp_config *cfg, struct gp_store *st, int a
 		fprintf(stderr, "gprobe downtime: %s has not begun yet\n", month);
 		return 1;
 	}
+	/* The raw records are whole: those of the whole month, a period
+	 * begun this very second too. */
+	struct gp_span month_span = span;
 	if (span.end > now)
 		span.end = now;
 
@@ -380,7 +454,15 @@ static int downtime_list(const struct gp_config *cfg, struct gp_store *st, int a
 			json_array_append_new(iv, o);
 		}
 		free(seg);
-		json_array_append_new(svcs, json_pack("{s:s, s:o}", "service", name, "intervals", iv));
+		json_t *svc = json_pack("{s:s, s:o}", "service", name, "intervals", iv);
+		json_array_append_new(svcs, svc);
+		if (raw && raw_sources(cfg, st, name, month_span, gp_store_last_heartbeat(st),
+					svc) != 0) {
+			fprintf(stderr, "gprobe downtime: cannot read the ledger: %s\n",
+				gp_store_error(st));
+			json_decref(svcs);
+			return 1;
+		}
 	}
 	struct entries manual = {cfg, json_array(), true}, maint = {cfg, json_array(), false};
 	gp_store_entry_list(st, GP_ENTRY_DOWNTIME, only, span.start, span.end, collect_entry,
@@ -393,6 +475,9 @@ static int downtime_list(const struct gp_config *cfg, struct gp_store *st, int a
 				      gp_cli_jtime(cfg, span.start), "to", gp_cli_jtime(cfg, span.end),
 				      "services", svcs, "entries", manual.arr, "maintenance",
 				      maint.arr);
+		if (raw)
+			json_object_set_new(j, "heartbeat",
+					    gp_cli_jtime(cfg, gp_store_last_heartbeat(st)));
 		gp_cli_print_json(j);
 		json_decref(j);
 		return 0;
@@ -441,6 +526,11 @@ static int downtime_list(const struct gp_config *cfg, struct gp_store *st, int a
 					printf(" %s #%lld", T(cfg, "entry", "запись"),
 					       (long long)json_integer_value(ent));
 				printf("\n");
+			}
+			if (raw) {
+				printf("  %s:\n", T(cfg, "as the probe recorded it",
+						    "как записал зонд"));
+				print_raw(s);
 			}
 		}
 		json_t *lists[2] = {manual.arr, maint.arr};
@@ -526,7 +616,8 @@ static int entry_add(const struct gp_config *cfg, struct gp_store *st, bool is_d
 int gp_cmd_downtime(struct gp_cli *cli, int argc, char **argv)
 {
 	if (gp_cli_want_help(argc, argv)) {
-		printf("usage: gprobe [-c FILE] downtime [--month YYYY-MM] [--service S] [--json|--csv]\n"
+		printf("usage: gprobe [-c FILE] downtime [--month YYYY-MM] [--service S] [--raw]\n"
+		       "                  [--json|--csv]\n"
 		       "       gprobe downtime add --service S --from TIME --to TIME\n"
 		       "                  --attribution supplier|customer|third-party|unattributed\n"
 		       "                  --reason TEXT\n\n"
@@ -536,7 +627,11 @@ int gp_cmd_downtime(struct gp_cli *cli, int argc, char **argv)
 		       "(before it was installed, while it was stopped): only over time the\n"
 		       "probe did not monitor, never overlapping another entry; who entered\n"
 		       "it, when and why are kept. TIME is ISO 8601 in calendar.timezone\n"
-		       "unless it has an offset.\n");
+		       "unless it has an offset.\n\n"
+		       "--raw adds what the intervals come from, as the probe recorded it: its\n"
+		       "periods (UP, DEGRADED, DOWN, UNKNOWN, UNMONITORED; the open one runs to\n"
+		       "the daemon's heartbeat) and its outages (the DOWN members, the\n"
+		       "incident), each whole even where it reaches outside the month.\n");
 		return 0;
 	}
 	bool add = argc > 1 && !strcmp(argv[1], "add");

@@ -41,13 +41,13 @@ int sq_period_list(struct gp_store *st, const char *service, int64_t from, int64
 {
 	sqlite3_stmt *s =
 		service ? sq_query(sq_of(st),
-				   "SELECT id, service, start, end, state FROM service_period"
+				   "SELECT id, service, start, end_at, state FROM service_period"
 				   " WHERE service = ?1 AND start < ?3"
-				   " AND (end IS NULL OR end > ?2) ORDER BY start, id",
+				   " AND (end_at IS NULL OR end_at > ?2) ORDER BY start, id",
 				   "tii", service, from, to)
 			: sq_query(sq_of(st),
-				   "SELECT id, service, start, end, state FROM service_period"
-				   " WHERE end IS NULL ORDER BY service, start, id",
+				   "SELECT id, service, start, end_at, state FROM service_period"
+				   " WHERE end_at IS NULL ORDER BY service, start, id",
 				   "");
 	if (!s)
 		return -1;
@@ -70,14 +70,14 @@ int sq_period_insert(struct gp_store *st, const char *service, enum gp_ledger_st
 		     int64_t start, int64_t end)
 {
 	return sq_run(sq_of(st),
-		      "INSERT INTO service_period (service, state, start, end)"
+		      "INSERT INTO service_period (service, state, start, end_at)"
 		      " VALUES (?1, ?2, ?3, ?4)",
 		      "ttin", service, gp_ledger_state_name(state), start, end) == 1 ? 0 : -1;
 }
 
 int sq_period_set_end(struct gp_store *st, int64_t id, int64_t end)
 {
-	return sq_run(sq_of(st), "UPDATE service_period SET end = ?2 WHERE id = ?1", "in", id,
+	return sq_run(sq_of(st), "UPDATE service_period SET end_at = ?2 WHERE id = ?1", "in", id,
 		      end) == 1 ? 0 : -1;
 }
 
@@ -94,7 +94,7 @@ int sq_outage_open(struct gp_store *st, const char *service, int64_t start, cons
 
 int sq_outage_restore(struct gp_store *st, const char *service, int64_t end)
 {
-	return sq_run(sq_of(st), "UPDATE outage SET end = ?2 WHERE service = ?1 AND end IS NULL",
+	return sq_run(sq_of(st), "UPDATE outage SET end_at = ?2 WHERE service = ?1 AND end_at IS NULL",
 		      "ti", service, end) >= 0 ? 0 : -1;
 }
 
@@ -102,7 +102,7 @@ int sq_outage_link(struct gp_store *st, const char *service, int64_t start, int6
 {
 	return sq_run(sq_of(st),
 		      "UPDATE outage SET incident = ?3 WHERE service = ?1 AND start = ?2"
-		      " AND end IS NULL",
+		      " AND end_at IS NULL",
 		      "tii", service, start, incident) >= 0 ? 0 : -1;
 }
 
@@ -110,10 +110,10 @@ int sq_outage_list(struct gp_store *st, const char *service, int64_t from, int64
 		   gp_outage_fn fn, void *ctx)
 {
 	sqlite3_stmt *s = sq_query(sq_of(st),
-				   "SELECT o.start, o.end, o.members, o.incident, i.attribution,"
+				   "SELECT o.start, o.end_at, o.members, o.incident, i.attribution,"
 				   " i.status FROM outage o LEFT JOIN incident i ON i.id = o.incident"
 				   " WHERE o.service = ?1 AND o.start < ?3"
-				   " AND (o.end IS NULL OR o.end > ?2) ORDER BY o.start",
+				   " AND (o.end_at IS NULL OR o.end_at > ?2) ORDER BY o.start",
 				   "tii", service, from, to);
 	if (!s)
 		return -1;
@@ -141,13 +141,13 @@ int sq_entry_add(struct gp_store *st, enum gp_entry_kind kind, const struct gp_l
 	struct sq *q = sq_of(st);
 	int rc = kind == GP_ENTRY_DOWNTIME
 			 ? sq_run(q,
-				  "INSERT INTO manual_downtime (service, start, end, reason,"
+				  "INSERT INTO manual_downtime (service, start, end_at, reason,"
 				  " created_at, created_by, attribution)"
 				  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 				  "tiititt", e->service, e->start, e->end, e->reason, e->created_at,
 				  e->created_by, gp_attribution_name(e->attribution))
 			 : sq_run(q,
-				  "INSERT INTO maintenance (service, start, end, reason,"
+				  "INSERT INTO maintenance (service, start, end_at, reason,"
 				  " created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 				  "tiitit", e->service, e->start, e->end, e->reason, e->created_at,
 				  e->created_by);
@@ -163,14 +163,14 @@ int sq_entry_list(struct gp_store *st, enum gp_entry_kind kind, const char *serv
 	bool manual = kind == GP_ENTRY_DOWNTIME;
 	sqlite3_stmt *s =
 		manual ? sq_query(sq_of(st),
-				  "SELECT id, service, start, end, reason, created_at, created_by,"
+				  "SELECT id, service, start, end_at, reason, created_at, created_by,"
 				  " attribution FROM manual_downtime WHERE (?1 IS NULL OR service = ?1)"
-				  " AND start < ?3 AND end > ?2 ORDER BY service, start, id",
+				  " AND start < ?3 AND end_at > ?2 ORDER BY service, start, id",
 				  "tii", service, from, to)
 		       : sq_query(sq_of(st),
-				  "SELECT id, service, start, end, reason, created_at, created_by,"
+				  "SELECT id, service, start, end_at, reason, created_at, created_by,"
 				  " NULL FROM maintenance WHERE (?1 IS NULL OR service = ?1)"
-				  " AND start < ?3 AND end > ?2 ORDER BY service, start, id",
+				  " AND start < ?3 AND end_at > ?2 ORDER BY service, start, id",
 				  "tii", service, from, to);
 	if (!s)
 		return -1;

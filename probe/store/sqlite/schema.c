@@ -193,6 +193,15 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX alert_due ON alert (status, next_attempt_at);"
 	"CREATE INDEX alert_by_recipient ON alert (recipient, sent_at);",
+
+	/* 5 -> 6: `end` is a reserved word of SQL (PostgreSQL's too): the
+	 * periods' and entries' ends are end_at, as the schema of every
+	 * backend names them. SQLite rewrites the CHECK constraints and
+	 * indexes that name the column. */
+	"ALTER TABLE service_period RENAME COLUMN \"end\" TO end_at;"
+	"ALTER TABLE outage RENAME COLUMN \"end\" TO end_at;"
+	"ALTER TABLE maintenance RENAME COLUMN \"end\" TO end_at;"
+	"ALTER TABLE manual_downtime RENAME COLUMN \"end\" TO end_at;",
 };
 
 int sq_user_version(sqlite3 *db)
