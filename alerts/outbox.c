@@ -2,6 +2,7 @@
  * outbox.c - queues the messages of incident events (see outbox.h).
  */
 #include "outbox.h"
+#include "state.h"
 #include "templates.h"
 #include "util.h"
 
@@ -29,7 +30,7 @@ char *gp_outbox_message_id(const struct gp_config *cfg, const char *kind)
 
 static bool event_of(const struct gp_incident *inc, const char *kind, enum gp_alert_event *e)
 {
-	if (!strcmp(kind, "opened") && !strcmp(inc->channel, "probe"))
+	if (!strcmp(kind, "opened") && inc->channel == GP_CHANNEL_PROBE)
 		*e = GP_ALERT_OPENED;
 	else if (!strcmp(kind, "outage"))
 		*e = GP_ALERT_OPENED;
@@ -55,13 +56,13 @@ struct lines {
 	int n;
 };
 
-static void add_check(void *ctx, const struct gp_status_row *row)
+static void add_check(void *ctx, const struct gp_check_row *row)
 {
 	struct lines *l = ctx;
 	if (++l->n > 20)
 		return;
 	char *next = gp_xasprintf("%s  %s / %s: %s%s%.200s\n", l->text, l->target, row->name,
-				  row->state, row->output && *row->output ? " - " : "",
+				  gp_state_name(row->state), row->output && *row->output ? " - " : "",
 				  row->output ? row->output : "");
 	free(l->text);
 	l->text = next;
@@ -73,7 +74,7 @@ static char *failing_checks(struct gp_store *st, const char *members)
 	char *copy = gp_xstrdup(members ? members : "");
 	for (char *sp = NULL, *t = strtok_r(copy, ",", &sp); t; t = strtok_r(NULL, ",", &sp)) {
 		l.target = t;
-		gp_store_failing_checks(st, t, add_check, &l);
+		gp_store_list_checks(st, t, true, add_check, &l);
 	}
 	free(copy);
 	return l.text;
@@ -87,14 +88,15 @@ static const struct gp_service *service_of(const struct gp_config *cfg, const ch
 	return NULL;
 }
 
-static int queue(struct gp_store *st, const struct gp_incident *inc, const char *kind, const char *channel, const char *recipient, const char *subject,
+static int queue(struct gp_store *st, const struct gp_incident *inc, const char *kind,
+		 enum gp_alert_channel channel, const char *recipient, const char *subject,
 		 const char *body, const char *message_id, int64_t at, int64_t not_before, char *err,
 		 size_t errlen)
 {
 	struct gp_alert a = {
 		.incident = inc->id,
 		.event = (char *)kind,
-		.channel = (char *)channel,
+		.channel = channel,
 		.recipient = (char *)recipient,
 		.subject = (char *)subject,
 		.body = (char *)body,
@@ -129,12 +131,12 @@ int gp_outbox_incident(struct gp_store *st, const struct gp_config *cfg,
 		.russian = cfg->email.language && !strcmp(cfg->email.language, "ru"),
 		.tz = cfg->calendar.timezone,
 		.incident = inc->id,
-		.priority = inc->priority,
+		.priority = gp_priority_name(inc->priority),
 		.service = inc->service,
 		.title = svc ? svc->title : NULL,
-		.status = inc->status,
-		.attribution = inc->attribution,
-		.channel = inc->channel,
+		.status = gp_incident_status_name(inc->status),
+		.attribution = gp_attribution_name(inc->attribution),
+		.channel = gp_inc_channel_name(inc->channel),
 		.since = inc->outage_start > 0 ? inc->outage_start : inc->opened_at,
 		.at = at,
 		.response_due = inc->response_due_at,
@@ -156,7 +158,7 @@ int gp_outbox_incident(struct gp_store *st, const struct gp_config *cfg,
 		size_t n = esc ? cfg->email.n_escalate_to : cfg->email.n_to;
 		for (size_t i = 0; rc == 0 && i < n; i++) {
 			char *mid = gp_outbox_message_id(cfg, name);
-			rc = queue(st, inc, name, "email", to[i], subject, body, mid, at, not_before,
+			rc = queue(st, inc, name, GP_ALERT_EMAIL, to[i], subject, body, mid, at, not_before,
 				   err, errlen);
 			free(mid);
 		}
@@ -167,7 +169,7 @@ int gp_outbox_incident(struct gp_store *st, const struct gp_config *cfg,
 		char *mid = gp_outbox_message_id(cfg, name);
 		json_t *j = gp_alert_json(&f, mid);
 		char *body = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-		rc = queue(st, inc, name, "webhook", cfg->webhook.url, NULL, body, mid, at,
+		rc = queue(st, inc, name, GP_ALERT_WEBHOOK, cfg->webhook.url, NULL, body, mid, at,
 			   not_before, err, errlen);
 		free(body);
 		json_decref(j);

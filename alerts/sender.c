@@ -40,7 +40,7 @@ struct held {
 static bool collect_held(void *ctx, struct gp_alert *a)
 {
 	struct held *h = ctx;
-	if (a->digest != 0 || strcmp(a->channel, "email"))
+	if (a->digest != 0 || a->channel != GP_ALERT_EMAIL)
 		return true;
 	gp_grow((void **)&h->v, &h->cap, h->n, sizeof(*h->v));
 	h->v[h->n++] = *a;
@@ -78,7 +78,7 @@ static void digest_for(struct gp_store *st, const struct gp_config *cfg, struct 
 				 (long long)h->v[0].id,
 				 strchr(cfg->email.from, '@') ? strchr(cfg->email.from, '@') + 1
 							      : "gprobe.invalid");
-	struct gp_alert d = {.event = "digest", .channel = "email", .recipient = (char *)rcpt,
+	struct gp_alert d = {.event = "digest", .channel = GP_ALERT_EMAIL, .recipient = (char *)rcpt,
 			     .subject = subject, .body = body, .message_id = mid,
 			     .created_at = now, .next_attempt_at = now};
 	int64_t id = 0;
@@ -108,7 +108,7 @@ static void make_digests(struct gp_store *st, const struct gp_config *cfg, int64
 			 const struct gp_logger *log, struct gp_sender_stats *stats)
 {
 	struct held h = {0};
-	gp_store_alert_list(st, "folded", NULL, collect_held, &h);
+	gp_store_alert_list(st, GP_ALERT_FOLDED, NULL, collect_held, &h);
 	for (size_t i = 0; i < h.n; i++) {
 		const char *r = h.v[i].recipient;
 		bool seen = false;
@@ -139,18 +139,19 @@ static void deliver_one(struct gp_store *st, const struct gp_config *cfg,
 			       (long long)a->id, gp_store_error(st));
 		stats->sent++;
 		gp_log(log, GP_LOG_INFO, "alerts: #%lld %s %s to %s sent", (long long)a->id, a->event,
-		       a->channel, a->recipient);
+		       gp_alert_channel_name(a->channel), a->recipient);
 	} else if (permanent) {
 		gp_store_alert_failed(st, a->id, err);
 		stats->failed++;
 		gp_log(log, GP_LOG_ERROR, "alerts: #%lld %s to %s failed for good: %s",
-		       (long long)a->id, a->channel, a->recipient, err);
+		       (long long)a->id, gp_alert_channel_name(a->channel), a->recipient, err);
 	} else {
 		int64_t wait = gp_sender_backoff(a->attempts + 1);
 		gp_store_alert_retry(st, a->id, done + wait, err);
 		stats->retried++;
 		gp_log(log, GP_LOG_WARN, "alerts: #%lld %s to %s not delivered (try %d, next in %llds): %s",
-		       (long long)a->id, a->channel, a->recipient, a->attempts + 1, (long long)wait,
+		       (long long)a->id, gp_alert_channel_name(a->channel), a->recipient,
+		       a->attempts + 1, (long long)wait,
 		       err);
 	}
 }
@@ -178,12 +179,13 @@ void gp_sender_pass(struct gp_store *st, const struct gp_config *cfg,
 			break;
 		}
 		last = a.id;
-		const struct gp_channel *ch = channel_of(channels, n_channels, a.channel);
+		const struct gp_channel *ch = channel_of(channels, n_channels,
+							 gp_alert_channel_name(a.channel));
 		if (!ch) {
 			/* Not configured now (a reload): it waits for a config
 			 * that has it, and is flagged if that never comes. */
 			gp_store_alert_retry(st, a.id, now + 60, "channel not configured");
-		} else if (!strcmp(a.channel, "email") && strcmp(a.event, "digest") &&
+		} else if (a.channel == GP_ALERT_EMAIL && strcmp(a.event, "digest") &&
 			   gp_store_alert_sent_since(st, a.recipient, now - 3600) >=
 				   cfg->email.rate_limit) {
 			gp_store_alert_fold(st, a.id, 0);
@@ -236,7 +238,7 @@ struct gp_sender_thread *gp_sender_start(const struct gp_config *cfg,
 	struct gp_sender_thread *t = gp_xcalloc(1, sizeof(*t));
 	t->cfg = cfg;
 	t->log = log;
-	t->st = gp_store_open(cfg->probe.data_dir, true, err, errlen);
+	t->st = gp_store_open(NULL, cfg->probe.data_dir, true, err, errlen);
 	if (!t->st) {
 		free(t);
 		return NULL;

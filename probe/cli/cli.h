@@ -57,6 +57,7 @@ int gp_cmd_incident(struct gp_cli *cli, int argc, char **argv);
 int gp_cmd_report(struct gp_cli *cli, int argc, char **argv);
 int gp_cmd_downtime(struct gp_cli *cli, int argc, char **argv);
 int gp_cmd_maintenance(struct gp_cli *cli, int argc, char **argv);
+int gp_cmd_events(struct gp_cli *cli, int argc, char **argv);
 
 
 #endif

@@ -20,15 +20,17 @@
 static json_t *incident_json(const struct gp_config *cfg, const struct gp_incident *inc)
 {
 	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:s}", "id",
-			 (json_int_t)inc->id, "service", inc->service, "status", inc->status,
-			 "priority", inc->priority, "channel", inc->channel, "opened_at",
+			 (json_int_t)inc->id, "service", inc->service, "status",
+			 gp_incident_status_name(inc->status), "priority",
+			 gp_priority_name(inc->priority), "channel", gp_inc_channel_name(inc->channel),
+			 "opened_at",
 			 gp_cli_jtime(cfg, inc->opened_at), "acknowledged_at",
 			 gp_cli_jtime(cfg, inc->acknowledged_at), "response_due_at",
 			 gp_cli_jtime(cfg, inc->response_due_at), "response_breached",
 			 inc->response_breached, "restored_at", gp_cli_jtime(cfg, inc->restored_at),
 			 "resolved_at", gp_cli_jtime(cfg, inc->resolved_at), "closed_at",
 			 gp_cli_jtime(cfg, inc->closed_at), "attribution",
-			 inc->attribution ? inc->attribution : "unattributed");
+			 gp_attribution_name(inc->attribution));
 }
 
 struct list_ctx {
@@ -98,15 +100,27 @@ int gp_cmd_incidents(struct gp_cli *cli, int argc, char **argv)
 
 /* ------------------------------------------------------------------ */
 
+/* A timeline row's status, or NULL for none. */
+static const char *status_name(int s)
+{
+	return s >= 0 ? gp_incident_status_name((enum gp_incident_status)s) : NULL;
+}
+
+static json_t *json_str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
 static void print_event(void *ctx, const struct gp_incident_event *ev)
 {
 	const struct gp_config *cfg = ctx;
 	char at[40], change[64] = "";
 	gp_format_local(ev->at, cfg->calendar.timezone, at, sizeof(at));
-	if (ev->old_status && ev->new_status && strcmp(ev->old_status, ev->new_status) != 0)
-		snprintf(change, sizeof(change), "[%s -> %s]", ev->old_status, ev->new_status);
-	else if (!ev->old_status && ev->new_status)
-		snprintf(change, sizeof(change), "[%s]", ev->new_status);
+	const char *old = status_name(ev->old_status), *new = status_name(ev->new_status);
+	if (old && new && ev->old_status != ev->new_status)
+		snprintf(change, sizeof(change), "[%s -> %s]", old, new);
+	else if (!old && new)
+		snprintf(change, sizeof(change), "[%s]", new);
 	printf("  %s  %-12s %-12s %s\n", at, ev->kind, ev->actor, change);
 	if (ev->text && *ev->text)
 		printf("  %25s   %s\n", "", ev->text);
@@ -119,9 +133,8 @@ static void timeline_json(void *ctx, const struct gp_incident_event *ev)
 	json_array_append_new(pair[0],
 			      json_pack("{s:o, s:s, s:s, s:o, s:o, s:o}", "at", gp_cli_jtime(cfg, ev->at),
 					"actor", ev->actor, "kind", ev->kind, "old_status",
-					ev->old_status ? json_string(ev->old_status) : json_null(),
-					"new_status",
-					ev->new_status ? json_string(ev->new_status) : json_null(),
+					json_str_or_null(status_name(ev->old_status)),
+					"new_status", json_str_or_null(status_name(ev->new_status)),
 					"text", ev->text ? json_string(ev->text) : json_null()));
 }
 
@@ -151,7 +164,8 @@ static int show(struct gp_config *cfg, struct gp_store *st, int64_t id, bool as_
 		gp_cli_print_json(j);
 	} else {
 		printf("incident #%lld  %s  %s  %s (via %s)\n", (long long)inc.id, inc.service,
-		       inc.priority, inc.status, inc.channel);
+		       gp_priority_name(inc.priority), gp_incident_status_name(inc.status),
+		       gp_inc_channel_name(inc.channel));
 		printf("  %s\n", inc.text ? inc.text : "");
 		printf("  opened        %s\n", str(j, "opened_at"));
 		printf("  response due  %s%s\n", str(j, "response_due_at"),
@@ -169,7 +183,7 @@ static int show(struct gp_config *cfg, struct gp_store *st, int64_t id, bool as_
 			printf("  closed        %s\n", str(j, "closed_at"));
 		if (inc.workaround)
 			printf("  workaround    %s\n", inc.workaround);
-		printf("  attribution   %s%s%s%s\n", inc.attribution,
+		printf("  attribution   %s%s%s%s\n", gp_attribution_name(inc.attribution),
 		       inc.members ? " (down: " : "", inc.members ? inc.members : "",
 		       inc.members ? ")" : "");
 		printf("\ntimeline:\n");
@@ -186,10 +200,10 @@ static int incident_usage(FILE *out)
 		"usage: gprobe [-c FILE] incident open --service S --priority P1..P4\n"
 		"                  --channel phone|email --reported-at TIME --text TEXT\n"
 		"       gprobe incident show ID [--json]\n"
-		"       gprobe incident ack ID --by NAME        taken into work\n"
+		"       gprobe incident ack ID --by NAME [--at TIME]   taken into work\n"
 		"       gprobe incident note ID TEXT\n"
 		"       gprobe incident workaround ID TEXT\n"
-		"       gprobe incident resolve ID TEXT         what was done\n"
+		"       gprobe incident resolve ID TEXT [--at TIME]    what was done\n"
 		"       gprobe incident confirm ID              the customer confirms: closed\n"
 		"       gprobe incident reject ID --reason TEXT back to acknowledged\n"
 		"       gprobe incident void ID --reason TEXT   a false alarm: out of the penalty\n"
@@ -197,7 +211,10 @@ static int incident_usage(FILE *out)
 		"TIME is ISO 8601 (2026-11-03T14:00, in calendar.timezone unless it has an\n"
 		"offset). The response target of a request is 15 working minutes by phone,\n"
 		"60 by e-mail. A transition the incident's status does not allow is refused\n"
-		"(exit 1) saying which statuses allow it.\n");
+		"(exit 1) saying which statuses allow it. --at: when it was done, for an\n"
+		"ack or a resolution entered after the fact (not in the future, not before\n"
+		"the registration, the acknowledgement or the restore); the timeline keeps\n"
+		"both times.\n");
 	return out == stdout ? 0 : 1;
 }
 
@@ -236,6 +253,22 @@ static int open_manual(struct gp_config *cfg, struct gp_store *st, int argc, cha
 	       service, priority, channel, due);
 	gp_incident_clear(&inc);
 	return 0;
+}
+
+/* --at TIME, when given: *at (else 0). False after saying what is wrong. */
+static bool at_flag(const struct gp_config *cfg, const char *sub, int argc, char **argv,
+		    int64_t *at)
+{
+	const char *v = gp_cli_flag(argc, argv, "--at"), *why;
+	*at = 0;
+	if (!v)
+		return !gp_cli_has(argc, argv, "--at") ||
+		       (fprintf(stderr, "gprobe incident %s: missing --at TIME\n", sub), false);
+	if (!gp_cal_parse_time(&cfg->calendar, v, at, &why)) {
+		fprintf(stderr, "gprobe incident %s: --at '%s': %s\n", sub, v, why);
+		return false;
+	}
+	return true;
 }
 
 int gp_cmd_incident(struct gp_cli *cli, int argc, char **argv)
@@ -286,6 +319,7 @@ int gp_cmd_incident(struct gp_cli *cli, int argc, char **argv)
 		rc = show(cfg, st, id, argc > 3 && !strcmp(argv[3], "--json"));
 	} else {
 		const char *arg = NULL, *reason = NULL;
+		int64_t at = 0;
 		if (!cmds[which].arg_flag)
 			arg = argc > 3 ? argv[3] : NULL;
 		else if (*cmds[which].arg_flag)
@@ -301,12 +335,14 @@ int gp_cmd_incident(struct gp_cli *cli, int argc, char **argv)
 				cmds[which].arg_flag ? cmds[which].arg_flag : "TEXT",
 				cmds[which].reason_flag ? " and --reason TEXT" : "");
 			rc = 1;
+		} else if (!at_flag(cfg, sub, argc, argv, &at)) {
+			rc = 1;
 		} else {
 			char err[512] = "";
 			const char *actor = cmds[which].cmd == GP_INC_ACK ? arg : gp_cli_login_name();
 			if (gp_store_begin(st) != 0 ||
 			    gp_inc_command(st, cfg, id, cmds[which].cmd, arg, reason, actor,
-					   (int64_t)time(NULL), err, sizeof(err)) != 0 ||
+					   (int64_t)time(NULL), at, err, sizeof(err)) != 0 ||
 			    gp_store_commit(st) != 0) {
 				if (!err[0])
 					snprintf(err, sizeof(err), "database: %s", gp_store_error(st));
@@ -316,7 +352,8 @@ int gp_cmd_incident(struct gp_cli *cli, int argc, char **argv)
 			} else {
 				struct gp_incident inc;
 				gp_store_incident_get(st, id, &inc);
-				printf("incident #%lld: %s\n", (long long)id, inc.status);
+				printf("incident #%lld: %s\n", (long long)id,
+				       gp_incident_status_name(inc.status));
 				gp_incident_clear(&inc);
 				rc = 0;
 			}

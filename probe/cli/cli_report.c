@@ -298,27 +298,95 @@ int gp_cmd_report(struct gp_cli *cli, int argc, char **argv)
 /* ------------------------------------------------------------------ */
 /* downtime, maintenance                                               */
 
-static json_t *entry_json(const struct gp_config *cfg, const struct gp_ledger_entry *e)
+static json_t *entry_json(const struct gp_config *cfg, const struct gp_ledger_entry *e,
+			  bool downtime)
 {
 	json_t *o = json_pack("{s:I, s:s, s:o, s:o, s:I, s:s, s:o, s:s}", "id", (json_int_t)e->id,
 			      "service", e->service, "from", gp_cli_jtime(cfg, e->start), "to",
 			      gp_cli_jtime(cfg, e->end), "seconds", (json_int_t)(e->end - e->start),
 			      "reason", e->reason, "created_at", gp_cli_jtime(cfg, e->created_at),
 			      "created_by", e->created_by);
-	if (e->attribution)
-		json_object_set_new(o, "attribution", json_string(e->attribution));
+	if (downtime)
+		json_object_set_new(o, "attribution", json_string(gp_attribution_name(e->attribution)));
 	return o;
 }
 
 struct entries {
 	const struct gp_config *cfg;
 	json_t *arr;
+	bool downtime;
 };
 
 static void collect_entry(void *ctx, const struct gp_ledger_entry *e)
 {
 	struct entries *x = ctx;
-	json_array_append_new(x->arr, entry_json(x->cfg, e));
+	json_array_append_new(x->arr, entry_json(x->cfg, e, x->downtime));
+}
+
+/* --raw: what the intervals come from, as the probe recorded it. */
+struct raw_ctx {
+	const struct gp_config *cfg;
+	json_t *arr;
+	int64_t heartbeat;
+};
+
+static void raw_period(void *ctx, const struct gp_period_row *p)
+{
+	struct raw_ctx *r = ctx;
+	/* The open period runs to the heartbeat (never before its start). */
+	int64_t end = p->end ? p->end : r->heartbeat > p->start ? r->heartbeat : p->start;
+	json_array_append_new(r->arr, json_pack("{s:s, s:o, s:o, s:I, s:b}", "state",
+						gp_ledger_state_name(p->state), "from",
+						gp_cli_jtime(r->cfg, p->start), "to",
+						gp_cli_jtime(r->cfg, end), "seconds",
+						(json_int_t)(end - p->start), "open", p->end == 0));
+}
+
+static void raw_outage(void *ctx, const struct gp_outage_row *o)
+{
+	struct raw_ctx *r = ctx;
+	json_array_append_new(r->arr,
+			      json_pack("{s:o, s:o, s:s, s:o}", "from", gp_cli_jtime(r->cfg, o->start),
+					"to", gp_cli_jtime(r->cfg, o->end), "members", o->members,
+					"incident", o->incident ? json_integer(o->incident)
+								: json_null()));
+}
+
+/* The service's periods and outages over span into svc; -1 when the store
+ * fails. */
+static int raw_sources(const struct gp_config *cfg, struct gp_store *st, const char *service,
+		       struct gp_span span, int64_t heartbeat, json_t *svc)
+{
+	struct raw_ctx p = {cfg, json_array(), heartbeat}, o = {cfg, json_array(), heartbeat};
+	int rc = gp_store_period_list(st, service, span.start, span.end, raw_period, &p);
+	if (rc == 0)
+		rc = gp_store_outage_list(st, service, span.start, span.end, raw_outage, &o);
+	json_object_set_new(svc, "periods", p.arr);
+	json_object_set_new(svc, "outages", o.arr);
+	return rc;
+}
+
+static void print_raw(json_t *svc)
+{
+	size_t k;
+	json_t *v;
+	json_array_foreach(json_object_get(svc, "periods"), k, v) {
+		char d[40];
+		printf("  %s  %s  %10s  %s%s\n", json_string_value(json_object_get(v, "from")),
+		       json_string_value(json_object_get(v, "to")),
+		       gp_fmt_hms(json_integer_value(json_object_get(v, "seconds")), d, sizeof(d)),
+		       json_string_value(json_object_get(v, "state")),
+		       json_is_true(json_object_get(v, "open")) ? " (open)" : "");
+	}
+	json_array_foreach(json_object_get(svc, "outages"), k, v) {
+		const char *to = json_string_value(json_object_get(v, "to"));
+		json_t *inc = json_object_get(v, "incident");
+		printf("  outage %s .. %s, down: %s", json_string_value(json_object_get(v, "from")),
+		       to ? to : "(open)", json_string_value(json_object_get(v, "members")));
+		if (!json_is_null(inc))
+			printf(", incident #%lld", (long long)json_integer_value(inc));
+		printf("\n");
+	}
 }
 
 static int downtime_list(const struct gp_config *cfg, struct gp_store *st, int argc, char **argv)
@@ -326,8 +394,13 @@ static int downtime_list(const struct gp_config *cfg, struct gp_store *st, int a
 	const char *month = gp_cli_flag(argc, argv, "--month");
 	const char *only = gp_cli_flag(argc, argv, "--service");
 	bool as_json = gp_cli_has(argc, argv, "--json"), as_csv = gp_cli_has(argc, argv, "--csv");
+	bool raw = gp_cli_has(argc, argv, "--raw");
 	int64_t now = (int64_t)time(NULL);
 	char buf[16];
+	if (raw && as_csv) {
+		fprintf(stderr, "gprobe downtime: --raw goes with the table or --json, not --csv\n");
+		return 1;
+	}
 	if (!month) {
 		struct gp_date d = gp_cal_local_date(&cfg->calendar, now);
 		snprintf(buf, sizeof(buf), "%04d-%02d", d.year, d.month);
@@ -343,6 +416,9 @@ static int downtime_list(const struct gp_config *cfg, struct gp_store *st, int a
 		fprintf(stderr, "gprobe downtime: %s has not begun yet\n", month);
 		return 1;
 	}
+	/* The raw records are whole: those of the whole month, a period
+	 * begun this very second too. */
+	struct gp_span month_span = span;
 	if (span.end > now)
 		span.end = now;
 
@@ -378,17 +454,30 @@ static int downtime_list(const struct gp_config *cfg, struct gp_store *st, int a
 			json_array_append_new(iv, o);
 		}
 		free(seg);
-		json_array_append_new(svcs, json_pack("{s:s, s:o}", "service", name, "intervals", iv));
+		json_t *svc = json_pack("{s:s, s:o}", "service", name, "intervals", iv);
+		json_array_append_new(svcs, svc);
+		if (raw && raw_sources(cfg, st, name, month_span, gp_store_last_heartbeat(st),
+					svc) != 0) {
+			fprintf(stderr, "gprobe downtime: cannot read the ledger: %s\n",
+				gp_store_error(st));
+			json_decref(svcs);
+			return 1;
+		}
 	}
-	struct entries manual = {cfg, json_array()}, maint = {cfg, json_array()};
-	gp_store_list_manual_downtime(st, only, span.start, span.end, collect_entry, &manual);
-	gp_store_list_maintenance(st, only, span.start, span.end, collect_entry, &maint);
+	struct entries manual = {cfg, json_array(), true}, maint = {cfg, json_array(), false};
+	gp_store_entry_list(st, GP_ENTRY_DOWNTIME, only, span.start, span.end, collect_entry,
+			    &manual);
+	gp_store_entry_list(st, GP_ENTRY_MAINTENANCE, only, span.start, span.end, collect_entry,
+			    &maint);
 
 	if (as_json) {
 		json_t *j = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}", "month", month, "from",
 				      gp_cli_jtime(cfg, span.start), "to", gp_cli_jtime(cfg, span.end),
 				      "services", svcs, "entries", manual.arr, "maintenance",
 				      maint.arr);
+		if (raw)
+			json_object_set_new(j, "heartbeat",
+					    gp_cli_jtime(cfg, gp_store_last_heartbeat(st)));
 		gp_cli_print_json(j);
 		json_decref(j);
 		return 0;
@@ -438,6 +527,11 @@ static int downtime_list(const struct gp_config *cfg, struct gp_store *st, int a
 					       (long long)json_integer_value(ent));
 				printf("\n");
 			}
+			if (raw) {
+				printf("  %s:\n", T(cfg, "as the probe recorded it",
+						    "как записал зонд"));
+				print_raw(s);
+			}
 		}
 		json_t *lists[2] = {manual.arr, maint.arr};
 		const char *titles[2] = {T(cfg, "Downtime entered by hand", "Простои, внесённые вручную"),
@@ -470,16 +564,22 @@ static int entry_add(const struct gp_config *cfg, struct gp_store *st, bool is_d
 		     char **argv)
 {
 	const char *cmd = is_downtime ? "downtime add" : "maintenance add";
+	const char *attribution = is_downtime ? gp_cli_flag(argc, argv, "--attribution") : NULL;
 	struct gp_ledger_entry e = {
 		.service = gp_cli_flag(argc, argv, "--service"),
-		.attribution = is_downtime ? gp_cli_flag(argc, argv, "--attribution") : NULL,
 		.reason = gp_cli_flag(argc, argv, "--reason"),
 		.created_at = (int64_t)time(NULL),
 		.created_by = gp_cli_login_name(),
 	};
-	if (!e.service || !e.reason || (is_downtime && !e.attribution)) {
+	if (!e.service || !e.reason || (is_downtime && !attribution)) {
 		fprintf(stderr, "gprobe %s: --service, --from, --to, %s--reason are required\n", cmd,
 			is_downtime ? "--attribution, " : "");
+		return 1;
+	}
+	if (is_downtime && !gp_attribution_parse(attribution, &e.attribution)) {
+		fprintf(stderr, "gprobe %s: attribution '%s': give supplier, customer, third-party "
+				"or unattributed\n",
+			cmd, attribution);
 		return 1;
 	}
 	if (!parse_time_flag(cfg, cmd, "--from", gp_cli_flag(argc, argv, "--from"), &e.start) ||
@@ -509,14 +609,15 @@ static int entry_add(const struct gp_config *cfg, struct gp_store *st, bool is_d
 	printf("%s #%lld: %s %s .. %s (%s)%s%s\n",
 	       is_downtime ? "downtime entry" : "maintenance window", (long long)id, e.service, a, b,
 	       gp_fmt_hms(e.end - e.start, d, sizeof(d)), is_downtime ? ", " : "",
-	       is_downtime ? e.attribution : "");
+	       is_downtime ? attribution : "");
 	return 0;
 }
 
 int gp_cmd_downtime(struct gp_cli *cli, int argc, char **argv)
 {
 	if (gp_cli_want_help(argc, argv)) {
-		printf("usage: gprobe [-c FILE] downtime [--month YYYY-MM] [--service S] [--json|--csv]\n"
+		printf("usage: gprobe [-c FILE] downtime [--month YYYY-MM] [--service S] [--raw]\n"
+		       "                  [--json|--csv]\n"
 		       "       gprobe downtime add --service S --from TIME --to TIME\n"
 		       "                  --attribution supplier|customer|third-party|unattributed\n"
 		       "                  --reason TEXT\n\n"
@@ -526,7 +627,11 @@ int gp_cmd_downtime(struct gp_cli *cli, int argc, char **argv)
 		       "(before it was installed, while it was stopped): only over time the\n"
 		       "probe did not monitor, never overlapping another entry; who entered\n"
 		       "it, when and why are kept. TIME is ISO 8601 in calendar.timezone\n"
-		       "unless it has an offset.\n");
+		       "unless it has an offset.\n\n"
+		       "--raw adds what the intervals come from, as the probe recorded it: its\n"
+		       "periods (UP, DEGRADED, DOWN, UNKNOWN, UNMONITORED; the open one runs to\n"
+		       "the daemon's heartbeat) and its outages (the DOWN members, the\n"
+		       "incident), each whole even where it reaches outside the month.\n");
 		return 0;
 	}
 	bool add = argc > 1 && !strcmp(argv[1], "add");

@@ -4,6 +4,7 @@
  * the database the daemon writes (read-only, WAL: no locking it out).
  */
 #include "cli.h"
+#include "state.h"
 #include "util.h"
 
 #include <jansson.h>
@@ -29,11 +30,14 @@ static json_t *json_time(int64_t t, const char *tz)
 	return json_string(buf);
 }
 
-static void add_check(void *ctx, const struct gp_status_row *r)
+static void add_check(void *ctx, const struct gp_check_row *r)
 {
 	struct status_ctx *c = ctx;
+	/* The state shown is the last result's: an operator wants to see a
+	 * failing check before it turns hard. */
+	const char *state = r->has_result ? gp_state_name(r->state) : "PENDING";
 	json_array_append_new(c->checks, json_pack("{s:s, s:s, s:o, s:o}", "name", r->name, "state",
-						   r->state, "value",
+						   state, "value",
 						   r->value ? json_string(r->value) : json_null(),
 						   "output",
 						   r->output ? json_string(r->output) : json_null()));
@@ -42,7 +46,8 @@ static void add_check(void *ctx, const struct gp_status_row *r)
 static void add_row(void *ctx, const struct gp_status_row *r)
 {
 	struct status_ctx *c = ctx;
-	json_t *o = json_pack("{s:s, s:s, s:o}", "name", r->name, "state", r->state, "since",
+	json_t *o = json_pack("{s:s, s:s, s:o}", "name", r->name, "state",
+			      gp_health_name(r->state), "since",
 			      json_time(r->since, c->tz));
 	json_array_append_new(c->list, o);
 }
@@ -52,7 +57,7 @@ static void add_target(void *ctx, const struct gp_status_row *r)
 	struct status_ctx *c = ctx;
 	add_row(ctx, r);
 	c->checks = json_array();
-	gp_store_list_checks(c->st, r->name, add_check, c);
+	gp_store_list_checks(c->st, r->name, false, add_check, c);
 	json_object_set_new(json_array_get(c->list, json_array_size(c->list) - 1), "checks",
 			    c->checks);
 }
@@ -109,8 +114,9 @@ static void print_table(json_t *root, bool tty, int64_t heartbeat, const char *t
 static bool add_alert(void *ctx, struct gp_alert *a)
 {
 	json_array_append_new(ctx, json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:s?}", "id",
-					     (json_int_t)a->id, "status", a->status, "event",
-					     a->event, "channel", a->channel, "recipient",
+					     (json_int_t)a->id, "status",
+					     gp_alert_status_name(a->status), "event", a->event,
+					     "channel", gp_alert_channel_name(a->channel), "recipient",
 					     a->recipient, "attempts", a->attempts, "last_error",
 					     a->last_error));
 	return true;
@@ -172,7 +178,7 @@ int gp_cmd_status(struct gp_cli *cli, int argc, char **argv)
 	if (!cfg)
 		return 1;
 	char err[512];
-	struct gp_store *st = gp_store_open(cfg->probe.data_dir, false, err, sizeof(err));
+	struct gp_store *st = gp_store_open(NULL, cfg->probe.data_dir, false, err, sizeof(err));
 	if (!st) {
 		fprintf(stderr, "gprobe status: %s\n", err);
 		gp_config_free(cfg);
@@ -197,8 +203,8 @@ int gp_cmd_status(struct gp_cli *cli, int argc, char **argv)
 					      (json_int_t)ac.failed, "held", (json_int_t)ac.folded,
 					      "sent", (json_int_t)ac.sent));
 	json_t *bad = json_array();
-	gp_store_alert_list(st, "failed", NULL, add_alert, bad);
-	gp_store_alert_list(st, "queued", NULL, add_flagged, bad);
+	gp_store_alert_list(st, GP_ALERT_FAILED, NULL, add_alert, bad);
+	gp_store_alert_list(st, GP_ALERT_QUEUED, NULL, add_flagged, bad);
 	json_object_set_new(root, "undelivered_alerts", bad);
 
 	if (as_json) {

@@ -132,6 +132,8 @@ static const struct command commands[] = {
 	 "run every check of TARGET once and explain each result"},
 	{"status", gp_cmd_status, "gprobe status [--json]",
 	 "services and components as the daemon last saw them"},
+	{"events", gp_cmd_events, "gprobe events [--subject S] [--since TIME] [--last N] [--json]",
+	 "the daemon's event log: every state change, outage and cut-off"},
 	{"incidents", gp_cmd_incidents, "gprobe incidents [--all] [--json]", "open incidents"},
 	{"incident", gp_cmd_incident,
 	 "gprobe incident open|show|ack|note|workaround|resolve|confirm|reject|void|attribute ...",

@@ -19,28 +19,22 @@ static void set_str(char **field, const char *v)
 	*field = v ? gp_xstrdup(v) : NULL;
 }
 
-static const char *priority_name(enum gp_priority p)
-{
-	static const char *const names[] = {"P1", "P1", "P2", "P3", "P4"};
-	return (unsigned)p < GP_ARRAY_LEN(names) ? names[p] : "P1";
-}
-
 /* Writes the incident, its timeline row and the alerts the event causes,
  * in the caller's transaction. */
 static int save(struct gp_store *st, const struct gp_config *cfg, struct gp_incident *inc,
 		bool insert, int64_t at, const char *actor, const char *kind,
-		const char *old_status, const char *text, char *err, size_t errlen)
+		int old_status, const char *text, char *err, size_t errlen)
 {
 	int rc = insert ? gp_store_incident_insert(st, inc) : gp_store_incident_update(st, inc);
 	if (rc != 0)
 		return gp_errf(err, errlen, "cannot write incident: %s", gp_store_error(st));
-	struct gp_incident_event ev = {at, actor, kind, old_status, inc->status, text};
+	struct gp_incident_event ev = {at, actor, kind, old_status, (int)inc->status, text};
 	if (gp_store_incident_event_add(st, inc->id, &ev) != 0)
 		return gp_errf(err, errlen, "cannot write the timeline: %s", gp_store_error(st));
 	return gp_outbox_incident(st, cfg, inc, kind, text, at, err, errlen);
 }
 
-const char *gp_inc_attribution(const struct gp_config *cfg, const char *members)
+enum gp_attribution gp_inc_attribution(const struct gp_config *cfg, const char *members)
 {
 	bool any = false, supplier = false, customer_only = true, third_only = true;
 	char *copy = gp_xstrdup(members ? members : "");
@@ -56,26 +50,27 @@ const char *gp_inc_attribution(const struct gp_config *cfg, const char *members)
 	}
 	free(copy);
 	if (!any)
-		return "unattributed";
+		return GP_ATTR_UNATTRIBUTED;
 	if (customer_only)
-		return "customer";
+		return GP_ATTR_CUSTOMER;
 	if (supplier)
-		return "supplier";
+		return GP_ATTR_SUPPLIER;
 	if (third_only)
-		return "third-party";
-	return "unattributed"; /* customer's and third parties' together */
+		return GP_ATTR_THIRD_PARTY;
+	return GP_ATTR_UNATTRIBUTED; /* customer's and third parties' together */
 }
 
-static int64_t response_target_s(const struct gp_config *cfg, const char *channel)
+static int64_t response_target_s(const struct gp_config *cfg, enum gp_inc_channel channel)
 {
 	const struct gp_incidents *in = &cfg->incidents;
-	int64_t ms = !strcmp(channel, "phone")   ? in->response_target_phone_ms
-		     : !strcmp(channel, "email") ? in->response_target_email_ms
-						 : in->response_target_ms;
+	int64_t ms = channel == GP_CHANNEL_PHONE   ? in->response_target_phone_ms
+		     : channel == GP_CHANNEL_EMAIL ? in->response_target_email_ms
+						   : in->response_target_ms;
 	return ms / 1000;
 }
 
-static int64_t due_at(const struct gp_config *cfg, const char *channel, int64_t registered)
+static int64_t due_at(const struct gp_config *cfg, enum gp_inc_channel channel,
+		      int64_t registered)
 {
 	int64_t due = gp_cal_add_working(&cfg->calendar, registered,
 					 response_target_s(cfg, channel));
@@ -95,23 +90,23 @@ int64_t gp_inc_auto_close_at(const struct gp_config *cfg, int64_t resolved_at)
 /* What the probe sees                                                 */
 
 static int open_probe_incident(struct gp_store *st, const struct gp_config *cfg, size_t service,
-			       const char *priority, int64_t outage_start, const char *members,
+			       enum gp_priority priority, int64_t outage_start, const char *members,
 			       const char *text, int64_t now, int64_t *id, char *err, size_t errlen)
 {
 	struct gp_incident inc = {
 		.service = gp_xstrdup(cfg->services[service].name),
-		.status = gp_xstrdup("open"),
-		.priority = gp_xstrdup(priority),
-		.channel = gp_xstrdup("probe"),
-		.attribution = gp_xstrdup(gp_inc_attribution(cfg, members)),
+		.status = GP_INCIDENT_OPEN,
+		.priority = priority,
+		.channel = GP_CHANNEL_PROBE,
+		.attribution = gp_inc_attribution(cfg, members),
 		.opened_at = now,
-		.response_due_at = due_at(cfg, "probe", now),
+		.response_due_at = due_at(cfg, GP_CHANNEL_PROBE, now),
 		.response_working_seconds = -1,
 		.outage_start = outage_start,
 		.members = members ? gp_xstrdup(members) : NULL,
 		.text = gp_xstrdup(text),
 	};
-	int rc = save(st, cfg, &inc, true, now, ACTOR_PROBE, "opened", NULL, text, err, errlen);
+	int rc = save(st, cfg, &inc, true, now, ACTOR_PROBE, "opened", -1, text, err, errlen);
 	*id = inc.id;
 	gp_incident_clear(&inc);
 	return rc;
@@ -140,7 +135,7 @@ int gp_inc_outage_opened(struct gp_store *st, const struct gp_config *cfg, size_
 
 	struct gp_incident inc = {0};
 	int rc = 0;
-	const char *priority = priority_name(cfg->services[service].priority);
+	enum gp_priority priority = cfg->services[service].priority;
 	if (gp_store_incident_in_work(st, name, &inc)) {
 		/* Already open (a request by phone, a P3 for lost redundancy,
 		 * or an outage that went unknown and came back): the outage is
@@ -148,30 +143,30 @@ int gp_inc_outage_opened(struct gp_store *st, const struct gp_config *cfg, size_
 		 * say whose it is unless someone has said already. */
 		if (inc.outage_start == 0)
 			inc.outage_start = outage_start;
-		if (strcmp(inc.priority, priority) > 0)
-			set_str(&inc.priority, priority);
-		if (!strcmp(inc.attribution, "unattributed"))
-			set_str(&inc.attribution, gp_inc_attribution(cfg, members));
+		if (inc.priority > priority)
+			inc.priority = priority;
+		if (inc.attribution == GP_ATTR_UNATTRIBUTED)
+			inc.attribution = gp_inc_attribution(cfg, members);
 		if (!inc.members && members)
 			set_str(&inc.members, members);
-		rc = save(st, cfg, &inc, false, now, ACTOR_PROBE, "outage", inc.status, text, err, errlen);
+		rc = save(st, cfg, &inc, false, now, ACTOR_PROBE, "outage", (int)inc.status, text, err,
+			  errlen);
 		if (rc == 0)
 			rc = link_outage(st, name, outage_start, inc.id, err, errlen);
 		gp_incident_clear(&inc);
 		return rc;
 	}
 	if (gp_store_incident_latest_probe(st, name, &inc) && inc.restored_at > 0 &&
-	    (!strcmp(inc.status, "restored") || !strcmp(inc.status, "resolved")) &&
+	    (inc.status == GP_INCIDENT_RESTORED || inc.status == GP_INCIDENT_RESOLVED) &&
 	    outage_start - inc.restored_at <= cfg->incidents.reopen_window_ms / 1000) {
 		/* A flap: the same incident, not a new one. */
-		char *old = gp_xstrdup(inc.status);
-		set_str(&inc.status, inc.acknowledged_at ? "acknowledged" : "open");
+		int old = (int)inc.status;
+		inc.status = inc.acknowledged_at ? GP_INCIDENT_ACKNOWLEDGED : GP_INCIDENT_OPEN;
 		inc.restored_at = 0;
 		inc.resolved_at = 0;
 		rc = save(st, cfg, &inc, false, now, ACTOR_PROBE, "reopened", old, text, err, errlen);
 		if (rc == 0)
 			rc = link_outage(st, name, outage_start, inc.id, err, errlen);
-		free(old);
 		gp_incident_clear(&inc);
 		return rc;
 	}
@@ -189,18 +184,17 @@ int gp_inc_service_up(struct gp_store *st, const struct gp_config *cfg, size_t s
 	if (!gp_store_incident_in_work(st, cfg->services[service].name, &inc))
 		return 0;
 	int rc = 0;
-	if (!strcmp(inc.channel, "probe") || inc.outage_start > 0) {
+	if (inc.channel == GP_CHANNEL_PROBE || inc.outage_start > 0) {
 		char text[200];
 		if (outage_start > 0)
 			snprintf(text, sizeof(text), "up again after %lld s down",
 				 (long long)(at - outage_start));
 		else
 			snprintf(text, sizeof(text), "up again");
-		char *old = gp_xstrdup(inc.status);
-		set_str(&inc.status, "restored");
+		int old = (int)inc.status;
+		inc.status = GP_INCIDENT_RESTORED;
 		inc.restored_at = at;
 		rc = save(st, cfg, &inc, false, at, ACTOR_PROBE, "restored", old, text, err, errlen);
-		free(old);
 	}
 	gp_incident_clear(&inc);
 	return rc;
@@ -222,7 +216,7 @@ int gp_inc_service_degraded(struct gp_store *st, const struct gp_config *cfg, si
 		 "%s DEGRADED since %s: up, but a member is down or degraded (redundancy lost)",
 		 cfg->services[service].name, at);
 	int64_t id;
-	return open_probe_incident(st, cfg, service, "P3", 0, NULL, text, now, &id, err, errlen);
+	return open_probe_incident(st, cfg, service, GP_P3, 0, NULL, text, now, &id, err, errlen);
 }
 
 struct tick_ctx {
@@ -246,23 +240,23 @@ int gp_inc_tick(struct gp_store *st, const struct gp_config *cfg, int64_t now, c
 	for (size_t i = 0; i < t.n && rc == 0; i++) {
 		struct gp_incident *inc = &t.v[i];
 		if (inc->acknowledged_at == 0 && !inc->response_breached &&
-		    strcmp(inc->status, "resolved") != 0 && now >= inc->response_due_at) {
+		    inc->status != GP_INCIDENT_RESOLVED && now >= inc->response_due_at) {
 			inc->response_breached = true;
 			char text[200], due[40];
 			gp_format_utc(inc->response_due_at, due, sizeof(due));
 			snprintf(text, sizeof(text), "not acknowledged by %s: response target passed",
 				 due);
-			rc = save(st, cfg, inc, false, now, ACTOR_PROBE, "escalation", inc->status, text,
+			rc = save(st, cfg, inc, false, now, ACTOR_PROBE, "escalation", (int)inc->status, text,
 				  err, errlen);
-		} else if (!strcmp(inc->status, "resolved") &&
+		} else if (inc->status == GP_INCIDENT_RESOLVED &&
 			   now >= gp_inc_auto_close_at(cfg, inc->resolved_at)) {
-			set_str(&inc->status, "closed");
+			inc->status = GP_INCIDENT_CLOSED;
 			inc->closed_at = now;
 			char text[160];
 			snprintf(text, sizeof(text),
 				 "neither confirmed nor rejected within %d working days",
 				 cfg->incidents.auto_close_working_days);
-			rc = save(st, cfg, inc, false, now, ACTOR_PROBE, "auto-closed", "resolved", text,
+			rc = save(st, cfg, inc, false, now, ACTOR_PROBE, "auto-closed", GP_INCIDENT_RESOLVED, text,
 				  err, errlen);
 		}
 	}
@@ -285,9 +279,11 @@ int gp_inc_open_manual(struct gp_store *st, const struct gp_config *cfg, const c
 		known |= !strcmp(cfg->services[i].name, service);
 	if (!known)
 		return gp_errf(err, errlen, "no service '%s' in the config", service);
-	if (strcmp(channel, "phone") != 0 && strcmp(channel, "email") != 0)
+	enum gp_inc_channel ch;
+	enum gp_priority pr;
+	if (!gp_inc_channel_parse(channel, &ch) || ch == GP_CHANNEL_PROBE)
 		return gp_errf(err, errlen, "channel '%s': phone or email", channel);
-	if (strlen(priority) != 2 || priority[0] != 'P' || priority[1] < '1' || priority[1] > '4')
+	if (!gp_priority_parse(priority, &pr))
 		return gp_errf(err, errlen, "priority '%s': P1, P2, P3 or P4", priority);
 	if (reported_at > now + 60)
 		return gp_errf(err, errlen, "the request cannot be reported in the future");
@@ -296,24 +292,25 @@ int gp_inc_open_manual(struct gp_store *st, const struct gp_config *cfg, const c
 		int rc = gp_errf(err, errlen,
 			      "service '%s' already has incident #%lld in work (%s): add a note to "
 			      "it (gprobe incident note %lld TEXT)",
-			      service, (long long)inc.id, inc.status, (long long)inc.id);
+			      service, (long long)inc.id, gp_incident_status_name(inc.status),
+			      (long long)inc.id);
 		gp_incident_clear(&inc);
 		return rc;
 	}
 	inc = (struct gp_incident){
 		.service = gp_xstrdup(service),
-		.status = gp_xstrdup("open"),
-		.priority = gp_xstrdup(priority),
-		.channel = gp_xstrdup(channel),
-		.attribution = gp_xstrdup("unattributed"),
+		.status = GP_INCIDENT_OPEN,
+		.priority = pr,
+		.channel = ch,
+		.attribution = GP_ATTR_UNATTRIBUTED,
 		.opened_at = reported_at,
-		.response_due_at = due_at(cfg, channel, reported_at),
+		.response_due_at = due_at(cfg, ch, reported_at),
 		.response_working_seconds = -1,
 		.text = gp_xstrdup(text),
 	};
 	char note[600];
 	snprintf(note, sizeof(note), "by %s: %s", channel, text);
-	int rc = save(st, cfg, &inc, true, now, actor, "opened", NULL, note, err, errlen);
+	int rc = save(st, cfg, &inc, true, now, actor, "opened", -1, note, err, errlen);
 	*id = inc.id;
 	gp_incident_clear(&inc);
 	return rc;
@@ -323,42 +320,77 @@ static const char *const cmd_names[] = {"ack", "note", "workaround", "resolve",
 					"confirm", "reject", "void", "attribute"};
 
 /* Status changes of the commands: from which statuses each is allowed. */
-static bool allowed(enum gp_inc_cmd cmd, const char *status, const char **which)
+#define ST(x) (1u << GP_INCIDENT_##x)
+static const unsigned allowed_from[] = {
+	[GP_INC_ACK] = ST(OPEN) | ST(RESTORED),
+	[GP_INC_NOTE] = ST(OPEN) | ST(ACKNOWLEDGED) | ST(RESTORED) | ST(RESOLVED) | ST(CLOSED) |
+			ST(VOIDED),
+	[GP_INC_WORKAROUND] = ST(OPEN) | ST(ACKNOWLEDGED) | ST(RESTORED),
+	[GP_INC_RESOLVE] = ST(ACKNOWLEDGED) | ST(RESTORED),
+	[GP_INC_CONFIRM] = ST(RESOLVED),
+	[GP_INC_REJECT] = ST(RESOLVED),
+	[GP_INC_VOID] = ST(OPEN) | ST(ACKNOWLEDGED) | ST(RESTORED) | ST(RESOLVED) | ST(CLOSED),
+	[GP_INC_ATTRIBUTE] = ST(OPEN) | ST(ACKNOWLEDGED) | ST(RESTORED) | ST(RESOLVED) | ST(CLOSED),
+};
+#undef ST
+
+/* "open restored": the statuses a command is allowed from. */
+static void allowed_text(enum gp_inc_cmd cmd, char *buf, size_t len)
 {
-	static const char *const from[] = {
-		[GP_INC_ACK] = "open restored",
-		[GP_INC_NOTE] = "open acknowledged restored resolved closed voided",
-		[GP_INC_WORKAROUND] = "open acknowledged restored",
-		[GP_INC_RESOLVE] = "acknowledged restored",
-		[GP_INC_CONFIRM] = "resolved",
-		[GP_INC_REJECT] = "resolved",
-		[GP_INC_VOID] = "open acknowledged restored resolved closed",
-		[GP_INC_ATTRIBUTE] = "open acknowledged restored resolved closed",
-	};
-	*which = from[cmd];
-	size_t n = strlen(status);
-	for (const char *p = from[cmd]; (p = strstr(p, status)); p += n)
-		if ((p == from[cmd] || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
-			return true;
-	return false;
+	buf[0] = '\0';
+	for (int st = 0; st < GP_INCIDENT_STATUS_N; st++)
+		if (allowed_from[cmd] & (1u << st))
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? " " : "",
+				 gp_incident_status_name((enum gp_incident_status)st));
 }
 
 int gp_inc_command(struct gp_store *st, const struct gp_config *cfg, int64_t id,
 		   enum gp_inc_cmd cmd, const char *arg, const char *reason, const char *actor,
-		   int64_t now, char *err, size_t errlen)
+		   int64_t now, int64_t at, char *err, size_t errlen)
 {
 	struct gp_incident inc = {0};
 	if (!gp_store_incident_get(st, id, &inc))
 		return gp_errf(err, errlen, "no incident #%lld", (long long)id);
-	const char *which;
 	int rc = -1;
-	char *old = gp_xstrdup(inc.status);
-	char text[1200];
+	int old = (int)inc.status;
+	char text[1200], when[80] = "";
 	text[0] = '\0';
-	if (!allowed(cmd, inc.status, &which)) {
+	if (!(allowed_from[cmd] & (1u << inc.status))) {
+		char which[100];
+		allowed_text(cmd, which, sizeof(which));
 		gp_errf(err, errlen, "incident #%lld is %s: '%s' is allowed only when it is %s",
-		     (long long)id, inc.status, cmd_names[cmd], which);
+			(long long)id, gp_incident_status_name(inc.status), cmd_names[cmd], which);
 		goto done;
+	}
+	if (at != 0 && cmd != GP_INC_ACK && cmd != GP_INC_RESOLVE) {
+		gp_errf(err, errlen, "a time of its own (--at) is for ack and resolve only");
+		goto done;
+	}
+	if (at != 0) {
+		/* Entered after the fact: when it happened is said, and kept in
+		 * the timeline beside when it was entered (the row's time). */
+		int64_t after = cmd == GP_INC_ACK ? inc.opened_at
+						  : (inc.restored_at > inc.acknowledged_at
+							     ? inc.restored_at
+							     : inc.acknowledged_at);
+		char t[40];
+		if (at > now) {
+			gp_errf(err, errlen, "--at lies in the future");
+			goto done;
+		}
+		if (at < after) {
+			gp_format_local(after, cfg->calendar.timezone, t, sizeof(t));
+			gp_errf(err, errlen, "incident #%lld cannot be %s before %s (%s)",
+				(long long)id, cmd == GP_INC_ACK ? "acknowledged" : "resolved", t,
+				cmd == GP_INC_ACK ? "its registration"
+				: inc.restored_at > inc.acknowledged_at ? "its restore"
+									 : "its acknowledgement");
+			goto done;
+		}
+		gp_format_local(at, cfg->calendar.timezone, t, sizeof(t));
+		snprintf(when, sizeof(when), " (done at %s, entered later)", t);
+	} else {
+		at = now;
 	}
 	switch (cmd) {
 	case GP_INC_ACK:
@@ -367,16 +399,16 @@ int gp_inc_command(struct gp_store *st, const struct gp_config *cfg, int64_t id,
 			     (long long)id, inc.acknowledged_by ? inc.acknowledged_by : "?");
 			goto done;
 		}
-		inc.acknowledged_at = now;
+		inc.acknowledged_at = at;
 		set_str(&inc.acknowledged_by, arg);
 		inc.response_working_seconds =
-			gp_cal_working_between(&cfg->calendar, inc.opened_at, now);
-		inc.response_breached = inc.response_breached || now > inc.response_due_at;
-		if (!strcmp(inc.status, "open"))
-			set_str(&inc.status, "acknowledged");
-		snprintf(text, sizeof(text), "taken into work by %s after %lld working minutes%s",
+			gp_cal_working_between(&cfg->calendar, inc.opened_at, at);
+		inc.response_breached = inc.response_breached || at > inc.response_due_at;
+		if (inc.status == GP_INCIDENT_OPEN)
+			inc.status = GP_INCIDENT_ACKNOWLEDGED;
+		snprintf(text, sizeof(text), "taken into work by %s after %lld working minutes%s%s",
 			 arg, (long long)(inc.response_working_seconds / 60),
-			 inc.response_breached ? " (response target passed)" : "");
+			 inc.response_breached ? " (response target passed)" : "", when);
 		break;
 	case GP_INC_NOTE:
 		snprintf(text, sizeof(text), "%s", arg);
@@ -392,45 +424,45 @@ int gp_inc_command(struct gp_store *st, const struct gp_config *cfg, int64_t id,
 			     (long long)id, (long long)id);
 			goto done;
 		}
-		if (!strcmp(inc.channel, "probe") && inc.outage_start > 0 && !inc.restored_at) {
+		if (inc.channel == GP_CHANNEL_PROBE && inc.outage_start > 0 && !inc.restored_at) {
 			gp_errf(err, errlen, "incident #%lld: the service is still down; it can be "
 					  "resolved once the probe sees it up (restored)",
 			     (long long)id);
 			goto done;
 		}
-		set_str(&inc.status, "resolved");
+		inc.status = GP_INCIDENT_RESOLVED;
 		set_str(&inc.resolution, arg);
-		inc.resolved_at = now;
-		snprintf(text, sizeof(text), "%s", arg);
+		inc.resolved_at = at;
+		snprintf(text, sizeof(text), "%s%s", arg, when);
 		break;
 	case GP_INC_CONFIRM:
-		set_str(&inc.status, "closed");
+		inc.status = GP_INCIDENT_CLOSED;
 		inc.closed_at = now;
 		snprintf(text, sizeof(text), "resolution confirmed");
 		break;
 	case GP_INC_REJECT:
-		set_str(&inc.status, "acknowledged");
+		inc.status = GP_INCIDENT_ACKNOWLEDGED;
 		inc.resolved_at = 0;
 		snprintf(text, sizeof(text), "resolution rejected: %s", arg);
 		break;
 	case GP_INC_VOID:
-		set_str(&inc.status, "voided");
+		inc.status = GP_INCIDENT_VOIDED;
 		snprintf(text, sizeof(text), "false alarm: %s", arg);
 		break;
-	case GP_INC_ATTRIBUTE:
-		if (strcmp(arg, "supplier") && strcmp(arg, "customer") && strcmp(arg, "third-party")) {
+	case GP_INC_ATTRIBUTE: {
+		enum gp_attribution a;
+		if (!gp_attribution_parse(arg, &a) || a == GP_ATTR_UNATTRIBUTED) {
 			gp_errf(err, errlen, "attribution '%s': supplier, customer or third-party", arg);
 			goto done;
 		}
 		snprintf(text, sizeof(text), "attribution %s -> %s: %s",
-			 inc.attribution ? inc.attribution : "unattributed", arg,
-			 reason ? reason : "");
-		set_str(&inc.attribution, arg);
+			 gp_attribution_name(inc.attribution), arg, reason ? reason : "");
+		inc.attribution = a;
 		break;
+	}
 	}
 	rc = save(st, cfg, &inc, false, now, actor, cmd_names[cmd], old, text, err, errlen);
 done:
-	free(old);
 	gp_incident_clear(&inc);
 	return rc;
 }

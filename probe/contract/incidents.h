@@ -56,14 +56,18 @@ enum gp_inc_cmd {
 	GP_INC_VOID,       /* arg: reason */
 	GP_INC_ATTRIBUTE,  /* arg: supplier|customer|third-party, reason: why */
 };
+/* at: when it was done, for ACK and RESOLVE entered after the fact (0:
+ * now); never in the future, nor before the registration (ack) or the
+ * acknowledgement and restore (resolve). The timeline row is dated now
+ * and says when it was done. */
 int gp_inc_command(struct gp_store *st, const struct gp_config *cfg, int64_t id,
 		   enum gp_inc_cmd cmd, const char *arg, const char *reason, const char *actor,
-		   int64_t now, char *err, size_t errlen);
+		   int64_t now, int64_t at, char *err, size_t errlen);
 
 /* Who answers for an outage whose DOWN members are `members` (comma
  * separated target names): all customer's -> customer; any supplier's ->
  * supplier; only third parties' -> third-party; else unattributed. */
-const char *gp_inc_attribution(const struct gp_config *cfg, const char *members);
+enum gp_attribution gp_inc_attribution(const struct gp_config *cfg, const char *members);
 
 /* The working time an auto-close waits: N working days of working hours. */
 int64_t gp_inc_auto_close_at(const struct gp_config *cfg, int64_t resolved_at);

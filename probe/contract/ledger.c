@@ -4,6 +4,7 @@
  * The window is cut at every boundary of every input; within one piece
  * nothing changes, so its class is decided once, by the rules of ledger.h,
  * with one cursor per input moving forward (each input is sorted).
+ * At the end, the rules that keep the periods in the store.
  */
 #include "ledger.h"
 #include "util.h"
@@ -17,23 +18,6 @@ const char *gp_sla_class_name(enum gp_sla_class c)
 	static const char *const names[] = {"up", "degraded", "down", "maintenance", "voided",
 					    "unmonitored"};
 	return (unsigned)c < GP_SLA_N ? names[c] : "?";
-}
-
-static const char *const attr_names[] = {"supplier", "customer", "third-party", "unattributed"};
-
-const char *gp_attribution_name(enum gp_attribution a)
-{
-	return (unsigned)a < GP_ATTR_N ? attr_names[a] : "?";
-}
-
-bool gp_attribution_parse(const char *name, enum gp_attribution *out)
-{
-	for (int a = 0; a < GP_ATTR_N; a++)
-		if (name && !strcmp(name, attr_names[a])) {
-			*out = (enum gp_attribution)a;
-			return true;
-		}
-	return false;
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -212,4 +196,164 @@ int64_t gp_sla_availability_bp(const struct gp_sla_totals *t)
 		return -1;
 	/* good * 10000 overflows only past 29 million years of seconds. */
 	return good * 10000 / monitored;
+}
+
+/* ------------------------------------------------------------------ */
+/* The periods in the store                                            */
+
+enum gp_cut_action gp_ledger_cut(int64_t start, int64_t end, int64_t from)
+{
+	if (start >= from)
+		return GP_CUT_DROP;
+	return end == 0 || end > from ? GP_CUT_END : GP_CUT_KEEP;
+}
+
+/* Period rows collected before any is changed (no write while a query
+ * steps). */
+struct rows {
+	struct gp_period_row *v;
+	size_t n, cap;
+};
+
+static void collect_row(void *ctx, const struct gp_period_row *p)
+{
+	struct rows *r = ctx;
+	gp_grow((void **)&r->v, &r->cap, r->n, sizeof(*r->v));
+	r->v[r->n] = *p;
+	r->v[r->n++].service = NULL; /* the row's text is the store's, for the call */
+}
+
+int gp_ledger_set_state(struct gp_store *st, const char *service, enum gp_ledger_state state,
+			int64_t from)
+{
+	struct rows r = {0};
+	int rc = gp_store_period_list(st, service, from, INT64_MAX, collect_row, &r);
+	for (size_t i = 0; rc == 0 && i < r.n; i++) {
+		switch (gp_ledger_cut(r.v[i].start, r.v[i].end, from)) {
+		case GP_CUT_DROP:
+			rc = gp_store_period_delete(st, r.v[i].id);
+			break;
+		case GP_CUT_END:
+			rc = gp_store_period_set_end(st, r.v[i].id, from);
+			break;
+		case GP_CUT_KEEP:
+			break;
+		}
+	}
+	free(r.v);
+	return rc == 0 ? gp_store_period_insert(st, service, state, from, 0) : -1;
+}
+
+/* Every service's open period, for the resume. */
+struct open_period {
+	int64_t id;
+	char *service;
+};
+struct open_rows {
+	struct open_period *v;
+	size_t n, cap;
+};
+
+static void collect_open(void *ctx, const struct gp_period_row *p)
+{
+	struct open_rows *o = ctx;
+	gp_grow((void **)&o->v, &o->cap, o->n, sizeof(*o->v));
+	o->v[o->n++] = (struct open_period){p->id, gp_xstrdup(p->service)};
+}
+
+int gp_ledger_resume(struct gp_store *st, int64_t now, long pid, int64_t *last_heartbeat)
+{
+	struct gp_heartbeat hb;
+	if (gp_store_heartbeat_get(st, &hb) != 0)
+		return -1;
+	*last_heartbeat = hb.at;
+	/* A clock set back below the heartbeat must not make negative
+	 * periods: the gap is then empty. */
+	int64_t until = now > hb.at ? now : hb.at;
+	int rc = 0;
+	if (hb.at > 0) {
+		struct open_rows o = {0};
+		rc = gp_store_period_list(st, NULL, 0, 0, collect_open, &o);
+		for (size_t i = 0; rc == 0 && i < o.n; i++) {
+			rc = gp_store_period_set_end(st, o.v[i].id, hb.at);
+			if (rc == 0 && until > hb.at)
+				rc = gp_store_period_insert(st, o.v[i].service, GP_LEDGER_UNMONITORED,
+							    hb.at, until);
+		}
+		for (size_t i = 0; i < o.n; i++)
+			free(o.v[i].service);
+		free(o.v);
+	}
+	struct gp_heartbeat next = {.at = until, .started_at = until, .pid = pid};
+	return rc == 0 ? gp_store_heartbeat_put(st, &next) : -1;
+}
+
+struct loaded {
+	struct gp_sla_period *v;
+	size_t n, cap;
+	int64_t heartbeat;
+};
+
+static void load_period(void *ctx, const struct gp_period_row *p)
+{
+	struct loaded *l = ctx;
+	int64_t end = p->end ? p->end : l->heartbeat;
+	gp_grow((void **)&l->v, &l->cap, l->n, sizeof(*l->v));
+	l->v[l->n++] = (struct gp_sla_period){p->start, end > p->start ? end : p->start, p->state};
+}
+
+long gp_ledger_periods(struct gp_store *st, const char *service, int64_t from, int64_t to,
+		       struct gp_sla_period **out)
+{
+	struct gp_heartbeat hb;
+	struct loaded l = {0};
+	*out = NULL;
+	if (gp_store_heartbeat_get(st, &hb) != 0)
+		return -1;
+	l.heartbeat = hb.at;
+	if (gp_store_period_list(st, service, from, to, load_period, &l) != 0) {
+		free(l.v);
+		return -1;
+	}
+	*out = l.v;
+	return (long)l.n;
+}
+
+int gp_ledger_totals(struct gp_store *st, const char *service, struct gp_ledger_totals *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->contiguous = true;
+	struct gp_sla_period *p;
+	long n = gp_ledger_periods(st, service, INT64_MIN, INT64_MAX, &p);
+	if (n < 0)
+		return -1;
+	for (long i = 0; i < n; i++) {
+		if (i == 0)
+			out->first = p[i].start;
+		else if (p[i].start != p[i - 1].end)
+			out->contiguous = false;
+		out->seconds[p[i].state] += p[i].end - p[i].start;
+	}
+	out->n_periods = (size_t)n;
+	out->last = n ? p[n - 1].end : 0;
+	free(p);
+	return 0;
+}
+
+int gp_ledger_window(struct gp_store *st, const char *service, int64_t from, int64_t to,
+		     int64_t seconds[GP_LEDGER_N])
+{
+	memset(seconds, 0, sizeof(int64_t) * GP_LEDGER_N);
+	struct gp_sla_period *p;
+	long n = gp_ledger_periods(st, service, from, to, &p);
+	if (n < 0)
+		return -1;
+	for (long i = 0; i < n; i++) {
+		int64_t a = p[i].start > from ? p[i].start : from;
+		int64_t b = p[i].end < to ? p[i].end : to;
+		if (b > a)
+			seconds[p[i].state] += b - a;
+	}
+	free(p);
+	return 0;
 }

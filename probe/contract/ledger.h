@@ -19,6 +19,11 @@
  * monitored); a manual entry turns unmonitored time into down time; down
  * time inside a maintenance window is maintenance; else the outage it
  * belongs to gives its incident's attribution, or voided.
+ *
+ * The periods themselves are kept by the rules at the end of this file,
+ * the only writer of them (the store keeps rows, store.h): a service is
+ * in one period at each second from its first start on, the open one
+ * running to the heartbeat.
  */
 #ifndef GP_LEDGER_H
 #define GP_LEDGER_H
@@ -35,19 +40,13 @@ enum gp_sla_class {
 };
 const char *gp_sla_class_name(enum gp_sla_class c); /* "up", "down", ... */
 
-enum gp_attribution {
-	GP_ATTR_SUPPLIER, GP_ATTR_CUSTOMER, GP_ATTR_THIRD_PARTY, GP_ATTR_UNATTRIBUTED, GP_ATTR_N
-};
-const char *gp_attribution_name(enum gp_attribution a); /* "supplier", "third-party"... */
-/* false for a name that is none of them. */
-bool gp_attribution_parse(const char *name, enum gp_attribution *out);
-
 /* A half-open span [start, end) of UTC epoch seconds. */
 struct gp_span {
 	int64_t start, end;
 };
 
-/* A ledger period as the probe recorded it (store.h service_period). */
+/* A ledger period as the probe recorded it (store.h), the open one ended
+ * at the heartbeat. */
 struct gp_sla_period {
 	int64_t start, end;
 	enum gp_ledger_state state;
@@ -111,5 +110,45 @@ int64_t gp_sla_availability_bp(const struct gp_sla_totals *t);
 /* Merges overlapping or touching spans (sorted by start) in place;
  * returns the new count. */
 size_t gp_span_merge(struct gp_span *v, size_t n);
+
+/* ------------------------------------------------------------------ */
+/* The periods in the store                                            */
+
+/* The cut rule, pure: a service is in a new state from `from` on. Of its
+ * periods that reach past `from` (cut->rows), those that start at or
+ * after it are dropped (the engine only moves `from` back over UP or
+ * DEGRADED time: engine.h, "floor"), the one running over it ends there,
+ * and a new open period begins at `from`. */
+enum gp_cut_action { GP_CUT_KEEP, GP_CUT_DROP, GP_CUT_END };
+enum gp_cut_action gp_ledger_cut(int64_t start, int64_t end, int64_t from);
+
+/* The service is in `state` from `from` on (the cut rule, in the store). */
+int gp_ledger_set_state(struct gp_store *st, const char *service, enum gp_ledger_state state,
+			int64_t from);
+
+/* At the daemon's start: the time since the last heartbeat is UNMONITORED
+ * for every service that has a ledger (none when the clock went back),
+ * then the heartbeat restarts at now. *last_heartbeat: the previous one,
+ * 0 on a first start. In the caller's transaction. */
+int gp_ledger_resume(struct gp_store *st, int64_t now, long pid, int64_t *last_heartbeat);
+
+/* The service's periods overlapping [from, to), by start, the open one
+ * ended at the heartbeat (never before its start). *out malloc'd; the
+ * count, or -1 when the store fails. */
+long gp_ledger_periods(struct gp_store *st, const char *service, int64_t from, int64_t to,
+		       struct gp_sla_period **out);
+
+/* Seconds of a service in each ledger state, from its first period to the
+ * heartbeat; contiguous is false if periods overlap or leave a gap. */
+struct gp_ledger_totals {
+	int64_t seconds[GP_LEDGER_N];
+	int64_t first, last; /* first period's start; the heartbeat */
+	size_t n_periods;
+	bool contiguous;
+};
+int gp_ledger_totals(struct gp_store *st, const char *service, struct gp_ledger_totals *out);
+/* The same within [from, to) only (a month, a gap): seconds per state. */
+int gp_ledger_window(struct gp_store *st, const char *service, int64_t from, int64_t to,
+		     int64_t seconds[GP_LEDGER_N]);
 
 #endif

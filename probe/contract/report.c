@@ -15,7 +15,7 @@
 
 struct sources {
 	struct gp_sla_period *periods;
-	size_t n_periods, cap_periods;
+	size_t n_periods;
 	struct gp_sla_outage *outages;
 	size_t n_outages, cap_outages;
 	struct gp_sla_manual *manual;
@@ -24,17 +24,6 @@ struct sources {
 	size_t n_maint, cap_maint;
 };
 
-static void add_period(void *ctx, int64_t start, int64_t end, const char *state)
-{
-	struct sources *s = ctx;
-	enum gp_ledger_state st = GP_LEDGER_UNMONITORED;
-	for (int i = 0; i < GP_LEDGER_N; i++)
-		if (!strcmp(state, gp_ledger_state_name((enum gp_ledger_state)i)))
-			st = (enum gp_ledger_state)i;
-	gp_grow((void **)&s->periods, &s->cap_periods, s->n_periods, sizeof(*s->periods));
-	s->periods[s->n_periods++] = (struct gp_sla_period){start, end, st};
-}
-
 static void add_outage(void *ctx, const struct gp_outage_row *o)
 {
 	struct sources *s = ctx;
@@ -42,11 +31,9 @@ static void add_outage(void *ctx, const struct gp_outage_row *o)
 		.start = o->start,
 		.end = o->end > 0 ? o->end : INT64_MAX,
 		.incident = o->incident,
-		.attribution = GP_ATTR_UNATTRIBUTED,
-		.voided = o->incident_status && !strcmp(o->incident_status, "voided"),
+		.attribution = o->has_incident ? o->attribution : GP_ATTR_UNATTRIBUTED,
+		.voided = o->has_incident && o->incident_status == GP_INCIDENT_VOIDED,
 	};
-	if (o->attribution)
-		gp_attribution_parse(o->attribution, &v.attribution);
 	gp_grow((void **)&s->outages, &s->cap_outages, s->n_outages, sizeof(*s->outages));
 	s->outages[s->n_outages++] = v;
 }
@@ -54,8 +41,7 @@ static void add_outage(void *ctx, const struct gp_outage_row *o)
 static void add_manual(void *ctx, const struct gp_ledger_entry *e)
 {
 	struct sources *s = ctx;
-	struct gp_sla_manual v = {e->start, e->end, e->id, GP_ATTR_UNATTRIBUTED};
-	gp_attribution_parse(e->attribution, &v.attribution);
+	struct gp_sla_manual v = {e->start, e->end, e->id, e->attribution};
 	gp_grow((void **)&s->manual, &s->cap_manual, s->n_manual, sizeof(*s->manual));
 	s->manual[s->n_manual++] = v;
 }
@@ -80,10 +66,12 @@ long gp_report_segments(struct gp_store *st, const char *service, int64_t from, 
 {
 	*out = NULL;
 	struct sources s = {0};
-	if (gp_store_list_periods(st, service, from, to, add_period, &s) != 0 ||
-	    gp_store_list_outage_incidents(st, service, from, to, add_outage, &s) != 0 ||
-	    gp_store_list_manual_downtime(st, service, from, to, add_manual, &s) != 0 ||
-	    gp_store_list_maintenance(st, service, from, to, add_maint, &s) != 0) {
+	long n_periods = gp_ledger_periods(st, service, from, to, &s.periods);
+	if (n_periods >= 0)
+		s.n_periods = (size_t)n_periods;
+	if (n_periods < 0 || gp_store_outage_list(st, service, from, to, add_outage, &s) != 0 ||
+	    gp_store_entry_list(st, GP_ENTRY_DOWNTIME, service, from, to, add_manual, &s) != 0 ||
+	    gp_store_entry_list(st, GP_ENTRY_MAINTENANCE, service, from, to, add_maint, &s) != 0) {
 		sources_free(&s);
 		return -1;
 	}
@@ -268,18 +256,22 @@ struct overlap {
 	char what[200];
 };
 
-static void monitored_overlap(void *ctx, int64_t start, int64_t end, const char *state)
+/* The first second of [o->from, o->to) the probe monitored, told. */
+static void monitored_overlap(struct overlap *o, const struct gp_sla_period *p, size_t n)
 {
-	struct overlap *o = ctx;
-	if (o->what[0] || !strcmp(state, "UNMONITORED") || !strcmp(state, "UNKNOWN"))
-		return;
-	int64_t a = start > o->from ? start : o->from, b = end < o->to ? end : o->to;
-	if (b <= a)
-		return;
-	char at[40];
-	gp_format_utc(a, at, sizeof(at));
-	snprintf(o->what, sizeof(o->what), "the probe monitored the service then (%s from %s)",
-		 state, at);
+	for (size_t i = 0; i < n && !o->what[0]; i++) {
+		if (p[i].state == GP_LEDGER_UNMONITORED || p[i].state == GP_LEDGER_UNKNOWN)
+			continue;
+		int64_t a = p[i].start > o->from ? p[i].start : o->from;
+		int64_t b = p[i].end < o->to ? p[i].end : o->to;
+		if (b <= a)
+			continue;
+		char at[40];
+		gp_format_utc(a, at, sizeof(at));
+		snprintf(o->what, sizeof(o->what),
+			 "the probe monitored the service then (%s from %s)",
+			 gp_ledger_state_name(p[i].state), at);
+	}
 }
 
 static void entry_overlap(void *ctx, const struct gp_ledger_entry *e)
@@ -294,22 +286,26 @@ int gp_report_add_downtime(struct gp_store *st, const struct gp_config *cfg,
 			   const struct gp_ledger_entry *e, int64_t now, int64_t *id, char *err,
 			   size_t errlen)
 {
-	enum gp_attribution a;
 	if (check_entry(cfg, e, err, errlen) != 0)
 		return -1;
-	if (!gp_attribution_parse(e->attribution, &a))
-		return gp_errf(err, errlen, "attribution '%s': give supplier, customer, third-party or "
-					 "unattributed", e->attribution ? e->attribution : "");
+	if ((unsigned)e->attribution >= GP_ATTR_N)
+		return gp_errf(err, errlen, "no such attribution");
 	if (e->end > now)
 		return gp_errf(err, errlen, "--to is in the future: record downtime once it is over");
 	struct overlap o = {e->start, e->end, ""};
-	if (gp_store_list_periods(st, e->service, e->start, e->end, monitored_overlap, &o) != 0 ||
-	    gp_store_list_manual_downtime(st, e->service, e->start, e->end, entry_overlap, &o) != 0)
+	struct gp_sla_period *p;
+	long n = gp_ledger_periods(st, e->service, e->start, e->end, &p);
+	if (n >= 0)
+		monitored_overlap(&o, p, (size_t)n);
+	if (n >= 0)
+		free(p);
+	if (n < 0 || gp_store_entry_list(st, GP_ENTRY_DOWNTIME, e->service, e->start, e->end,
+					 entry_overlap, &o) != 0)
 		return gp_errf(err, errlen, "cannot read the ledger: %s", gp_store_error(st));
 	if (o.what[0])
 		return gp_errf(err, errlen, "refused: %s; a manual entry may only cover time the probe "
 					 "did not monitor", o.what);
-	if (gp_store_manual_downtime_add(st, e, id) != 0)
+	if (gp_store_entry_add(st, GP_ENTRY_DOWNTIME, e, id) != 0)
 		return gp_errf(err, errlen, "cannot record it: %s", gp_store_error(st));
 	return 0;
 }
@@ -320,7 +316,7 @@ int gp_report_add_maintenance(struct gp_store *st, const struct gp_config *cfg,
 {
 	if (check_entry(cfg, e, err, errlen) != 0)
 		return -1;
-	if (gp_store_maintenance_add(st, e, id) != 0)
+	if (gp_store_entry_add(st, GP_ENTRY_MAINTENANCE, e, id) != 0)
 		return gp_errf(err, errlen, "cannot record it: %s", gp_store_error(st));
 	return 0;
 }

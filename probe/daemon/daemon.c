@@ -398,7 +398,7 @@ static struct daemon *daemon_load(const struct gp_daemon_opts *o)
 		goto fail;
 	}
 	char err[512];
-	d->store = gp_store_open(d->cfg->probe.data_dir, true, err, sizeof(err));
+	d->store = gp_store_open(NULL, d->cfg->probe.data_dir, true, err, sizeof(err));
 	if (!d->store) {
 		gp_log(d->log, GP_LOG_ERROR, "%s", err);
 		goto fail;

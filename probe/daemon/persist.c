@@ -4,6 +4,7 @@
  */
 #include "persist.h"
 #include "incidents.h"
+#include "ledger.h"
 #include "runner.h"
 
 #include <stdio.h>
@@ -27,13 +28,18 @@ const char *gp_event_subject(const struct gp_engine *e, const struct gp_config *
 
 const char *gp_event_state(const struct gp_event *ev, int s)
 {
-	if (s < 0)
-		return NULL;
-	if (ev->kind == GP_EV_CHECK)
-		return gp_state_name((enum gp_state)s);
-	if (ev->kind == GP_EV_ISOLATION)
-		return s ? "ISOLATED" : "CONNECTED";
-	return gp_health_name((enum gp_health)s);
+	return gp_event_state_name(ev->kind, s);
+}
+
+/* The engine's service states are the first ledger states, in order. */
+_Static_assert((int)GP_LEDGER_UP == (int)GP_UP && (int)GP_LEDGER_DEGRADED == (int)GP_DEGRADED &&
+		       (int)GP_LEDGER_DOWN == (int)GP_DOWN &&
+		       (int)GP_LEDGER_UNKNOWN == (int)GP_HEALTH_UNKNOWN,
+	       "ledger states extend gp_health");
+
+static enum gp_ledger_state ledger_state(enum gp_health h)
+{
+	return (enum gp_ledger_state)h;
 }
 
 static int persist_event(struct gp_store *st, const struct gp_engine *e,
@@ -49,8 +55,8 @@ static int persist_event(struct gp_store *st, const struct gp_engine *e,
 	case GP_EV_SERVICE:
 		rc = gp_store_save_service(st, subject, gp_engine_service_status(e, ev->index));
 		if (rc == 0)
-			rc = gp_store_period_set(st, subject,
-						 gp_health_name((enum gp_health)ev->new_state), ev->at);
+			rc = gp_ledger_set_state(st, subject,
+						 ledger_state((enum gp_health)ev->new_state), ev->at);
 		/* Back from DEGRADED alone: its P3, if one was opened, is
 		 * restored (from DOWN, the outage's restore did it). */
 		if (rc == 0 && ev->old_state == GP_DEGRADED && ev->new_state == GP_UP)
@@ -74,9 +80,13 @@ static int persist_event(struct gp_store *st, const struct gp_engine *e,
 		break;
 	}
 	if (rc == 0)
-		rc = gp_store_event_add(st, ev->at, now, gp_event_kind_name(ev->kind), subject,
-					gp_event_state(ev, ev->old_state),
-					gp_event_state(ev, ev->new_state), ev->detail);
+		rc = gp_store_event_add(st, &(struct gp_event_row){.at = ev->at,
+								   .recorded_at = now,
+								   .kind = ev->kind,
+								   .subject = subject,
+								   .old_state = ev->old_state,
+								   .new_state = ev->new_state,
+								   .detail = ev->detail});
 	return rc;
 }
 
@@ -112,7 +122,7 @@ int gp_persist_restore(struct gp_store *st, struct gp_engine *e, const struct gp
 	}
 	if (gp_store_begin(st) != 0)
 		return -1;
-	int rc = gp_store_resume(st, now, pid, last_heartbeat);
+	int rc = gp_ledger_resume(st, now, pid, last_heartbeat);
 	gp_engine_resume(e, now);
 	/* Every service's ledger goes on from now in its (restored) state;
 	 * a service new to the config starts its ledger here. */
@@ -120,7 +130,7 @@ int gp_persist_restore(struct gp_store *st, struct gp_engine *e, const struct gp
 		const struct gp_service_status *ss = gp_engine_service_status(e, s);
 		rc = gp_store_save_service(st, cfg->services[s].name, ss);
 		if (rc == 0)
-			rc = gp_store_period_set(st, cfg->services[s].name, gp_health_name(ss->state),
+			rc = gp_ledger_set_state(st, cfg->services[s].name, ledger_state(ss->state),
 						 now);
 	}
 	for (size_t t = 0; t < cfg->n_targets && rc == 0; t++)

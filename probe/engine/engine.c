@@ -6,6 +6,7 @@
  * points that tie them together.
  */
 #include "engine.h"
+#include "state.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -64,11 +65,46 @@ bool gp_health_parse(const char *s, enum gp_health *out)
 	return false;
 }
 
+static const char *const kind_names[] = {"check", "target", "service", "outage_opened",
+					 "outage_restored", "isolation"};
+
 const char *gp_event_kind_name(enum gp_event_kind k)
 {
-	static const char *const names[] = {"check", "target", "service", "outage_opened",
-					    "outage_restored", "isolation"};
-	return (unsigned)k < GP_ARRAY_LEN(names) ? names[k] : "?";
+	return (unsigned)k < GP_ARRAY_LEN(kind_names) ? kind_names[k] : "?";
+}
+
+bool gp_event_kind_parse(const char *name, enum gp_event_kind *out)
+{
+	for (size_t i = 0; name && i < GP_ARRAY_LEN(kind_names); i++)
+		if (!strcmp(name, kind_names[i])) {
+			*out = (enum gp_event_kind)i;
+			return true;
+		}
+	return false;
+}
+
+const char *gp_event_state_name(enum gp_event_kind k, int s)
+{
+	if (s < 0)
+		return NULL;
+	if (k == GP_EV_CHECK)
+		return gp_state_name((enum gp_state)s);
+	if (k == GP_EV_ISOLATION)
+		return s ? "ISOLATED" : "CONNECTED";
+	return gp_health_name((enum gp_health)s);
+}
+
+bool gp_event_state_parse(enum gp_event_kind k, const char *name, int *out)
+{
+	*out = -1;
+	for (int s = 0; name && s <= 3; s++) {
+		const char *n = gp_event_state_name(k, s);
+		if (n && !strcmp(n, name)) {
+			*out = s;
+			return true;
+		}
+	}
+	return false;
 }
 
 /* ------------------------------------------------------------------ */

@@ -79,6 +79,12 @@ enum gp_event_kind {
 	GP_EV_ISOLATION,        /* the probe lost (new = 1) or regained (0) its uplink */
 };
 const char *gp_event_kind_name(enum gp_event_kind k);
+bool gp_event_kind_parse(const char *name, enum gp_event_kind *out);
+/* An event's old or new state by name: a check's (OK...), a target's or
+ * service's (UP...), the probe's (ISOLATED, CONNECTED); NULL for -1
+ * (none). parse: false (and *out -1) for NULL or another word. */
+const char *gp_event_state_name(enum gp_event_kind k, int state);
+bool gp_event_state_parse(enum gp_event_kind k, const char *name, int *out);
 
 struct gp_event {
 	enum gp_event_kind kind;

@@ -1,10 +1,23 @@
 /*
- * store.h - gprobe's database (DATA_DIR/gprobe.db, SQLite). Every SQL
- * statement of the program lives in store.c, so that another backend
- * (PostgreSQL, for several probes sharing one ledger) is one module.
+ * store.h - gprobe's records: the engine's states, the service ledger's
+ * periods, outages, the event log, incidents and their timelines, manual
+ * ledger entries, the alert outbox and the plugins' small values.
  *
- * The schema is versioned with PRAGMA user_version and migrated forward on
- * open. WAL mode: the CLI reads while the daemon writes.
+ * One interface, in domain terms (engine.h's states, domain.h's enums,
+ * UTC epoch seconds), over backends chosen by name at open time (as
+ * OpenSMTPD's queue_backend.c does over queue_fs.c and queue_ram.c; the
+ * table is backend.h):
+ *
+ *   sqlite      DATA_DIR/gprobe.db, embedded; the default (store/sqlite/)
+ *   postgresql  to come: several probes sharing one ledger
+ *
+ * The store keeps rows and knows no rule: what a period is cut to, what
+ * the time since the last heartbeat counts as, how seconds add up are the
+ * ledger's (contract/ledger.h), the incidents' transitions are
+ * incidents.c's, what an event queues is outbox.c's.
+ *
+ * Functions return 0, or -1 with the reason in gp_store_error(); a
+ * read-only store refuses every write. Times 0 mean "none".
  */
 #ifndef GP_STORE_H
 #define GP_STORE_H
@@ -13,15 +26,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "domain.h"
 #include "engine.h"
 
 struct gp_store;
 
-/* Opens (creating and migrating when writable) DATA_DIR/gprobe.db. A
- * read-only open of a missing database fails. NULL with a reason in err. */
-struct gp_store *gp_store_open(const char *data_dir, bool writable, char *err, size_t errlen);
+/* Opens the store of `backend` ("sqlite"; NULL is the default, sqlite)
+ * under data_dir, creating and migrating its schema when writable. A
+ * read-only open of a store that does not exist yet fails. NULL with the
+ * reason in err (an unknown backend names the known ones). */
+struct gp_store *gp_store_open(const char *backend, const char *data_dir, bool writable,
+			       char *err, size_t errlen);
 void gp_store_close(struct gp_store *st);
+/* "sqlite", ... */
+const char *gp_store_backend_name(const struct gp_store *st);
 int gp_store_schema_version(struct gp_store *st);
+const char *gp_store_error(struct gp_store *st);
+
+/* Transactions: the daemon commits a batch of results with the state
+ * changes and events they cause in one transaction, before acting on
+ * them; a CLI command is one transaction. */
+int gp_store_begin(struct gp_store *st);
+int gp_store_commit(struct gp_store *st);
+void gp_store_rollback(struct gp_store *st);
 
 /* Small persistent values of collector plugins (collector.h state_get /
  * state_put). get: the length, or -1 when absent; put: 0, or -1 on error
@@ -29,15 +56,9 @@ int gp_store_schema_version(struct gp_store *st);
 int gp_store_state_get(struct gp_store *st, const char *key, char *buf, size_t len);
 int gp_store_state_put(struct gp_store *st, const char *key, const char *value);
 
-/* Transactions: the daemon commits a batch of results with the state
- * changes and events they cause in one transaction, before acting on
- * them. 0, or -1 with the reason in gp_store_error(). */
-int gp_store_begin(struct gp_store *st);
-int gp_store_commit(struct gp_store *st);
-void gp_store_rollback(struct gp_store *st);
-const char *gp_store_error(struct gp_store *st);
+/* ------------------------------------------------------------------ */
+/* The engine's states, kept across restarts (load: true when found)   */
 
-/* The engine's states, kept across restarts. load: true when found. */
 int gp_store_save_check(struct gp_store *st, const char *target, const char *check,
 			const struct gp_check_status *s, const char *value, const char *output);
 bool gp_store_load_check(struct gp_store *st, const char *target, const char *check,
@@ -48,69 +69,119 @@ int gp_store_save_service(struct gp_store *st, const char *service,
 			  const struct gp_service_status *s);
 bool gp_store_load_service(struct gp_store *st, const char *service, struct gp_service_status *out);
 
-/*
- * The service ledger. A service is in `state` from `from` on: periods that
- * start at or after `from` are dropped, the one running over it is cut
- * there, and a new open period begins. The engine only ever moves `from`
- * back over UP or DEGRADED time (see engine.h, "floor").
- */
-int gp_store_period_set(struct gp_store *st, const char *service, const char *state, int64_t from);
-
-/* At the daemon's start: the time since the last heartbeat is UNMONITORED
- * for every service that has a ledger, then the heartbeat restarts at now.
- * *last_heartbeat: the previous heartbeat, 0 on a first start. */
-int gp_store_resume(struct gp_store *st, int64_t now, long pid, int64_t *last_heartbeat);
-int gp_store_heartbeat(struct gp_store *st, int64_t now);
-
-int gp_store_outage_open(struct gp_store *st, const char *service, int64_t start,
-			 const char *members);
-int gp_store_outage_restore(struct gp_store *st, const char *service, int64_t end);
-
-int gp_store_event_add(struct gp_store *st, int64_t at, int64_t recorded_at, const char *kind,
-		       const char *subject, const char *old_state, const char *new_state,
-		       const char *detail);
-
-/* Seconds of a service in each ledger state, from its first period to the
- * heartbeat; contiguous is false if periods overlap or leave a gap. */
-enum gp_ledger_state {
-	GP_LEDGER_UP, GP_LEDGER_DEGRADED, GP_LEDGER_DOWN, GP_LEDGER_UNKNOWN, GP_LEDGER_UNMONITORED,
-	GP_LEDGER_N
-};
-const char *gp_ledger_state_name(enum gp_ledger_state s);
-struct gp_ledger_totals {
-	int64_t seconds[GP_LEDGER_N];
-	int64_t first, last; /* first period's start; the heartbeat */
-	size_t n_periods;
-	bool contiguous;
-};
-int gp_store_ledger_totals(struct gp_store *st, const char *service, struct gp_ledger_totals *out);
-/* The same within [from, to) only (a month, a gap): seconds per state. */
-int gp_store_ledger_window(struct gp_store *st, const char *service, int64_t from, int64_t to,
-			   int64_t seconds[GP_LEDGER_N]);
-
-/* What `gprobe status` shows. Callbacks get each row in name order. */
+/* What `gprobe status` shows; callbacks get each row in name order (checks
+ * in config order). The row is the callback's only for the call. */
 struct gp_status_row {
 	const char *name;
-	const char *state;
+	enum gp_health state;
 	int64_t since;
-	const char *value, *output; /* checks only */
 };
 typedef void (*gp_status_fn)(void *ctx, const struct gp_status_row *row);
 int gp_store_list_services(struct gp_store *st, gp_status_fn fn, void *ctx);
 int gp_store_list_targets(struct gp_store *st, gp_status_fn fn, void *ctx);
-int gp_store_list_checks(struct gp_store *st, const char *target, gp_status_fn fn, void *ctx);
-/* Outages of a service that overlap [from, to), oldest first; end is 0
- * for one still open. */
-typedef void (*gp_outage_fn)(void *ctx, int64_t start, int64_t end, const char *members);
-int gp_store_list_outages(struct gp_store *st, const char *service, int64_t from, int64_t to,
-			  gp_outage_fn fn, void *ctx);
+
+struct gp_check_row {
+	const char *name;
+	bool has_result;           /* false: pending, no result yet */
+	enum gp_state state;       /* of the last result */
+	int64_t since;             /* its hard state's */
+	const char *value, *output;
+};
+typedef void (*gp_check_fn)(void *ctx, const struct gp_check_row *row);
+/* failing_only: the checks whose last result is not OK. */
+int gp_store_list_checks(struct gp_store *st, const char *target, bool failing_only,
+			 gp_check_fn fn, void *ctx);
+
+/* ------------------------------------------------------------------ */
+/* The heartbeat: the daemon writes it each second; the open ledger     */
+/* period of every service runs to it.                                  */
+
+struct gp_heartbeat {
+	int64_t at, started_at; /* 0: the daemon never ran */
+	long pid;
+};
+int gp_store_heartbeat_get(struct gp_store *st, struct gp_heartbeat *out);
+/* started_at 0: keeps the start and pid, moves `at` only. */
+int gp_store_heartbeat_put(struct gp_store *st, const struct gp_heartbeat *hb);
+/* The same, shorter: the daemon's heartbeat is now; when it last was (0:
+ * never). */
+int gp_store_heartbeat(struct gp_store *st, int64_t now);
+int64_t gp_store_last_heartbeat(struct gp_store *st);
+
+/* ------------------------------------------------------------------ */
+/* Ledger periods: what the probe saw of a service, from `start` to     */
+/* `end` (0: open, up to the heartbeat). The rules that keep them       */
+/* contiguous are ledger.h's.                                           */
+
+struct gp_period_row {
+	int64_t id;
+	const char *service;
+	int64_t start, end;       /* end 0: the open period */
+	enum gp_ledger_state state;
+};
+typedef void (*gp_period_fn)(void *ctx, const struct gp_period_row *p);
+/* The service's periods that end after `from` (or are open) and start
+ * before `to`, by start; service NULL: every service's open period. */
+int gp_store_period_list(struct gp_store *st, const char *service, int64_t from, int64_t to,
+			 gp_period_fn fn, void *ctx);
+int gp_store_period_insert(struct gp_store *st, const char *service, enum gp_ledger_state state,
+			   int64_t start, int64_t end);
+int gp_store_period_set_end(struct gp_store *st, int64_t id, int64_t end);
+int gp_store_period_delete(struct gp_store *st, int64_t id);
+
+/* ------------------------------------------------------------------ */
+/* Outages: a service DOWN, from the first failed result to the first   */
+/* good one, with the members DOWN when it opened and its incident.     */
+
+struct gp_outage_row {
+	int64_t start, end;            /* end 0: still open */
+	const char *members;
+	int64_t incident;              /* 0: none linked */
+	bool has_incident;             /* then: */
+	enum gp_attribution attribution;
+	enum gp_incident_status incident_status;
+};
+int gp_store_outage_open(struct gp_store *st, const char *service, int64_t start,
+			 const char *members);
+/* Ends the service's open outage. */
+int gp_store_outage_restore(struct gp_store *st, const char *service, int64_t end);
+/* The service's open outage that began at `start` belongs to `incident`. */
+int gp_store_outage_link(struct gp_store *st, const char *service, int64_t start,
+			 int64_t incident);
+/* Outages overlapping [from, to), oldest first, with their incident. */
+typedef void (*gp_outage_fn)(void *ctx, const struct gp_outage_row *o);
+int gp_store_outage_list(struct gp_store *st, const char *service, int64_t from, int64_t to,
+			 gp_outage_fn fn, void *ctx);
+
+/* ------------------------------------------------------------------ */
+/* The event log: every change the engine made, in order                */
+
+struct gp_event_row {
+	int64_t id;
+	int64_t at;                /* when it happened (may be backdated) */
+	int64_t recorded_at;       /* when the probe knew */
+	enum gp_event_kind kind;
+	const char *subject;       /* service, target, "target/check" or "probe" */
+	int old_state, new_state;  /* as in struct gp_event; -1: none */
+	const char *detail;        /* NULL: none */
+};
+int gp_store_event_add(struct gp_store *st, const struct gp_event_row *ev);
+/* Events oldest first, of one subject (NULL: all) from `since` on, the
+ * last `limit` of them (0: all). */
+typedef void (*gp_event_fn)(void *ctx, const struct gp_event_row *ev);
+int gp_store_event_list(struct gp_store *st, const char *subject, int64_t since, size_t limit,
+			gp_event_fn fn, void *ctx);
 
 /* ------------------------------------------------------------------ */
 /* Incidents (the rules are in incidents.c; here only their storage)   */
 
 struct gp_incident {
 	int64_t id;
-	char *service, *status, *priority, *channel, *attribution;
+	char *service;
+	enum gp_incident_status status;
+	enum gp_priority priority;
+	enum gp_inc_channel channel;
+	enum gp_attribution attribution;
 	int64_t opened_at, response_due_at;
 	bool response_breached;
 	int64_t acknowledged_at;   /* 0: not yet */
@@ -123,12 +194,12 @@ void gp_incident_clear(struct gp_incident *inc);
 /* A deep copy (a list callback's row outlives the call); clear it after. */
 void gp_incident_copy(struct gp_incident *dst, const struct gp_incident *src);
 
-/* Inserts inc (its id is set). 0 or -1 (another incident in work for the
- * service: the unique index says no). */
+/* Inserts inc (its id is set). -1 also when another incident of the
+ * service is in work (open or acknowledged): at most one is. */
 int gp_store_incident_insert(struct gp_store *st, struct gp_incident *inc);
 int gp_store_incident_update(struct gp_store *st, const struct gp_incident *inc);
 bool gp_store_incident_get(struct gp_store *st, int64_t id, struct gp_incident *out);
-/* The service's open incident (open or acknowledged): at most one. */
+/* The service's incident in work (open or acknowledged). */
 bool gp_store_incident_in_work(struct gp_store *st, const char *service, struct gp_incident *out);
 /* The service's latest incident opened by the probe, whatever its status. */
 bool gp_store_incident_latest_probe(struct gp_store *st, const char *service,
@@ -138,9 +209,13 @@ bool gp_store_incident_latest_probe(struct gp_store *st, const char *service,
 typedef void (*gp_incident_fn)(void *ctx, const struct gp_incident *inc);
 int gp_store_incident_list(struct gp_store *st, bool all, gp_incident_fn fn, void *ctx);
 
+/* A row of an incident's append-only timeline. kind: what happened
+ * ("opened", "ack", ...: incidents.c's words); statuses -1: none. */
 struct gp_incident_event {
 	int64_t at;
-	const char *actor, *kind, *old_status, *new_status, *text;
+	const char *actor, *kind;
+	int old_status, new_status; /* enum gp_incident_status, or -1 */
+	const char *text;
 };
 int gp_store_incident_event_add(struct gp_store *st, int64_t incident,
 				const struct gp_incident_event *ev);
@@ -149,50 +224,25 @@ int gp_store_incident_timeline(struct gp_store *st, int64_t incident, gp_inciden
 			       void *ctx);
 
 /* ------------------------------------------------------------------ */
-/* The ledger's sources, for the report (the rules are in ledger.c)    */
+/* Maintenance windows and downtime entered by hand: append-only rows   */
+/* with who entered them, when and why.                                 */
 
-/* The outage of `service` opened at `start` belongs to `incident`. */
-int gp_store_outage_link(struct gp_store *st, const char *service, int64_t start,
-			 int64_t incident);
-
-/* Ledger periods overlapping [from, to), in order; the open one ends at
- * the heartbeat. state: UP, DEGRADED, DOWN, UNKNOWN, UNMONITORED. */
-typedef void (*gp_period_fn)(void *ctx, int64_t start, int64_t end, const char *state);
-int gp_store_list_periods(struct gp_store *st, const char *service, int64_t from, int64_t to,
-			  gp_period_fn fn, void *ctx);
-
-/* Outages overlapping [from, to), oldest first, with their incident. */
-struct gp_outage_row {
-	int64_t start, end;            /* end 0: still open */
-	const char *members;
-	int64_t incident;              /* 0: none linked */
-	const char *attribution;       /* the incident's; NULL without one */
-	const char *incident_status;
-};
-typedef void (*gp_outage_incident_fn)(void *ctx, const struct gp_outage_row *o);
-int gp_store_list_outage_incidents(struct gp_store *st, const char *service, int64_t from,
-				   int64_t to, gp_outage_incident_fn fn, void *ctx);
-
-/* Maintenance windows and downtime entered by hand: append-only rows with
- * who entered them, when and why. attribution: manual downtime only. */
+enum gp_entry_kind { GP_ENTRY_MAINTENANCE, GP_ENTRY_DOWNTIME };
 struct gp_ledger_entry {
 	int64_t id;
 	const char *service;
 	int64_t start, end;
-	const char *attribution;
+	enum gp_attribution attribution; /* downtime only */
 	const char *reason;
 	int64_t created_at;
 	const char *created_by;
 };
-int gp_store_maintenance_add(struct gp_store *st, const struct gp_ledger_entry *e, int64_t *id);
-int gp_store_manual_downtime_add(struct gp_store *st, const struct gp_ledger_entry *e,
-				 int64_t *id);
+int gp_store_entry_add(struct gp_store *st, enum gp_entry_kind kind,
+		       const struct gp_ledger_entry *e, int64_t *id);
 /* Entries overlapping [from, to), by service and start; service NULL: all. */
 typedef void (*gp_ledger_entry_fn)(void *ctx, const struct gp_ledger_entry *e);
-int gp_store_list_maintenance(struct gp_store *st, const char *service, int64_t from, int64_t to,
-			      gp_ledger_entry_fn fn, void *ctx);
-int gp_store_list_manual_downtime(struct gp_store *st, const char *service, int64_t from,
-				  int64_t to, gp_ledger_entry_fn fn, void *ctx);
+int gp_store_entry_list(struct gp_store *st, enum gp_entry_kind kind, const char *service,
+			int64_t from, int64_t to, gp_ledger_entry_fn fn, void *ctx);
 
 /* ------------------------------------------------------------------ */
 /* The alert outbox (what goes in it: alerts/outbox.c; delivery:        */
@@ -200,7 +250,10 @@ int gp_store_list_manual_downtime(struct gp_store *st, const char *service, int6
 
 struct gp_alert {
 	int64_t id, incident;           /* incident 0: none (a digest) */
-	char *event, *channel, *recipient, *subject, *body, *message_id, *status, *last_error;
+	char *event;                    /* "opened", ..., "digest" (templates.h) */
+	enum gp_alert_channel channel;
+	enum gp_alert_status status;
+	char *recipient, *subject, *body, *message_id, *last_error;
 	int64_t created_at, next_attempt_at, sent_at, flagged_at;
 	int attempts;
 	int64_t digest;
@@ -209,11 +262,11 @@ void gp_alert_clear(struct gp_alert *a);
 int gp_store_alert_add(struct gp_store *st, const struct gp_alert *a, int64_t *id);
 /* The oldest queued alert due at now; false when none. */
 bool gp_store_alert_next(struct gp_store *st, int64_t now, struct gp_alert *out);
-/* Alerts in a status (for one recipient, or all), oldest first; the
+/* Alerts in a status (for one recipient, or all: NULL), oldest first; the
  * callback returns false to stop. The row is the callback's to keep: it
  * may move it out (and zero *a), else it is cleared after the call. */
 typedef bool (*gp_alert_fn)(void *ctx, struct gp_alert *a);
-int gp_store_alert_list(struct gp_store *st, const char *status, const char *recipient,
+int gp_store_alert_list(struct gp_store *st, enum gp_alert_status status, const char *recipient,
 			gp_alert_fn fn, void *ctx);
 int gp_store_alert_sent(struct gp_store *st, int64_t id, int64_t now);
 int gp_store_alert_retry(struct gp_store *st, int64_t id, int64_t next_at, const char *error);
@@ -222,7 +275,7 @@ int gp_store_alert_failed(struct gp_store *st, int64_t id, const char *error);
 int gp_store_alert_fold(struct gp_store *st, int64_t id, int64_t digest);
 /* Cancels an incident's queued alerts of one event; how many, or -1. */
 int gp_store_alert_cancel(struct gp_store *st, int64_t incident, const char *event);
-/* Messages sent to recipient since a time (the rate limit). */
+/* Messages sent to recipient since a time (the rate limit); -1 on error. */
 int64_t gp_store_alert_sent_since(struct gp_store *st, const char *recipient, int64_t since);
 /* Flags queued alerts created before a time; how many were flagged now. */
 int gp_store_alert_flag(struct gp_store *st, int64_t created_before, int64_t now);
@@ -230,10 +283,5 @@ struct gp_alert_counts {
 	int64_t queued, flagged, failed, folded, sent;
 };
 int gp_store_alert_counts(struct gp_store *st, struct gp_alert_counts *out);
-/* A target's checks whose last result is not OK. */
-int gp_store_failing_checks(struct gp_store *st, const char *target, gp_status_fn fn, void *ctx);
-
-/* The heartbeat: 0 when the daemon never ran. */
-int64_t gp_store_last_heartbeat(struct gp_store *st);
 
 #endif

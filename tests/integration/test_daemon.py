@@ -9,7 +9,6 @@ import os
 import re
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -19,6 +18,11 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from labtest import CONFIG, GPROBE, lab, lab_info, run, wait_until  # noqa: E402
+
+
+def epoch(iso):
+    """An ISO 8601 time with offset (the CLI's JSON) as UTC epoch seconds."""
+    return int(datetime.datetime.fromisoformat(iso).timestamp())
 
 
 class Daemon:
@@ -96,31 +100,50 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         return json.loads(out)
 
-    def db(self):
-        con = sqlite3.connect("file:%s/gprobe.db?mode=ro" % self.data, uri=True)
-        con.row_factory = sqlite3.Row
-        return con
+    def json(self, *args):
+        rc, out, err = self.gprobe(*args, "--json")
+        self.assertEqual(rc, 0, err)
+        return json.loads(out)
+
+    def heartbeat(self):
+        return epoch(self.json("status")["heartbeat"])
+
+    def raw_ledger(self, service=None):
+        """The month's ledger as the probe recorded it: `gprobe downtime
+        --raw --json` (periods, outages, the heartbeat)."""
+        return self.json("downtime", "--raw", *(["--service", service] if service else []))
+
+    def outages(self, service):
+        return self.raw_ledger(service)["services"][0]["outages"]
+
+    def events(self, subject):
+        return self.json("events", "--subject", subject, "--last", "0")
 
     def ledger_holds(self):
         """Every service: periods contiguous from the first start to the
         heartbeat; returns {service: {state: seconds}}."""
-        with self.db() as con:
-            hb = con.execute("SELECT at FROM heartbeat").fetchone()["at"]
-            first = con.execute("SELECT MIN(start) AS s FROM service_period").fetchone()["s"]
-            totals = {}
-            for (svc,) in con.execute("SELECT DISTINCT service FROM service_period"):
-                prev, seconds = None, {}
-                for r in con.execute("SELECT state, start, end FROM service_period "
-                                     "WHERE service = ? ORDER BY start, id", (svc,)):
-                    end = r["end"] if r["end"] is not None else hb
-                    if prev is None:
-                        self.assertEqual(r["start"], first, svc)
-                    else:
-                        self.assertEqual(r["start"], prev, "%s: gap or overlap" % svc)
-                    seconds[r["state"]] = seconds.get(r["state"], 0) + end - r["start"]
-                    prev = end
-                self.assertEqual(sum(seconds.values()), hb - first, svc)
-                totals[svc] = seconds
+        raw = self.raw_ledger()
+        hb = epoch(raw["heartbeat"])
+        starts = [epoch(p["from"]) for s in raw["services"] for p in s["periods"]]
+        first = min(starts)
+        totals = {}
+        for svc in raw["services"]:
+            if not svc["periods"]:
+                continue
+            prev, seconds = None, {}
+            for p in svc["periods"]:
+                start, end = epoch(p["from"]), epoch(p["to"])
+                self.assertEqual(end - start, p["seconds"])
+                if prev is None:
+                    self.assertEqual(start, first, svc["service"])
+                else:
+                    self.assertEqual(start, prev, "%s: gap or overlap" % svc["service"])
+                seconds[p["state"]] = seconds.get(p["state"], 0) + end - start
+                prev = end
+            self.assertTrue(svc["periods"][-1]["open"])
+            self.assertEqual(prev, hb, svc["service"])
+            self.assertEqual(sum(seconds.values()), hb - first, svc["service"])
+            totals[svc["service"]] = seconds
         return totals
 
     def test_outage_dated_restored_and_kept_across_kill(self):
@@ -134,26 +157,21 @@ class DaemonTest(unittest.TestCase):
             broken = time.time()
             lab("component-stop", "stat-1")
             self.wait_service("stat-monitor", "DOWN")
-            with self.db() as con:
-                outages = con.execute("SELECT * FROM outage WHERE service = 'stat-monitor'") \
-                    .fetchall()
-                self.assertEqual(len(outages), 1)
-                start = outages[0]["start"]
-                self.assertIsNone(outages[0]["end"])
-                # Dated to stat-1's first failed poll: the one whose port
-                # check failed first after it broke...
-                first_fail = con.execute(
-                    "SELECT at, recorded_at FROM event WHERE kind = 'check' "
-                    "AND subject = 'stat-1/port' AND new_state = 'CRITICAL' "
-                    "ORDER BY id DESC LIMIT 1").fetchone()
-                self.assertEqual(start, first_fail["at"])
-                self.assertGreaterEqual(start, int(broken) - 1)
-                # ...not to the moment it turned hard, two retries later.
-                down = con.execute(
-                    "SELECT recorded_at FROM event WHERE kind = 'service' "
-                    "AND subject = 'stat-monitor' AND new_state = 'DOWN'").fetchone()
-                self.assertGreaterEqual(down["recorded_at"] - start, 2)
-                self.assertEqual(outages[0]["members"], "stat-1,stat-2")
+            outages = self.outages("stat-monitor")
+            self.assertEqual(len(outages), 1)
+            start = epoch(outages[0]["from"])
+            self.assertIsNone(outages[0]["to"])
+            # Dated to stat-1's first failed poll: the one whose port
+            # check failed first after it broke...
+            first_fail = [e for e in self.events("stat-1/port")
+                          if e["kind"] == "check" and e["new_state"] == "CRITICAL"][-1]
+            self.assertEqual(start, epoch(first_fail["at"]))
+            self.assertGreaterEqual(start, int(broken) - 1)
+            # ...not to the moment it turned hard, two retries later.
+            down = [e for e in self.events("stat-monitor")
+                    if e["kind"] == "service" and e["new_state"] == "DOWN"][0]
+            self.assertGreaterEqual(epoch(down["recorded_at"]) - start, 2)
+            self.assertEqual(outages[0]["members"], "stat-1,stat-2")
 
             # The incident: opened by the probe, P1, the supplier's.
             incidents = self.incidents()
@@ -183,18 +201,14 @@ class DaemonTest(unittest.TestCase):
             # kill -9 in the middle of the outage, a gap, a restart.
             d.stop(signal.SIGKILL)
             killed = time.time()
-            with self.db() as con:
-                hb_before = con.execute("SELECT at FROM heartbeat").fetchone()["at"]
+            hb_before = self.heartbeat()
             wait_until("a gap of 2 s", lambda: time.time() - killed >= 2)
             d = self.start()
-            wait_until("restarted", lambda: self.db().execute(
-                "SELECT at FROM heartbeat").fetchone()["at"] > hb_before + 1)
+            wait_until("restarted", lambda: self.heartbeat() > hb_before + 1)
             self.wait_service("stat-monitor", "DOWN")
-            with self.db() as con:
-                outages = con.execute("SELECT * FROM outage WHERE service = 'stat-monitor'") \
-                    .fetchall()
+            outages = self.outages("stat-monitor")
             self.assertEqual(len(outages), 1, "the outage goes on, not a new one")
-            self.assertEqual(outages[0]["start"], start)
+            self.assertEqual(epoch(outages[0]["from"]), start)
             totals = self.ledger_holds()
             self.assertGreaterEqual(totals["stat-monitor"].get("UNMONITORED", 0), 2)
         finally:
@@ -203,19 +217,14 @@ class DaemonTest(unittest.TestCase):
 
         # The repair restores it at the first good result.
         self.wait_service("stat-monitor", "UP")
-        with self.db() as con:
-            o = con.execute("SELECT * FROM outage WHERE service = 'stat-monitor'").fetchone()
-            self.assertIsNotNone(o["end"])
-            restored = con.execute(
-                "SELECT at FROM event WHERE kind = 'outage_restored' "
-                "AND subject = 'stat-monitor'").fetchone()
-            self.assertEqual(o["end"], restored["at"])
+        o = self.outages("stat-monitor")[0]
+        self.assertIsNotNone(o["to"])
+        restored = [e for e in self.events("stat-monitor") if e["kind"] == "outage_restored"][0]
+        self.assertEqual(o["to"], restored["at"])
         totals = self.ledger_holds()
         self.assertGreater(totals["stat-monitor"].get("DOWN", 0), 0)
 
-        # The incident is restored; resolved by the engineer; with nobody
-        # confirming it, closed after five working days (the clock is moved
-        # by dating the resolution back two weeks).
+        # The incident is restored, resolved by the engineer and confirmed.
         iid = self.incident_id
         wait_until("restored", lambda: self.incidents()[0]["status"] == "restored")
         self.assertEqual(len(self.incidents(all=True)), 1, "one incident across the kill -9")
@@ -223,27 +232,51 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(rc, 1)
         self.assertEqual(err, "gprobe incident confirm: incident #%d is restored: 'confirm' is "
                               "allowed only when it is resolved\n" % iid)
+        rc, out, err = self.gprobe("incident", "resolve", str(iid), "Stat Servers restarted",
+                                   "--at", "2020-01-01T10:00")
+        self.assertEqual(rc, 1)
+        self.assertRegex(err, r"cannot be resolved before \S+ \(its restore\)\n$")
         rc, out, err = self.gprobe("incident", "resolve", str(iid), "Stat Servers restarted")
         self.assertEqual(rc, 0, err)
-        with sqlite3.connect("%s/gprobe.db" % self.data, timeout=30) as con:
-            con.execute("UPDATE incident SET resolved_at = resolved_at - 14 * 86400 "
-                        "WHERE id = ?", (iid,))
-        wait_until("auto-closed",
-                   lambda: self.incidents(all=True)[0]["status"] == "closed")
+        rc, out, err = self.gprobe("incident", "confirm", str(iid))
+        self.assertEqual((rc, out), (0, "incident #%d: closed\n" % iid), err)
         rc, out, err = self.gprobe("incident", "show", str(iid))
         self.assertEqual(rc, 0, err)
-        for kind in ("opened", "ack", "restored", "resolve", "auto-closed"):
+        for kind in ("opened", "ack", "restored", "resolve", "confirm"):
             self.assertRegex(out, r"\n  \S+  %s " % kind)
+
+        # A request by phone, taken and resolved three weeks ago and entered
+        # now (--at): with nobody confirming it, the daemon closes it, five
+        # working days having passed.
+        def ago(days):
+            return (datetime.datetime.now(ZoneInfo("Asia/Almaty")) -
+                    datetime.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M")
+        rc, out, err = self.gprobe("incident", "open", "--service", "qa", "--priority", "P3",
+                                   "--channel", "phone", "--reported-at", ago(21),
+                                   "--text", "evaluations do not load")
+        self.assertEqual(rc, 0, err)
+        pid = int(re.match(r"incident #(\d+) opened", out).group(1))
+        rc, out, err = self.gprobe("incident", "ack", str(pid), "--by", "duty", "--at", ago(20))
+        self.assertEqual(rc, 0, err)
+        rc, out, err = self.gprobe("incident", "resolve", str(pid), "cache cleared",
+                                   "--at", ago(19))
+        self.assertEqual(rc, 0, err)
+        wait_until("auto-closed", lambda: self.json("incident", "show", str(pid))["status"]
+                   == "closed")
+        tl = self.json("incident", "show", str(pid))["timeline"]
+        # (an escalation may come between the opening and the ack: the
+        # response target passed three weeks ago)
+        self.assertEqual([e["kind"] for e in tl if e["kind"] != "escalation"],
+                         ["opened", "ack", "resolve", "auto-closed"])
+        self.assertIn("(done at %s:00+" % ago(19), tl[2]["text"])
 
         # The month's report: the outage's seconds as the ledger holds them
         # (the kill -9's gap is unmonitored, not down), the supplier's, and
         # the penalty to the tiyn: down x 125 000 000 / (720 x 3600),
         # rounded half up.
-        with self.db() as con:
-            down = con.execute("SELECT SUM(end - start) FROM service_period WHERE "
-                               "service = 'stat-monitor' AND state = 'DOWN'").fetchone()[0]
-            gap = con.execute("SELECT COUNT(*) FROM service_period WHERE "
-                              "service = 'stat-monitor' AND state = 'UNMONITORED'").fetchone()[0]
+        periods = self.raw_ledger("stat-monitor")["services"][0]["periods"]
+        down = sum(p["seconds"] for p in periods if p["state"] == "DOWN")
+        gap = len([p for p in periods if p["state"] == "UNMONITORED"])
         self.assertGreater(down, 0)
         self.assertGreater(gap, 0)
         rc, out, err = self.gprobe("report", "--month", self.month, "--json")
@@ -284,7 +317,7 @@ class DaemonTest(unittest.TestCase):
         with open(html, encoding="utf-8") as f:
             page = f.read()
         self.assertIn("<h3>#%d stat-monitor" % iid, page)
-        self.assertIn("auto-closed", page)
+        self.assertIn("resolution confirmed", page)
         self.assertIn("data:image/png;base64,iVBORw0KGgo", page)
         # The ledger refuses a manual entry over monitored time, and a
         # month outside the term.

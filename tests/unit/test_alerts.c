@@ -184,11 +184,11 @@ static int rec_deliver(void *ctx, const struct gp_config *cfg, const struct gp_a
 	return 0;
 }
 
-static struct gp_incident incident(int64_t id, const char *status)
+static struct gp_incident incident(int64_t id, enum gp_incident_status status)
 {
-	return (struct gp_incident){.id = id, .service = "ha", .status = (char *)status,
-				    .priority = "P1", .channel = "probe",
-				    .attribution = "supplier", .opened_at = 1000,
+	return (struct gp_incident){.id = id, .service = "ha", .status = status,
+				    .priority = GP_P1, .channel = GP_CHANNEL_PROBE,
+				    .attribution = GP_ATTR_SUPPLIER, .opened_at = 1000,
 				    .response_due_at = 4600, .outage_start = 990,
 				    .members = "a"};
 }
@@ -215,7 +215,7 @@ static void pass(struct fx *f, struct rec *r, int64_t now)
 /* Insert an incident row so the outbox's foreign key holds. */
 static int64_t new_incident(struct fx *f)
 {
-	struct gp_incident inc = incident(0, "open");
+	struct gp_incident inc = incident(0, GP_INCIDENT_OPEN);
 	inc.service = "ha";
 	assert_int_equal(gp_store_incident_insert(f->st, &inc), 0);
 	return inc.id;
@@ -224,7 +224,7 @@ static int64_t new_incident(struct fx *f)
 static void test_outbox_restored_held_and_cancelled(void **state)
 {
 	struct fx *f = *state;
-	struct gp_incident inc = incident(new_incident(f), "open");
+	struct gp_incident inc = incident(new_incident(f), GP_INCIDENT_OPEN);
 	/* Opened: to both addresses of `to` at once. */
 	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "opened", "x", 1000, f->err,
 					    sizeof(f->err)),
@@ -276,7 +276,7 @@ static void test_sender_retries_and_failures(void **state)
 	assert_int_equal(gp_sender_backoff(3), 20);
 	assert_int_equal(gp_sender_backoff(20), 900);
 
-	struct gp_incident inc = incident(new_incident(f), "open");
+	struct gp_incident inc = incident(new_incident(f), GP_INCIDENT_OPEN);
 	f->cfg->email.n_to = 1;
 	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "opened", "x", 1000, f->err,
 					    sizeof(f->err)),
@@ -324,7 +324,7 @@ static void test_rate_limit_digest(void **state)
 	struct fx *f = *state;
 	f->cfg->email.n_to = 1;
 	f->cfg->email.rate_limit = 3;
-	struct gp_incident inc = incident(new_incident(f), "open");
+	struct gp_incident inc = incident(new_incident(f), GP_INCIDENT_OPEN);
 	const char *kinds[] = {"opened", "restored", "reopened", "resolve", "auto-closed"};
 	struct rec r = {0};
 	for (int i = 0; i < 5; i++) {

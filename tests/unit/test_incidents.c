@@ -65,7 +65,7 @@ static struct gp_incident get(struct fx *f, int64_t id)
 static void assert_status(struct fx *f, int64_t id, const char *status)
 {
 	struct gp_incident inc = get(f, id);
-	assert_string_equal(inc.status, status);
+	assert_string_equal(gp_incident_status_name(inc.status), status);
 	gp_incident_clear(&inc);
 }
 
@@ -73,7 +73,7 @@ static int cmd(struct fx *f, int64_t id, enum gp_inc_cmd c, const char *arg, con
 	       int64_t now)
 {
 	f->err[0] = '\0';
-	return gp_inc_command(f->st, f->cfg, id, c, arg, reason, "tester", now, f->err,
+	return gp_inc_command(f->st, f->cfg, id, c, arg, reason, "tester", now, 0, f->err,
 			      sizeof(f->err));
 }
 
@@ -106,10 +106,10 @@ static void test_outage_opens_restores_and_reopens(void **state)
 					      sizeof(f->err)),
 			 0);
 	struct gp_incident inc = get(f, 1);
-	assert_string_equal(inc.status, "open");
-	assert_string_equal(inc.priority, "P1");
-	assert_string_equal(inc.channel, "probe");
-	assert_string_equal(inc.attribution, "supplier");
+	assert_string_equal(gp_incident_status_name(inc.status), "open");
+	assert_string_equal(gp_priority_name(inc.priority), "P1");
+	assert_string_equal(gp_inc_channel_name(inc.channel), "probe");
+	assert_string_equal(gp_attribution_name(inc.attribution), "supplier");
 	assert_int_equal(inc.outage_start, t0 - 10);
 	assert_int_equal(inc.response_due_at, t0 + 3600); /* 60 working minutes */
 	gp_incident_clear(&inc);
@@ -157,7 +157,7 @@ static void test_response_clock_and_escalation(void **state)
 	 * 75 working minutes; the target was 60: breached. */
 	assert_int_equal(cmd(f, 1, GP_INC_ACK, "duty-engineer", NULL, T(f, "2026-11-26T09:45")), 0);
 	inc = get(f, 1);
-	assert_string_equal(inc.status, "acknowledged");
+	assert_string_equal(gp_incident_status_name(inc.status), "acknowledged");
 	assert_string_equal(inc.acknowledged_by, "duty-engineer");
 	assert_int_equal(inc.response_working_seconds, 75 * 60);
 	assert_true(inc.response_breached);
@@ -221,7 +221,7 @@ static void test_confirm_closes(void **state)
 	assert_int_equal(cmd(f, id, GP_INC_RESOLVE, "report job fixed", NULL, t0 + 3600), 0);
 	assert_int_equal(cmd(f, id, GP_INC_CONFIRM, "", NULL, t0 + 7200), 0);
 	struct gp_incident inc = get(f, id);
-	assert_string_equal(inc.status, "closed");
+	assert_string_equal(gp_incident_status_name(inc.status), "closed");
 	assert_int_equal(inc.closed_at, t0 + 7200);
 	assert_false(inc.response_breached);
 	gp_incident_clear(&inc);
@@ -238,8 +238,8 @@ static void test_requests_by_phone(void **state)
 					    f->err, sizeof(f->err)),
 			 0);
 	struct gp_incident inc = get(f, id);
-	assert_string_equal(inc.channel, "phone");
-	assert_string_equal(inc.status, "open");
+	assert_string_equal(gp_inc_channel_name(inc.channel), "phone");
+	assert_string_equal(gp_incident_status_name(inc.status), "open");
 	assert_int_equal(inc.opened_at, at);
 	assert_int_equal(inc.response_due_at, T(f, "2026-11-30T09:10"));
 	gp_incident_clear(&inc);
@@ -272,23 +272,23 @@ static void test_requests_by_phone(void **state)
 static void test_attribution(void **state)
 {
 	struct fx *f = *state;
-	assert_string_equal(gp_inc_attribution(f->cfg, "a"), "supplier");
-	assert_string_equal(gp_inc_attribution(f->cfg, "a,c"), "supplier");
-	assert_string_equal(gp_inc_attribution(f->cfg, "c"), "customer");
-	assert_string_equal(gp_inc_attribution(f->cfg, "gw"), "third-party");
-	assert_string_equal(gp_inc_attribution(f->cfg, "c,gw"), "unattributed");
-	assert_string_equal(gp_inc_attribution(f->cfg, ""), "unattributed");
+	assert_string_equal(gp_attribution_name(gp_inc_attribution(f->cfg, "a")), "supplier");
+	assert_string_equal(gp_attribution_name(gp_inc_attribution(f->cfg, "a,c")), "supplier");
+	assert_string_equal(gp_attribution_name(gp_inc_attribution(f->cfg, "c")), "customer");
+	assert_string_equal(gp_attribution_name(gp_inc_attribution(f->cfg, "gw")), "third-party");
+	assert_string_equal(gp_attribution_name(gp_inc_attribution(f->cfg, "c,gw")), "unattributed");
+	assert_string_equal(gp_attribution_name(gp_inc_attribution(f->cfg, "")), "unattributed");
 	int64_t t0 = T(f, "2026-11-25T10:00");
 	gp_inc_outage_opened(f->st, f->cfg, S_BOTH, t0, "c", t0, f->err, sizeof(f->err));
 	struct gp_incident inc = get(f, 1);
-	assert_string_equal(inc.attribution, "customer");
+	assert_string_equal(gp_attribution_name(inc.attribution), "customer");
 	gp_incident_clear(&inc);
 	/* An override is audited with its reason. */
 	assert_int_equal(cmd(f, 1, GP_INC_ATTRIBUTE, "supplier", "our change broke their DB",
 			     t0 + 60),
 			 0);
 	inc = get(f, 1);
-	assert_string_equal(inc.attribution, "supplier");
+	assert_string_equal(gp_attribution_name(inc.attribution), "supplier");
 	gp_incident_clear(&inc);
 	assert_int_equal(events_of(f, 1, "attribute"), 1);
 	assert_int_equal(cmd(f, 1, GP_INC_ATTRIBUTE, "nobody", "x", t0 + 60), -1);
@@ -324,8 +324,8 @@ static void test_degraded_for_long_is_p3(void **state)
 	gp_inc_service_degraded(f->st, f->cfg, S_HA, since, since + 30 * 60, f->err,
 				sizeof(f->err));
 	inc = get(f, 1);
-	assert_string_equal(inc.priority, "P3");
-	assert_string_equal(inc.status, "open");
+	assert_string_equal(gp_priority_name(inc.priority), "P3");
+	assert_string_equal(gp_incident_status_name(inc.status), "open");
 	gp_incident_clear(&inc);
 	/* Still degraded: no second one. */
 	gp_inc_service_degraded(f->st, f->cfg, S_HA, since, since + 40 * 60, f->err,

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ledger.h"
 #include "persist.h"
 #include "store.h"
 #include "testconfig.h"
@@ -51,7 +52,7 @@ static unsigned next_rand(struct sim *s)
 static void open_probe(struct sim *s)
 {
 	char err[256];
-	s->st = gp_store_open(s->dir, true, err, sizeof(err));
+	s->st = gp_store_open(NULL, s->dir, true, err, sizeof(err));
 	assert_non_null(s->st);
 	s->e = gp_engine_new(s->cfg, s->now);
 	int64_t hb;
@@ -133,7 +134,7 @@ static void check_invariant(struct sim *s)
 	for (size_t i = 0; i < s->cfg->n_services; i++) {
 		const char *name = s->cfg->services[i].name;
 		struct gp_ledger_totals t;
-		assert_int_equal(gp_store_ledger_totals(s->st, name, &t), 0);
+		assert_int_equal(gp_ledger_totals(s->st, name, &t), 0);
 		assert_true(t.contiguous);
 		assert_int_equal(t.first, s->first);
 		assert_int_equal(t.last, s->now);
@@ -148,7 +149,7 @@ static void check_invariant(struct sim *s)
 		assert_int_equal(t.seconds[GP_LEDGER_UNMONITORED], s->stopped);
 		for (size_t g = 0; g < s->n_gaps; g++) {
 			int64_t w[GP_LEDGER_N];
-			assert_int_equal(gp_store_ledger_window(s->st, name, s->gaps[g].from,
+			assert_int_equal(gp_ledger_window(s->st, name, s->gaps[g].from,
 								s->gaps[g].to, w),
 					 0);
 			assert_int_equal(w[GP_LEDGER_UNMONITORED], s->gaps[g].to - s->gaps[g].from);
@@ -228,7 +229,7 @@ static void test_outage_across_a_restart(void **state)
 	commit(&s);
 
 	struct gp_ledger_totals t;
-	assert_int_equal(gp_store_ledger_totals(s.st, "one", &t), 0);
+	assert_int_equal(gp_ledger_totals(s.st, "one", &t), 0);
 	assert_true(t.contiguous);
 	assert_int_equal(t.seconds[GP_LEDGER_UNKNOWN], 10);      /* 1000-1010 */
 	assert_int_equal(t.seconds[GP_LEDGER_UP], 90 + 100);     /* 1010-1100, 1600-1700 */

@@ -36,12 +36,10 @@ struct shade {
 	int64_t from, to;
 };
 
-static void add_outage(void *ctx, int64_t start, int64_t end, const char *members)
+static void add_outage(void *ctx, const struct gp_outage_row *o)
 {
-	(void)members;
 	struct shade *sh = ctx;
-	if (end == 0)
-		end = sh->to;
+	int64_t start = o->start, end = o->end ? o->end : sh->to;
 	char *term = gp_xasprintf("TIME,%lld,GE,TIME,%lld,LT,*", (long long)start, (long long)end);
 	char *next = sh->expr ? gp_xasprintf("%s,%s,+", sh->expr, term) : gp_xstrdup(term);
 	free(term);
@@ -101,7 +99,7 @@ int gp_graph_draw(const struct gp_config *cfg, struct gp_store *st, const char *
 		if (cfg->services[i].expr)
 			gp_expr_foreach_name(cfg->services[i].expr, is_member, &m);
 		if (m.found)
-			gp_store_list_outages(st, cfg->services[i].name, from, to, add_outage, &sh);
+			gp_store_outage_list(st, cfg->services[i].name, from, to, add_outage, &sh);
 	}
 
 	struct args a = {0};

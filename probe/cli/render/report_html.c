@@ -172,10 +172,11 @@ static void timeline_row(void *ctx, const struct gp_incident_event *ev)
 	fprintf(t->f, "</td><td>");
 	esc(t->f, ev->actor);
 	fprintf(t->f, "</td><td>");
-	if (ev->new_status && (!ev->old_status || strcmp(ev->old_status, ev->new_status))) {
-		esc(t->f, ev->old_status ? ev->old_status : "");
+	if (ev->new_status >= 0 && ev->old_status != ev->new_status) {
+		if (ev->old_status >= 0)
+			esc(t->f, gp_incident_status_name((enum gp_incident_status)ev->old_status));
 		fprintf(t->f, " &rarr; ");
-		esc(t->f, ev->new_status);
+		esc(t->f, gp_incident_status_name((enum gp_incident_status)ev->new_status));
 	}
 	fprintf(t->f, "</td><td>");
 	esc(t->f, ev->text);
@@ -242,11 +243,12 @@ static void incidents(FILE *f, struct gp_store *st, const struct gp_config *cfg,
 		char a[40], b[40], c[40], d[40];
 		fprintf(f, "<div class=\"inc\"><h3>#%lld ", (long long)inc->id);
 		esc(f, inc->service);
-		fprintf(f, " &middot; %s &middot; %s</h3>\n<p>", inc->priority, inc->status);
+		fprintf(f, " &middot; %s &middot; %s</h3>\n<p>", gp_priority_name(inc->priority),
+			gp_incident_status_name(inc->status));
 		esc(f, inc->text);
 		fprintf(f, "</p>\n<table class=\"kv\">");
 		fprintf(f, "<tr><td>%s</td><td>%s</td></tr>", T(cfg, "Attribution", "Ответственность"),
-			inc->attribution);
+			gp_attribution_name(inc->attribution));
 		if (inc->members) {
 			fprintf(f, "<tr><td>%s</td><td>", T(cfg, "Down components", "Недоступные компоненты"));
 			esc(f, inc->members);
@@ -254,7 +256,7 @@ static void incidents(FILE *f, struct gp_store *st, const struct gp_config *cfg,
 		}
 		fprintf(f, "<tr><td>%s</td><td>%s (%s)</td></tr>",
 			T(cfg, "Registered", "Зарегистрирован"), when(cfg, inc->opened_at, a, sizeof(a)),
-			inc->channel);
+			gp_inc_channel_name(inc->channel));
 		fprintf(f, "<tr><td>%s</td><td>%s%s</td></tr>", T(cfg, "Response due", "Срок реакции"),
 			when(cfg, inc->response_due_at, b, sizeof(b)),
 			inc->response_breached ? T(cfg, " &mdash; BREACHED", " &mdash; НАРУШЕН") : "");
@@ -284,6 +286,7 @@ struct entries {
 	FILE *f;
 	const struct gp_config *cfg;
 	int n;
+	bool downtime;
 };
 
 static void entry_row(void *ctx, const struct gp_ledger_entry *e)
@@ -294,7 +297,7 @@ static void entry_row(void *ctx, const struct gp_ledger_entry *e)
 	esc(x->f, e->service);
 	fprintf(x->f, "</td><td>%s &ndash; %s</td><td>", when(x->cfg, e->start, a, sizeof(a)),
 		when(x->cfg, e->end, b, sizeof(b)));
-	esc(x->f, e->attribution ? e->attribution : "");
+	esc(x->f, x->downtime ? gp_attribution_name(e->attribution) : "");
 	fprintf(x->f, "</td><td>");
 	esc(x->f, e->reason);
 	fprintf(x->f, "</td><td>");
@@ -310,12 +313,9 @@ static void entries(FILE *f, struct gp_store *st, const struct gp_config *cfg,
 		fprintf(f, "<h2>%s</h2>\n<table>",
 			kind ? T(cfg, "Maintenance windows", "Плановые работы")
 			     : T(cfg, "Downtime entered by hand", "Простои, внесённые вручную"));
-		struct entries x = {f, cfg, 0};
-		if (kind)
-			gp_store_list_maintenance(st, NULL, r->span.start, r->span.end, entry_row, &x);
-		else
-			gp_store_list_manual_downtime(st, NULL, r->span.start, r->span.end, entry_row,
-						      &x);
+		struct entries x = {f, cfg, 0, kind == 0};
+		gp_store_entry_list(st, kind ? GP_ENTRY_MAINTENANCE : GP_ENTRY_DOWNTIME, NULL,
+				    r->span.start, r->span.end, entry_row, &x);
 		fprintf(f, "</table>\n");
 		if (x.n == 0)
 			fprintf(f, "<p>%s</p>\n", T(cfg, "None.", "Нет."));

@@ -1,0 +1,249 @@
+/*
+ * schema.c - the sqlite backend's schema, versioned with PRAGMA
+ * user_version and migrated forward on a writable open, each step in its
+ * own transaction.
+ */
+#include "sqlite.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Forward migrations: migrations[i] takes the schema from version i to
+ * i + 1. Never edit one that has shipped; add the next. */
+static const char *const migrations[] = {
+	/* 0 -> 1: plugin state */
+	"CREATE TABLE plugin_state ("
+	"  key TEXT PRIMARY KEY,"
+	"  value TEXT NOT NULL,"
+	"  updated_at INTEGER NOT NULL"  /* UTC epoch seconds */
+	");",
+
+	/* 1 -> 2: the daemon's states, the service ledger, outages, events.
+	 * Times are UTC epoch seconds; states are names (UP, CRITICAL...),
+	 * so that a person reading the database needs no table of codes. */
+	"CREATE TABLE check_status ("
+	"  target TEXT NOT NULL,"
+	"  check_name TEXT NOT NULL,"
+	"  has_result INTEGER NOT NULL,"
+	"  hard_known INTEGER NOT NULL,"
+	"  state TEXT NOT NULL,"          /* of the last result */
+	"  hard TEXT NOT NULL,"
+	"  fails INTEGER NOT NULL,"
+	"  first_fail INTEGER NOT NULL,"
+	"  since INTEGER NOT NULL,"
+	"  last INTEGER NOT NULL,"
+	"  value TEXT,"
+	"  output TEXT,"
+	"  PRIMARY KEY (target, check_name)"
+	");"
+	"CREATE TABLE target_status ("
+	"  target TEXT PRIMARY KEY,"
+	"  state TEXT NOT NULL,"
+	"  since INTEGER NOT NULL"
+	");"
+	"CREATE TABLE service_status ("
+	"  service TEXT PRIMARY KEY,"
+	"  state TEXT NOT NULL,"
+	"  since INTEGER NOT NULL,"
+	"  floor INTEGER NOT NULL,"
+	"  outage_start INTEGER NOT NULL"
+	");"
+	/* The ledger: every second of a service, from its first period on,
+	 * lies in exactly one period; the open one (end NULL) runs to the
+	 * heartbeat. UNKNOWN: the probe ran but could not tell; UNMONITORED:
+	 * the probe was not running. */
+	"CREATE TABLE service_period ("
+	"  id INTEGER PRIMARY KEY,"
+	"  service TEXT NOT NULL,"
+	"  state TEXT NOT NULL"
+	"    CHECK (state IN ('UP', 'DEGRADED', 'DOWN', 'UNKNOWN', 'UNMONITORED')),"
+	"  start INTEGER NOT NULL,"
+	"  end INTEGER CHECK (end IS NULL OR end >= start)"
+	");"
+	"CREATE INDEX service_period_by_service ON service_period (service, start);"
+	"CREATE TABLE outage ("
+	"  id INTEGER PRIMARY KEY,"
+	"  service TEXT NOT NULL,"
+	"  start INTEGER NOT NULL,"
+	"  end INTEGER,"
+	"  members TEXT NOT NULL"           /* the DOWN members when it opened */
+	");"
+	"CREATE INDEX outage_by_service ON outage (service, start);"
+	"CREATE TABLE event ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"            /* when it happened (may be backdated) */
+	"  recorded_at INTEGER NOT NULL,"   /* when the probe knew */
+	"  kind TEXT NOT NULL,"
+	"  subject TEXT NOT NULL,"          /* service, target or target/check */
+	"  old_state TEXT,"
+	"  new_state TEXT,"
+	"  detail TEXT"
+	");"
+	"CREATE TABLE heartbeat ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  at INTEGER NOT NULL,"
+	"  started_at INTEGER NOT NULL,"
+	"  pid INTEGER NOT NULL"
+	");",
+
+	/* 2 -> 3: incidents with their timeline, maintenance windows, and
+	 * downtime entered by hand. */
+	"CREATE TABLE incident ("
+	"  id INTEGER PRIMARY KEY,"
+	"  service TEXT NOT NULL,"
+	"  status TEXT NOT NULL CHECK (status IN ('open', 'acknowledged', 'restored',"
+	"    'resolved', 'closed', 'voided')),"
+	"  priority TEXT NOT NULL CHECK (priority IN ('P1', 'P2', 'P3', 'P4')),"
+	"  channel TEXT NOT NULL CHECK (channel IN ('probe', 'phone', 'email')),"
+	"  opened_at INTEGER NOT NULL,"      /* registration: when it was reported */
+	"  response_due_at INTEGER NOT NULL,"
+	"  response_breached INTEGER NOT NULL DEFAULT 0,"
+	"  acknowledged_at INTEGER,"
+	"  acknowledged_by TEXT,"
+	"  response_working_seconds INTEGER,"
+	"  restored_at INTEGER,"
+	"  resolved_at INTEGER,"
+	"  closed_at INTEGER,"
+	"  attribution TEXT NOT NULL DEFAULT 'unattributed' CHECK (attribution IN"
+	"    ('supplier', 'customer', 'third-party', 'unattributed')),"
+	"  outage_start INTEGER,"           /* the outage that opened it (probe) */
+	"  members TEXT,"                   /* the DOWN members then */
+	"  text TEXT,"
+	"  workaround TEXT,"
+	"  resolution TEXT"
+	");"
+	/* One open incident per service at a time (a restored one waits for
+	 * its resolution beside a new outage's). */
+	"CREATE UNIQUE INDEX incident_one_open ON incident (service)"
+	"  WHERE status IN ('open', 'acknowledged');"
+	/* Append-only: who or what, when, what changed, why. */
+	"CREATE TABLE incident_event ("
+	"  id INTEGER PRIMARY KEY,"
+	"  incident INTEGER NOT NULL REFERENCES incident (id),"
+	"  at INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  old_status TEXT,"
+	"  new_status TEXT,"
+	"  text TEXT"
+	");"
+	"CREATE TRIGGER incident_event_append_only BEFORE UPDATE ON incident_event"
+	"  BEGIN SELECT RAISE(ABORT, 'the incident timeline is append-only'); END;"
+	"CREATE TRIGGER incident_event_no_delete BEFORE DELETE ON incident_event"
+	"  BEGIN SELECT RAISE(ABORT, 'the incident timeline is append-only'); END;"
+	"CREATE TABLE maintenance ("
+	"  id INTEGER PRIMARY KEY,"
+	"  service TEXT NOT NULL,"
+	"  start INTEGER NOT NULL,"
+	"  end INTEGER NOT NULL CHECK (end > start),"
+	"  reason TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  created_by TEXT NOT NULL"
+	");"
+	"CREATE TABLE manual_downtime ("
+	"  id INTEGER PRIMARY KEY,"
+	"  service TEXT NOT NULL,"
+	"  start INTEGER NOT NULL,"
+	"  end INTEGER NOT NULL CHECK (end > start),"
+	"  attribution TEXT NOT NULL CHECK (attribution IN"
+	"    ('supplier', 'customer', 'third-party', 'unattributed')),"
+	"  reason TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  created_by TEXT NOT NULL"
+	");",
+
+	/* 3 -> 4: each outage's incident (its attribution and voiding decide
+	 * what the outage's seconds count as); manual ledger entries are
+	 * append-only like the incidents' timeline. */
+	"ALTER TABLE outage ADD COLUMN incident INTEGER REFERENCES incident (id);"
+	"CREATE INDEX maintenance_by_service ON maintenance (service, start);"
+	"CREATE INDEX manual_downtime_by_service ON manual_downtime (service, start);"
+	"CREATE TRIGGER maintenance_append_only BEFORE UPDATE ON maintenance"
+	"  BEGIN SELECT RAISE(ABORT, 'maintenance windows are append-only'); END;"
+	"CREATE TRIGGER maintenance_no_delete BEFORE DELETE ON maintenance"
+	"  BEGIN SELECT RAISE(ABORT, 'maintenance windows are append-only'); END;"
+	"CREATE TRIGGER manual_downtime_append_only BEFORE UPDATE ON manual_downtime"
+	"  BEGIN SELECT RAISE(ABORT, 'manual downtime entries are append-only'); END;"
+	"CREATE TRIGGER manual_downtime_no_delete BEFORE DELETE ON manual_downtime"
+	"  BEGIN SELECT RAISE(ABORT, 'manual downtime entries are append-only'); END;",
+
+	/* 4 -> 5: the alert outbox. A row is written in the transaction of
+	 * the incident event that causes it, and marked as it is delivered;
+	 * message_id is the e-mail's Message-ID and the webhook's
+	 * Idempotency-Key. */
+	"CREATE TABLE alert ("
+	"  id INTEGER PRIMARY KEY,"
+	"  incident INTEGER REFERENCES incident (id),"
+	"  event TEXT NOT NULL,"             /* opened, restored, ..., digest */
+	"  channel TEXT NOT NULL CHECK (channel IN ('email', 'webhook')),"
+	"  recipient TEXT NOT NULL,"         /* an address, or the URL */
+	"  subject TEXT,"
+	"  body TEXT NOT NULL,"
+	"  message_id TEXT NOT NULL UNIQUE,"
+	"  created_at INTEGER NOT NULL,"
+	"  status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN"
+	"    ('queued', 'sent', 'failed', 'folded', 'cancelled')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt_at INTEGER NOT NULL,"
+	"  last_error TEXT,"
+	"  sent_at INTEGER,"
+	"  digest INTEGER REFERENCES alert (id),"  /* folded into that digest */
+	"  flagged_at INTEGER"                     /* undelivered for too long */
+	");"
+	"CREATE INDEX alert_due ON alert (status, next_attempt_at);"
+	"CREATE INDEX alert_by_recipient ON alert (recipient, sent_at);",
+
+	/* 5 -> 6: `end` is a reserved word of SQL (PostgreSQL's too): the
+	 * periods' and entries' ends are end_at, as the schema of every
+	 * backend names them. SQLite rewrites the CHECK constraints and
+	 * indexes that name the column. */
+	"ALTER TABLE service_period RENAME COLUMN \"end\" TO end_at;"
+	"ALTER TABLE outage RENAME COLUMN \"end\" TO end_at;"
+	"ALTER TABLE maintenance RENAME COLUMN \"end\" TO end_at;"
+	"ALTER TABLE manual_downtime RENAME COLUMN \"end\" TO end_at;",
+};
+
+int sq_user_version(sqlite3 *db)
+{
+	sqlite3_stmt *s;
+	int v = -1;
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			v = sqlite3_column_int(s, 0);
+		sqlite3_finalize(s);
+	}
+	return v;
+}
+
+int sq_migrate(sqlite3 *db, char *err, size_t errlen)
+{
+	int v = sq_user_version(db);
+	int target = (int)GP_ARRAY_LEN(migrations);
+	if (v > target) {
+		snprintf(err, errlen, "the database has schema version %d, newer than this gprobe "
+				      "(%d): upgrade gprobe",
+			 v, target);
+		return -1;
+	}
+	for (; v < target; v++) {
+		char *msg = NULL;
+		char *sql = gp_xasprintf("BEGIN IMMEDIATE; %s PRAGMA user_version = %d; COMMIT;",
+					 migrations[v], v + 1);
+		int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+		free(sql);
+		if (rc != SQLITE_OK) {
+			snprintf(err, errlen, "schema migration %d -> %d failed: %s", v, v + 1,
+				 msg ? msg : sqlite3_errmsg(db));
+			sqlite3_free(msg);
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int sq_schema_version(struct gp_store *st)
+{
+	return sq_user_version(sq_of(st)->db);
+}
