@@ -141,8 +141,10 @@ void gp_cli_print_plugins(struct gp_registry *reg, bool json)
 		}
 	}
 	free(sorted);
-	if (json)
+	if (json) {
 		gp_cli_print_json(root);
+		json_decref(root);
+	}
 	else if (reg->n == 0)
 		printf("no collector plugin in %s\n", reg->dir ? reg->dir : "?");
 }
