@@ -411,6 +411,11 @@ int gp_daemon_run(const struct gp_daemon_opts *o, volatile sig_atomic_t *term, v
 	gp_log(d->log, GP_LOG_INFO, "gprobe started: %zu targets, %zu checks, %zu services",
 	       d->cfg->n_targets, d->n, d->cfg->n_services);
 	gp_sd_notify("READY=1\nSTATUS=polling");
+	struct gp_watchdog wd;
+	gp_watchdog_init(&wd, gp_sd_watchdog_usec());
+	if (wd.every_us > 0)
+		gp_log(d->log, GP_LOG_INFO, "systemd watchdog on: WATCHDOG=1 every %lld ms of turning",
+		       (long long)(wd.every_us / 1000));
 	while (!*term) {
 		if (*hup) {
 			*hup = 0;
@@ -467,6 +472,11 @@ int gp_daemon_run(const struct gp_daemon_opts *o, volatile sig_atomic_t *term, v
 		}
 		gp_runner_poll(d->runner, gp_sched_poll_ms(&d->due, gp_monotonic_us()));
 		process_batch(d, false);
+		/* A turn completed: the one place the watchdog hears from, so a
+		 * loop stuck anywhere (a plugin call, the database, a reload)
+		 * goes silent and systemd restarts it. */
+		if (gp_watchdog_turn(&wd, gp_monotonic_us()))
+			gp_sd_notify("WATCHDOG=1");
 		int64_t rest = gp_sched_rest_us(now, gp_monotonic_us());
 		if (rest > 0 && !*term && !*hup) {
 			struct timespec ts = {0, (long)rest * 1000};

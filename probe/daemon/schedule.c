@@ -96,3 +96,18 @@ bool gp_sched_commit_now(size_t n_events, int64_t now_s, int64_t last_commit_s, 
 {
 	return force || n_events > 0 || now_s != last_commit_s;
 }
+
+void gp_watchdog_init(struct gp_watchdog *w, int64_t timeout_us)
+{
+	int64_t every = timeout_us / 2;
+	*w = (struct gp_watchdog){.every_us = timeout_us <= 0 ? 0 : every > 0 ? every : 1};
+}
+
+bool gp_watchdog_turn(struct gp_watchdog *w, int64_t now_us)
+{
+	if (w->every_us <= 0 || (w->sent && now_us - w->last_us < w->every_us))
+		return false;
+	w->sent = true;
+	w->last_us = now_us;
+	return true;
+}

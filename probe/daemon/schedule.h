@@ -1,8 +1,8 @@
 /*
  * schedule.h - the scheduler's rules, apart from the loop that applies
  * them (daemon.c): which check is due next, when a check runs again, how
- * long a turn of the loop waits and rests, and when a turn's results are
- * committed.
+ * long a turn of the loop waits and rests, when a turn's results are
+ * committed, and when the systemd watchdog hears from the loop.
  *
  * Pure logic: every function takes the clock's value from its caller
  * (monotonic microseconds, or wall-clock seconds where it says so) and
@@ -74,5 +74,21 @@ int64_t gp_sched_rest_us(int64_t turn_start_us, int64_t now_us);
  * second of the last commit last_commit_s): last values need not cost a
  * disk sync each. Always when forced (reload, stop). */
 bool gp_sched_commit_now(size_t n_events, int64_t now_s, int64_t last_commit_s, bool force);
+
+/* The systemd watchdog's keep-alive, paced from the loop: the loop calls
+ * gp_watchdog_turn() when a turn has completed, and sends WATCHDOG=1 when
+ * it returns true. It does so every half of the watchdog's timeout (as
+ * sd_watchdog_enabled(3) advises), so a loop that stops completing turns
+ * stops the pings and systemd restarts the daemon. Zero-initialised or
+ * initialised with timeout 0, it never asks for a ping. */
+struct gp_watchdog {
+	int64_t every_us; /* 0: no watchdog */
+	int64_t last_us;  /* when the last ping was asked for */
+	bool sent;        /* one was asked for already */
+};
+
+void gp_watchdog_init(struct gp_watchdog *w, int64_t timeout_us);
+/* A turn completed at now_us: true when a ping is due (and counted sent). */
+bool gp_watchdog_turn(struct gp_watchdog *w, int64_t now_us);
 
 #endif

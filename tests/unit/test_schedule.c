@@ -2,7 +2,8 @@
  * The scheduler's rules (schedule.h) with invented clock values: the due
  * heap's order, first runs spread by target, the retry interval while a
  * check fails softly (decided by the real state engine), the runner's
- * wait, the turn's rest and when a turn commits.
+ * wait, the turn's rest and when a turn commits; the systemd watchdog's
+ * pace and its environment.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 
 #include "engine.h"
 #include "schedule.h"
+#include "sdnotify.h"
 
 #define S 1000000LL /* microseconds in a second */
 
@@ -395,6 +397,61 @@ static void test_commit_follows_the_engine(void **state)
 	assert_true(gp_sched_commit_now(n, 1010, last, false));
 }
 
+/* ------------------------------------------------------------------ */
+/* The watchdog                                                        */
+
+static void test_watchdog_paced_by_turns(void **state)
+{
+	(void)state;
+	struct gp_watchdog w;
+	gp_watchdog_init(&w, 30 * S); /* WatchdogSec=30s */
+	assert_int_equal(w.every_us, 15 * S);
+	/* The first completed turn pings at once... */
+	assert_true(gp_watchdog_turn(&w, 100 * S));
+	/* ...then turns every 5 ms ping only each 15 s. */
+	int pings = 0;
+	int64_t at[8];
+	for (int64_t t = 100 * S + 5000; t <= 160 * S; t += 5000)
+		if (gp_watchdog_turn(&w, t)) {
+			assert_true(pings < 8);
+			at[pings++] = t;
+		}
+	assert_int_equal(pings, 4);
+	for (int i = 0; i < pings; i++)
+		assert_int_equal(at[i], (115 + 15 * i) * S);
+	/* A loop that stops turning sends nothing; its next turn, however
+	 * late, pings at once (systemd has restarted it by then if it was
+	 * later than the timeout). */
+	assert_true(gp_watchdog_turn(&w, 400 * S));
+	assert_false(gp_watchdog_turn(&w, 400 * S + 1));
+	/* No watchdog: never. */
+	gp_watchdog_init(&w, 0);
+	assert_false(gp_watchdog_turn(&w, 0));
+	assert_false(gp_watchdog_turn(&w, 1000 * S));
+	struct gp_watchdog z = {0};
+	assert_false(gp_watchdog_turn(&z, 5 * S));
+	/* A tiny timeout still paces (every microsecond). */
+	gp_watchdog_init(&w, 1);
+	assert_int_equal(w.every_us, 1);
+}
+
+static void test_watchdog_environment(void **state)
+{
+	(void)state;
+	assert_int_equal(gp_sd_watchdog_parse("30000000", NULL, 42), 30 * S);
+	assert_int_equal(gp_sd_watchdog_parse("30000000", "42", 42), 30 * S);
+	assert_int_equal(gp_sd_watchdog_parse("30000000", "", 42), 30 * S);
+	/* Meant for another process (a parent that did not unset it). */
+	assert_int_equal(gp_sd_watchdog_parse("30000000", "41", 42), 0);
+	assert_int_equal(gp_sd_watchdog_parse("30000000", "x", 42), 0);
+	/* Missing or not a positive number: no watchdog. */
+	assert_int_equal(gp_sd_watchdog_parse(NULL, NULL, 42), 0);
+	assert_int_equal(gp_sd_watchdog_parse("", NULL, 42), 0);
+	assert_int_equal(gp_sd_watchdog_parse("0", NULL, 42), 0);
+	assert_int_equal(gp_sd_watchdog_parse("-5", NULL, 42), 0);
+	assert_int_equal(gp_sd_watchdog_parse("30s", NULL, 42), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -410,6 +467,8 @@ int main(void)
 		cmocka_unit_test(test_turns_rest_to_min_turn),
 		cmocka_unit_test(test_commit_rules),
 		cmocka_unit_test_setup_teardown(test_commit_follows_the_engine, setup, teardown),
+		cmocka_unit_test(test_watchdog_paced_by_turns),
+		cmocka_unit_test(test_watchdog_environment),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
