@@ -20,6 +20,7 @@
 #include "sender.h"
 #include "sdnotify.h"
 #include "runner.h"
+#include "schedule.h"
 #include "store.h"
 #include "util.h"
 
@@ -45,55 +46,6 @@ struct pending {
 	size_t n_metrics;
 };
 
-/* The checks waiting for their next run, earliest first (a binary heap):
- * a turn of the loop looks at what is due, not at every check. A check
- * in flight is not in it; its result puts it back. */
-struct due {
-	int64_t at_us; /* monotonic */
-	size_t job;
-};
-
-struct due_heap {
-	struct due *v;
-	size_t n, cap;
-};
-
-static void due_push(struct due_heap *h, int64_t at_us, size_t job)
-{
-	gp_grow((void **)&h->v, &h->cap, h->n, sizeof(*h->v));
-	size_t i = h->n++;
-	while (i > 0 && h->v[(i - 1) / 2].at_us > at_us) {
-		h->v[i] = h->v[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	h->v[i] = (struct due){at_us, job};
-}
-
-static struct due due_pop(struct due_heap *h)
-{
-	struct due top = h->v[0], last = h->v[--h->n];
-	size_t i = 0;
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= h->n)
-			break;
-		if (c + 1 < h->n && h->v[c + 1].at_us < h->v[c].at_us)
-			c++;
-		if (h->v[c].at_us >= last.at_us)
-			break;
-		h->v[i] = h->v[c];
-		i = c;
-	}
-	if (h->n > 0)
-		h->v[i] = last;
-	return top;
-}
-
-/* The loop's turns are at least this far apart: every turn polls every
- * outstanding socket, so replies that arrive within a few milliseconds
- * are better read together. Nothing a probe measures is that fast. */
-#define MIN_TURN_US 5000
-
 struct daemon {
 	struct gp_config *cfg;
 	struct gp_registry reg;
@@ -104,7 +56,7 @@ struct daemon {
 	struct gp_sender_thread *sender; /* delivers the alert outbox */
 	const struct gp_logger *log;
 	size_t n;
-	struct due_heap due;
+	struct gp_due_heap due; /* the checks not in flight, by their next run */
 	/* The newest row of each check with results since the last commit:
 	 * written in the commit's short transaction, so the write lock is
 	 * never held between turns and the CLI's writes get their turn. */
@@ -309,8 +261,6 @@ static void commit_batch(struct daemon *d, int64_t now)
 static void process_batch(struct daemon *d, bool force)
 {
 	int64_t now = wall_now();
-	if (d->n_batch == 0 && now == d->last_heartbeat && !force)
-		return;
 	d->stats.results += d->n_batch;
 	for (size_t i = 0; i < d->n_batch; i++) {
 		struct pending *p = &d->batch[i];
@@ -318,12 +268,13 @@ static void process_batch(struct daemon *d, bool force)
 		gp_engine_result(d->engine, p->job, p->state, p->at, p->output);
 		remember_unsaved(d, p);
 		bool retry = gp_engine_check_retrying(d->engine, p->job);
-		due_push(&d->due, p->started_us + (retry ? c->retry_interval_ms : c->interval_ms) * 1000,
-			 p->job);
+		gp_due_push(&d->due,
+			    gp_sched_next_us(p->started_us, retry, c->interval_ms, c->retry_interval_ms),
+			    p->job);
 	}
 	size_t n_events;
 	gp_engine_events(d->engine, &n_events);
-	if (n_events > 0 || now != d->last_heartbeat || force)
+	if (gp_sched_commit_now(n_events, now, d->last_heartbeat, force))
 		commit_batch(d, now);
 	for (size_t i = 0; i < d->n_batch; i++) {
 		struct pending *p = &d->batch[i];
@@ -358,7 +309,7 @@ static void daemon_free(struct daemon *d)
 	gp_rrd_close(d->rrd);
 	gp_store_close(d->store);
 	gp_registry_free(&d->reg);
-	free(d->due.v);
+	gp_due_free(&d->due);
 	gp_config_free(d->cfg);
 	free(d);
 }
@@ -442,19 +393,16 @@ static struct daemon *daemon_load(const struct gp_daemon_opts *o)
 	d->unsaved_slot = gp_xcalloc(d->n ? d->n : 1, sizeof(*d->unsaved_slot));
 	int64_t mono = gp_monotonic_us();
 	d->stats.since_us = mono;
-	size_t n_targets = d->cfg->n_targets ? d->cfg->n_targets : 1;
 	for (size_t k = 0; k < d->n; k++) {
 		const struct gp_check *c = gp_engine_check(d->engine, k);
 		const struct gp_target *t = gp_engine_check_target(d->engine, k);
 		gp_runner_add(d->runner, t, c);
-		/* Spread first runs over the interval, evenly by target: the
-		 * checks of one target start together, so a collector can ask
-		 * them in one request (one SNMP PDU for all of a target's
-		 * OIDs), and no second of the interval gets a burst. */
-		size_t ti = (size_t)(t - d->cfg->targets);
-		due_push(&d->due, mono + (int64_t)((double)ti / (double)n_targets *
-						   (double)c->interval_ms * 1000.0),
-			 k);
+		/* A target's checks together (one SNMP PDU for all of its
+		 * OIDs), the targets spread over the interval. */
+		gp_due_push(&d->due,
+			    gp_sched_first_us(mono, (size_t)(t - d->cfg->targets), d->cfg->n_targets,
+					      c->interval_ms),
+			    k);
 	}
 	d->sender = gp_sender_start(d->cfg, d->log, err, sizeof(err));
 	if (!d->sender && (d->cfg->email.set || d->cfg->webhook.set))
@@ -473,6 +421,11 @@ int gp_daemon_run(const struct gp_daemon_opts *o, volatile sig_atomic_t *term, v
 	gp_log(d->log, GP_LOG_INFO, "gprobe started: %zu targets, %zu checks, %zu services",
 	       d->cfg->n_targets, d->n, d->cfg->n_services);
 	gp_sd_notify("READY=1\nSTATUS=polling");
+	struct gp_watchdog wd;
+	gp_watchdog_init(&wd, gp_sd_watchdog_usec());
+	if (wd.every_us > 0)
+		gp_log(d->log, GP_LOG_INFO, "systemd watchdog on: WATCHDOG=1 every %lld ms of turning",
+		       (long long)(wd.every_us / 1000));
 	while (!*term) {
 		if (*hup) {
 			*hup = 0;
@@ -517,8 +470,8 @@ int gp_daemon_run(const struct gp_daemon_opts *o, volatile sig_atomic_t *term, v
 		int64_t now = gp_monotonic_us();
 		if (now - d->stats.since_us >= 600 * 1000000LL)
 			log_stats(d, now);
-		while (d->due.n > 0 && d->due.v[0].at_us <= now) {
-			struct due e = due_pop(&d->due);
+		struct gp_due e;
+		while (gp_due_pop(&d->due, now, &e)) {
 			/* False only for a job already in flight: its result
 			 * schedules it again. */
 			if (gp_runner_start(d->runner, e.job)) {
@@ -529,14 +482,16 @@ int gp_daemon_run(const struct gp_daemon_opts *o, volatile sig_atomic_t *term, v
 					d->stats.max_late_us = late;
 			}
 		}
-		int64_t next_due = d->due.n > 0 ? d->due.v[0].at_us : now + 1000000;
-		int64_t wait_ms = (next_due - gp_monotonic_us()) / 1000;
-		/* Short waits keep signals and the heartbeat prompt. */
-		gp_runner_poll(d->runner, (int)(wait_ms < 0 ? 0 : wait_ms > 200 ? 200 : wait_ms));
+		gp_runner_poll(d->runner, gp_sched_poll_ms(&d->due, gp_monotonic_us()));
 		process_batch(d, false);
-		int64_t spent = gp_monotonic_us() - now;
-		if (spent < MIN_TURN_US && !*term && !*hup) {
-			struct timespec ts = {0, (long)(MIN_TURN_US - spent) * 1000};
+		/* A turn completed: the one place the watchdog hears from, so a
+		 * loop stuck anywhere (a plugin call, the database, a reload)
+		 * goes silent and systemd restarts it. */
+		if (gp_watchdog_turn(&wd, gp_monotonic_us()))
+			gp_sd_notify("WATCHDOG=1");
+		int64_t rest = gp_sched_rest_us(now, gp_monotonic_us());
+		if (rest > 0 && !*term && !*hup) {
+			struct timespec ts = {0, (long)rest * 1000};
 			nanosleep(&ts, NULL);
 		}
 	}

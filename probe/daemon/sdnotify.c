@@ -3,6 +3,7 @@
  * datagram to the AF_UNIX socket in $NOTIFY_SOCKET (see sdnotify.h).
  */
 #include "sdnotify.h"
+#include "util.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -30,4 +31,21 @@ int gp_sd_notify(const char *state)
 	ssize_t n = sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa, salen);
 	close(fd);
 	return n < 0 ? -1 : 0;
+}
+
+int64_t gp_sd_watchdog_parse(const char *usec, const char *pid, long self_pid)
+{
+	int64_t timeout, owner;
+	const char *why;
+	if (!gp_parse_int64(usec, 1, INT64_MAX, &timeout, &why))
+		return 0;
+	if (pid && *pid && (!gp_parse_int64(pid, 1, INT64_MAX, &owner, &why) || owner != self_pid))
+		return 0;
+	return timeout;
+}
+
+int64_t gp_sd_watchdog_usec(void)
+{
+	return gp_sd_watchdog_parse(getenv("WATCHDOG_USEC"), getenv("WATCHDOG_PID"),
+				    (long)getpid());
 }

@@ -55,6 +55,18 @@ def write_config(directory, text):
     return path
 
 
+def lca_config(directory, probe):
+    """A config of one target, the lab's lca-1 with its port check, and the
+    given `probe:` keys (a flow mapping's inside, data_dir included);
+    written into directory, returns its path."""
+    return write_config(directory,
+                        "probe: {%s}\n"
+                        "targets:\n"
+                        "  - name: lca-1\n    host: 127.0.0.1\n    owner: supplier\n"
+                        "    checks: [{name: port, tcp_connect: %d}]\n"
+                        % (probe, lab_info()["ports"]["lca-1"]))
+
+
 def diag_json(config, target, timeout=60):
     """`gprobe diag TARGET --json`: (exit code, {check name: check})."""
     rc, out, err = run([GPROBE, "-c", config, "diag", target, "--json"], timeout=timeout)

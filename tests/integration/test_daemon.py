@@ -17,7 +17,7 @@ import unittest
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from labtest import CONFIG, GPROBE, lab, lab_info, run, wait_until  # noqa: E402
+from labtest import CONFIG, GPROBE, lab, lca_config, run, wait_until  # noqa: E402
 
 
 def epoch(iso):
@@ -363,13 +363,8 @@ class SmallDaemonTest(unittest.TestCase):
         self.tmp = tempfile.TemporaryDirectory()
         self.data = os.path.join(self.tmp.name, "data")
         self.sock = os.path.join(self.tmp.name, "rrdcached.sock")
-        self.cfg = os.path.join(self.tmp.name, "gprobe.yaml")
-        with open(self.cfg, "w") as f:
-            f.write("probe: {data_dir: %s, interval: 1s, timeout: 1s, rrdcached: 'unix:%s'}\n"
-                    "targets:\n"
-                    "  - name: lca-1\n    host: 127.0.0.1\n    owner: supplier\n"
-                    "    checks: [{name: port, tcp_connect: %d}]\n"
-                    % (self.data, self.sock, lab_info()["ports"]["lca-1"]))
+        self.cfg = lca_config(self.tmp.name, "data_dir: %s, interval: 1s, timeout: 1s, "
+                              "rrdcached: 'unix:%s'" % (self.data, self.sock))
         self.procs = []
 
     def tearDown(self):
