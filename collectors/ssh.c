@@ -230,13 +230,11 @@ static struct op *q_pop(struct conn *c)
 /* ------------------------------------------------------------------ */
 /* Connections                                                         */
 
-/* When the request at the head must be over; nothing waits longer. */
+/* When the request at the head must be over: past it, ssh_dispatch()
+ * ends the connection, so reading on is of no use to anyone. */
 static int64_t conn_deadline(const struct conn *c)
 {
-	int64_t d = c->nq ? c->q[0]->deadline_us : INT64_MAX;
-	if ((c->phase == C_CONNECTING || c->phase == C_HANDSHAKE) && c->phase_deadline_us < d)
-		d = c->phase_deadline_us;
-	return d;
+	return c->nq ? c->q[0]->deadline_us : INT64_MAX;
 }
 
 /*

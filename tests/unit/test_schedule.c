@@ -17,6 +17,7 @@
 #include "engine.h"
 #include "schedule.h"
 #include "sdnotify.h"
+#include "testconfig.h"
 
 #define S 1000000LL /* microseconds in a second */
 
@@ -37,7 +38,7 @@ static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct gp_errlist el = {0};
-	f->cfg = gp_config_load(CONFIG_DIR "/good/engine.yaml", NULL, &el);
+	f->cfg = test_config_load(CONFIG_DIR "/good/engine.yaml", NULL, &el);
 	if (!f->cfg)
 		gp_errlist_print(&el, stderr);
 	gp_errlist_free(&el);
