@@ -17,6 +17,7 @@
 #include "persist.h"
 #include "plugin.h"
 #include "rrdstore.h"
+#include "rrdwriter.h"
 #include "sender.h"
 #include "sdnotify.h"
 #include "runner.h"
@@ -52,7 +53,7 @@ struct daemon {
 	struct gp_runner *runner;
 	struct gp_store *store;
 	struct gp_engine *engine;
-	struct gp_rrd *rrd;
+	struct gp_rrd_writer *rrd; /* RRD writes, on their own thread */
 	struct gp_sender_thread *sender; /* delivers the alert outbox */
 	const struct gp_logger *log;
 	size_t n;
@@ -82,16 +83,18 @@ struct daemon {
  * benchmark reads the last one). */
 static void log_stats(struct daemon *d, int64_t now_us)
 {
-	struct gp_rrd_stats rs = {0};
+	struct gp_rrd_writer_stats rw = {0};
 	if (d->rrd)
-		gp_rrd_get_stats(d->rrd, &rs);
+		gp_rrd_writer_stats(d->rrd, &rw);
+	struct gp_rrd_stats rs = rw.rrd;
 	double secs = (double)(now_us - d->stats.since_us) / 1e6;
 	gp_log(d->log, GP_LOG_INFO,
 	       "stats: %.0f s, %lu checks started (%lu more than 1 s late, latest by %lld ms), "
-	       "%lu results, %.1f results/s; rrd %lu updates, %lu failed; database %lu failed",
+	       "%lu results, %.1f results/s; rrd %lu updates, %lu failed, %lu created, %lu dropped "
+	       "(queue %zu of %zu); database %lu failed",
 	       secs, d->stats.started, d->stats.late, (long long)(d->stats.max_late_us / 1000),
 	       d->stats.results, secs > 0 ? (double)d->stats.results / secs : 0.0, rs.updates,
-	       rs.failures, d->db_failures);
+	       rs.failures, rs.created, rw.dropped, rw.queued, rw.capacity, d->db_failures);
 	memset(&d->stats, 0, sizeof(d->stats));
 	d->stats.since_us = now_us;
 }
@@ -278,16 +281,15 @@ static void process_batch(struct daemon *d, bool force)
 		commit_batch(d, now);
 	for (size_t i = 0; i < d->n_batch; i++) {
 		struct pending *p = &d->batch[i];
-		if (d->rrd && p->has_value) {
-			char err[256];
-			const struct gp_check *c = gp_engine_check(d->engine, p->job);
-			if (gp_rrd_update(d->rrd, gp_engine_check_target(d->engine, p->job)->name, c,
-					  p->at, p->numeric, p->metrics, p->n_metrics, err,
-					  sizeof(err)) != 0)
-				gp_log(d->log, GP_LOG_WARN, "rrd: %s", err);
-		}
+		if (d->rrd && p->has_value)
+			gp_rrd_writer_put(d->rrd, gp_engine_check_target(d->engine, p->job)->name,
+					  gp_engine_check(d->engine, p->job), p->at, p->numeric,
+					  p->metrics, p->n_metrics);
 	}
 	d->n_batch = 0;
+	char err[256];
+	while (d->rrd && gp_rrd_writer_error(d->rrd, err, sizeof(err)))
+		gp_log(d->log, GP_LOG_WARN, "rrd: %s", err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -306,7 +308,7 @@ static void daemon_free(struct daemon *d)
 	free(d->unsaved);
 	free(d->unsaved_slot);
 	gp_engine_free(d->engine);
-	gp_rrd_close(d->rrd);
+	gp_rrd_writer_stop(d->rrd); /* writes what is queued: before the config goes */
 	gp_store_close(d->store);
 	gp_registry_free(&d->reg);
 	gp_due_free(&d->due);
@@ -314,7 +316,6 @@ static void daemon_free(struct daemon *d)
 	free(d);
 }
 
-/* Loads the config, printing its errors as FILE:LINE:COL lines. */
 /* Loads the config against the collectors of reg (loaded as the config
  * names their kinds); what failed to load is logged. */
 static struct gp_config *load_config(const struct gp_daemon_opts *o, struct gp_registry *reg,
@@ -355,8 +356,11 @@ static struct daemon *daemon_load(const struct gp_daemon_opts *o)
 		goto fail;
 	}
 	if (d->cfg->probe.rrd) {
-		d->rrd = gp_rrd_open(d->cfg->probe.data_dir, d->cfg->probe.rrdcached, err,
-				     sizeof(err));
+		struct gp_rrd *rrd = gp_rrd_open(d->cfg->probe.data_dir, d->cfg->probe.rrdcached,
+						 err, sizeof(err));
+		if (rrd && !(d->rrd = gp_rrd_writer_start(rrd, GP_RRD_QUEUE_DEFAULT, err,
+							  sizeof(err))))
+			gp_rrd_close(rrd);
 		if (!d->rrd)
 			gp_log(d->log, GP_LOG_ERROR, "rrd storage off: %s", err);
 	}
