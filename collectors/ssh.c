@@ -60,7 +60,7 @@
  * that streams (endless lines before its banner, a flood of output) gets
  * EAGAIN from our receive callback once it is spent, so libssh2 returns
  * and the loop goes on to every other target. */
-#define RECV_TURN_BUDGET (64 * 1024)
+#define RECV_TURN_BUDGET (16 * 1024)
 
 struct ssh_inst;
 struct conn;
