@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "engine.h"
 #include "persist.h"
+#include "reloadcheck.h"
 #include "plugin.h"
 #include "rrdstore.h"
 #include "rrdwriter.h"
@@ -417,6 +418,40 @@ fail:
 	return NULL;
 }
 
+/*
+ * Loads the config again, the file having passed its check in a child
+ * (reloadcheck.h): the running collections finish and their results land,
+ * then the daemon starts over with the new file; the states are in the
+ * database, so nothing is lost. Returns the daemon to go on with.
+ */
+static struct daemon *reload(struct daemon *d, const struct gp_daemon_opts *o)
+{
+	gp_sd_notify("RELOADING=1");
+	while (gp_runner_in_flight(d->runner) > 0)
+		gp_runner_poll(d->runner, -1);
+	process_batch(d, true);
+	/* One sender at a time: two would race for the same alert and send
+	 * it twice. */
+	gp_sender_stop(d->sender);
+	d->sender = NULL;
+	struct daemon *next = daemon_load(o);
+	if (next) {
+		daemon_free(d);
+		d = next;
+		gp_log(d->log, GP_LOG_INFO, "config reloaded: %zu checks", d->n);
+	} else {
+		/* The file changed again since its check: keep what runs. */
+		gp_log(d->log, GP_LOG_ERROR, "config reload failed; keeping the running config");
+		char err[512];
+		d->sender = gp_sender_start(d->cfg, d->log, err, sizeof(err));
+	}
+	gp_sd_notify("READY=1\nSTATUS=polling");
+	return d;
+}
+
+/* A reload's check may take this long; past it the child is killed. */
+#define RELOAD_CHECK_LIMIT_US (20 * 1000000LL)
+
 int gp_daemon_run(const struct gp_daemon_opts *o, volatile sig_atomic_t *term, volatile sig_atomic_t *hup)
 {
 	struct daemon *d = daemon_load(o);
@@ -430,46 +465,35 @@ int gp_daemon_run(const struct gp_daemon_opts *o, volatile sig_atomic_t *term, v
 	if (wd.every_us > 0)
 		gp_log(d->log, GP_LOG_INFO, "systemd watchdog on: WATCHDOG=1 every %lld ms of turning",
 		       (long long)(wd.every_us / 1000));
+	struct gp_reload_check *check = NULL; /* of a reload's file, while it runs */
 	while (!*term) {
-		if (*hup) {
+		if (*hup && !check) {
 			*hup = 0;
-			/* Let the running collections finish and their results
-			 * land, then start over with the new file; the states
-			 * are in the database, so nothing is lost. */
-			struct gp_errlist el = {0};
-			struct gp_registry probe_reg = {0};
-			struct gp_config *probe = load_config(o, &probe_reg, d->log, &el);
-			gp_registry_free(&probe_reg);
-			if (!probe) {
-				for (size_t i = 0; i < el.n; i++) {
-					char *m = gp_errlist_format(&el, i);
-					gp_log(d->log, GP_LOG_ERROR, "%s", m);
-					free(m);
-				}
+			char err[256];
+			check = gp_reload_check_start(o->config_path, gp_monotonic_us(),
+						      RELOAD_CHECK_LIMIT_US, err, sizeof(err));
+			if (!check)
 				gp_log(d->log, GP_LOG_ERROR,
-				       "config reload failed (errors above); keeping the running config");
+				       "config reload: %s; keeping the running config", err);
+		}
+		enum gp_reload_verdict v = check ? gp_reload_check_poll(check, gp_monotonic_us())
+						 : GP_RELOAD_PENDING;
+		if (check && v != GP_RELOAD_PENDING) {
+			if (v == GP_RELOAD_OK) {
+				d = reload(d, o);
 			} else {
-				gp_config_free(probe);
-				gp_sd_notify("RELOADING=1");
-				while (gp_runner_in_flight(d->runner) > 0)
-					gp_runner_poll(d->runner, -1);
-				process_batch(d, true);
-				/* One sender at a time: two would race for the
-				 * same alert and send it twice. */
-				gp_sender_stop(d->sender);
-				d->sender = NULL;
-				struct daemon *next = daemon_load(o);
-				if (next) {
-					daemon_free(d);
-					d = next;
-					gp_log(d->log, GP_LOG_INFO, "config reloaded: %zu checks", d->n);
-				} else {
-					char err[512];
-					d->sender = gp_sender_start(d->cfg, d->log, err, sizeof(err));
-				}
-				gp_sd_notify("READY=1\nSTATUS=polling");
+				char *out = gp_xstrdup(gp_reload_check_output(check));
+				for (char *l = strtok(out, "\n"); l; l = strtok(NULL, "\n"))
+					gp_log(d->log, GP_LOG_ERROR, "%s", l);
+				free(out);
+				gp_log(d->log, GP_LOG_ERROR, "config reload failed (%s); keeping the "
+							     "running config",
+				       v == GP_RELOAD_TIMEOUT ? "the file did not load within 20 s"
+				       : v == GP_RELOAD_INVALID ? "errors above"
+								 : "the check could not run");
 			}
-			gp_errlist_free(&el);
+			gp_reload_check_free(check);
+			check = NULL;
 		}
 		int64_t now = gp_monotonic_us();
 		if (now - d->stats.since_us >= 600 * 1000000LL)
@@ -499,6 +523,7 @@ int gp_daemon_run(const struct gp_daemon_opts *o, volatile sig_atomic_t *term, v
 			nanosleep(&ts, NULL);
 		}
 	}
+	gp_reload_check_free(check);
 	gp_log(d->log, GP_LOG_INFO, "stopping");
 	gp_sd_notify("STOPPING=1");
 	while (gp_runner_in_flight(d->runner) > 0)

@@ -190,6 +190,22 @@ class RunLoop(unittest.TestCase):
                 p.send_signal(signal.SIGHUP)
                 wait_until("reload refused", lambda: logged("keeping the running config"))
                 self.assertIsNone(p.poll())
+                # Two bytes that sent libfyaml into a loop: the reload is
+                # tried in a child, refused, and the loop goes on.
+                with open(cfg, "wb") as f:
+                    f.write(b"%\xef")
+                p.send_signal(signal.SIGHUP)
+
+                def refusals():
+                    with open(logpath) as f:
+                        return f.read().count("keeping the running config")
+                wait_until("second reload refused", lambda: refusals() >= 2, deadline_s=30)
+                self.assertIsNone(p.poll())
+                # And the good file again: reloaded.
+                with open(cfg, "w") as f:
+                    f.write(text)
+                p.send_signal(signal.SIGHUP)
+                wait_until("reloaded", lambda: logged("config reloaded: 47 checks"), deadline_s=60)
                 p.send_signal(signal.SIGTERM)
                 self.assertEqual(p.wait(timeout=30), 0)
             finally:
@@ -200,6 +216,7 @@ class RunLoop(unittest.TestCase):
             with open(logpath) as f:
                 text = f.read()
             self.assertIn("unknown key 'bogus_key' at the top level", text)
+            self.assertIn("not valid UTF-8 (byte 0xef)", text)
             self.assertIn("stopping", text)
 
     def test_run_bad_config_exits_1(self):
