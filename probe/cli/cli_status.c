@@ -75,28 +75,74 @@ static const char *colour(const char *state, bool on)
 	return "\033[35m";
 }
 
+/* The daemon writes its heartbeat every second; one older than this means
+ * it is not running, or its loop is stuck (the watchdog's 30 s). */
+#define STALE_AFTER_S 30
+
+/*
+ * When the heartbeat is stale nobody knows the states now: each service,
+ * target and check says UNKNOWN since the last heartbeat, and keeps what
+ * was last seen in last_state. Never the last states as if current.
+ */
+static void mark_stale(json_t *root, json_t *since)
+{
+	static const char *const lists[] = {"services", "targets"};
+	for (size_t l = 0; l < 2; l++) {
+		size_t i;
+		json_t *v;
+		json_array_foreach(json_object_get(root, lists[l]), i, v) {
+			json_object_set(v, "last_state", json_object_get(v, "state"));
+			json_object_set_new(v, "state", json_string("UNKNOWN"));
+			json_object_set(v, "since", since);
+			size_t k;
+			json_t *c;
+			json_array_foreach(json_object_get(v, "checks"), k, c) {
+				json_object_set(c, "last_state", json_object_get(c, "state"));
+				json_object_set_new(c, "state", json_string("UNKNOWN"));
+			}
+		}
+	}
+}
+
+/* "UNKNOWN (was UP)" for a stale state, else the state. */
+static const char *shown(json_t *v, char *buf, size_t len)
+{
+	const char *state = json_string_value(json_object_get(v, "state"));
+	const char *was = json_string_value(json_object_get(v, "last_state"));
+	if (!was)
+		return state;
+	snprintf(buf, len, "%s (was %s)", state, was);
+	return buf;
+}
+
 static void print_table(json_t *root, bool tty, int64_t heartbeat, const char *tz)
 {
 	const char *reset = tty ? "\033[0m" : "";
-	char hb[40];
+	char hb[40], b1[48];
 	gp_format_local(heartbeat, tz, hb, sizeof(hb));
 	int64_t age = (int64_t)time(NULL) - heartbeat;
-	printf("daemon heartbeat %s (%lld s ago)%s\n\n", hb, (long long)age,
-	       age > 60 ? ": the daemon does not seem to run, states may be stale" : "");
+	if (heartbeat <= 0)
+		printf("DAEMON NEVER RAN: no heartbeat in the database; nothing below is known\n\n");
+	else if (age > STALE_AFTER_S)
+		printf("DAEMON NOT RUNNING OR STUCK since %s (last heartbeat %lld s ago): every state "
+		       "below is UNKNOWN, with the last one seen\n\n",
+		       hb, (long long)age);
+	else
+		printf("daemon heartbeat %s (%lld s ago)\n\n", hb, (long long)age);
 	size_t i;
 	json_t *v;
 	printf("%-20s %-9s %s\n", "SERVICE", "STATE", "SINCE");
 	json_array_foreach(json_object_get(root, "services"), i, v) {
 		const char *state = json_string_value(json_object_get(v, "state"));
 		printf("%-20s %s%-9s%s %s\n", json_string_value(json_object_get(v, "name")),
-		       colour(state, tty), state, reset,
+		       colour(state, tty), shown(v, b1, sizeof(b1)), reset,
 		       json_string_value(json_object_get(v, "since")));
 	}
 	printf("\n%-20s %-9s %-26s %s\n", "TARGET / CHECK", "STATE", "SINCE", "LAST OUTPUT");
 	json_array_foreach(json_object_get(root, "targets"), i, v) {
 		const char *state = json_string_value(json_object_get(v, "state"));
 		printf("%-20s %s%-9s%s %s\n", json_string_value(json_object_get(v, "name")),
-		       colour(state, tty), state, reset,
+		       colour(state, tty), shown(v, b1, sizeof(b1)), reset,
 		       json_string_value(json_object_get(v, "since")));
 		size_t k;
 		json_t *c;
@@ -104,8 +150,8 @@ static void print_table(json_t *root, bool tty, int64_t heartbeat, const char *t
 			const char *cs = json_string_value(json_object_get(c, "state"));
 			const char *out = json_string_value(json_object_get(c, "output"));
 			printf("  %-18s %s%-9s%s %-26s %.100s\n",
-			       json_string_value(json_object_get(c, "name")), colour(cs, tty), cs,
-			       reset, "", out ? out : "");
+			       json_string_value(json_object_get(c, "name")), colour(cs, tty),
+			       shown(c, b1, sizeof(b1)), reset, "", out ? out : "");
 		}
 	}
 }
@@ -195,6 +241,15 @@ int gp_cmd_status(struct gp_cli *cli, int argc, char **argv)
 	json_object_set_new(root, "targets", c.list);
 	int64_t hb = gp_store_last_heartbeat(st);
 	json_object_set_new(root, "heartbeat", json_time(hb, tz));
+	int64_t age = hb > 0 ? (int64_t)time(NULL) - hb : -1;
+	bool stale = hb <= 0 || age > STALE_AFTER_S;
+	json_object_set_new(root, "daemon",
+			    json_pack("{s:s, s:o}", "state",
+				      hb <= 0 ? "never-ran" : stale ? "not-running-or-stuck" : "running",
+				      "heartbeat_age_seconds",
+				      hb > 0 ? json_integer(age) : json_null()));
+	if (stale)
+		mark_stale(root, json_object_get(root, "heartbeat"));
 	struct gp_alert_counts ac;
 	if (gp_store_alert_counts(st, &ac) == 0)
 		json_object_set_new(root, "alerts",

@@ -206,6 +206,9 @@ class RunLoop(unittest.TestCase):
                     f.write(text)
                 p.send_signal(signal.SIGHUP)
                 wait_until("reloaded", lambda: logged("config reloaded: 47 checks"), deadline_s=60)
+                rc, out, err = run([GPROBE, "-c", cfg, "status", "--json"])
+                self.assertEqual(rc, 0, err)
+                self.assertEqual(json.loads(out)["daemon"]["state"], "running")
                 p.send_signal(signal.SIGTERM)
                 self.assertEqual(p.wait(timeout=30), 0)
             finally:
@@ -218,6 +221,23 @@ class RunLoop(unittest.TestCase):
             self.assertIn("unknown key 'bogus_key' at the top level", text)
             self.assertIn("not valid UTF-8 (byte 0xef)", text)
             self.assertIn("stopping", text)
+            # A minute later (libfaketime), the heartbeat is stale: nothing
+            # is shown as if current.
+            rc, out, err = run(["faketime", "-f", "+60s", GPROBE, "-c", cfg, "status", "--json"],
+                               env={"ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") +
+                                    ":verify_asan_link_order=0"})
+            self.assertEqual(rc, 0, err)
+            st = json.loads(out)
+            self.assertEqual(st["daemon"]["state"], "not-running-or-stuck")
+            self.assertGreaterEqual(st["daemon"]["heartbeat_age_seconds"], 55)
+            lca = {t["name"]: t for t in st["targets"]}["lca-1"]
+            self.assertEqual((lca["state"], lca["last_state"]), ("UNKNOWN", "UP"))
+            self.assertEqual(lca["since"], st["heartbeat"])
+            self.assertTrue(all(s["state"] == "UNKNOWN" for s in st["services"]))
+            rc, out, _ = run(["faketime", "-f", "+60s", GPROBE, "-c", cfg, "status"],
+                             env={"ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") +
+                                  ":verify_asan_link_order=0"})
+            self.assertIn("DAEMON NOT RUNNING OR STUCK since", out)
 
     def test_run_bad_config_exits_1(self):
         with tempfile.TemporaryDirectory() as d:
