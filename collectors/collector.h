@@ -219,6 +219,11 @@ struct gp_result {
 	const char *request;   /* what was asked, e.g. "GET 1.3.6.1... from h:161" */
 	struct gp_metric metrics[GP_MAX_METRICS];
 	size_t n_metrics;
+	/* A small persistent value that changes with this result (a log's
+	 * read position): the host stores it in the same transaction as the
+	 * result, so a crash loses both or neither. NULL key: none. A one-shot
+	 * run (diag, check_genesys) does not store it. */
+	const char *state_key, *state_value;
 };
 
 struct gp_pollfd {
@@ -239,10 +244,10 @@ struct gp_host_api {
 	 * timings, so every module measures time the same way. */
 	int64_t (*now_us)(void *ctx);
 	/* Small persistent values kept across restarts (a log file's read
-	 * offset...). get returns the length, or -1 when there is none; the
-	 * value is NUL-terminated within len. put returns 0 on success. */
+	 * offset...), as stored with a result (gp_result.state_key): returns
+	 * the length, or -1 when there is none; the value is NUL-terminated
+	 * within len. */
 	int (*state_get)(void *ctx, const char *key, char *buf, size_t len);
-	int (*state_put)(void *ctx, const char *key, const char *value);
 	/* Reads a secrets file: refused when group or others may read it,
 	 * when it is not a regular file, is empty or larger than 4 KiB. The
 	 * trailing newline is dropped. Returns a malloc'd string (wipe and

@@ -915,7 +915,6 @@ static void log_result(struct ssh_inst *in, struct op *o)
 	char state[400];
 	snprintf(state, sizeof(state), "%016llx %u %llu %s", (unsigned long long)k->pos.head_hash,
 		 k->pos.head_len, (unsigned long long)k->pos.offset, k->pos.file);
-	in->host->state_put(in->host->ctx, k->state_key, state);
 
 	char text[32], msg[1200];
 	snprintf(text, sizeof(text), "%ld", o->matched);
@@ -939,8 +938,12 @@ static void log_result(struct ssh_inst *in, struct op *o)
 		if (o->last[i][0])
 			off += (size_t)snprintf(msg + off, sizeof(msg) - off, "%s%s",
 						i == 0 || !o->last[i - 1][0] ? "; last: " : " | ", o->last[i]);
+	/* The new place is stored with this result, in its transaction: a
+	 * crash before the result is kept reads the same lines again, never
+	 * skips them. */
 	struct gp_result res = {.state = GP_STATE_OK, .text = text, .has_value = true,
-				.value = (double)o->matched, .message = msg};
+				.value = (double)o->matched, .message = msg,
+				.state_key = k->state_key, .state_value = state};
 	complete(in, o, &res);
 }
 

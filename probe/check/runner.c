@@ -129,6 +129,10 @@ static void deliver(struct gp_runner *r, size_t i, const struct gp_result *res)
 	set_str(&o.message, res->message);
 	set_str(&o.hint, res->hint);
 	set_str(&o.request, res->request);
+	if (res->state_key && res->state_value) {
+		set_str(&o.state_key, res->state_key);
+		set_str(&o.state_value, res->state_value);
+	}
 	o.n_metrics = res->n_metrics > GP_MAX_METRICS ? GP_MAX_METRICS : res->n_metrics;
 	for (size_t k = 0; k < o.n_metrics; k++) {
 		snprintf(o.metrics[k].name, sizeof(o.metrics[k].name), "%s",
@@ -175,12 +179,6 @@ static int host_state_get(void *ctx, const char *key, char *buf, size_t len)
 	return r->store.get ? r->store.get(r->store.ctx, key, buf, len) : -1;
 }
 
-static int host_state_put(void *ctx, const char *key, const char *value)
-{
-	struct gp_runner *r = ctx;
-	return r->store.put ? r->store.put(r->store.ctx, key, value) : 0;
-}
-
 struct gp_runner *gp_runner_new(struct gp_registry *reg, const struct gp_state_store *store,
 				gp_outcome_fn done, void *done_ctx, struct gp_errlist *el)
 {
@@ -197,7 +195,6 @@ struct gp_runner *gp_runner_new(struct gp_registry *reg, const struct gp_state_s
 		.log = host_log,
 		.now_us = mono_us,
 		.state_get = host_state_get,
-		.state_put = host_state_put,
 		.read_secret = host_read_secret,
 	};
 	r->first = gp_xcalloc(reg->n + 1, sizeof(*r->first));
@@ -391,6 +388,8 @@ void gp_outcome_copy(struct gp_outcome *dst, const struct gp_outcome *src)
 	dst->hint = src->hint ? gp_xstrdup(src->hint) : NULL;
 	dst->request = src->request ? gp_xstrdup(src->request) : NULL;
 	dst->evaluation = src->evaluation ? gp_xstrdup(src->evaluation) : NULL;
+	dst->state_key = src->state_key ? gp_xstrdup(src->state_key) : NULL;
+	dst->state_value = src->state_value ? gp_xstrdup(src->state_value) : NULL;
 }
 
 void gp_outcome_clear(struct gp_outcome *o)
@@ -400,6 +399,8 @@ void gp_outcome_clear(struct gp_outcome *o)
 	free(o->hint);
 	free(o->request);
 	free(o->evaluation);
+	free(o->state_key);
+	free(o->state_value);
 	memset(o, 0, sizeof(*o));
 }
 

@@ -38,6 +38,7 @@ struct gp_outcome {
 	size_t n_metrics;
 	int64_t started_us;   /* monotonic */
 	int64_t duration_us;
+	char *state_key, *state_value; /* plugin state to store with it, or NULL */
 };
 
 /* Called once per started collection, with the evaluated outcome. The
@@ -46,12 +47,11 @@ typedef void (*gp_outcome_fn)(void *ctx, size_t job, const struct gp_outcome *o)
 
 struct gp_runner;
 
-/* Persistent values for plugins (see collector.h state_get/state_put);
- * NULL for none. */
+/* Persistent values for plugins (collector.h state_get; what they store
+ * comes with their results); NULL for none. */
 struct gp_state_store {
 	void *ctx;
 	int (*get)(void *ctx, const char *key, char *buf, size_t len);
-	int (*put)(void *ctx, const char *key, const char *value);
 };
 
 /* Starts every plugin of reg. Errors of plugins that failed to start go to

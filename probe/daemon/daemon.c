@@ -42,6 +42,7 @@ struct pending {
 	int64_t started_us;  /* monotonic, the same moment */
 	char *value;         /* text of the value, or NULL */
 	char *output;        /* message (and evaluation) */
+	char *state_key, *state_value; /* the plugin's, stored with the result */
 	bool has_value;
 	double numeric;
 	struct gp_rrd_value metrics[GP_MAX_METRICS + 1];
@@ -65,6 +66,7 @@ struct daemon {
 	struct unsaved {
 		size_t job;
 		char *value, *output;
+		char *state_key, *state_value; /* the plugin's newest, or NULL */
 	} *unsaved;
 	size_t n_unsaved, cap_unsaved;
 	size_t *unsaved_slot;     /* per job: index + 1 in unsaved, 0 if none */
@@ -139,6 +141,8 @@ static void on_outcome(void *ctx, size_t job, const struct gp_outcome *o)
 	p->at = wall_now() - (age_s > 0 ? age_s : 0);
 	p->started_us = o->started_us;
 	p->value = o->text ? gp_xstrdup(o->text) : NULL;
+	p->state_key = o->state_key ? gp_xstrdup(o->state_key) : NULL;
+	p->state_value = o->state_value ? gp_xstrdup(o->state_value) : NULL;
 	p->output = gp_xasprintf("%s%s%s", o->message ? o->message : "",
 				 o->evaluation && o->message ? "; " : "",
 				 o->evaluation ? o->evaluation : "");
@@ -205,6 +209,13 @@ static void remember_unsaved(struct daemon *d, struct pending *p)
 	u->value = p->value;
 	u->output = p->output;
 	p->value = p->output = NULL;
+	if (p->state_key) {
+		free(u->state_key);
+		free(u->state_value);
+		u->state_key = p->state_key;
+		u->state_value = p->state_value;
+		p->state_key = p->state_value = NULL;
+	}
 }
 
 static void forget_unsaved(struct daemon *d)
@@ -213,6 +224,8 @@ static void forget_unsaved(struct daemon *d)
 		d->unsaved_slot[d->unsaved[i].job] = 0;
 		free(d->unsaved[i].value);
 		free(d->unsaved[i].output);
+		free(d->unsaved[i].state_key);
+		free(d->unsaved[i].state_value);
 	}
 	d->n_unsaved = 0;
 }
@@ -235,6 +248,9 @@ static void commit_batch(struct daemon *d, int64_t now)
 					 gp_engine_check(d->engine, u->job)->name,
 					 gp_engine_check_status(d->engine, u->job), u->value,
 					 u->output);
+		/* A plugin's place (a log offset) with the result it led to. */
+		if (rc == 0 && u->state_key)
+			rc = gp_store_state_put(d->store, u->state_key, u->state_value);
 	}
 	if (rc == 0)
 		rc = gp_persist_events(d->store, d->engine, d->cfg, now);
@@ -303,6 +319,8 @@ static void daemon_free(struct daemon *d)
 	for (size_t i = 0; i < d->n_batch; i++) {
 		free(d->batch[i].value);
 		free(d->batch[i].output);
+		free(d->batch[i].state_key);
+		free(d->batch[i].state_value);
 	}
 	free(d->batch);
 	forget_unsaved(d);

@@ -161,12 +161,7 @@ static int plugin_state_get(void *ctx, const char *key, char *buf, size_t len)
 	return ctx ? gp_store_state_get(ctx, key, buf, len) : -1;
 }
 
-static int plugin_state_put(void *ctx, const char *key, const char *value)
-{
-	return ctx ? gp_store_state_put(ctx, key, value) : 0;
-}
-
 struct gp_state_store gp_persist_plugin_state(struct gp_store *st)
 {
-	return (struct gp_state_store){.ctx = st, .get = plugin_state_get, .put = plugin_state_put};
+	return (struct gp_state_store){.ctx = st, .get = plugin_state_get};
 }

@@ -38,7 +38,7 @@ const char *gp_event_subject(const struct gp_engine *e, const struct gp_config *
 /* The event's old or new state by name; NULL for none. */
 const char *gp_event_state(const struct gp_event *ev, int state);
 
-/* The plugins' persistent values (collector.h state_get/state_put) kept
+/* The plugins' persistent values (collector.h state_get; written with the results) kept
  * in the store; a NULL store keeps none. */
 struct gp_state_store gp_persist_plugin_state(struct gp_store *st);
 
