@@ -32,6 +32,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -380,12 +381,20 @@ int main(int argc, char **argv)
 		printf("%s%s %s (%s)", shown++ ? ", " : "", jobs[i].check->name, gp_state_name(o->state),
 		       o->evaluation ? o->evaluation : o->message ? o->message : "");
 	}
-	printf(" |");
+	/* "|" only before perfdata: a check without a number has none. */
+	bool bar = false;
 	for (size_t i = 0; i < n; i++) {
 		const struct gp_outcome *o = &jobs[i].out;
 		if (!o->has_value)
 			continue;
-		char w[64], c[64];
+		/* Perfdata is numbers only: a NaN or infinity has no place. */
+		if (!isfinite(o->value))
+			continue;
+		if (!bar) {
+			printf(" |");
+			bar = true;
+		}
+		char w[2 * GP_NUMBER_MAX], c[2 * GP_NUMBER_MAX], num[GP_NUMBER_MAX];
 		gp_range_format(&jobs[i].check->warning, w, sizeof(w));
 		gp_range_format(&jobs[i].check->critical, c, sizeof(c));
 		putchar(' ');
@@ -394,7 +403,7 @@ int main(int argc, char **argv)
 		const char *uom = jobs[i].check->uom ? jobs[i].check->uom
 				  : kd && kd->uom     ? kd->uom
 						      : "";
-		printf("=%g%s;%s;%s;;", o->value, uom, w, c);
+		printf("=%s%s;%s;%s;;", gp_format_number(o->value, num, sizeof(num)), uom, w, c);
 	}
 	putchar('\n');
 

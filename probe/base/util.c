@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <math.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -337,5 +338,34 @@ char *gp_read_text_file(const char *path, size_t max, size_t *len, char *err, si
 	close(fd);
 	buf[n] = '\0';
 	*len = n;
+	return buf;
+}
+
+const char *gp_format_number(double v, char *buf, size_t len)
+{
+	if (isnan(v)) {
+		snprintf(buf, len, "NaN");
+	} else if (isinf(v)) {
+		snprintf(buf, len, v > 0 ? "Inf" : "-Inf");
+	} else if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+		/* Exactly an integer (below 2^53 every one is exact). */
+		snprintf(buf, len, "%.0f", v);
+	} else {
+		/* The shortest fixed-point text that reads back to v. */
+		for (int prec = 1; prec <= 340; prec++) {
+			snprintf(buf, len, "%.*f", prec, v);
+			if (strtod(buf, NULL) == v)
+				break;
+		}
+		/* No trailing zeros ("0.5", not "0.500"). */
+		char *dot = strchr(buf, '.');
+		if (dot) {
+			char *e = buf + strlen(buf);
+			while (e > dot + 1 && e[-1] == '0')
+				*--e = '\0';
+			if (e == dot + 1)
+				*dot = '\0';
+		}
+	}
 	return buf;
 }

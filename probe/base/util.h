@@ -60,6 +60,14 @@ bool gp_parse_hhmm(const char *s, int *out_min, const char **why);
  * with the reason in err. */
 char *gp_read_text_file(const char *path, size_t max, size_t *len, char *err, size_t errlen);
 
+/* A number as people and monitoring tools read it: an integer as an
+ * integer (697202257, never 6.97202e+08), anything else with the fewest
+ * digits that read back to the same double, never in exponent form; NaN
+ * and infinities as "NaN", "Inf", "-Inf" (callers that must not print them
+ * check isfinite() first). buf: at least GP_NUMBER_MAX bytes. */
+#define GP_NUMBER_MAX 400
+const char *gp_format_number(double v, char *buf, size_t len);
+
 /* Monotonic microseconds: the one clock for timers and timings. */
 int64_t gp_monotonic_us(void);
 

@@ -55,19 +55,20 @@ void gp_evaluate(const struct gp_check *c, struct gp_outcome *o)
 					     o->text ? o->text : "");
 		return;
 	}
-	char w[64], cr[64];
+	char w[2 * GP_NUMBER_MAX], cr[2 * GP_NUMBER_MAX], v[GP_NUMBER_MAX];
 	gp_range_format(&c->warning, w, sizeof(w));
 	gp_range_format(&c->critical, cr, sizeof(cr));
+	gp_format_number(o->value, v, sizeof(v));
 	free(o->evaluation);
 	if (gp_range_alerts(&c->critical, o->value)) {
 		o->state = GP_STATE_CRITICAL;
-		o->evaluation = gp_xasprintf("%g is outside the critical range '%s'", o->value, cr);
+		o->evaluation = gp_xasprintf("%s is outside the critical range '%s'", v, cr);
 	} else if (gp_range_alerts(&c->warning, o->value)) {
 		o->state = GP_STATE_WARNING;
-		o->evaluation = gp_xasprintf("%g is outside the warning range '%s'", o->value, w);
+		o->evaluation = gp_xasprintf("%s is outside the warning range '%s'", v, w);
 	} else {
-		o->evaluation = gp_xasprintf("%g is within the thresholds (warning '%s', critical '%s')",
-					     o->value, w, cr);
+		o->evaluation = gp_xasprintf("%s is within the thresholds (warning '%s', critical '%s')",
+					     v, w, cr);
 	}
 }
 

@@ -11,6 +11,7 @@
 #include "util.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,9 +33,11 @@ static void print_text(const struct gp_target *t, const struct gp_job *jobs, siz
 		if (o->text)
 			printf("  value:     %s\n", o->text);
 		if (o->n_metrics) {
+			char num[GP_NUMBER_MAX];
 			printf("  metrics:  ");
 			for (size_t m = 0; m < o->n_metrics; m++)
-				printf(" %s=%g%s", o->metrics[m].name, o->metrics[m].value,
+				printf(" %s=%s%s", o->metrics[m].name,
+				       gp_format_number(o->metrics[m].value, num, sizeof(num)),
 				       o->metrics[m].uom);
 			printf("\n");
 		}
@@ -66,17 +69,19 @@ static void print_json(const struct gp_target *t, const struct gp_job *jobs, siz
 		const struct gp_outcome *o = &jobs[i].out;
 		json_t *metrics = json_array();
 		for (size_t m = 0; m < o->n_metrics; m++)
-			json_array_append_new(metrics, json_pack("{s:s, s:f, s:s}", "name",
+			json_array_append_new(metrics, json_pack("{s:s, s:o, s:s}", "name",
 								 o->metrics[m].name, "value",
-								 o->metrics[m].value, "uom",
-								 o->metrics[m].uom));
+								 isfinite(o->metrics[m].value)
+									 ? json_real(o->metrics[m].value)
+									 : json_null(),
+								 "uom", o->metrics[m].uom));
 		json_t *jc = json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:f, s:o}",
 				       "name", c->name, "kind", c->kind, "arg",
 				       c->arg, "availability", c->availability, "state",
 				       gp_state_name(o->state), "probe_state",
 				       gp_state_name(o->probe_state), "request", str_or_null(o->request),
 				       "value", str_or_null(o->text), "numeric",
-				       o->has_value ? json_real(o->value) : json_null(), "evaluation",
+				       o->has_value && isfinite(o->value) ? json_real(o->value) : json_null(), "evaluation",
 				       str_or_null(o->evaluation), "message", str_or_null(o->message),
 				       "hint", str_or_null(o->hint), "duration_ms",
 				       (double)o->duration_us / 1000.0, "metrics", metrics);

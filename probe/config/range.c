@@ -2,6 +2,7 @@
  * range.c - Nagios threshold ranges (see range.h).
  */
 #include "range.h"
+#include "util.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -82,13 +83,13 @@ void gp_range_format(const struct gp_range *r, char *buf, size_t len)
 		snprintf(buf, len, "%s", "");
 		return;
 	}
-	char s[40] = "", e[40] = "";
+	char s[GP_NUMBER_MAX] = "", e[GP_NUMBER_MAX] = "";
 	if (r->start_inf)
 		snprintf(s, sizeof(s), "~");
 	else
-		snprintf(s, sizeof(s), "%g", r->start);
+		gp_format_number(r->start, s, sizeof(s));
 	if (!r->end_inf)
-		snprintf(e, sizeof(e), "%g", r->end);
+		gp_format_number(r->end, e, sizeof(e));
 	if (!r->inside && !r->start_inf && r->start == 0 && !r->end_inf)
 		snprintf(buf, len, "%s", e);
 	else

@@ -154,8 +154,9 @@ class CheckGenesys(unittest.TestCase):
         try:
             rc, out, _ = run([CHECK_GENESYS, "-c", CONFIG, "-T", "msgsrv-1", "-C", "port"])
             self.assertEqual(rc, 2, out)
+            # No number, no perfdata: no bare "|" either.
             self.assertRegex(out, r"^GENESYS CRITICAL - msgsrv-1: port CRITICAL \(connect to "
-                                  r"127\.0\.0\.1:\d+ failed: Connection refused\) \|\n$")
+                                  r"127\.0\.0\.1:\d+ failed: Connection refused\)\n$")
         finally:
             lab("component-start", "msgsrv-1")
 

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "expr.h"
@@ -211,12 +213,46 @@ static void test_expr_errors(void **state)
 	assert_string_equal(err, "expression nested too deeply");
 }
 
+/* Numbers as Nagios, Icinga and people read them: %g turned 697202257
+ * into 6.97202e+08, which Icinga 2 read as 697202000. */
+static void test_numbers(void **state)
+{
+	(void)state;
+	char b[GP_NUMBER_MAX];
+	assert_string_equal(gp_format_number(697202257.0, b, sizeof(b)), "697202257");
+	assert_string_equal(gp_format_number(18446744073709551615.0, b, sizeof(b)),
+			    "18446744073709551616"); /* 2^64: exact as a double */
+	assert_string_equal(gp_format_number(-42.0, b, sizeof(b)), "-42");
+	assert_string_equal(gp_format_number(0.0, b, sizeof(b)), "0");
+	assert_string_equal(gp_format_number(0.5, b, sizeof(b)), "0.5");
+	assert_string_equal(gp_format_number(1.0 / 3.0, b, sizeof(b)), "0.3333333333333333");
+	assert_string_equal(gp_format_number(3.067, b, sizeof(b)), "3.067");
+	assert_string_equal(gp_format_number(1e-7, b, sizeof(b)), "0.0000001");
+	assert_string_equal(gp_format_number(NAN, b, sizeof(b)), "NaN");
+	assert_string_equal(gp_format_number(-INFINITY, b, sizeof(b)), "-Inf");
+	/* Never an exponent, and every text reads back to its number. */
+	double vs[] = {1e300, 123456789.125, 2.5e-10, 9007199254740993.0, 0.1 + 0.2};
+	for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++) {
+		gp_format_number(vs[i], b, sizeof(b));
+		assert_null(strpbrk(b, "eE"));
+		assert_true(strtod(b, NULL) == vs[i]);
+	}
+	/* Ranges print their bounds the same way. */
+	struct gp_range r;
+	const char *why;
+	assert_true(gp_range_parse("100000000:697202257", &r, &why));
+	char rb[2 * GP_NUMBER_MAX];
+	gp_range_format(&r, rb, sizeof(rb));
+	assert_string_equal(rb, "100000000:697202257");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_durations), cmocka_unit_test(test_money),
 		cmocka_unit_test(test_dates),     cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_expr_eval), cmocka_unit_test(test_expr_errors),
+		cmocka_unit_test(test_numbers),
 	};
 	return cmocka_run_group_tests_name("parsers", tests, NULL, NULL);
 }
