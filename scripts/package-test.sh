@@ -28,6 +28,26 @@ cc -std=c11 -Wall -Wextra -Werror -shared -fPIC -I/usr/include/gprobe -o "$plugd
    /usr/share/doc/gprobe/examples/collector/example.c
 GPROBE_PLUGIN_DIR=$plugdir gprobe -c /etc/gprobe/gprobe.yaml plugins | grep -q '^  check kind example'
 rm -rf "$plugdir"
+
+# The programs and the collectors: Debian's hardening flags, stripped.
+# hardening-check (devscripts) checks PIE, the stack protector, fortified
+# libc calls, RELRO and BIND_NOW; control-flow protection (-fcf-protection)
+# is not among Debian 12's dpkg-buildflags, so it is not asked for.
+if ! command -v hardening-check >/dev/null; then
+  echo "package-test: installing devscripts (hardening-check)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq --no-install-recommends devscripts >/dev/null 2>&1 ||
+    { apt-get update -qq && apt-get install -y -qq --no-install-recommends devscripts >/dev/null; }
+fi
+elves=(/usr/bin/gprobe /usr/lib/nagios/plugins/check_genesys /usr/lib/gprobe/collectors/*.so)
+hardening-check --nocfprotection "${elves[@]}"
+for f in "${elves[@]}"; do
+  if readelf -S --wide "$f" | grep -qE ' \.(symtab|debug_info) '; then
+    echo "not stripped: $f" >&2
+    exit 1
+  fi
+done
+
 systemd-analyze verify /lib/systemd/system/gprobe.service
 # The unit's hardening, as promised.
 for k in User=gprobe StateDirectory=gprobe ProtectSystem=strict NoNewPrivileges=yes \
