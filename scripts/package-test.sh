@@ -1,8 +1,9 @@
 #!/bin/bash
 # Builds the Debian package, installs it on this machine, checks it (the
 # programs' hardening, the unit's exposure, the daemon running under the
-# unit's restrictions), and purges it, proving that nothing is left behind.
-# Run as root (CI does); not twice at once (it installs to /).
+# unit's restrictions), and purges it: nothing of the package is left, and
+# the contract database in /var/lib/gprobe is kept unless removal was asked
+# for. Run as root (CI does); not twice at once (it installs to /).
 #   scripts/package-test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -183,20 +184,50 @@ else
 fi
 rm -rf "$work"
 
-# Data the daemon would have written, to see the purge take it.
-mkdir -p "$data/rrd" && touch "$data/gprobe.db"
-dpkg --purge gprobe >/dev/null
+# Purge. Everything of the package goes: its files, the configuration, the user.
+gone() {
+  local left=0 f d
+  while read -r f; do
+    if [ -f "$f" ] || { [ -L "$f" ] && [ ! -d "$f" ]; }; then
+      echo "left behind: $f" >&2
+      left=1
+    fi
+  done <<<"$files"
+  for d in /etc/gprobe /usr/lib/gprobe /usr/share/gprobe; do
+    if [ -e "$d" ]; then echo "left behind: $d" >&2; left=1; fi
+  done
+  if getent passwd gprobe >/dev/null; then echo "left behind: user gprobe" >&2; left=1; fi
+  [ "$left" = 0 ]
+}
+# By default the data stays, and purge says where.
+mkdir -p "$data/rrd"
+out=$(dpkg --purge gprobe 2>&1)
+echo "$out"
+gone
+grep -qF "the contract database is kept in $data" <<<"$out" ||
+  { echo "$out" >&2; echo "purge did not say where the data is" >&2; exit 1; }
+if [ ! -f "$data/gprobe.db" ] || [ ! -d "$data/rrd" ]; then
+  echo "purge took the data without being asked" >&2
+  exit 1
+fi
+[ "$(stat -c '%U %a' "$data")" = "root 700" ] || { echo "kept data not root's alone" >&2; exit 1; }
+# Asked for, it goes: the file REMOVE-ON-PURGE, or GPROBE_PURGE_DATA=yes.
+install_deb
+touch "$data/REMOVE-ON-PURGE"
+dpkg --purge gprobe >/dev/null 2>&1
+gone
+if [ -e "$data" ]; then echo "left behind: $data (REMOVE-ON-PURGE)" >&2; exit 1; fi
+install_deb
+mkdir -p "$data/rrd" && touch "$mark" "$data/gprobe.db"
+GPROBE_PURGE_DATA=yes dpkg --purge gprobe >/dev/null 2>&1
+gone
+if [ -e "$data" ]; then echo "left behind: $data (GPROBE_PURGE_DATA=yes)" >&2; exit 1; fi
+# An operator's KEEP (the old way to keep it) wins over any ask.
+install_deb
+mkdir -p "$data" && touch "$mark" "$data/gprobe.db" "$data/KEEP" "$data/REMOVE-ON-PURGE"
+GPROBE_PURGE_DATA=yes dpkg --purge gprobe >/dev/null 2>&1
+gone
+test -f "$data/gprobe.db" || { echo "purge took the data despite KEEP" >&2; exit 1; }
+rm -rf "$data"
 trap - EXIT
-left=0
-while read -r f; do
-  if [ -f "$f" ] || { [ -L "$f" ] && [ ! -d "$f" ]; }; then
-    echo "left behind: $f" >&2
-    left=1
-  fi
-done <<<"$files"
-for d in /etc/gprobe /var/lib/gprobe /usr/lib/gprobe /usr/share/gprobe; do
-  if [ -e "$d" ]; then echo "left behind: $d" >&2; left=1; fi
-done
-if getent passwd gprobe >/dev/null; then echo "left behind: user gprobe" >&2; left=1; fi
-[ "$left" = 0 ]
-echo "package OK: installed, hardened, run, purged clean"
+echo "package OK: installed, hardened, run, purged (data kept by default, removed when asked)"
