@@ -54,11 +54,16 @@ rm -rf "$plugdir"
 # hardening-check (devscripts) checks PIE, the stack protector, fortified
 # libc calls, RELRO and BIND_NOW; control-flow protection (-fcf-protection)
 # is not among Debian 12's dpkg-buildflags, so it is not asked for.
-if ! command -v hardening-check >/dev/null; then
-  echo "package-test: installing devscripts (hardening-check)"
+# What this test needs beyond scripts/deps.sh: hardening-check, and strace
+# for the daemon's run below.
+need=()
+command -v hardening-check >/dev/null || need+=(devscripts)
+command -v strace >/dev/null || need+=(strace)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "package-test: installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -qq --no-install-recommends devscripts >/dev/null 2>&1 ||
-    { apt-get update -qq && apt-get install -y -qq --no-install-recommends devscripts >/dev/null; }
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null 2>&1 ||
+    { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; }
 fi
 elves=(/usr/bin/gprobe /usr/lib/nagios/plugins/check_genesys /usr/lib/gprobe/collectors/*.so)
 hardening-check --nocfprotection "${elves[@]}"
