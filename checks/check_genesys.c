@@ -15,7 +15,7 @@
  *   check_genesys -H HOST -P snmp -o OID [-C COMMUNITY | -U USER -L LEVEL
  *                 [-a AUTH -A AUTHFILE] [-x PRIV -X PRIVFILE]] [-w W] [-c C]
  *   check_genesys -H HOST -P http -u URL [--expect-status N]
- *                 [--json POINTER --expect VALUE] [--insecure] [-w W] [-c C]
+ *                 [--json POINTER --expect VALUE] [--ca-file PEM | --insecure] [-w W] [-c C]
  *   check_genesys -H HOST -P ssh -l USER -i KEY --known-hosts FILE
  *                 --command CMD [-w W] [-c C]
  *
@@ -60,7 +60,8 @@ static void usage(FILE *out)
 		"                     [--snmp-version 1|2c|3] [-U USER -L LEVEL [-a SHA|SHA-256|MD5\n"
 		"                     -A AUTHFILE] [-x AES|DES -X PRIVFILE]] [-w RANGE] [-c RANGE]\n"
 		"       check_genesys -H HOST -P http -u URL [--expect-status N]\n"
-		"                     [--json POINTER] [--expect VALUE] [--insecure] [-w RANGE] [-c RANGE]\n"
+		"                     [--json POINTER] [--expect VALUE] [--ca-file PEM | --insecure]\n"
+		"                     [-w RANGE] [-c RANGE]\n"
 		"       check_genesys -H HOST -P ssh -l USER -i KEY --known-hosts FILE\n"
 		"                     --command CMD [-p PORT] [-w RANGE] [-c RANGE]\n"
 		"       check_genesys -V | -h\n\n"
@@ -125,7 +126,7 @@ static const char *abs_path(const char *p, char *buf)
 struct args {
 	const char *c_arg, *C_arg, *target, *host, *proto, *oid, *port, *snmp_version, *v3_user,
 		*level, *auth, *auth_file, *priv, *priv_file, *url, *expect_status, *json, *expect,
-		*user, *key, *known_hosts, *command, *warn;
+		*user, *key, *known_hosts, *command, *warn, *ca_file;
 	bool insecure;
 	int timeout_s, verbose;
 };
@@ -180,8 +181,12 @@ static char *standalone_yaml(const struct args *a, const char **why)
 		ykv(f, "      ", "key", abs_path(a->key, b1));
 		ykv(f, "      ", "known_hosts", abs_path(a->known_hosts, b3));
 		ykv(f, "      ", "port", a->port);
-	} else if (a->insecure) {
-		fprintf(f, "    http: {tls_verify: false}\n");
+	} else if (a->insecure || a->ca_file) {
+		/* A site's own CA instead of switching verification off. */
+		fprintf(f, "    http:\n");
+		if (a->insecure)
+			fprintf(f, "      tls_verify: false\n");
+		ykv(f, "      ", "ca_file", abs_path(a->ca_file, b1));
 	}
 	fprintf(f, "    checks:\n      - name: %s\n", a->proto);
 	ykv(f, "        ", snmp ? "snmp_get" : http ? "http_get" : "ssh_command",
@@ -220,7 +225,7 @@ int main(int argc, char **argv)
 	struct args a = {.timeout_s = 10};
 	enum {
 		O_SNMP_VERSION = 256, O_EXPECT_STATUS, O_JSON, O_EXPECT, O_INSECURE, O_KNOWN_HOSTS,
-		O_COMMAND
+		O_COMMAND, O_CA_FILE
 	};
 	static const struct option longs[] = {
 		{"help", no_argument, NULL, 'h'},
@@ -234,6 +239,7 @@ int main(int argc, char **argv)
 		{"json", required_argument, NULL, O_JSON},
 		{"expect", required_argument, NULL, O_EXPECT},
 		{"insecure", no_argument, NULL, O_INSECURE},
+		{"ca-file", required_argument, NULL, O_CA_FILE},
 		{"known-hosts", required_argument, NULL, O_KNOWN_HOSTS},
 		{"command", required_argument, NULL, O_COMMAND},
 		{NULL, 0, NULL, 0},
@@ -264,6 +270,7 @@ int main(int argc, char **argv)
 		case O_JSON: a.json = optarg; break;
 		case O_EXPECT: a.expect = optarg; break;
 		case O_INSECURE: a.insecure = true; break;
+		case O_CA_FILE: a.ca_file = optarg; break;
 		case O_KNOWN_HOSTS: a.known_hosts = optarg; break;
 		case O_COMMAND: a.command = optarg; break;
 		case 't':

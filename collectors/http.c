@@ -52,6 +52,7 @@ struct http_check {
 	bool has_re;
 	long expect_status; /* 0: any status below 400 */
 	bool tls_verify;
+	struct curl_slist *headers;
 	char errbuf[CURL_ERROR_SIZE];
 	/* the transfer in flight */
 	bool busy;
@@ -273,6 +274,11 @@ static const char *curl_hint(CURLcode rc)
 		       "the certificate's name and dates";
 	case CURLE_SSL_CONNECT_ERROR:
 		return "the TLS handshake failed: check the server's TLS setup";
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		return "a redirect from https:// to plain http:// is refused (a downgrade); "
+		       "fix the server's redirect, or set allow_downgrade: true on the check";
+	case CURLE_TOO_MANY_REDIRECTS:
+		return "the server redirects in a loop: check its redirect rules";
 	default:
 		return NULL;
 	}
@@ -425,6 +431,7 @@ static void check_release(struct http_check *c)
 {
 	if (c->easy)
 		curl_easy_cleanup(c->easy);
+	curl_slist_free_all(c->headers);
 	if (c->password) {
 		memset(c->password, 0, strlen(c->password));
 		free(c->password);
@@ -505,7 +512,18 @@ static void *http_check_new(void *inst, const struct gp_check_spec *spec, char *
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)MAX_REDIRECTS);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	/* An https:// check never follows a redirect to plain http (a
+	 * downgrade anyone on the path could fake) unless it says so. */
+	const struct gp_option *down = gp_spec_find(spec, "allow_downgrade");
+	bool https = strncmp(c->url, "https:", 6) == 0;
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR,
+			 https && !(down && down->number) ? "https" : "http,https");
+	/* Whatever the server compresses, decoded (the body cap applies to
+	 * what is decoded); health pages asked fresh, past any cache. */
+	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	c->headers = curl_slist_append(NULL, "Cache-Control: no-cache");
+	c->headers = curl_slist_append(c->headers, "Pragma: no-cache");
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->headers);
 	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)BODY_MAX);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "gprobe");
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, c->tls_verify ? 1L : 0L);
@@ -656,6 +674,8 @@ static const struct gp_option_decl get_options[] = {
 	{.name = "method", .type = GP_OPT_ENUM, .def = "GET", .values = http_methods,
 	 .doc = "GET or POST"},
 	{.name = "body", .type = GP_OPT_STRING, .doc = "the body of a POST"},
+	{.name = "allow_downgrade", .type = GP_OPT_BOOLEAN, .def = "false",
+	 .doc = "follow a redirect from https:// to plain http://"},
 	{0},
 };
 

@@ -13,7 +13,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from labtest import CHECK_GENESYS, lab, lab_info, run, wait_until  # noqa: E402
+from labtest import CHECK_GENESYS, LAB_DIR, lab, lab_info, run, wait_until  # noqa: E402
 
 OID = "1.3.6.1.4.1.1729.998.1"
 
@@ -92,6 +92,17 @@ class StandaloneTest(unittest.TestCase):
         rc, out = self.check("-H", "127.0.0.1", "-P", "http", "-u", self.http + "/nope",
                              "--expect-status", "200")
         self.assertEqual(rc, 2, out)
+
+    def test_https_with_the_sites_ca(self):
+        # A private CA: trusted with --ca-file, no need for --insecure.
+        url = "https://127.0.0.1:%d/api/v2/diagnostics/version" % lab_info()["ports"]["https"]
+        rc, out = self.check("-H", "127.0.0.1", "-P", "http", "-u", url, "--json", "/statusCode",
+                             "--expect", "0")
+        self.assertEqual(rc, 2, out)
+        self.assertIn("SSL certificate problem", out)
+        rc, out = self.check("-H", "127.0.0.1", "-P", "http", "-u", url, "--json", "/statusCode",
+                             "--expect", "0", "--ca-file", os.path.join(LAB_DIR, "tls", "ca.pem"))
+        self.assertEqual(rc, 0, out)
 
     def test_unknown(self):
         # Nobody answers on this port: the plugin's own timeout fires first.

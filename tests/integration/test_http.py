@@ -156,6 +156,30 @@ class HttpTest(unittest.TestCase):
         self.assertEqual(c["loop"]["state"], "CRITICAL")
         self.assertIn("Maximum (3) redirects followed", c["loop"]["message"])
 
+    def test_compressed_and_fresh(self):
+        # A server that gzips unasked: decoded, the JSON reads.
+        gz = self.route("--body", '{"statusCode":0}', "--gzip", "yes")
+        # What the probe asks: fresh (past any cache), any encoding.
+        echo = self.route("--echo-headers", "yes")
+        rc, c = self.diag(["{name: gz, http_get: %s, json: /statusCode, expect: '0'}" % gz,
+                           "{name: cc, http_get: %s, json: /Cache-Control, expect: no-cache}" % echo,
+                           "{name: ae, http_get: %s, json: /Accept-Encoding}" % echo])
+        self.assertEqual(rc, 0, c)
+        self.assertEqual(c["gz"]["value"], "0")
+        self.assertIn("gzip", c["ae"]["value"])
+
+    def test_https_to_http_redirect_refused(self):
+        target = self.route("--body", '{"statusCode":0}')
+        https = "https://127.0.0.1:%d" % lab_info()["ports"]["https"]
+        down = self.route("--status", "302", "--location", self.base + target)
+        ca = os.path.join(LAB_DIR, "tls", "ca.pem")
+        rc, c = self.diag(["{name: d, http_get: '%s%s'}" % (https, down),
+                           "{name: ok, http_get: '%s%s', allow_downgrade: true}" % (https, down)],
+                          http_extra=", ca_file: %s" % ca)
+        self.assertEqual(c["d"]["state"], "CRITICAL", c["d"])
+        self.assertIn("downgrade", c["d"]["hint"])
+        self.assertEqual(c["ok"]["state"], "OK", c["ok"])
+
     def test_tls_verification(self):
         ca = os.path.join(LAB_DIR, "tls", "ca.pem")
         https = "https://127.0.0.1:%d" % lab_info()["ports"]["https"]

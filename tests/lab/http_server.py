@@ -3,11 +3,14 @@
 
 State file: {"/path": {"status": 200, "body": "...", "content_type": "...",
 "delay_ms": 0, "body_repeat": 1, "headers": {"Location": "/x"},
-"auth": "user:password"}}; with "auth", a request without those Basic
-credentials gets 401. Read again when it changes, so tests
+"auth": "user:password", "gzip": true, "echo_headers": true}}; with
+"auth", a request without those Basic credentials gets 401; "gzip" sends
+the body gzip-compressed whether or not it was asked for (as some servers
+do); "echo_headers" answers the request's headers as a JSON object. Read again when it changes, so tests
 switch a component's health by rewriting the file. Unknown paths get 404.
 """
 import base64
+import gzip
 import json
 import os
 import ssl
@@ -64,9 +67,15 @@ class Handler(BaseHTTPRequestHandler):
         if delay:
             time.sleep(delay / 1000.0)
         body = (r.get("body", "") * int(r.get("body_repeat", 1))).encode("utf-8")
+        if r.get("echo_headers"):
+            body = json.dumps({k: v for k, v in self.headers.items()}).encode("utf-8")
+        if r.get("gzip"):
+            body = gzip.compress(body)
         self.send_response(int(r.get("status", 200)))
         self.send_header("Content-Type", r.get("content_type", "application/json"))
         self.send_header("Content-Length", str(len(body)))
+        if r.get("gzip"):
+            self.send_header("Content-Encoding", "gzip")
         for k, v in r.get("headers", {}).items():
             self.send_header(k, v)
         self.end_headers()

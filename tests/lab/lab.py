@@ -10,6 +10,7 @@ servers, for the tests and the demo.
   lab.py http-set DIR PATH [--status N] [--body TEXT] [--delay-ms N]
                             [--content-type T] [--body-repeat N]
                             [--auth USER:PASSWORD] [--location URL]
+                            [--gzip yes] [--echo-headers yes]
   lab.py component-stop DIR NAME | component-start DIR NAME
   lab.py log-append DIR NAME TEXT...   append records to a component's log
   lab.py env DIR            the lab's ports and paths as shell variables
@@ -470,7 +471,8 @@ def main(argv):
         keys = {"--status": ("status", int), "--body": ("body", str),
                 "--delay-ms": ("delay_ms", int), "--content-type": ("content_type", str),
                 "--body-repeat": ("body_repeat", int), "--auth": ("auth", str),
-                "--location": ("location", str)}
+                "--location": ("location", str), "--gzip": ("gzip", lambda v: v == "yes"),
+                "--echo-headers": ("echo_headers", lambda v: v == "yes")}
         for i in range(0, len(opts), 2):
             if opts[i] not in keys or i + 1 >= len(opts):
                 die("http-set: bad option %s" % opts[i])
