@@ -66,16 +66,21 @@ static void load_probe(struct gp_ld *L, const struct gp_ynode *root)
 
 	const struct gp_ynode *rc = gp_ld_scalar(L, m, "probe", "rrdcached", false);
 	if (rc) {
+		/* Only a local socket: librrd sends a remote (TCP) rrdcached no
+		 * absolute path, so every update over TCP failed. */
 		const char *t = rc->text;
-		bool ok = (strncmp(t, "unix:/", 6) == 0) ||
-			  (t[0] != '/' && strchr(t, ':') && !strchr(t, ' '));
-		if (!ok)
-			gp_ld_err(L, rc,
-			       "probe.rrdcached: '%s' is not an rrdcached address "
-			       "(unix:/path/to.sock or host:port)",
-			       t);
-		else
+		if (strncmp(t, "unix:/", 6) == 0 && !strchr(t, ' '))
 			p->rrdcached = gp_xstrdup(t);
+		else if (t[0] != '/' && strchr(t, ':') && !strchr(t, ' '))
+			gp_ld_err(L, rc,
+				  "probe.rrdcached: '%s': rrdcached over TCP is not supported (librrd "
+				  "sends a remote daemon no absolute file names); use its local socket, "
+				  "unix:/path/to.sock",
+				  t);
+		else
+			gp_ld_err(L, rc,
+				  "probe.rrdcached: '%s' is not an rrdcached address (unix:/path/to.sock)",
+				  t);
 	}
 	gp_ld_file(L, m, "probe", "plugin_dir", false, GP_LD_DIR, &p->plugin_dir);
 	gp_ld_file(L, m, "probe", "profile_dir", false, GP_LD_DIR, &p->profile_dir);
