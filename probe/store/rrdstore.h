@@ -32,7 +32,7 @@ struct gp_rrd_value {
 
 struct gp_rrd;
 
-/* rrdcached: NULL for direct writes, else "unix:/path" or "host:port".
+/* rrdcached: NULL for direct writes, else "unix:/path" (the config refuses TCP).
  * NULL with a reason when DATA_DIR/rrd cannot be made. */
 struct gp_rrd *gp_rrd_open(const char *data_dir, const char *rrdcached, char *err, size_t errlen);
 void gp_rrd_close(struct gp_rrd *r);
