@@ -49,6 +49,10 @@ struct gp_date {
 /* "YYYY-MM-DD", checked against the real calendar (no 2026-02-30). */
 bool gp_parse_date(const char *s, struct gp_date *out, const char **why);
 int gp_date_cmp(const struct gp_date *a, const struct gp_date *b);
+/* Date arithmetic on the proleptic Gregorian calendar. */
+int64_t gp_date_days(struct gp_date d); /* days since 1970-01-01 */
+struct gp_date gp_date_from_days(int64_t days);
+int gp_date_weekday(struct gp_date d); /* 0 = Monday .. 6 = Sunday */
 
 /* "HH:MM" -> minutes since midnight (0..1440; 24:00 allowed as an end). */
 bool gp_parse_hhmm(const char *s, int *out_min, const char **why);
@@ -72,9 +76,35 @@ const char *gp_format_number(double v, char *buf, size_t len);
 int64_t gp_monotonic_us(void);
 
 void gp_format_utc(int64_t t, char *buf, size_t len);
-/* The same moment in a tz database zone, with its offset:
- * "2026-11-25T10:40:01+05:00". For commands, not the daemon: it sets the
- * process's TZ. */
+/* Time zones of the tz database, applied explicitly: nothing here reads
+ * or sets the process's TZ (setenv at run time races the getenv of other
+ * threads: libcurl's in the alert sender). A gp_tz is the zone's TZif file
+ * (TZDIR, default /usr/share/zoneinfo) read once: its transitions and the
+ * TZ string in force after them; its owner passes it where times are
+ * converted, from any thread (it is read only). NULL stands for UTC. */
+struct gp_tz;
+/* NULL with the reason in err: not a zone name ("Asia/Almaty"; no "..", no
+ * absolute path), no such file, or not a TZif file gprobe reads. */
+struct gp_tz *gp_tz_load(const char *name, char *err, size_t errlen);
+void gp_tz_free(struct gp_tz *z);
+const char *gp_tz_name(const struct gp_tz *z);
+/* The UTC offset (seconds east) at UTC moment t: local = t + offset. */
+int32_t gp_tz_offset(const struct gp_tz *z, int64_t t);
+/* The first moment after t at which the zone's offset may change; false
+ * when it never does again. */
+bool gp_tz_next_change(const struct gp_tz *z, int64_t t, int64_t *at);
+/* The UTC moment of a local time, given as seconds since 1970-01-01T00:00
+ * on the zone's clock (gp_date_days(d) * 86400 + seconds of the day).
+ * Clocks set back (Asia/Almaty at 2024-03-01 00:00 +06, Berlin's autumn):
+ * the earlier of the two moments. Clocks set forward (02:30 in Berlin's
+ * spring gap): the offset before the change, so the moment reads as late
+ * as the gap is long (03:30 CEST), as glibc's mktime with tm_isdst = -1
+ * does for a summer-time gap. */
+int64_t gp_tz_utc(const struct gp_tz *z, int64_t local);
+/* The same moment in a zone, with its offset: "2026-11-25T10:40:01+05:00". */
+void gp_format_tz(int64_t t, const struct gp_tz *z, char *buf, size_t len);
+/* gp_format_tz in the zone of that name, read for the call (UTC's "Z" form
+ * when it cannot be read, or tz is NULL). */
 void gp_format_local(int64_t t, const char *tz, char *buf, size_t len);
 
 /* Formats a duration in ms the way the config writes it ("10s", "1500ms"). */

@@ -7,47 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* Ten years of days: the bound of every walk over the calendar. */
 #define MAX_DAYS 3660
-
-/* ------------------------------------------------------------------ */
-/* Dates                                                               */
-
-/* Days from civil and back: the well-known algorithm over 400-year eras
- * (valid for every date of the Gregorian calendar). */
-int64_t gp_date_days(struct gp_date d)
-{
-	int64_t y = d.year - (d.month <= 2);
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t mp = (d.month + 9) % 12;
-	int64_t doy = (153 * mp + 2) / 5 + d.day - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-struct gp_date gp_date_from_days(int64_t z)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	int64_t day = doy - (153 * mp + 2) / 5 + 1;
-	int64_t month = mp < 10 ? mp + 3 : mp - 9;
-	int64_t year = yoe + era * 400 + (month <= 2);
-	return (struct gp_date){(int)year, (int)month, (int)day};
-}
-
-int gp_date_weekday(struct gp_date d)
-{
-	int64_t days = gp_date_days(d); /* 1970-01-01 was a Thursday (3) */
-	int64_t w = (days + 3) % 7;
-	return (int)(w < 0 ? w + 7 : w);
-}
 
 static struct gp_date next_day(struct gp_date d, int64_t n)
 {
@@ -57,37 +19,42 @@ static struct gp_date next_day(struct gp_date d, int64_t n)
 /* ------------------------------------------------------------------ */
 /* The zone                                                            */
 
-static void use_zone(const struct gp_calendar *cal)
+/* The calendar's zone, read from the tz database for one call and passed
+ * down: converting explicitly never touches the process's TZ, which the
+ * other threads read (see util.h). A zone that cannot be read is UTC, as
+ * it was for the C library; the config loader has checked it is there. */
+static struct gp_tz *open_zone(const struct gp_calendar *cal)
 {
-	const char *want = cal->timezone ? cal->timezone : "UTC";
-	const char *have = getenv("TZ");
-	if (!have || strcmp(have, want) != 0) {
-		setenv("TZ", want, 1);
-		tzset();
-	}
+	char err[256];
+	return gp_tz_load(cal->timezone ? cal->timezone : "UTC", err, sizeof(err));
+}
+
+static struct gp_date local_date(const struct gp_tz *z, int64_t t)
+{
+	int64_t local = t + gp_tz_offset(z, t);
+	int64_t days = local / 86400 - (local % 86400 < 0);
+	return gp_date_from_days(days);
+}
+
+static int64_t local_time(const struct gp_tz *z, struct gp_date d, int min)
+{
+	return gp_tz_utc(z, gp_date_days(d) * 86400 + (int64_t)min * 60);
 }
 
 struct gp_date gp_cal_local_date(const struct gp_calendar *cal, int64_t t)
 {
-	use_zone(cal);
-	time_t tt = (time_t)t;
-	struct tm tm;
-	localtime_r(&tt, &tm);
-	return (struct gp_date){tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday};
+	struct gp_tz *z = open_zone(cal);
+	struct gp_date d = local_date(z, t);
+	gp_tz_free(z);
+	return d;
 }
 
 int64_t gp_cal_local_time(const struct gp_calendar *cal, struct gp_date d, int min)
 {
-	use_zone(cal);
-	struct tm tm = {
-		.tm_year = d.year - 1900,
-		.tm_mon = d.month - 1,
-		.tm_mday = d.day,
-		.tm_hour = min / 60,
-		.tm_min = min % 60,
-		.tm_isdst = -1,
-	};
-	return (int64_t)mktime(&tm);
+	struct gp_tz *z = open_zone(cal);
+	int64_t t = local_time(z, d, min);
+	gp_tz_free(z);
+	return t;
 }
 
 /* ------------------------------------------------------------------ */
@@ -116,12 +83,13 @@ bool gp_cal_is_working_day(const struct gp_calendar *cal, struct gp_date d)
 }
 
 /* The working window of day d, in UTC; false when d is not working. */
-static bool window(const struct gp_calendar *cal, struct gp_date d, int64_t *from, int64_t *to)
+static bool window(const struct gp_calendar *cal, const struct gp_tz *z, struct gp_date d,
+		   int64_t *from, int64_t *to)
 {
 	if (!gp_cal_is_working_day(cal, d) || cal->work_end_min <= cal->work_start_min)
 		return false;
-	*from = gp_cal_local_time(cal, d, cal->work_start_min);
-	*to = gp_cal_local_time(cal, d, cal->work_end_min);
+	*from = local_time(z, d, cal->work_start_min);
+	*to = local_time(z, d, cal->work_end_min);
 	return *to > *from;
 }
 
@@ -129,11 +97,12 @@ int64_t gp_cal_working_between(const struct gp_calendar *cal, int64_t a, int64_t
 {
 	if (b <= a)
 		return 0;
-	struct gp_date d = gp_cal_local_date(cal, a), last = gp_cal_local_date(cal, b);
+	struct gp_tz *z = open_zone(cal);
+	struct gp_date d = local_date(z, a), last = local_date(z, b);
 	int64_t total = 0;
 	for (int i = 0; i < MAX_DAYS * 10 && gp_date_cmp(&d, &last) <= 0; i++, d = next_day(d, 1)) {
 		int64_t from, to;
-		if (!window(cal, d, &from, &to))
+		if (!window(cal, z, d, &from, &to))
 			continue;
 		if (from < a)
 			from = a;
@@ -142,6 +111,7 @@ int64_t gp_cal_working_between(const struct gp_calendar *cal, int64_t a, int64_t
 		if (to > from)
 			total += to - from;
 	}
+	gp_tz_free(z);
 	return total;
 }
 
@@ -149,20 +119,25 @@ int64_t gp_cal_add_working(const struct gp_calendar *cal, int64_t t, int64_t sec
 {
 	if (seconds <= 0)
 		return t;
-	struct gp_date d = gp_cal_local_date(cal, t);
-	for (int i = 0; i < MAX_DAYS; i++, d = next_day(d, 1)) {
+	struct gp_tz *z = open_zone(cal);
+	struct gp_date d = local_date(z, t);
+	int64_t due = -1;
+	bool found = false;
+	for (int i = 0; i < MAX_DAYS && !found; i++, d = next_day(d, 1)) {
 		int64_t from, to;
-		if (!window(cal, d, &from, &to))
+		if (!window(cal, z, d, &from, &to))
 			continue;
 		if (from < t)
 			from = t;
 		if (from >= to)
 			continue;
-		if (seconds <= to - from)
-			return from + seconds;
-		seconds -= to - from;
+		if ((found = seconds <= to - from))
+			due = from + seconds;
+		else
+			seconds -= to - from;
 	}
-	return -1;
+	gp_tz_free(z);
+	return due;
 }
 
 struct gp_date gp_cal_add_working_days(const struct gp_calendar *cal, int64_t t, int n)

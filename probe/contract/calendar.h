@@ -2,11 +2,13 @@
  * calendar.h - the contract's working time: working days and hours in the
  * calendar's time zone, holidays, and weekend days made working by decree.
  *
- * Pure functions over UTC epoch seconds. Local dates and times go through
+ * Functions over UTC epoch seconds (reading only the zone's file). Local dates and times go through
  * the tz database (never a fixed offset: Asia/Almaty was UTC+6 until
- * 2024-02-29 and is UTC+5 from 2024-03-01). The zone is applied through
- * the process's TZ, set by these functions when it differs: a process
- * works in one calendar zone.
+ * 2024-02-29 and is UTC+5 from 2024-03-01), read from its TZif file and
+ * applied explicitly (gp_tz, util.h): the process's TZ is never read nor
+ * set, so these are safe while other threads run. A local time that
+ * occurs twice (clocks set back) is the earlier moment; one that a gap
+ * skips (clocks set forward) is read with the offset before the change.
  *
  * A day is working when it is a working weekday (or listed in
  * working_weekend_days) and not a holiday. Working time is the part of a
@@ -40,10 +42,7 @@ int64_t gp_cal_add_working(const struct gp_calendar *cal, int64_t t, int64_t sec
 /* The date `n` working days after the day of t (auto-closing). */
 struct gp_date gp_cal_add_working_days(const struct gp_calendar *cal, int64_t t, int n);
 
-/* Date arithmetic on the proleptic Gregorian calendar. */
-int64_t gp_date_days(struct gp_date d); /* days since 1970-01-01 */
-struct gp_date gp_date_from_days(int64_t days);
-int gp_date_weekday(struct gp_date d); /* 0 = Monday .. 6 = Sunday */
+/* Date arithmetic (gp_date_days, gp_date_from_days, gp_date_weekday): util.h. */
 
 /* ISO 8601 local time "2026-11-03T14:00[:SS]" in the calendar's zone, or
  * with an offset ("...+05:00", "...Z"); a date alone is its midnight.

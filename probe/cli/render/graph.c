@@ -5,6 +5,8 @@
 #include "rrdstore.h"
 #include "util.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <rrd.h>
 #include <stdio.h>
 #ifdef __SANITIZE_ADDRESS__
@@ -12,6 +14,7 @@
 #endif
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct args {
@@ -74,6 +77,65 @@ static void threshold_lines(struct args *a, const struct gp_range *r, const char
 				    first ? label : "", r->end));
 }
 
+/* The threads of this process (its entries in /proc/self/task); -1 when
+ * they cannot be counted. */
+static int process_threads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	if (!d)
+		return -1;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* librrd draws the time axis with localtime(): it takes no zone but the
+ * process's, so the calendar's is put in TZ for the drawing and the old
+ * value back after. That is gprobe's one setenv after start, and setenv
+ * races every getenv of another thread (libcurl's in the alert sender):
+ * it is done only while this thread is the process's only one. `gprobe
+ * graph` and `gprobe report --html` start no thread, and the daemon never
+ * draws (its times go through gp_tz, util.h). */
+struct axis_zone {
+	bool changed;
+	char *old; /* NULL: TZ was unset */
+};
+
+static int axis_zone_set(struct axis_zone *s, const char *tz, char *err, size_t errlen)
+{
+	*s = (struct axis_zone){0};
+	const char *have = getenv("TZ");
+	if (have && strcmp(have, tz) == 0)
+		return 0;
+	if (process_threads() != 1)
+		return gp_errf(err, errlen,
+			       "cannot draw: the time axis is in the process's TZ, and other threads "
+			       "of this process could read it while it is set");
+	s->old = have ? gp_xstrdup(have) : NULL;
+	if (setenv("TZ", tz, 1) != 0) {
+		free(s->old);
+		return gp_errf(err, errlen, "cannot set TZ=%s: %s", tz, strerror(errno));
+	}
+	s->changed = true;
+	tzset();
+	return 0;
+}
+
+static void axis_zone_restore(struct axis_zone *s)
+{
+	if (!s->changed)
+		return;
+	if (s->old)
+		setenv("TZ", s->old, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(s->old);
+}
+
 int gp_graph_draw(const struct gp_config *cfg, struct gp_store *st, const char *target,
 		  const char *check, int64_t from, int64_t to, const char *out, int *n_shaded,
 		  char *err, size_t errlen)
@@ -103,8 +165,6 @@ int gp_graph_draw(const struct gp_config *cfg, struct gp_store *st, const char *
 	}
 
 	struct args a = {0};
-	setenv("TZ", cfg->calendar.timezone, 1);
-	tzset();
 	arg(&a, gp_xstrdup("graph"));
 	arg(&a, gp_xstrdup(out));
 	arg(&a, gp_xasprintf("--start=%lld", (long long)from));
@@ -128,23 +188,29 @@ int gp_graph_draw(const struct gp_config *cfg, struct gp_store *st, const char *
 	threshold_lines(&a, &c->warning, "#ff9900", "warning");
 	threshold_lines(&a, &c->critical, "#dd0000", "critical");
 
-	rrd_clear_error();
+	struct axis_zone zone;
+	int rc = axis_zone_set(&zone, cfg->calendar.timezone ? cfg->calendar.timezone : "UTC", err,
+			       errlen);
+	if (rc == 0) {
+		rrd_clear_error();
 #ifdef __SANITIZE_ADDRESS__
-	/* librrd's graphing keeps fontconfig and pango caches, and a few
-	 * strings of its own, until exit: not ours to free, and a one-shot
-	 * command. Only what this call allocates is exempt from LeakSanitizer. */
-	__lsan_disable();
+		/* librrd's graphing keeps fontconfig and pango caches, and a
+		 * few strings of its own, until exit: not ours to free, and a
+		 * one-shot command. Only what this call allocates is exempt
+		 * from LeakSanitizer. */
+		__lsan_disable();
 #endif
-	rrd_info_t *info = rrd_graph_v(a.n, a.v);
+		rrd_info_t *info = rrd_graph_v(a.n, a.v);
 #ifdef __SANITIZE_ADDRESS__
-	__lsan_enable();
+		__lsan_enable();
 #endif
-	int rc = 0;
-	if (!info) {
-		snprintf(err, errlen, "%s", rrd_get_error());
-		rc = -1;
+		axis_zone_restore(&zone);
+		if (!info) {
+			snprintf(err, errlen, "%s", rrd_get_error());
+			rc = -1;
+		}
+		rrd_info_free(info);
 	}
-	rrd_info_free(info);
 	if (n_shaded)
 		*n_shaded = sh.n;
 	for (int i = 0; i < a.n; i++)

@@ -14,7 +14,9 @@
 
 /* Draws [from, to) (UTC epoch seconds) into the PNG file out; st may be
  * NULL (nothing shaded). *n_shaded: the outages shaded. 0, or -1 with the
- * reason in err. Sets the process's TZ to the calendar's (axis times). */
+ * reason in err. The axis is in the calendar's zone: librrd knows only the
+ * process's TZ, set for the call and put back, and refused (an error) while
+ * another thread of the process runs. */
 int gp_graph_draw(const struct gp_config *cfg, struct gp_store *st, const char *target,
 		  const char *check, int64_t from, int64_t to, const char *out, int *n_shaded,
 		  char *err, size_t errlen);
