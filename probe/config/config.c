@@ -277,18 +277,25 @@ static void load_calendar(struct gp_ld *L, const struct gp_ynode *root)
 
 	const struct gp_ynode *tz = gp_ld_scalar(L, m, "calendar", "timezone", false);
 	if (tz) {
+		/* Read as it will be used: a file that is no TZif zone
+		 * (zone.tab, tzdata.zi) is refused here, not taken as UTC. */
 		const char *tzdir = getenv("TZDIR") ? getenv("TZDIR") : "/usr/share/zoneinfo";
 		char *zf = gp_xasprintf("%s/%s", tzdir, tz->text);
-		struct stat st;
-		if (strstr(tz->text, "..") || tz->text[0] == '/' || stat(zf, &st) != 0 ||
-		    !S_ISREG(st.st_mode))
+		bool exists = !strstr(tz->text, "..") && tz->text[0] != '/' && access(zf, F_OK) == 0;
+		free(zf);
+		char why[256];
+		struct gp_tz *z = exists ? gp_tz_load(tz->text, why, sizeof(why)) : NULL;
+		if (!exists) {
 			gp_ld_err(L, tz, "calendar.timezone: '%s' is not a zone of the tz database (%s)",
-			       tz->text, tzdir);
-		else {
+				  tz->text, tzdir);
+		} else if (!z) {
+			gp_ld_err(L, tz, "calendar.timezone: '%s' is not a zone of the tz database: %s",
+				  tz->text, why);
+		} else {
 			free(cal->timezone);
 			cal->timezone = gp_xstrdup(tz->text);
 		}
-		free(zf);
+		gp_tz_free(z);
 	}
 
 	const struct gp_ynode *wd = gp_ld_sequence(L, m, "calendar", "working_days", false);
