@@ -150,6 +150,7 @@ struct conn {
 	int refs;
 	int64_t timeout_us;
 	size_t recv_budget; /* left in this turn (RECV_TURN_BUDGET) */
+	bool rsa_only;      /* known_hosts holds only an RSA key for this host */
 	bool closing;       /* teardown: receive without limits, libssh2 is blocking */
 };
 
@@ -384,6 +385,67 @@ static void b64(const unsigned char *p, size_t n, char *out)
 }
 
 /* Strict host key checking; false when the connection must end. */
+/*
+ * Asks the server for a host key of a type known_hosts holds for this
+ * host. Without it libssh2 takes the first type both sides know (ECDSA
+ * before ed25519), and a known_hosts holding only the ed25519 key that
+ * `ssh` saves on a first connect would not match. Hashed entries and
+ * [host]:port are matched by libssh2 itself: each entry's key is checked
+ * against this host. Nothing known: the handshake goes as it would, and
+ * check_host_key() says the host is unknown.
+ */
+static void prefer_known_host_keys(struct conn *c)
+{
+	LIBSSH2_KNOWNHOSTS *kh = libssh2_knownhost_init(c->s);
+	if (!kh)
+		return;
+	unsigned have = 0;
+	enum { ED25519 = 1, ECDSA256 = 2, ECDSA384 = 4, ECDSA521 = 8, RSA = 16, DSS = 32 };
+	if (libssh2_knownhost_readfile(kh, c->known_hosts, LIBSSH2_KNOWNHOST_FILE_OPENSSH) >= 0) {
+		struct libssh2_knownhost *e = NULL, *prev = NULL;
+		while (libssh2_knownhost_get(kh, &e, prev) == 0) {
+			prev = e;
+			int kt = e->typemask & LIBSSH2_KNOWNHOST_KEY_MASK;
+			if (!e->key || libssh2_knownhost_checkp(kh, c->host, c->port, e->key,
+							       strlen(e->key),
+							       LIBSSH2_KNOWNHOST_TYPE_PLAIN |
+								       LIBSSH2_KNOWNHOST_KEYENC_BASE64 | kt,
+							       NULL) != LIBSSH2_KNOWNHOST_CHECK_MATCH)
+				continue;
+			have |= kt == LIBSSH2_KNOWNHOST_KEY_ED25519    ? ED25519
+				: kt == LIBSSH2_KNOWNHOST_KEY_ECDSA_256 ? ECDSA256
+				: kt == LIBSSH2_KNOWNHOST_KEY_ECDSA_384 ? ECDSA384
+				: kt == LIBSSH2_KNOWNHOST_KEY_ECDSA_521 ? ECDSA521
+				: kt == LIBSSH2_KNOWNHOST_KEY_SSHRSA    ? RSA
+				: kt == LIBSSH2_KNOWNHOST_KEY_SSHDSS    ? DSS
+									: 0;
+		}
+	}
+	libssh2_knownhost_free(kh);
+	static const struct {
+		unsigned bit;
+		const char *methods;
+	} order[] = {
+		{ED25519, "ssh-ed25519"},
+		{ECDSA256, "ecdsa-sha2-nistp256"},
+		{ECDSA384, "ecdsa-sha2-nistp384"},
+		{ECDSA521, "ecdsa-sha2-nistp521"},
+		{RSA, "rsa-sha2-512,rsa-sha2-256,ssh-rsa"},
+		{DSS, "ssh-dss"},
+	};
+	char pref[256] = "";
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (have & order[i].bit) {
+			if (pref[0])
+				strncat(pref, ",", sizeof(pref) - strlen(pref) - 1);
+			strncat(pref, order[i].methods, sizeof(pref) - strlen(pref) - 1);
+		}
+	c->rsa_only = have == RSA;
+	/* Methods this libssh2 lacks are dropped from the list by it. */
+	if (pref[0])
+		libssh2_session_method_pref(c->s, LIBSSH2_METHOD_HOSTKEY, pref);
+}
+
 static bool check_host_key(struct conn *c)
 {
 	size_t len;
@@ -991,6 +1053,7 @@ static void pump(struct conn *c)
 				return;
 			}
 			libssh2_session_callback_set(c->s, LIBSSH2_CALLBACK_RECV, (void *)conn_recv);
+			prefer_known_host_keys(c);
 			libssh2_session_set_blocking(c->s, 0);
 			libssh2_keepalive_config(c->s, 1, KEEPALIVE_S);
 			c->phase = C_HANDSHAKE;
@@ -1001,7 +1064,16 @@ static void pump(struct conn *c)
 			if (rc == LIBSSH2_ERROR_EAGAIN)
 				return;
 			if (rc) {
-				conn_failed(c, GP_STATE_UNKNOWN, "is an SSH server listening on this port?",
+				/* libssh2 1.10 verifies no rsa-sha2 host signature:
+				 * say so rather than doubt the server. */
+				conn_failed(c, GP_STATE_UNKNOWN,
+					    c->rsa_only
+						    ? "known_hosts holds only an RSA key for this host, "
+						      "and this probe's libssh2 cannot verify rsa-sha2 "
+						      "signatures: give the host an ed25519 or ECDSA key "
+						      "(ssh-keygen -A) and add it to known_hosts "
+						      "(ssh-keyscan -t ed25519)"
+						    : "is an SSH server listening on this port?",
 					    "SSH handshake with %s failed: %s", c->where, session_error(c));
 				return;
 			}

@@ -1,0 +1,130 @@
+#!/usr/bin/python3
+"""SSH host keys as OpenSSH users have them: a server with several host
+key types (Debian's sshd makes RSA, ECDSA and ed25519), and a known_hosts
+that holds only some of them, hashed (ssh-keyscan -H) or plain. The probe
+asks the server for a type known_hosts has for that host; a host known by
+its RSA key alone gets a hint that says what is really wrong."""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from labtest import LAB_DIR, Helper, diag_json, lab_info, wait_until, write_config  # noqa: E402
+
+
+def free_tcp_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def tcp_open(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        return True
+    except OSError:
+        return False
+
+
+class HostKeys(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = self.tmp.name
+        self.user = lab_info()["user"]
+        self.userkey = os.path.join(LAB_DIR, "ssh", "id_ed25519")
+        self.procs = []
+
+    def tearDown(self):
+        for p in self.procs:
+            p.terminate()
+            p.wait(timeout=30)
+        self.tmp.cleanup()
+
+    def sshd(self, types):
+        """An sshd on a free port with a host key of each type."""
+        port = free_tcp_port()
+        keys = []
+        for t in types:
+            k = os.path.join(self.dir, "host_%s_%d" % (t, port))
+            subprocess.run(["ssh-keygen", "-q", "-t", t, "-N", "", "-f", k], check=True)
+            keys.append(k)
+        auth = os.path.join(self.dir, "authorized_keys")
+        shutil.copy(self.userkey + ".pub", auth)
+        conf = os.path.join(self.dir, "sshd_config_%d" % port)
+        with open(conf, "w") as f:
+            f.write("\n".join(["Port %d" % port, "ListenAddress 127.0.0.1"] +
+                              ["HostKey %s" % k for k in keys] +
+                              ["PidFile %s/sshd_%d.pid" % (self.dir, port),
+                               "AuthorizedKeysFile %s" % auth, "PubkeyAuthentication yes",
+                               "PasswordAuthentication no", "KbdInteractiveAuthentication no",
+                               "UsePAM no", "StrictModes no",
+                               "PermitRootLogin prohibit-password",
+                               "AllowUsers %s" % self.user, ""]))
+        if os.getuid() == 0:
+            os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+        self.procs.append(subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", conf],
+                                           stderr=subprocess.DEVNULL))
+        wait_until("sshd", lambda: tcp_open(port))
+        return port, keys
+
+    def known_hosts(self, name, lines):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write("".join(lines))
+        return path
+
+    def plain_line(self, port, key):
+        with open(key + ".pub") as f:
+            t, b = f.read().split()[:2]
+        return "[127.0.0.1]:%d %s %s\n" % (port, t, b)
+
+    def keyscan(self, port, t):
+        out = subprocess.run(["ssh-keyscan", "-H", "-p", str(port), "-t", t, "127.0.0.1"],
+                             capture_output=True, text=True, timeout=30).stdout
+        self.assertTrue(out.strip(), "ssh-keyscan found no %s key" % t)
+        return out
+
+    def diag(self, port, kh):
+        d = os.path.join(self.dir, "cfg-%d-%s" % (port, os.path.basename(kh)))
+        os.makedirs(d)
+        cfg = write_config(d, "probe: {timeout: 5s, data_dir: %s/data}\ntargets:\n"
+                           "  - name: h\n    host: 127.0.0.1\n    owner: supplier\n"
+                           "    ssh: {port: %d, user: %s, key: %s, known_hosts: %s}\n"
+                           "    checks: [{name: c, ssh_command: 'echo 7'}]\n"
+                           % (d, port, self.user, self.userkey, kh))
+        return diag_json(cfg, "h")[1]["c"]
+
+    def test_known_hosts_with_one_of_several_types(self):
+        port, (rsa, ecdsa, ed) = self.sshd(["rsa", "ecdsa", "ed25519"])
+        cases = {
+            # What `ssh` saves on a first connect to Debian's sshd: ed25519.
+            "ed25519-plain": [self.plain_line(port, ed)],
+            "ecdsa-hashed": [self.keyscan(port, "ecdsa")],
+            "ed25519-hashed": [self.keyscan(port, "ed25519")],
+            # Everything ssh-keyscan -H finds: any of them will do.
+            "all-hashed": [self.keyscan(port, "rsa,ecdsa,ed25519")],
+        }
+        for name, lines in cases.items():
+            with self.subTest(known_hosts=name):
+                c = self.diag(port, self.known_hosts(name, lines))
+                self.assertEqual(c["state"], "OK", c)
+                self.assertEqual(c["value"], "7")
+
+    def test_rsa_only_host_says_why(self):
+        port, (rsa,) = self.sshd(["rsa"])
+        c = self.diag(port, self.known_hosts("rsa", [self.keyscan(port, "rsa")]))
+        if c["state"] == "OK":
+            self.skipTest("this libssh2 verifies rsa-sha2 host keys")
+        self.assertEqual(c["state"], "UNKNOWN", c)
+        self.assertIn("rsa-sha2", c["hint"])
+        self.assertIn("ed25519", c["hint"])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
