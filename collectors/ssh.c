@@ -133,6 +133,7 @@ enum phase { C_IDLE, C_CONNECTING, C_HANDSHAKE, C_AUTH, C_READY };
 struct conn {
 	struct ssh_inst *in;
 	char *target, *host, *user, *key, *known_hosts;
+	char *passphrase; /* of the key, from ssh.passphrase_file, or NULL; never logged */
 	int port;
 	char where[300];
 	int fd;
@@ -1012,6 +1013,78 @@ static void log_result(struct ssh_inst *in, struct op *o)
 /* ------------------------------------------------------------------ */
 /* The engine                                                          */
 
+/* What kind of private key c->key is, from its text (never from its
+ * secret parts): RSA, protected by a passphrase. */
+static void key_kind(const char *path, bool *rsa, bool *encrypted)
+{
+	*rsa = *encrypted = false;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	char line[512], blob[4096];
+	size_t n = 0;
+	bool openssh = false, in_body = false;
+	while (fgets(line, sizeof(line), f)) {
+		if (strstr(line, "BEGIN RSA PRIVATE KEY"))
+			*rsa = true;
+		if (strstr(line, "ENCRYPTED"))
+			*encrypted = true;
+		if (strstr(line, "BEGIN OPENSSH PRIVATE KEY")) {
+			openssh = in_body = true;
+			continue;
+		}
+		if (strstr(line, "END OPENSSH PRIVATE KEY"))
+			break;
+		/* The first lines of an OpenSSH key: its cipher, KDF and public
+		 * key, in base64 before anything secret. */
+		for (char *p = line; in_body && *p && n < 3 * (sizeof(blob) / 4); p++)
+			if (*p != '\n' && *p != '\r')
+				blob[n++] = *p;
+		if (n >= 3 * (sizeof(blob) / 4))
+			break;
+	}
+	fclose(f);
+	if (!openssh)
+		return;
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned char raw[3072];
+	size_t m = 0;
+	unsigned acc = 0;
+	int bits = 0;
+	for (size_t i = 0; i < n && m < sizeof(raw); i++) {
+		const char *q = strchr(b64, blob[i]);
+		if (!q || !blob[i])
+			break;
+		acc = (acc << 6) | (unsigned)(q - b64);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			raw[m++] = (unsigned char)(acc >> bits);
+		}
+	}
+	/* "openssh-key-v1\0", cipher name, KDF name, ..., public key. */
+	for (size_t i = 0; i + 7 <= m; i++) {
+		if (memcmp(raw + i, "ssh-rsa", 7) == 0)
+			*rsa = true;
+		if (i + 6 <= m && memcmp(raw + i, "bcrypt", 6) == 0)
+			*encrypted = true;
+	}
+}
+
+/* The hint for a failed key authentication: what is likely wrong. */
+static const char *auth_hint(struct conn *c)
+{
+	bool rsa, encrypted;
+	key_kind(c->key, &rsa, &encrypted);
+	if (encrypted && !c->passphrase)
+		return "the private key is protected by a passphrase: give it in ssh.passphrase_file "
+		       "(mode 0600)";
+	if (rsa)
+		return "an RSA user key needs rsa-sha2 signatures, which this probe's libssh2 cannot "
+		       "make for OpenSSH 8.8 and later: use an ed25519 or ECDSA key";
+	return "check ssh.user and that its authorized_keys holds the probe's public key";
+}
+
 static void pump(struct conn *c)
 {
 	c->recv_budget = RECV_TURN_BUDGET;
@@ -1085,13 +1158,11 @@ static void pump(struct conn *c)
 		case C_AUTH: {
 			int rc = libssh2_userauth_publickey_fromfile_ex(c->s, c->user,
 									(unsigned)strlen(c->user), NULL,
-									c->key, NULL);
+									c->key, c->passphrase);
 			if (rc == LIBSSH2_ERROR_EAGAIN)
 				return;
 			if (rc) {
-				conn_failed(c, GP_STATE_UNKNOWN,
-					    "check ssh.user and that its authorized_keys holds the probe's "
-					    "public key",
+				conn_failed(c, GP_STATE_UNKNOWN, auth_hint(c),
 					    "SSH key authentication as '%s' on %s failed: %s", c->user,
 					    c->where, session_error(c));
 				return;
@@ -1247,6 +1318,17 @@ static void *ssh_check_new(void *inst, const struct gp_check_spec *spec, char *e
 		c->user = strdup(user);
 		c->key = strdup(key);
 		c->known_hosts = strdup(kh);
+		const char *pf = gp_spec_option(spec, "ssh.passphrase_file");
+		if (pf && !(c->passphrase = in->host->read_secret(in->host->ctx, pf, err, errlen))) {
+			free(c->target);
+			free(c->host);
+			free(c->user);
+			free(c->key);
+			free(c->known_hosts);
+			free(c);
+			check_release(k);
+			return NULL;
+		}
 		const char *port = gp_spec_option(spec, "ssh.port");
 		c->port = port ? atoi(port) : 22;
 		snprintf(c->where, sizeof(c->where), "%s:%d", spec->host, c->port);
@@ -1398,6 +1480,11 @@ static void ssh_check_free(void *inst, void *check)
 	free(c->user);
 	free(c->key);
 	free(c->known_hosts);
+	if (c->passphrase) {
+		for (volatile char *p = c->passphrase; *p; p++)
+			*p = 0;
+		free(c->passphrase);
+	}
 	free(c);
 }
 
@@ -1421,6 +1508,8 @@ static const struct gp_option_decl ssh_block_options[] = {
 	 * first use. */
 	{.name = "known_hosts", .type = GP_OPT_FILE, .flags = GP_OPT_REQUIRED,
 	 .doc = "OpenSSH known_hosts holding the host's key"},
+	{.name = "passphrase_file", .type = GP_OPT_SECRET_FILE,
+	 .doc = "the key's passphrase, from a private file"},
 	{0},
 };
 

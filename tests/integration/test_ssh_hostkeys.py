@@ -1,9 +1,11 @@
 #!/usr/bin/python3
-"""SSH host keys as OpenSSH users have them: a server with several host
+"""SSH keys as OpenSSH users have them. Host keys: a server with several host
 key types (Debian's sshd makes RSA, ECDSA and ed25519), and a known_hosts
 that holds only some of them, hashed (ssh-keyscan -H) or plain. The probe
 asks the server for a type known_hosts has for that host; a host known by
-its RSA key alone gets a hint that says what is really wrong."""
+its RSA key alone gets a hint that says what is really wrong. User keys:
+an RSA key and a key with a passphrase (ssh.passphrase_file) say what to
+do instead of blaming authorized_keys."""
 import os
 import shutil
 import socket
@@ -39,6 +41,7 @@ class HostKeys(unittest.TestCase):
         self.user = lab_info()["user"]
         self.userkey = os.path.join(LAB_DIR, "ssh", "id_ed25519")
         self.procs = []
+        self.extra_users = []
 
     def tearDown(self):
         for p in self.procs:
@@ -55,7 +58,10 @@ class HostKeys(unittest.TestCase):
             subprocess.run(["ssh-keygen", "-q", "-t", t, "-N", "", "-f", k], check=True)
             keys.append(k)
         auth = os.path.join(self.dir, "authorized_keys")
-        shutil.copy(self.userkey + ".pub", auth)
+        with open(auth, "w") as f:
+            for k in [self.userkey] + self.extra_users:
+                with open(k + ".pub") as pub:
+                    f.write(pub.read())
         conf = os.path.join(self.dir, "sshd_config_%d" % port)
         with open(conf, "w") as f:
             f.write("\n".join(["Port %d" % port, "ListenAddress 127.0.0.1"] +
@@ -90,15 +96,41 @@ class HostKeys(unittest.TestCase):
         self.assertTrue(out.strip(), "ssh-keyscan found no %s key" % t)
         return out
 
-    def diag(self, port, kh):
-        d = os.path.join(self.dir, "cfg-%d-%s" % (port, os.path.basename(kh)))
-        os.makedirs(d)
+    def diag(self, port, kh, key=None, extra=""):
+        d = tempfile.mkdtemp(dir=self.dir)
         cfg = write_config(d, "probe: {timeout: 5s, data_dir: %s/data}\ntargets:\n"
                            "  - name: h\n    host: 127.0.0.1\n    owner: supplier\n"
-                           "    ssh: {port: %d, user: %s, key: %s, known_hosts: %s}\n"
+                           "    ssh: {port: %d, user: %s, key: %s, known_hosts: %s%s}\n"
                            "    checks: [{name: c, ssh_command: 'echo 7'}]\n"
-                           % (d, port, self.user, self.userkey, kh))
+                           % (d, port, self.user, key or self.userkey, kh, extra))
         return diag_json(cfg, "h")[1]["c"]
+
+    def user_key(self, t, passphrase=""):
+        k = os.path.join(self.dir, "user_%s_%d" % (t, len(self.extra_users)))
+        subprocess.run(["ssh-keygen", "-q", "-t", t, "-N", passphrase, "-f", k], check=True)
+        os.chmod(k, 0o600)
+        self.extra_users.append(k)
+        return k
+
+    def test_user_keys(self):
+        rsa = self.user_key("rsa")
+        locked = self.user_key("ed25519", "not-a-secret-passphrase")
+        port, (ed,) = self.sshd(["ed25519"])
+        kh = self.known_hosts("ed", [self.plain_line(port, ed)])
+        c = self.diag(port, kh, key=rsa)
+        if c["state"] != "OK":
+            self.assertEqual(c["state"], "UNKNOWN", c)
+            self.assertIn("RSA user key", c["hint"])
+        c = self.diag(port, kh, key=locked)
+        self.assertEqual(c["state"], "UNKNOWN", c)
+        self.assertIn("passphrase_file", c["hint"])
+        pf = os.path.join(self.dir, "passphrase")
+        with open(pf, "w") as f:
+            f.write("not-a-secret-passphrase\n")
+        os.chmod(pf, 0o600)
+        c = self.diag(port, kh, key=locked, extra=", passphrase_file: %s" % pf)
+        self.assertEqual((c["state"], c["value"]), ("OK", "7"), c)
+        self.assertNotIn("not-a-secret", repr(c))
 
     def test_known_hosts_with_one_of_several_types(self):
         port, (rsa, ecdsa, ed) = self.sshd(["rsa", "ecdsa", "ed25519"])
