@@ -1310,6 +1310,13 @@ static void *ssh_check_new(void *inst, const struct gp_check_spec *spec, char *e
 			check_release(k);
 			return NULL;
 		}
+		/* libssh2 reads the key itself: say plainly when this user
+		 * cannot (another user running check_genesys). */
+		if (access(key, R_OK) != 0) {
+			snprintf(err, errlen, "cannot read ssh.key '%s': %s", key, strerror(errno));
+			check_release(k);
+			return NULL;
+		}
 		c = calloc(1, sizeof(*c));
 		c->in = in;
 		c->fd = -1;

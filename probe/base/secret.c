@@ -34,6 +34,16 @@ char *gp_secret_file_problem(const char *path)
 	return why;
 }
 
+bool gp_secret_file_unreadable_only(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return errno == EACCES;
+	if (!S_ISREG(st.st_mode) || (st.st_mode & 077))
+		return false;
+	return access(path, R_OK) != 0 && errno == EACCES;
+}
+
 char *gp_read_secret(const char *path, char *err, size_t errlen)
 {
 	/* O_NONBLOCK: a FIFO put in a secret's place cannot hang the

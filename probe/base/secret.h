@@ -10,6 +10,7 @@
 #ifndef GP_SECRET_H
 #define GP_SECRET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Secrets are short: a file larger than this is not one. */
@@ -18,6 +19,13 @@
 /* Why path cannot hold a secret (group or others may read or write it,
  * not a regular file, unreadable), as a malloc'd reason; NULL when fine. */
 char *gp_secret_file_problem(const char *path);
+
+/* Whether the only thing wrong with path is that this user may not read
+ * it (EACCES), its mode being private as far as it can be seen: a config
+ * read by another user (Nagios running check_genesys on one target) is
+ * then not refused for a secret of another target; whoever needs the
+ * secret gets the reason when reading it. A loose mode is never this. */
+bool gp_secret_file_unreadable_only(const char *path);
 
 /* Reads the secret of path: the whole file up to GP_SECRET_MAX bytes,
  * without its trailing newline. Refuses what gp_secret_file_problem()

@@ -13,6 +13,7 @@
  * loader's own, at FILE:LINE:COL.
  */
 #include "loader.h"
+#include "secret.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -332,6 +333,13 @@ static bool read_scalar(struct gp_ld *L, const struct gp_option_decl *d, const s
 		text = path;
 		char *p = gp_ld_file_problem(path, d->type == GP_OPT_SECRET_FILE ? GP_LD_SECRET
 										 : GP_LD_PLAIN);
+		/* A private secret this user may not read is the business of
+		 * the check that reads it (its result says why), not of the
+		 * whole config. */
+		if (p && d->type == GP_OPT_SECRET_FILE && gp_secret_file_unreadable_only(path)) {
+			free(p);
+			p = NULL;
+		}
 		if (p) {
 			gp_ld_err(L, v, "%s: %s%s", what, label, p);
 			free(p);

@@ -6,6 +6,7 @@ and a missing option, each with its exit code and output that parses by
 the guidelines' grammar."""
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -92,6 +93,41 @@ class StandaloneTest(unittest.TestCase):
         rc, out = self.check("-H", "127.0.0.1", "-P", "http", "-u", self.http + "/nope",
                              "--expect-status", "200")
         self.assertEqual(rc, 2, out)
+
+    @unittest.skipUnless(os.getuid() == 0, "needs root to run as another user")
+    def test_secret_of_another_target_unreadable(self):
+        # Nagios runs the plugin as its own user: a private secret of one
+        # target it may not read costs that target only, with the reason.
+        d = tempfile.mkdtemp()
+        try:
+            os.chmod(d, 0o755)
+            secret = os.path.join(d, "community")
+            with open(secret, "w") as f:
+                f.write("public\n")
+            os.chmod(secret, 0o600)
+            cfg = os.path.join(d, "gprobe.yaml")
+            with open(cfg, "w") as f:
+                f.write("probe: {data_dir: %s/data, rrd: false}\ntargets:\n"
+                        "  - name: a\n    host: 127.0.0.1\n    owner: supplier\n"
+                        "    snmp: {port: %s, community_file: %s}\n"
+                        "    checks: [{name: x, snmp_get: %s}]\n"
+                        "  - name: b\n    host: 127.0.0.1\n    owner: supplier\n"
+                        "    checks: [{name: port, tcp_connect: %d}]\n"
+                        % (d, self.snmp, secret, OID, lab_info()["ports"]["lca-1"]))
+            os.chmod(cfg, 0o644)
+            as_nobody = ["runuser", "-u", "nobody", "--", CHECK_GENESYS, "-c", cfg]
+            rc, out, _ = run(as_nobody + ["-T", "b"])
+            self.assertEqual(rc, 0, out)
+            rc, out, _ = run(as_nobody + ["-T", "a"])
+            self.assertEqual(rc, 3, out)
+            self.assertIn("Permission denied", out)
+            # A loose secret stays refused, whoever reads the config.
+            os.chmod(secret, 0o644)
+            rc, out, _ = run(as_nobody + ["-T", "b"])
+            self.assertEqual(rc, 3, out)
+            self.assertIn("accessible to group or others", out)
+        finally:
+            shutil.rmtree(d)
 
     def test_https_with_the_sites_ca(self):
         # A private CA: trusted with --ca-file, no need for --insecure.
