@@ -76,6 +76,16 @@ static void usage(FILE *out)
 		"  -v          more detail: -vv adds every check's output\n");
 }
 
+/* s made fit for the status line, in place: no line break, and no '|'
+ * (which would start perfdata). */
+static char *one_line(char *s)
+{
+	for (char *p = s; *p; p++)
+		if (*p == '\n' || *p == '\r' || *p == '|')
+			*p = *p == '|' ? '/' : ' ';
+	return s;
+}
+
 /* Perfdata labels are quoted; a quote inside is doubled. */
 static void perf_label(const char *s)
 {
@@ -381,6 +391,14 @@ int main(int argc, char **argv)
 	printf("GENESYS %s - %s: ", gp_state_name(worst), display);
 	if (bad == 0)
 		printf("%zu check%s OK", n, n == 1 ? "" : "s");
+	/* The value is what the operator wants to see: a lone check's always,
+	 * every check's with -v. */
+	for (size_t i = 0, shown = 0; bad == 0 && (n == 1 || a.verbose) && i < n; i++) {
+		struct gp_outcome *o = &jobs[i].out;
+		if (o->text)
+			printf("%s%s = %.80s", shown++ ? ", " : ": ", jobs[i].check->name,
+			       one_line(o->text));
+	}
 	for (size_t i = 0, shown = 0; i < n; i++) {
 		const struct gp_outcome *o = &jobs[i].out;
 		if (o->state == GP_STATE_OK)
@@ -412,7 +430,32 @@ int main(int argc, char **argv)
 						      : "";
 		printf("=%s%s;%s;%s;;", gp_format_number(o->value, num, sizeof(num)), uom, w, c);
 	}
+	/* Without a config, one check: its timings and size as the
+	 * Monitoring Plugins' check_http gives them. */
+	for (size_t m = 0; standalone && n == 1 && m < jobs[0].out.n_metrics; m++) {
+		const char *mn = jobs[0].out.metrics[m].name;
+		double mv = jobs[0].out.metrics[m].value;
+		char num[GP_NUMBER_MAX];
+		if (!isfinite(mv) || (strcmp(mn, "total_ms") != 0 && strcmp(mn, "size") != 0))
+			continue;
+		if (!bar) {
+			printf(" |");
+			bar = true;
+		}
+		if (strcmp(mn, "size") == 0)
+			printf(" 'size'=%sB;;;0", gp_format_number(mv, num, sizeof(num)));
+		else
+			printf(" 'time'=%ss;;;0", gp_format_number(mv / 1000.0, num, sizeof(num)));
+	}
 	putchar('\n');
+	/* -vv: every check's account, on the lines after the first (the
+	 * plugin guidelines' long output). */
+	for (size_t i = 0; a.verbose >= 2 && i < n; i++) {
+		struct gp_outcome *o = &jobs[i].out;
+		printf("%s: %s %s%s%s\n", jobs[i].check->name, gp_state_name(o->state),
+		       o->message ? one_line(o->message) : "", o->evaluation ? "; " : "",
+		       o->evaluation ? one_line(o->evaluation) : "");
+	}
 
 	for (size_t i = 0; i < n; i++)
 		gp_job_clear(&jobs[i]);

@@ -307,6 +307,8 @@ static void finish(struct http_inst *in, struct http_check *c, CURLcode rc)
 				(struct gp_metric){timings[i].name, (double)us / 1000.0, "ms"};
 		}
 	}
+	/* The body's size as received (decoded), as check_http reports it. */
+	res.metrics[res.n_metrics++] = (struct gp_metric){"size", (double)c->len, "B"};
 
 	/* Over the cap: announced (Content-Length, curl stops at once) or
 	 * found while reading (our write callback stops). */

@@ -20,7 +20,7 @@ OID = "1.3.6.1.4.1.1729.998.1"
 
 # One status line: GENESYS STATE - text [| 'label'=value[UOM];warn;crit;min;max ...]
 LINE = re.compile(r"^GENESYS (OK|WARNING|CRITICAL|UNKNOWN) - [^|\n]*"
-                  r"(\| ?('[^']+'=-?[0-9.]+(e[-+]?[0-9]+)?[a-zA-Z%]*(;[^; \n]*){0,4} ?)*)?\n$")
+                  r"(\| ?('[^']+'=-?[0-9.]+[a-zA-Z%]*(;[^; \n]*){0,4} ?)*)?\n$")
 
 
 def free_udp_port():
@@ -87,6 +87,14 @@ class StandaloneTest(unittest.TestCase):
                              "--json", "/statusCode", "--expect", "0")
         self.assertEqual(rc, 0, out)
         self.assertRegex(out, r"\| 'http'=[0-9.]+")
+        # The value in the OK text; time and size as check_http gives them.
+        self.assertIn("1 check OK: http = 0 |", out)
+        self.assertRegex(out, r" 'time'=[0-9.]+s;;;0 'size'=[1-9][0-9]*B;;;0\n$")
+        # -vv: the check's account on the next line.
+        rc, out, _ = run([CHECK_GENESYS, "-H", "127.0.0.1", "-P", "http", "-u", url, "--json",
+                          "/statusCode", "--expect", "0", "-vv"])
+        self.assertRegex(out.splitlines()[0] + "\n", LINE)
+        self.assertRegex(out.splitlines()[1], r"^http: OK HTTP 200 in [0-9.]+ ms")
         rc, out = self.check("-H", "127.0.0.1", "-P", "http", "-u", url, "--json",
                              "/statusCode", "--expect", "1")
         self.assertEqual(rc, 2, out)

@@ -48,8 +48,10 @@ class HttpTest(unittest.TestCase):
         self.assertEqual(v["value"], "0")
         self.assertEqual(v["numeric"], 0)
         names = [m["name"] for m in v["metrics"]]
-        self.assertEqual(names, ["dns_ms", "connect_ms", "tls_ms", "first_byte_ms", "total_ms"])
-        total = v["metrics"][-1]["value"]
+        self.assertEqual(names, ["dns_ms", "connect_ms", "tls_ms", "first_byte_ms", "total_ms",
+                                 "size"])
+        self.assertGreater(v["metrics"][-1]["value"], len('{"statusCode":0}'))  # the body's bytes
+        total = v["metrics"][-2]["value"]
         self.assertGreater(total, 0)
         self.assertLess(total, 2000)
 
