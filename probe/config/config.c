@@ -171,8 +171,38 @@ static void load_service(struct gp_ld *L, const struct gp_ynode *m, const char *
 
 static const char *const contract_keys[] = {
 	"start", "term_days", "monthly_payment", "value_excl_vat", "value_incl_vat", "vat_percent",
-	"penalty_hour_divisor", "penalty_cap_percent", "hour_rounding", "overlap", NULL,
+	"penalty_hour_divisor", "penalty_cap_percent", "hour_rounding", "overlap", "number", "date",
+	"customer", "supplier", "signatories", NULL,
 };
+
+static const char *const signatory_keys[] = {"party", "name", "position", NULL};
+
+/* contract.signatories: who signs the report, for each party. */
+static void load_signatories(struct gp_ld *L, const struct gp_ynode *m, struct gp_contract *c)
+{
+	const struct gp_ynode *seq = gp_ld_sequence(L, m, "contract", "signatories", false);
+	static const char *const parties[] = {"customer", "supplier", NULL};
+	for (size_t i = 0; seq && i < seq->n; i++) {
+		const struct gp_ynode *sm = seq->items[i];
+		char *p = gp_xasprintf("contract.signatories[%zu]", i);
+		if (sm->type != GP_Y_MAP) {
+			gp_ld_err(L, sm, "%s: expected a mapping, got %s", p, gp_ynode_type_name(sm));
+			free(p);
+			continue;
+		}
+		gp_ld_check_keys(L, sm, p, signatory_keys);
+		struct gp_signatory g = {0};
+		int party = 0;
+		if (gp_ld_scalar(L, sm, p, "party", true))
+			gp_ld_enum(L, sm, p, "party", parties, &party);
+		g.party = party == 0 ? GP_OWNER_CUSTOMER : GP_OWNER_SUPPLIER;
+		gp_ld_str(L, sm, p, "name", true, &g.name);
+		gp_ld_str(L, sm, p, "position", false, &g.position);
+		c->signatories = gp_xrealloc(c->signatories, (c->n_signatories + 1) * sizeof(g));
+		c->signatories[c->n_signatories++] = g;
+		free(p);
+	}
+}
 
 static void load_contract(struct gp_ld *L, const struct gp_ynode *root)
 {
@@ -201,6 +231,13 @@ static void load_contract(struct gp_ld *L, const struct gp_ynode *root)
 	gp_ld_enum(L, m, "contract", "overlap", overlaps, &o);
 	c->hour_rounding = (enum gp_rounding)r;
 	c->overlap = (enum gp_overlap)o;
+	gp_ld_str(L, m, "contract", "number", false, &c->number);
+	const struct gp_ynode *dv = gp_ld_scalar(L, m, "contract", "date", false);
+	if (dv)
+		c->has_date = gp_ld_date_node(L, dv, "contract.date", &c->date);
+	gp_ld_str(L, m, "contract", "customer", false, &c->customer);
+	gp_ld_str(L, m, "contract", "supplier", false, &c->supplier);
+	load_signatories(L, m, c);
 
 	bool has_ex = gp_ymap_get(m, "value_excl_vat") != NULL;
 	bool has_in = gp_ymap_get(m, "value_incl_vat") != NULL;
@@ -348,8 +385,11 @@ static void load_calendar(struct gp_ld *L, const struct gp_ynode *root)
 }
 
 static const char *const incidents_keys[] = {"response_target", "response_target_phone",
-					     "response_target_email", "auto_close_working_days",
-					     "reopen_window", NULL};
+					     "response_target_email", "response_target_web",
+					     "auto_close_working_days", "reopen_window", "priorities",
+					     NULL};
+static const char *const priority_names[] = {"P1", "P2", "P3", "P4", NULL};
+static const char *const priority_keys[] = {"resolution", NULL};
 
 static void load_incidents(struct gp_ld *L, const struct gp_ynode *root)
 {
@@ -357,6 +397,7 @@ static void load_incidents(struct gp_ld *L, const struct gp_ynode *root)
 	in->response_target_ms = 60 * 60000;
 	in->response_target_phone_ms = 15 * 60000;
 	in->response_target_email_ms = 60 * 60000;
+	in->response_target_web_ms = 60 * 60000;
 	in->auto_close_working_days = 5;
 	in->reopen_window_ms = 30 * 60000;
 	const struct gp_ynode *m = gp_ld_mapping(L, root, "", "incidents", false);
@@ -366,6 +407,21 @@ static void load_incidents(struct gp_ld *L, const struct gp_ynode *root)
 	gp_ld_duration(L, m, "incidents", "response_target", &in->response_target_ms);
 	gp_ld_duration(L, m, "incidents", "response_target_phone", &in->response_target_phone_ms);
 	gp_ld_duration(L, m, "incidents", "response_target_email", &in->response_target_email_ms);
+	gp_ld_duration(L, m, "incidents", "response_target_web", &in->response_target_web_ms);
+	const struct gp_ynode *pm = gp_ld_mapping(L, m, "incidents", "priorities", false);
+	if (pm) {
+		gp_ld_check_keys(L, pm, "incidents.priorities", priority_names);
+		for (int i = 0; i < 4; i++) {
+			char *p = gp_xasprintf("incidents.priorities.%s", priority_names[i]);
+			const struct gp_ynode *one = gp_ld_mapping(L, pm, "incidents.priorities",
+								   priority_names[i], false);
+			if (one) {
+				gp_ld_check_keys(L, one, p, priority_keys);
+				gp_ld_duration(L, one, p, "resolution", &in->resolution_ms[i]);
+			}
+			free(p);
+		}
+	}
 	gp_ld_intv(L, m, "incidents", "auto_close_working_days", 1, 365, &in->auto_close_working_days);
 	gp_ld_duration(L, m, "incidents", "reopen_window", &in->reopen_window_ms);
 }
@@ -588,6 +644,14 @@ void gp_config_free(struct gp_config *cfg)
 		free(cfg->probe.uplink[i]);
 	free(cfg->probe.uplink);
 	free(cfg->probe.uplink_target);
+	free(cfg->contract.number);
+	free(cfg->contract.customer);
+	free(cfg->contract.supplier);
+	for (size_t i = 0; i < cfg->contract.n_signatories; i++) {
+		free(cfg->contract.signatories[i].name);
+		free(cfg->contract.signatories[i].position);
+	}
+	free(cfg->contract.signatories);
 	free(cfg->calendar.timezone);
 	free(cfg->calendar.holidays);
 	free(cfg->calendar.holidays_file);

@@ -118,6 +118,16 @@ struct gp_contract {
 	int penalty_cap_percent;       /* 5 */
 	enum gp_rounding hour_rounding;
 	enum gp_overlap overlap;
+	/* The document's parties, for the signed report (all optional). */
+	char *number;                  /* "2880-2" */
+	bool has_date;
+	struct gp_date date;           /* of signing */
+	char *customer, *supplier;
+	struct gp_signatory {
+		enum gp_owner party;   /* customer or supplier */
+		char *name, *position;
+	} *signatories;
+	size_t n_signatories;
 };
 
 struct gp_calendar {
@@ -136,8 +146,12 @@ struct gp_incidents {
 	int64_t response_target_ms;        /* 60m: probe-opened incidents */
 	int64_t response_target_phone_ms;  /* 15m */
 	int64_t response_target_email_ms;  /* 60m */
+	int64_t response_target_web_ms;    /* 60m: registered in the customer's ticket system */
 	int auto_close_working_days;       /* 5 */
 	int64_t reopen_window_ms;          /* 30m */
+	/* Resolution targets in working time, per priority (P1..P4, index
+	 * priority - 1); 0: none. */
+	int64_t resolution_ms[4];
 };
 
 struct gp_email {

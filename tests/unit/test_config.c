@@ -303,6 +303,17 @@ static void test_full_config(void **state)
 	assert_int_equal(cfg->calendar.n_working_weekend_days, 1);
 	assert_int_equal(cfg->calendar.working_weekend_days[0].day, 4);
 
+	assert_string_equal(cfg->contract.number, "2880-2");
+	assert_true(cfg->contract.has_date);
+	assert_int_equal(cfg->contract.date.year, 2020);
+	assert_string_equal(cfg->contract.customer, "АО «Казахтелеком»");
+	assert_int_equal(cfg->contract.n_signatories, 2);
+	assert_int_equal(cfg->contract.signatories[1].party, GP_OWNER_SUPPLIER);
+	assert_string_equal(cfg->contract.signatories[0].position, "Директор департамента");
+	assert_int_equal(cfg->incidents.response_target_web_ms, 45 * 60000);
+	assert_int_equal(cfg->incidents.resolution_ms[0], 4 * 3600000);
+	assert_int_equal(cfg->incidents.resolution_ms[3], 10LL * 86400000);
+
 	assert_int_equal(cfg->incidents.response_target_ms, 3600000);
 	assert_int_equal(cfg->incidents.auto_close_working_days, 5);
 	assert_int_equal(cfg->incidents.reopen_window_ms, 1800000);
