@@ -198,7 +198,7 @@ static int incident_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: gprobe [-c FILE] incident open --service S --priority P1..P4\n"
-		"                  --channel phone|email --reported-at TIME --text TEXT\n"
+		"                  --channel phone|email|web --reported-at TIME --text TEXT\n"
 		"       gprobe incident show ID [--json]\n"
 		"       gprobe incident ack ID --by NAME [--at TIME]   taken into work\n"
 		"       gprobe incident note ID TEXT\n"
@@ -210,7 +210,8 @@ static int incident_usage(FILE *out)
 		"       gprobe incident attribute ID supplier|customer|third-party --reason TEXT\n\n"
 		"TIME is ISO 8601 (2026-11-03T14:00, in calendar.timezone unless it has an\n"
 		"offset). The response target of a request is 15 working minutes by phone,\n"
-		"60 by e-mail. A transition the incident's status does not allow is refused\n"
+		"60 by e-mail, 60 for one registered in the customer's ticket system (web;\n"
+		"incidents.response_target_*). A transition the incident's status does not allow is refused\n"
 		"(exit 1) saying which statuses allow it. --at: when it was done, for an\n"
 		"ack or a resolution entered after the fact (not in the future, not before\n"
 		"the registration, the acknowledgement or the restore); the timeline keeps\n"

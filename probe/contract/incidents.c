@@ -65,6 +65,7 @@ static int64_t response_target_s(const struct gp_config *cfg, enum gp_inc_channe
 	const struct gp_incidents *in = &cfg->incidents;
 	int64_t ms = channel == GP_CHANNEL_PHONE   ? in->response_target_phone_ms
 		     : channel == GP_CHANNEL_EMAIL ? in->response_target_email_ms
+		     : channel == GP_CHANNEL_WEB   ? in->response_target_web_ms
 						   : in->response_target_ms;
 	return ms / 1000;
 }
@@ -282,7 +283,7 @@ int gp_inc_open_manual(struct gp_store *st, const struct gp_config *cfg, const c
 	enum gp_inc_channel ch;
 	enum gp_priority pr;
 	if (!gp_inc_channel_parse(channel, &ch) || ch == GP_CHANNEL_PROBE)
-		return gp_errf(err, errlen, "channel '%s': phone or email", channel);
+		return gp_errf(err, errlen, "channel '%s': phone, email or web", channel);
 	if (!gp_priority_parse(priority, &pr))
 		return gp_errf(err, errlen, "priority '%s': P1, P2, P3 or P4", priority);
 	if (reported_at > now + 60)

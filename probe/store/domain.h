@@ -40,8 +40,11 @@ const char *gp_incident_status_name(enum gp_incident_status s);
 bool gp_incident_status_parse(const char *name, enum gp_incident_status *out);
 
 /* How an incident came in. */
-enum gp_inc_channel { GP_CHANNEL_PROBE, GP_CHANNEL_PHONE, GP_CHANNEL_EMAIL, GP_CHANNEL_N };
-const char *gp_inc_channel_name(enum gp_inc_channel c); /* "probe", "phone", "email" */
+/* How a request came: the probe, by phone, by e-mail, or registered in the
+ * customer's ticket system (web). Stored by name. */
+enum gp_inc_channel { GP_CHANNEL_PROBE, GP_CHANNEL_PHONE, GP_CHANNEL_EMAIL, GP_CHANNEL_WEB,
+		      GP_CHANNEL_N };
+const char *gp_inc_channel_name(enum gp_inc_channel c); /* "probe", "phone", "email", "web" */
 bool gp_inc_channel_parse(const char *name, enum gp_inc_channel *out);
 
 /* "P1" ... "P4" (config.h's enum). */

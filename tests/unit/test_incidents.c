@@ -227,6 +227,28 @@ static void test_confirm_closes(void **state)
 	gp_incident_clear(&inc);
 }
 
+/* A request registered in the customer's ticket system: the web channel
+ * and its own response target (60 working minutes by default). */
+static void test_request_via_web(void **state)
+{
+	struct fx *f = *state;
+	int64_t id;
+	/* Friday 17:30: 30 minutes that day, 30 on Monday. */
+	int64_t at = T(f, "2026-11-27T17:30");
+	assert_int_equal(gp_inc_open_manual(f->st, f->cfg, "ha", "P3", "web", at, "InfraManager #77",
+					    "noc", at + 60, &id, f->err, sizeof(f->err)),
+			 0);
+	struct gp_incident inc = get(f, id);
+	assert_string_equal(gp_inc_channel_name(inc.channel), "web");
+	assert_int_equal(inc.response_due_at, T(f, "2026-11-30T09:30"));
+	gp_incident_clear(&inc);
+	int64_t id2;
+	assert_int_equal(gp_inc_open_manual(f->st, f->cfg, "ha", "P3", "probe", at, "x", "noc", at,
+					    &id2, f->err, sizeof(f->err)),
+			 -1);
+	assert_string_equal(f->err, "channel 'probe': phone, email or web");
+}
+
 static void test_requests_by_phone(void **state)
 {
 	struct fx *f = *state;
@@ -266,7 +288,7 @@ static void test_requests_by_phone(void **state)
 	assert_int_equal(gp_inc_open_manual(f->st, f->cfg, "one", "P1", "fax", at, "x", "noc", at,
 					    &id2, f->err, sizeof(f->err)),
 			 -1);
-	assert_string_equal(f->err, "channel 'fax': phone or email");
+	assert_string_equal(f->err, "channel 'fax': phone, email or web");
 }
 
 static void test_attribution(void **state)
@@ -346,6 +368,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_confirm_closes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests_by_phone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_request_via_web, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attribution, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_void, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_degraded_for_long_is_p3, setup, teardown),

@@ -202,6 +202,18 @@ static const char *const migrations[] = {
 	"ALTER TABLE outage RENAME COLUMN \"end\" TO end_at;"
 	"ALTER TABLE maintenance RENAME COLUMN \"end\" TO end_at;"
 	"ALTER TABLE manual_downtime RENAME COLUMN \"end\" TO end_at;",
+
+	/* 6 -> 7: requests registered in the customer's ticket system
+	 * (channel 'web'). SQLite cannot alter a CHECK constraint; the
+	 * table's text is changed in place (its rows are untouched: the
+	 * documented way for constraints); sq_migrate() then makes the
+	 * connections read the schema again. */
+	"PRAGMA writable_schema = ON;"
+	"UPDATE sqlite_schema SET sql = replace(sql,"
+	"  'channel IN (''probe'', ''phone'', ''email'')',"
+	"  'channel IN (''probe'', ''phone'', ''email'', ''web'')')"
+	"  WHERE type = 'table' AND name = 'incident';"
+	"PRAGMA writable_schema = OFF;",
 };
 
 int sq_user_version(sqlite3 *db)
@@ -226,6 +238,7 @@ int sq_migrate(sqlite3 *db, char *err, size_t errlen)
 			 v, target);
 		return -1;
 	}
+	bool migrated = v < target;
 	for (; v < target; v++) {
 		char *msg = NULL;
 		char *sql = gp_xasprintf("BEGIN IMMEDIATE; %s PRAGMA user_version = %d; COMMIT;",
@@ -239,6 +252,20 @@ int sq_migrate(sqlite3 *db, char *err, size_t errlen)
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 			return -1;
 		}
+	}
+	/* A schema text changed in place (6 -> 7) is read again only when
+	 * the schema cookie moves: this connection's and every other's. */
+	if (migrated) {
+		sqlite3_stmt *s;
+		int cookie = 0;
+		if (sqlite3_prepare_v2(db, "PRAGMA schema_version", -1, &s, NULL) == SQLITE_OK) {
+			if (sqlite3_step(s) == SQLITE_ROW)
+				cookie = sqlite3_column_int(s, 0);
+			sqlite3_finalize(s);
+		}
+		char *sql = gp_xasprintf("PRAGMA schema_version = %d", cookie + 1);
+		sqlite3_exec(db, sql, NULL, NULL, NULL);
+		free(sql);
 	}
 	return 0;
 }
