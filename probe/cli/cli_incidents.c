@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-static json_t *incident_json(const struct gp_config *cfg, const struct gp_incident *inc)
+static json_t *incident_fields(const struct gp_config *cfg, const struct gp_incident *inc)
 {
 	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:s}", "id",
 			 (json_int_t)inc->id, "service", inc->service, "status",
@@ -33,15 +33,31 @@ static json_t *incident_json(const struct gp_config *cfg, const struct gp_incide
 			 gp_attribution_name(inc->attribution));
 }
 
+/* An incident as `incidents --json` shows it, with its resolution clock. */
+static json_t *incident_json(const struct gp_config *cfg, struct gp_store *st,
+			     const struct gp_incident *inc)
+{
+	json_t *j = incident_fields(cfg, inc);
+	struct gp_inc_resolution r;
+	if (gp_inc_resolution(st, cfg, inc, (int64_t)time(NULL), &r) != 0)
+		r = (struct gp_inc_resolution){0};
+	json_object_set_new(j, "resolution_due_at", gp_cli_jtime(cfg, r.due_at));
+	json_object_set_new(j, "resolution_breached", json_boolean(r.breached));
+	json_object_set_new(j, "waiting", json_boolean(r.waiting));
+	json_object_set_new(j, "waiting_seconds", json_integer(r.waiting_seconds));
+	return j;
+}
+
 struct list_ctx {
 	const struct gp_config *cfg;
+	struct gp_store *st;
 	json_t *arr;
 };
 
 static void add_incident(void *ctx, const struct gp_incident *inc)
 {
 	struct list_ctx *l = ctx;
-	json_array_append_new(l->arr, incident_json(l->cfg, inc));
+	json_array_append_new(l->arr, incident_json(l->cfg, l->st, inc));
 }
 
 static const char *str(json_t *o, const char *key)
@@ -72,7 +88,7 @@ int gp_cmd_incidents(struct gp_cli *cli, int argc, char **argv)
 	struct gp_store *st;
 	if (gp_cli_open(cli, false, &cfg, &st, "incidents") != 0)
 		return 1;
-	struct list_ctx l = {cfg, json_array()};
+	struct list_ctx l = {cfg, st, json_array()};
 	gp_store_incident_list(st, all, add_incident, &l);
 	if (as_json) {
 		gp_cli_print_json(l.arr);
@@ -145,7 +161,7 @@ static int show(struct gp_config *cfg, struct gp_store *st, int64_t id, bool as_
 		fprintf(stderr, "gprobe incident: no incident #%lld\n", (long long)id);
 		return 1;
 	}
-	json_t *j = incident_json(cfg, &inc);
+	json_t *j = incident_json(cfg, st, &inc);
 	if (as_json) {
 		json_t *tl = json_array();
 		json_t *pair[2] = {tl, (json_t *)cfg};
@@ -207,7 +223,10 @@ static int incident_usage(FILE *out)
 		"       gprobe incident confirm ID              the customer confirms: closed\n"
 		"       gprobe incident reject ID --reason TEXT back to acknowledged\n"
 		"       gprobe incident void ID --reason TEXT   a false alarm: out of the penalty\n"
-		"       gprobe incident attribute ID supplier|customer|third-party --reason TEXT\n\n"
+		"       gprobe incident attribute ID supplier|customer|third-party --reason TEXT\n"
+		"       gprobe incident wait ID --reason TEXT   waiting for the customer: the\n"
+		"                                              resolution clock stops\n"
+		"       gprobe incident resume ID              the clock runs again\n\n"
 		"TIME is ISO 8601 (2026-11-03T14:00, in calendar.timezone unless it has an\n"
 		"offset). The response target of a request is 15 working minutes by phone,\n"
 		"60 by e-mail, 60 for one registered in the customer's ticket system (web;\n"
@@ -290,6 +309,8 @@ int gp_cmd_incident(struct gp_cli *cli, int argc, char **argv)
 		{"reject", GP_INC_REJECT, "--reason", NULL},
 		{"void", GP_INC_VOID, "--reason", NULL},
 		{"attribute", GP_INC_ATTRIBUTE, NULL, "--reason"},
+		{"wait", GP_INC_WAIT, "--reason", NULL},
+		{"resume", GP_INC_RESUME, "", NULL},
 	};
 	const char *sub = argv[1];
 	bool is_open = !strcmp(sub, "open"), is_show = !strcmp(sub, "show");

@@ -317,8 +317,8 @@ int gp_inc_open_manual(struct gp_store *st, const struct gp_config *cfg, const c
 	return rc;
 }
 
-static const char *const cmd_names[] = {"ack", "note", "workaround", "resolve",
-					"confirm", "reject", "void", "attribute"};
+static const char *const cmd_names[] = {"ack",    "note", "workaround", "resolve", "confirm",
+					"reject", "void", "attribute",  "wait",    "resume"};
 
 /* Status changes of the commands: from which statuses each is allowed. */
 #define ST(x) (1u << GP_INCIDENT_##x)
@@ -332,6 +332,8 @@ static const unsigned allowed_from[] = {
 	[GP_INC_REJECT] = ST(RESOLVED),
 	[GP_INC_VOID] = ST(OPEN) | ST(ACKNOWLEDGED) | ST(RESTORED) | ST(RESOLVED) | ST(CLOSED),
 	[GP_INC_ATTRIBUTE] = ST(OPEN) | ST(ACKNOWLEDGED) | ST(RESTORED) | ST(RESOLVED) | ST(CLOSED),
+	[GP_INC_WAIT] = ST(OPEN) | ST(ACKNOWLEDGED) | ST(RESTORED),
+	[GP_INC_RESUME] = ST(OPEN) | ST(ACKNOWLEDGED) | ST(RESTORED) | ST(RESOLVED),
 };
 #undef ST
 
@@ -450,6 +452,30 @@ int gp_inc_command(struct gp_store *st, const struct gp_config *cfg, int64_t id,
 		inc.status = GP_INCIDENT_VOIDED;
 		snprintf(text, sizeof(text), "false alarm: %s", arg);
 		break;
+	case GP_INC_WAIT:
+	case GP_INC_RESUME: {
+		struct gp_inc_resolution r;
+		if (gp_inc_resolution(st, cfg, &inc, now, &r) != 0) {
+			gp_errf(err, errlen, "cannot read the timeline of incident #%lld", (long long)id);
+			goto done;
+		}
+		if (cmd == GP_INC_WAIT && r.waiting) {
+			gp_errf(err, errlen, "incident #%lld waits already (gprobe incident resume %lld)",
+				(long long)id, (long long)id);
+			goto done;
+		}
+		if (cmd == GP_INC_RESUME && !r.waiting) {
+			gp_errf(err, errlen, "incident #%lld is not waiting", (long long)id);
+			goto done;
+		}
+		if (cmd == GP_INC_WAIT)
+			snprintf(text, sizeof(text), "waiting for the customer: %s (the resolution "
+						     "clock stops)", arg);
+		else
+			snprintf(text, sizeof(text), "resumed after %lld working minutes of waiting",
+				 (long long)(r.waiting_seconds / 60));
+		break;
+	}
 	case GP_INC_ATTRIBUTE: {
 		enum gp_attribution a;
 		if (!gp_attribution_parse(arg, &a) || a == GP_ATTR_UNATTRIBUTED) {
@@ -466,4 +492,47 @@ int gp_inc_command(struct gp_store *st, const struct gp_config *cfg, int64_t id,
 done:
 	gp_incident_clear(&inc);
 	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The resolution clock                                                */
+
+struct wait_walk {
+	const struct gp_calendar *cal;
+	int64_t since;   /* waiting since, or 0 */
+	int64_t waited;  /* working seconds of closed waits */
+};
+
+static void on_wait_event(void *ctx, const struct gp_incident_event *ev)
+{
+	struct wait_walk *w = ctx;
+	if (!strcmp(ev->kind, "wait") && !w->since) {
+		w->since = ev->at;
+	} else if (!strcmp(ev->kind, "resume") && w->since) {
+		w->waited += gp_cal_working_between(w->cal, w->since, ev->at);
+		w->since = 0;
+	}
+}
+
+int gp_inc_resolution(struct gp_store *st, const struct gp_config *cfg,
+		      const struct gp_incident *inc, int64_t now, struct gp_inc_resolution *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct wait_walk w = {.cal = &cfg->calendar};
+	if (gp_store_incident_timeline(st, inc->id, on_wait_event, &w) != 0)
+		return -1;
+	/* A wait still open counts up to the resolution, or to now. */
+	int64_t end = inc->resolved_at ? inc->resolved_at : now;
+	out->waiting = w.since != 0;
+	out->waiting_seconds = w.waited + (w.since && end > w.since
+						   ? gp_cal_working_between(&cfg->calendar, w.since, end)
+						   : 0);
+	int p = (int)inc->priority - 1;
+	int64_t target_s = p >= 0 && p < 4 ? cfg->incidents.resolution_ms[p] / 1000 : 0;
+	if (target_s <= 0)
+		return 0;
+	out->due_at = gp_cal_add_working(&cfg->calendar, inc->opened_at,
+					 target_s + out->waiting_seconds);
+	out->breached = end > out->due_at && !(out->waiting && !inc->resolved_at);
+	return 0;
 }

@@ -55,6 +55,8 @@ enum gp_inc_cmd {
 	GP_INC_REJECT,     /* arg: reason */
 	GP_INC_VOID,       /* arg: reason */
 	GP_INC_ATTRIBUTE,  /* arg: supplier|customer|third-party, reason: why */
+	GP_INC_WAIT,       /* arg: what the supplier waits for from the customer */
+	GP_INC_RESUME,
 };
 /* at: when it was done, for ACK and RESOLVE entered after the fact (0:
  * now); never in the future, nor before the registration (ack) or the
@@ -68,6 +70,22 @@ int gp_inc_command(struct gp_store *st, const struct gp_config *cfg, int64_t id,
  * separated target names): all customer's -> customer; any supplier's ->
  * supplier; only third parties' -> third-party; else unattributed. */
 enum gp_attribution gp_inc_attribution(const struct gp_config *cfg, const char *members);
+
+/*
+ * The resolution clock of an incident (incidents.priorities.PN.resolution,
+ * in working time from the registration). Time spent waiting for the
+ * customer (incident wait ... resume: the contract lets the supplier
+ * extend its deadline by it) moves the deadline by the working time
+ * waited. due_at 0: no target for this priority.
+ */
+struct gp_inc_resolution {
+	int64_t due_at;
+	bool breached;           /* resolved after due_at, or unresolved past it */
+	bool waiting;            /* waiting now */
+	int64_t waiting_seconds; /* working seconds waited, up to now */
+};
+int gp_inc_resolution(struct gp_store *st, const struct gp_config *cfg,
+		      const struct gp_incident *inc, int64_t now, struct gp_inc_resolution *out);
 
 /* The working time an auto-close waits: N working days of working hours. */
 int64_t gp_inc_auto_close_at(const struct gp_config *cfg, int64_t resolved_at);

@@ -249,6 +249,68 @@ static void test_request_via_web(void **state)
 	assert_string_equal(f->err, "channel 'probe': phone, email or web");
 }
 
+/* The resolution clock stops while the supplier waits for the customer
+ * (contract 8.4, 8.8): hand-computed across a weekend and a holiday. P2
+ * resolves in 8 working hours; Monday 2026-12-14 is made a holiday. */
+static void test_waiting_moves_the_resolution_deadline(void **state)
+{
+	struct fx *f = *state;
+	f->cfg->incidents.resolution_ms[1] = 8 * 3600000LL;
+	struct gp_calendar *cal = &f->cfg->calendar;
+	cal->holidays = gp_xrealloc(cal->holidays, (cal->n_holidays + 1) * sizeof(*cal->holidays));
+	cal->holidays[cal->n_holidays++] = (struct gp_date){2026, 12, 14};
+	int64_t id;
+	/* Friday 16:00. Without waiting: Friday 2 h, Monday off, Tuesday 6 h. */
+	int64_t fri16 = T(f, "2026-12-11T16:00");
+	assert_int_equal(gp_inc_open_manual(f->st, f->cfg, "ha", "P2", "phone", fri16,
+					    "reports are empty", "noc", fri16 + 60, &id, f->err,
+					    sizeof(f->err)),
+			 0);
+	struct gp_incident inc = get(f, id);
+	struct gp_inc_resolution r;
+	assert_int_equal(gp_inc_resolution(f->st, f->cfg, &inc, fri16 + 60, &r), 0);
+	assert_int_equal(r.due_at, T(f, "2026-12-15T15:00"));
+	assert_false(r.waiting);
+	gp_incident_clear(&inc);
+	/* Friday 17:00: waiting for the customer's logs. */
+	assert_int_equal(gp_inc_command(f->st, f->cfg, id, GP_INC_WAIT, "the customer's logs", NULL,
+					"noc", T(f, "2026-12-11T17:00"), 0, f->err, sizeof(f->err)),
+			 0);
+	assert_int_equal(gp_inc_command(f->st, f->cfg, id, GP_INC_WAIT, "again", NULL, "noc",
+					T(f, "2026-12-11T17:05"), 0, f->err, sizeof(f->err)),
+			 -1);
+	/* Monday noon, still waiting: 1 working hour waited (Friday 17-18;
+	 * the weekend and the holiday are not working time). */
+	inc = get(f, id);
+	assert_int_equal(gp_inc_resolution(f->st, f->cfg, &inc, T(f, "2026-12-14T12:00"), &r), 0);
+	assert_true(r.waiting);
+	assert_int_equal(r.waiting_seconds, 3600);
+	assert_int_equal(r.due_at, T(f, "2026-12-15T16:00"));
+	assert_false(r.breached);
+	gp_incident_clear(&inc);
+	/* Tuesday 10:00: the logs came. 2 working hours waited in all. */
+	assert_int_equal(gp_inc_command(f->st, f->cfg, id, GP_INC_RESUME, "", NULL, "noc",
+					T(f, "2026-12-15T10:00"), 0, f->err, sizeof(f->err)),
+			 0);
+	assert_int_equal(gp_inc_command(f->st, f->cfg, id, GP_INC_ACK, "ivanov", NULL, "ivanov",
+					T(f, "2026-12-15T10:05"), 0, f->err, sizeof(f->err)),
+			 0);
+	assert_int_equal(gp_inc_command(f->st, f->cfg, id, GP_INC_RESOLVE, "export fixed", NULL,
+					"ivanov", T(f, "2026-12-15T16:30"), 0, f->err,
+					sizeof(f->err)),
+			 0);
+	inc = get(f, id);
+	assert_int_equal(gp_inc_resolution(f->st, f->cfg, &inc, T(f, "2026-12-16T09:00"), &r), 0);
+	assert_false(r.waiting);
+	assert_int_equal(r.waiting_seconds, 2 * 3600);
+	/* 8 h + 2 h from Friday 16:00: Friday 2 h, Tuesday 8 h: 17:00. */
+	assert_int_equal(r.due_at, T(f, "2026-12-15T17:00"));
+	assert_false(r.breached); /* resolved at 16:30 */
+	gp_incident_clear(&inc);
+	assert_int_equal(events_of(f, id, "wait"), 1);
+	assert_int_equal(events_of(f, id, "resume"), 1);
+}
+
 static void test_requests_by_phone(void **state)
 {
 	struct fx *f = *state;
@@ -369,6 +431,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_confirm_closes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests_by_phone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_request_via_web, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_waiting_moves_the_resolution_deadline, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_attribution, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_void, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_degraded_for_long_is_p3, setup, teardown),
