@@ -32,6 +32,7 @@
 #include <net-snmp/library/large_fd_set.h>
 
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <poll.h>
 #include <regex.h>
@@ -45,6 +46,78 @@
 #define TEXT_MAX 1024        /* a value's text is cut here */
 
 static const oid SYS_UPTIME[] = {1, 3, 6, 1, 2, 1, 1, 3, 0};
+
+/* ------------------------------------------------------------------ */
+/* An intrusive hash table: set-up and reload cost one lookup a check,
+ * whatever the estate's size. A node is embedded in what it indexes. */
+
+struct hnode {
+	struct hnode *next;
+	uint64_t hash;
+};
+
+struct htable {
+	struct hnode **b;
+	size_t cap, n; /* cap: a power of two, or 0 */
+};
+
+static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+#define FNV_BASIS 14695981039346656037ULL
+
+static void ht_insert(struct htable *t, struct hnode *n, uint64_t hash)
+{
+	if (t->n + 1 > t->cap / 4 * 3) {
+		size_t nc = t->cap ? t->cap * 2 : 64;
+		struct hnode **nb = calloc(nc, sizeof(*nb));
+		if (!nb)
+			abort();
+		for (size_t i = 0; i < t->cap; i++) {
+			for (struct hnode *e = t->b[i], *next; e; e = next) {
+				next = e->next;
+				e->next = nb[e->hash & (nc - 1)];
+				nb[e->hash & (nc - 1)] = e;
+			}
+		}
+		free(t->b);
+		t->b = nb;
+		t->cap = nc;
+	}
+	n->hash = hash;
+	n->next = t->b[hash & (t->cap - 1)];
+	t->b[hash & (t->cap - 1)] = n;
+	t->n++;
+}
+
+static void ht_remove(struct htable *t, struct hnode *n)
+{
+	if (!t->cap)
+		return;
+	for (struct hnode **e = &t->b[n->hash & (t->cap - 1)]; *e; e = &(*e)->next) {
+		if (*e == n) {
+			*e = n->next;
+			n->next = NULL;
+			t->n--;
+			return;
+		}
+	}
+}
+
+/* The chain where hash lives: walk it with ->next, comparing ->hash. */
+static struct hnode *ht_chain(const struct htable *t, uint64_t hash)
+{
+	return t->cap ? t->b[hash & (t->cap - 1)] : NULL;
+}
+
+#define CONTAINER(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
 #define SILENT_HINT                                                                       \
 	"check the host is up, the community or v3 user, the agent's access rules "            \
@@ -101,6 +174,7 @@ struct snmp_inst;
 struct peer {
 	struct snmp_inst *inst;
 	char *target;
+	struct hnode by_name; /* in inst->peers, by target */
 	char where[300]; /* host:port */
 	netsnmp_session tmpl; /* what to open */
 	char *peername, *community, *user;
@@ -126,8 +200,7 @@ struct peer {
 
 struct snmp_inst {
 	const struct gp_host_api *host;
-	struct peer **peers;
-	size_t n_peers;
+	struct htable peers; /* target name -> peer */
 	/* Peers with requests to send, and peers with requests outstanding:
 	 * a turn of the loop costs what is going on, not the estate's size. */
 	struct peer **dirty, **active;
@@ -1063,10 +1136,11 @@ static void *snmp_check_new(void *inst, const struct gp_check_spec *spec, char *
 		c->match = strdup(m);
 	}
 	/* One peer per target, shared by its checks. */
+	uint64_t h = fnv1a(FNV_BASIS, spec->target, strlen(spec->target));
 	struct peer *p = NULL;
-	for (size_t i = 0; i < in->n_peers; i++)
-		if (strcmp(in->peers[i]->target, spec->target) == 0)
-			p = in->peers[i];
+	for (struct hnode *e = ht_chain(&in->peers, h); e && !p; e = e->next)
+		if (e->hash == h && strcmp(CONTAINER(e, struct peer, by_name)->target, spec->target) == 0)
+			p = CONTAINER(e, struct peer, by_name);
 	if (!p) {
 		p = peer_new(in, spec, err, errlen);
 		if (!p) {
@@ -1076,11 +1150,7 @@ static void *snmp_check_new(void *inst, const struct gp_check_spec *spec, char *
 			free(c);
 			return NULL;
 		}
-		struct peer **v = realloc(in->peers, (in->n_peers + 1) * sizeof(*v));
-		if (!v)
-			abort();
-		in->peers = v;
-		in->peers[in->n_peers++] = p;
+		ht_insert(&in->peers, &p->by_name, h);
 		p->timeout_us = c->timeout_us;
 	}
 	/* A PDU carries several checks: it gets the shortest timeout. */
@@ -1211,12 +1281,7 @@ static void snmp_check_free(void *inst, void *check)
 	free(c);
 	if (--p->refs > 0)
 		return;
-	for (size_t i = 0; i < in->n_peers; i++) {
-		if (in->peers[i] != p)
-			continue;
-		in->peers[i] = in->peers[--in->n_peers];
-		break;
-	}
+	ht_remove(&in->peers, &p->by_name);
 	for (size_t i = 0; p->dirty && i < in->n_dirty; i++)
 		if (in->dirty[i] == p)
 			in->dirty[i] = in->dirty[--in->n_dirty];
@@ -1245,7 +1310,7 @@ static void snmp_fini(void *inst)
 	free(in->polled);
 	free(in->dirty);
 	free(in->active);
-	free(in->peers);
+	free(in->peers.b);
 	free(in);
 }
 
