@@ -986,7 +986,7 @@ static bool peer_open(struct peer *p)
 		s.contextEngineID = p->engine_id;
 		s.contextEngineIDLen = p->engine_id_len;
 	}
-	char err[300];
+	char err[sizeof(p->where) + 200];
 	if (!peer_attach(p, err, sizeof(err))) {
 		set_open_error(p, err);
 		return false;
