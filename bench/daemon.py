@@ -1,19 +1,23 @@
 #!/usr/bin/python3
 """The daemon's benchmark: `gprobe run` over N targets x M SNMP checks
-against the lab's real snmpd, a share of the targets black-holed (a UDP
-socket that never answers), for a fixed time. Prints:
+against the lab's real snmpd, answering at --agents loopback addresses
+(targets spread over them, as over an estate's hosts), a share of the
+targets black-holed (loopback addresses nobody listens at), for a fixed
+time. Prints:
 
   - checks per second done;
   - the share of checks started within 1 s of their schedule;
   - the daemon's CPU seconds per 1,000 checks next to snmpd's CPU seconds
     per 1,000 answers (snmpOutGetResponses) in the same run;
-  - the daemon's peak RSS;
+  - the daemon's peak RSS, and the most descriptors it held open;
+  - how long it took to start (to its "gprobe started" line);
   - the detection latency of a failure: a lab component is stopped half
     way; from its check's first failed result to the target's hard DOWN,
     against attempts x retry_interval + 1 s.
 
   bench/daemon.py [--targets 2000] [--checks 5] [--interval 10]
-                  [--blackhole 20] [--seconds 90] [--rrd] [--build DIR]
+                  [--blackhole 20] [--seconds 90] [--agents 101] [--rrd]
+                  [--build DIR]
 
 Without --build it builds build-bench/ (RelWithDebInfo). --rrd keeps the
 values in RRD files too (about 1.7 MB a check: mind the disk). Work files
@@ -24,7 +28,6 @@ import json
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -61,6 +64,23 @@ def peak_rss_mb(pid):
     return 0.0
 
 
+def open_fds(pid):
+    """(descriptors, of which sockets) of a process."""
+    fds = os.listdir("/proc/%d/fd" % pid)
+    socks = 0
+    for fd in fds:
+        try:
+            socks += os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:")
+        except OSError:
+            pass
+    return len(fds), socks
+
+
+def loopback(net, i):
+    """The i-th address of 127.NET.0.0/16, from .0.1 on."""
+    return "127.%d.%d.%d" % (net, (i + 1) // 256, (i + 1) % 256)
+
+
 def snmp_counter(port, oid):
     out = subprocess.run(["snmpget", "-v2c", "-c", "public", "-Oqv", "127.0.0.1:%d" % port, oid],
                          capture_output=True, text=True, timeout=10).stdout
@@ -75,7 +95,7 @@ def build(build_dir):
                    stdout=subprocess.DEVNULL)
 
 
-def write_config(path, a, data_dir, snmp_port, hole_port, detect_port):
+def write_config(path, a, data_dir, snmp_port, agents, detect_port):
     n_hole = a.targets * a.blackhole // 100
     lines = ["# Written by bench/daemon.py", "probe:",
              "  data_dir: %s" % data_dir,
@@ -86,9 +106,9 @@ def write_config(path, a, data_dir, snmp_port, hole_port, detect_port):
              "  rrd: %s" % ("true" if a.rrd else "false"),
              "targets:"]
     for i in range(a.targets):
-        port = hole_port if i < n_hole else snmp_port
-        lines += ["  - name: t%05d" % i, "    host: 127.0.0.1", "    owner: supplier",
-                  "    snmp: {port: %d, version: 2c, community: public, retries: 1}" % port,
+        host = loopback(2, i % len(agents)) if i < n_hole else agents[i % len(agents)]
+        lines += ["  - name: t%05d" % i, "    host: %s" % host, "    owner: supplier",
+                  "    snmp: {port: %d, version: 2c, community: public, retries: 1}" % snmp_port,
                   "    checks:"]
         for name, oid, extra in OIDS[:a.checks]:
             lines.append("      - {name: %s, snmp_get: %s%s}" % (name, oid,
@@ -109,6 +129,8 @@ def main():
     p.add_argument("--retry", type=int, default=5)
     p.add_argument("--blackhole", type=int, default=20, help="percent of targets")
     p.add_argument("--seconds", type=int, default=90)
+    p.add_argument("--agents", type=int, default=101, choices=range(1, 102),
+                   metavar="1..101", help="loopback addresses snmpd answers at (1: 127.0.0.1)")
     p.add_argument("--rrd", action="store_true")
     p.add_argument("--build", default=None)
     a = p.parse_args()
@@ -122,9 +144,8 @@ def main():
     subprocess.run(["rm", "-rf", data_dir], check=True)
     os.makedirs(out, exist_ok=True)
     subprocess.run([LAB_PY, "stop", lab_dir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    subprocess.run([LAB_PY, "start", lab_dir], check=True, stdout=subprocess.DEVNULL)
-    hole = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # never read: a black hole
-    hole.bind(("127.0.0.1", 0))
+    subprocess.run([LAB_PY, "start", lab_dir], check=True, stdout=subprocess.DEVNULL,
+                   env=dict(os.environ, GPROBE_LAB_SNMP_ADDRESSES=str(max(a.agents - 1, 0))))
     daemon = None
     try:
         with open(os.path.join(lab_dir, "lab.json")) as f:
@@ -133,11 +154,13 @@ def main():
         with open(os.path.join(lab_dir, "pids", "snmpd.pid")) as f:
             snmpd_pid = int(f.read())
         cfg = os.path.join(out, "bench.yaml")
-        n_hole = write_config(cfg, a, data_dir, snmp_port, hole.getsockname()[1],
+        n_hole = write_config(cfg, a, data_dir, snmp_port,
+                              ["127.0.0.1"] + lab.get("snmp_addresses", []),
                               lab["ports"]["lca-1"])
         n_checks = a.targets * a.checks
         print("gprobe run: %d targets x %d SNMP checks every %d s, %d targets black-holed, "
-              "%d s" % (a.targets, a.checks, a.interval, n_hole, a.seconds))
+              "%d s, %d agent addresses" % (a.targets, a.checks, a.interval, n_hole, a.seconds,
+                                         a.agents))
 
         snmpd_cpu0 = cpu_seconds(snmpd_pid)
         answers0 = snmp_counter(snmp_port, "1.3.6.1.2.1.11.28.0")  # snmpOutGetResponses
@@ -148,13 +171,20 @@ def main():
                                   env=dict(os.environ, GPROBE_PLUGIN_DIR=os.path.join(
                                       build_dir, "collectors")))
         broken = None
+        ready_s = None
+        most_fds = (0, 0)
         while time.time() - t0 < a.seconds:
             if daemon.poll() is not None:
                 sys.exit("gprobe run exited early: see %s" % log.name)
             if broken is None and time.time() - t0 >= a.seconds / 2:
                 subprocess.run([LAB_PY, "component-stop", lab_dir, "lca-1"], check=True)
                 broken = time.time()
-            time.sleep(0.5)
+            if ready_s is None:
+                with open(log.name) as f:
+                    if "gprobe started" in f.read():
+                        ready_s = time.time() - t0
+            most_fds = max(most_fds, open_fds(daemon.pid))
+            time.sleep(0.1 if ready_s is None else 0.5)
         cpu = cpu_seconds(daemon.pid)
         rss = peak_rss_mb(daemon.pid)
         snmpd_cpu = cpu_seconds(snmpd_pid) - snmpd_cpu0
@@ -190,6 +220,9 @@ def main():
               % (snmpd_cpu, 1000.0 * snmpd_cpu / max(answers, 1), answers,
                  varbinds / max(answers, 1), 1000.0 * snmpd_cpu / max(varbinds, 1)))
         print("daemon peak RSS:      %.1f MB" % rss)
+        print("daemon descriptors:   at most %d open, %d of them sockets" % most_fds)
+        print("start-up:             %s to \"gprobe started\""
+              % ("%.1f s" % ready_s if ready_s is not None else "not seen"))
         bound = 3 * a.retry + 1
         if first and down:
             print("detection latency:    %d s from the first failed result to hard DOWN "
@@ -200,7 +233,6 @@ def main():
     finally:
         if daemon and daemon.poll() is None:
             daemon.kill()
-        hole.close()
         subprocess.run([LAB_PY, "stop", lab_dir], stdout=subprocess.DEVNULL)
 
 

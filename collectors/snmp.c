@@ -2,9 +2,19 @@
  * snmp.c - the `snmp_get` and `snmp_walk` collector (net-snmp).
  *
  * One net-snmp session per target ("peer"), opened on first use and kept.
- * Everything is asynchronous through net-snmp's single-session API: the
- * host polls each session's socket and this plugin reads it, so a thousand
- * targets, some never answering, share one thread.
+ * Everything is asynchronous through net-snmp's single-session API, so
+ * tens of thousands of targets, some never answering, share one thread.
+ *
+ * Sockets are shared: a session's transport is this plugin's own (struct
+ * ptransport), which sends on a shared non-blocking UDP socket to the
+ * peer's address and receives what the plugin read for it. Up to
+ * PEERS_PER_SOCKET peers share a socket, never two with the same address
+ * and port (two targets behind one agent are common), so a datagram's
+ * source names its peer; the host polls the shared sockets, the plugin
+ * reads them (at most RECV_PER_TURN datagrams a socket a turn, so a flood
+ * cannot hold the loop), and hands each datagram to its peer's session.
+ * A datagram from an unknown source is dropped and counted. Timeouts and
+ * retransmissions stay net-snmp's, per session.
  *
  *   snmp_get   the GETs of one target started together go out as one PDU
  *              (up to MAX_VARBINDS), with sysUpTime.0 added: the agent's
@@ -31,20 +41,109 @@
 #include <net-snmp/net-snmp-includes.h>
 #include <net-snmp/library/large_fd_set.h>
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <regex.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define MAX_VARBINDS 32      /* GETs per PDU (plus sysUpTime.0) */
 #define BULK_REPETITIONS 25  /* rows per GETBULK */
 #define MAX_WALK_ROWS 100000 /* a table longer than this is an error */
 #define TEXT_MAX 1024        /* a value's text is cut here */
 
+#define PEERS_PER_SOCKET 128        /* peers sharing one UDP socket */
+#define RECV_PER_TURN 256           /* datagrams read from a socket per dispatch() */
+#define SOCKET_BUFFER (1 << 20)     /* SO_RCVBUF/SO_SNDBUF asked (the kernel caps it) */
+#define DATAGRAM_MAX 65536          /* the largest UDP datagram, and more */
+#define DROP_LOG_EVERY_US (60 * 1000000LL)
+
+/* transportDomainUdpIpv4 and transportDomainUdpIpv6 (RFC 3419), as
+ * net-snmp's own UDP transports name theirs. */
+static const oid UDP4_DOMAIN[] = {1, 3, 6, 1, 6, 1, 1};
+static const oid UDP6_DOMAIN[] = {1, 3, 6, 1, 2, 1, 100, 1, 2};
+
 static const oid SYS_UPTIME[] = {1, 3, 6, 1, 2, 1, 1, 3, 0};
+
+/* ------------------------------------------------------------------ */
+/* An intrusive hash table: set-up and reload cost one lookup a check,
+ * whatever the estate's size. A node is embedded in what it indexes. */
+
+struct hnode {
+	struct hnode *next;
+	uint64_t hash;
+};
+
+struct htable {
+	struct hnode **b;
+	size_t cap, n; /* cap: a power of two, or 0 */
+};
+
+static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+#define FNV_BASIS 14695981039346656037ULL
+
+static void ht_insert(struct htable *t, struct hnode *n, uint64_t hash)
+{
+	if (t->n + 1 > t->cap / 4 * 3) {
+		size_t nc = t->cap ? t->cap * 2 : 64;
+		struct hnode **nb = calloc(nc, sizeof(*nb));
+		if (!nb)
+			abort();
+		for (size_t i = 0; i < t->cap; i++) {
+			for (struct hnode *e = t->b[i], *next; e; e = next) {
+				next = e->next;
+				e->next = nb[e->hash & (nc - 1)];
+				nb[e->hash & (nc - 1)] = e;
+			}
+		}
+		free(t->b);
+		t->b = nb;
+		t->cap = nc;
+	}
+	n->hash = hash;
+	n->next = t->b[hash & (t->cap - 1)];
+	t->b[hash & (t->cap - 1)] = n;
+	t->n++;
+}
+
+static void ht_remove(struct htable *t, struct hnode *n)
+{
+	if (!t->cap)
+		return;
+	for (struct hnode **e = &t->b[n->hash & (t->cap - 1)]; *e; e = &(*e)->next) {
+		if (*e == n) {
+			*e = n->next;
+			n->next = NULL;
+			t->n--;
+			return;
+		}
+	}
+}
+
+/* The chain where hash lives: walk it with ->next, comparing ->hash. */
+static struct hnode *ht_chain(const struct htable *t, uint64_t hash)
+{
+	return t->cap ? t->b[hash & (t->cap - 1)] : NULL;
+}
+
+#define CONTAINER(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
 #define SILENT_HINT                                                                       \
 	"check the host is up, the community or v3 user, the agent's access rules "            \
@@ -98,13 +197,40 @@ enum peer_state { PEER_CLOSED, PEER_DISCOVERING, PEER_READY };
 
 struct snmp_inst;
 
+/* A UDP socket shared by peers of one address family. */
+struct usock {
+	int fd;
+	int family;
+	size_t n_peers;
+	size_t idx; /* in inst->socks */
+	/* The last datagram from an unknown source, for the message of a
+	 * request that times out meanwhile. */
+	struct sockaddr_storage stray_from;
+	int64_t stray_us;
+};
+
+/* A peer's net-snmp transport. */
+struct ptransport {
+	netsnmp_transport t; /* first: netsnmp_transport_free() frees this pointer */
+	struct peer *peer;
+	const void *pkt; /* the datagram handed to the session, until it reads it */
+	size_t pkt_len;
+};
+
 struct peer {
 	struct snmp_inst *inst;
 	char *target;
+	struct hnode by_name; /* in inst->peers, by target */
 	char where[300]; /* host:port */
 	netsnmp_session tmpl; /* what to open */
 	char *peername, *community, *user;
 	void *sess;
+	struct ptransport *tr; /* the session's transport, while it is open */
+	struct usock *sock;    /* while the session is open */
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	struct hnode by_addr;  /* in inst->by_addr, by socket and address */
+	bool touched;          /* in inst->touched */
 	enum peer_state state;
 	u_char engine_id[SNMP_MAX_ENG_SIZE];
 	size_t engine_id_len;
@@ -126,16 +252,27 @@ struct peer {
 
 struct snmp_inst {
 	const struct gp_host_api *host;
-	struct peer **peers;
-	size_t n_peers;
+	struct htable peers; /* target name -> peer */
 	/* Peers with requests to send, and peers with requests outstanding:
 	 * a turn of the loop costs what is going on, not the estate's size. */
 	struct peer **dirty, **active;
 	size_t n_dirty, cap_dirty, n_active, cap_active;
-	/* The peers whose sockets the last poll_fds() handed out, in order:
-	 * dispatch() gets the same descriptors back. */
-	struct peer **polled;
+	/* The shared sockets, and the peers on them by address. */
+	struct usock **socks;
+	size_t n_socks, cap_socks;
+	struct htable by_addr;
+	/* The sockets the last poll_fds() handed out, in order: dispatch()
+	 * gets the same descriptors back (NULL: closed since). */
+	struct usock **polled;
 	size_t n_polled, cap_polled;
+	/* The peers something happened to in this dispatch(). */
+	struct peer **touched;
+	size_t n_touched, cap_touched;
+	unsigned char *rbuf; /* DATAGRAM_MAX bytes */
+	/* Datagrams from unknown sources dropped, sends the kernel refused
+	 * for want of buffer (lost like any datagram), and when last logged. */
+	unsigned long strays, send_drops, strays_logged, send_drops_logged;
+	int64_t drops_logged_us;
 	/* Reused descriptor sets (a session's socket may be above
 	 * FD_SETSIZE, and growing a set allocates). */
 	netsnmp_large_fd_set info_set, read_set;
@@ -162,26 +299,38 @@ static void q_push(struct queue *q, struct req *r)
 	q->v[q->n++] = r;
 }
 
-static void grow_ptrs(struct peer ***v, size_t *cap, size_t n)
+/* Room for one more pointer in *v (any array of pointers). */
+static void grow_ptrs_any(void **v, size_t *cap, size_t n)
 {
 	if (n < *cap)
 		return;
 	size_t nc = *cap ? *cap * 2 : 64;
-	struct peer **nv = realloc(*v, nc * sizeof(*nv));
+	void *nv = realloc(*v, nc * sizeof(void *));
 	if (!nv)
 		abort();
 	*v = nv;
 	*cap = nc;
 }
 
+static void grow_ptrs(struct peer ***v, size_t *cap, size_t n)
+{
+	grow_ptrs_any((void **)v, cap, n);
+}
+
+/* Adds p to a list of peers once; *member says it is in. */
+static void peer_list_add(struct peer ***v, size_t *n, size_t *cap, bool *member, struct peer *p)
+{
+	if (*member)
+		return;
+	grow_ptrs(v, cap, *n);
+	(*v)[(*n)++] = p;
+	*member = true;
+}
+
 /* A request was queued on p: poll_fds() sends it. */
 static void mark_dirty(struct snmp_inst *in, struct peer *p)
 {
-	if (p->dirty)
-		return;
-	grow_ptrs(&in->dirty, &in->cap_dirty, in->n_dirty);
-	in->dirty[in->n_dirty++] = p;
-	p->dirty = true;
+	peer_list_add(&in->dirty, &in->n_dirty, &in->cap_dirty, &p->dirty, p);
 }
 
 static void set_active(struct snmp_inst *in, struct peer *p, bool on)
@@ -581,6 +730,244 @@ bad:
 static int on_response(int op, netsnmp_session *sess, int reqid, netsnmp_pdu *pdu, void *magic);
 static bool send_pdu(struct peer *p, netsnmp_pdu *pdu, struct inflight *f);
 
+/* ------------------------------------------------------------------ */
+/* Shared sockets                                                      */
+
+static const void *addr_bytes(const struct sockaddr *a, size_t *len)
+{
+	if (a->sa_family == AF_INET6) {
+		*len = 16;
+		return &((const struct sockaddr_in6 *)(const void *)a)->sin6_addr;
+	}
+	*len = 4;
+	return &((const struct sockaddr_in *)(const void *)a)->sin_addr;
+}
+
+static uint16_t addr_port(const struct sockaddr *a)
+{
+	return a->sa_family == AF_INET6 ? ((const struct sockaddr_in6 *)(const void *)a)->sin6_port
+					: ((const struct sockaddr_in *)(const void *)a)->sin_port;
+}
+
+/* The same host: family and address (and an IPv6 scope). */
+static bool same_host(const struct sockaddr *a, const struct sockaddr *b)
+{
+	if (a->sa_family != b->sa_family || (a->sa_family != AF_INET && a->sa_family != AF_INET6))
+		return false;
+	size_t la, lb;
+	const void *pa = addr_bytes(a, &la), *pb = addr_bytes(b, &lb);
+	if (memcmp(pa, pb, la) != 0)
+		return false;
+	return a->sa_family != AF_INET6 ||
+	       ((const struct sockaddr_in6 *)(const void *)a)->sin6_scope_id ==
+		       ((const struct sockaddr_in6 *)(const void *)b)->sin6_scope_id;
+}
+
+static uint64_t addr_hash(const struct usock *s, const struct sockaddr *a)
+{
+	size_t len;
+	const void *bytes = addr_bytes(a, &len);
+	uint16_t port = addr_port(a);
+	uint64_t h = fnv1a(FNV_BASIS, &s->fd, sizeof(s->fd));
+	h = fnv1a(h, bytes, len);
+	return fnv1a(h, &port, sizeof(port));
+}
+
+/* The peer at address a on socket s, or NULL. */
+static struct peer *demux_find(struct snmp_inst *in, const struct usock *s, const struct sockaddr *a)
+{
+	uint64_t h = addr_hash(s, a);
+	for (struct hnode *e = ht_chain(&in->by_addr, h); e; e = e->next) {
+		struct peer *p = CONTAINER(e, struct peer, by_addr);
+		if (e->hash == h && p->sock == s && addr_port((struct sockaddr *)&p->addr) == addr_port(a) &&
+		    same_host((struct sockaddr *)&p->addr, a))
+			return p;
+	}
+	return NULL;
+}
+
+static void addr_text(const struct sockaddr_storage *ss, char *buf, size_t size)
+{
+	const struct sockaddr *a = (const struct sockaddr *)ss;
+	char host[INET6_ADDRSTRLEN] = "?";
+	size_t len;
+	inet_ntop(a->sa_family, addr_bytes(a, &len), host, sizeof(host));
+	snprintf(buf, size, a->sa_family == AF_INET6 ? "[%s]:%u" : "%s:%u", host,
+		 (unsigned)ntohs(addr_port(a)));
+}
+
+static struct usock *sock_new(struct snmp_inst *in, int family, char *err, size_t errlen)
+{
+	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open a UDP socket: %s", strerror(errno));
+		return NULL;
+	}
+	int on = 1, size = SOCKET_BUFFER;
+	if (family == AF_INET6) /* no IPv4-mapped sources: one family a socket */
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	struct usock *s = calloc(1, sizeof(*s));
+	if (!s)
+		abort();
+	s->fd = fd;
+	s->family = family;
+	grow_ptrs_any((void **)&in->socks, &in->cap_socks, in->n_socks);
+	s->idx = in->n_socks;
+	in->socks[in->n_socks++] = s;
+	return s;
+}
+
+static void sock_close(struct snmp_inst *in, struct usock *s)
+{
+	for (size_t i = 0; i < in->n_polled; i++)
+		if (in->polled[i] == s)
+			in->polled[i] = NULL;
+	struct usock *last = in->socks[--in->n_socks];
+	in->socks[s->idx] = last;
+	last->idx = s->idx;
+	close(s->fd);
+	free(s);
+}
+
+/* A peer left s: the last one closes it. */
+static void sock_release(struct snmp_inst *in, struct usock *s)
+{
+	if (--s->n_peers == 0)
+		sock_close(in, s);
+}
+
+/* A socket of a's family with room and no peer at a: the newest first,
+ * so filling one costs a lookup a peer. */
+static struct usock *sock_for(struct snmp_inst *in, const struct sockaddr *a, char *err,
+			      size_t errlen)
+{
+	for (size_t i = in->n_socks; i-- > 0;) {
+		struct usock *s = in->socks[i];
+		if (s->family == a->sa_family && s->n_peers < PEERS_PER_SOCKET && !demux_find(in, s, a))
+			return s;
+	}
+	return sock_new(in, a->sa_family, err, errlen);
+}
+
+/* Resolves the peer's host (an IPv6 literal as IPv6, anything else as
+ * IPv4, as net-snmp's "udp6:" and "udp:" did) and puts it on a socket. */
+static bool peer_attach(struct peer *p, char *err, size_t errlen)
+{
+	struct snmp_inst *in = p->inst;
+	const char *port = strrchr(p->where, ':') + 1;
+	char host[sizeof(p->where)];
+	snprintf(host, sizeof(host), "%.*s", (int)(port - 1 - p->where), p->where);
+	struct addrinfo hints = {.ai_family = strchr(host, ':') ? AF_INET6 : AF_INET,
+				 .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV};
+	struct addrinfo *res = NULL;
+	int rc = getaddrinfo(host, port, &hints, &res);
+	if (rc != 0 || !res || res->ai_addrlen > sizeof(p->addr)) {
+		snprintf(err, errlen, "unknown host '%s' (%s)", host,
+			 rc ? gai_strerror(rc) : "no address");
+		if (res)
+			freeaddrinfo(res);
+		return false;
+	}
+	memcpy(&p->addr, res->ai_addr, res->ai_addrlen);
+	p->addrlen = res->ai_addrlen;
+	freeaddrinfo(res);
+	struct usock *s = sock_for(in, (struct sockaddr *)&p->addr, err, errlen);
+	if (!s)
+		return false;
+	p->sock = s;
+	s->n_peers++;
+	ht_insert(&in->by_addr, &p->by_addr, addr_hash(s, (struct sockaddr *)&p->addr));
+	return true;
+}
+
+static void peer_detach(struct peer *p)
+{
+	if (!p->sock)
+		return;
+	ht_remove(&p->inst->by_addr, &p->by_addr);
+	sock_release(p->inst, p->sock);
+	p->sock = NULL;
+}
+
+/* The transport's calls, from inside net-snmp. */
+static int tr_send(netsnmp_transport *t, const void *buf, int len, void **opaque, int *olen)
+{
+	(void)opaque;
+	(void)olen;
+	struct peer *p = ((struct ptransport *)t)->peer;
+	ssize_t n = sendto(p->sock->fd, buf, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL,
+			   (const struct sockaddr *)&p->addr, p->addrlen);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS || errno == EINTR)) {
+		/* No room in the socket's buffer: lost like any datagram, and
+		 * retransmitted or timed out like one. Never a wait. */
+		p->inst->send_drops++;
+		return len;
+	}
+	return n < 0 ? -1 : (int)n;
+}
+
+static int tr_recv(netsnmp_transport *t, void *buf, int size, void **opaque, int *olen)
+{
+	struct ptransport *pt = (struct ptransport *)t;
+	*opaque = NULL;
+	*olen = 0;
+	if (!pt->pkt || size <= 0) {
+		t->flags |= NETSNMP_TRANSPORT_FLAG_EMPTY_PKT; /* nothing: not an error */
+		return 0;
+	}
+	size_t n = pt->pkt_len < (size_t)size ? pt->pkt_len : (size_t)size;
+	memcpy(buf, pt->pkt, n);
+	pt->pkt = NULL;
+	return (int)n;
+}
+
+static int tr_close(netsnmp_transport *t)
+{
+	(void)t; /* the socket is shared: sock_release() closes it */
+	return 0;
+}
+
+static struct ptransport *transport_new(struct peer *p)
+{
+	struct ptransport *pt = calloc(1, sizeof(*pt));
+	if (!pt)
+		abort();
+	bool v6 = p->addr.ss_family == AF_INET6;
+	pt->t.domain = v6 ? UDP6_DOMAIN : UDP4_DOMAIN;
+	pt->t.domain_length = v6 ? (int)(sizeof(UDP6_DOMAIN) / sizeof(oid))
+				 : (int)(sizeof(UDP4_DOMAIN) / sizeof(oid));
+	pt->t.sock = p->sock->fd;
+	pt->t.flags = NETSNMP_TRANSPORT_FLAG_OPENED;
+	pt->t.msgMaxSize = 0xffff - 8 - (v6 ? 40 : 20); /* as net-snmp's UDP transports */
+	pt->t.f_recv = tr_recv;
+	pt->t.f_send = tr_send;
+	pt->t.f_close = tr_close;
+	pt->peer = p;
+	return pt;
+}
+
+/* ------------------------------------------------------------------ */
+/* Opening and closing                                                 */
+
+static void peer_close(struct peer *p)
+{
+	if (p->sess)
+		snmp_sess_close(p->sess); /* frees the transport */
+	p->sess = NULL;
+	p->tr = NULL;
+	peer_detach(p);
+	p->state = PEER_CLOSED;
+	p->next_event_us = INT64_MAX;
+}
+
+static void set_open_error(struct peer *p, const char *why)
+{
+	free(p->open_error);
+	p->open_error = strdup(why);
+}
+
 /* Opens the session: for v3 without an engine ID, a discovery session. */
 static bool peer_open(struct peer *p)
 {
@@ -599,13 +986,20 @@ static bool peer_open(struct peer *p)
 		s.contextEngineID = p->engine_id;
 		s.contextEngineIDLen = p->engine_id_len;
 	}
-	p->sess = snmp_sess_open(&s);
-	if (!p->sess) {
-		free(p->open_error);
-		p->open_error = strdup(snmp_api_errstring(s.s_snmp_errno));
+	char err[sizeof(p->where) + 200];
+	if (!peer_attach(p, err, sizeof(err))) {
+		set_open_error(p, err);
 		return false;
 	}
-	/* snmp_sess_open() clears the flag once open; without it, sending
+	struct ptransport *pt = transport_new(p);
+	p->sess = snmp_sess_add(&s, &pt->t, NULL, NULL); /* on failure, it frees pt */
+	if (!p->sess) {
+		peer_detach(p);
+		set_open_error(p, snmp_api_errstring(s.s_snmp_errno ? s.s_snmp_errno : snmp_errno));
+		return false;
+	}
+	p->tr = pt;
+	/* snmp_sess_add() clears the flag once open; without it, sending
 	 * with an unknown engine ID would run the blocking probe. */
 	snmp_sess_session(p->sess)->flags |= SNMP_FLAGS_DONT_PROBE;
 	p->state = discover ? PEER_DISCOVERING : PEER_READY;
@@ -621,24 +1015,12 @@ static bool peer_open(struct peer *p)
 		f->discovery = true;
 		if (!send_pdu(p, pdu, f)) {
 			free(f);
-			snmp_sess_close(p->sess);
-			p->sess = NULL;
-			p->state = PEER_CLOSED;
-			free(p->open_error);
-			p->open_error = strdup("cannot send the SNMPv3 discovery request");
+			peer_close(p);
+			set_open_error(p, "cannot send the SNMPv3 discovery request");
 			return false;
 		}
 	}
 	return true;
-}
-
-static void peer_close(struct peer *p)
-{
-	if (p->sess)
-		snmp_sess_close(p->sess);
-	p->sess = NULL;
-	p->state = PEER_CLOSED;
-	p->next_event_us = INT64_MAX;
 }
 
 /* ------------------------------------------------------------------ */
@@ -901,6 +1283,24 @@ static void get_response(struct snmp_inst *in, struct inflight *f, netsnmp_pdu *
 	}
 }
 
+/* No answer in time. When the last stray datagram of the peer's socket
+ * came from the agent's address (at another port) meanwhile, the message
+ * says so: an agent answering from elsewhere than asked looks silent. */
+static void fail_silent(struct snmp_inst *in, struct peer *p, struct req *r)
+{
+	double ms = (double)(now_us(in) - r->started_us) / 1000.0;
+	char note[120] = "";
+	if (p->sock && p->sock->stray_us >= r->started_us &&
+	    same_host((struct sockaddr *)&p->sock->stray_from, (struct sockaddr *)&p->addr)) {
+		char from[INET6_ADDRSTRLEN + 10];
+		addr_text(&p->sock->stray_from, from, sizeof(from));
+		snprintf(note, sizeof(note), "; a datagram from %s was dropped (not the address and "
+					     "port asked)", from);
+	}
+	fail(in, r, GP_STATE_CRITICAL, SILENT_HINT, "no SNMP response from %s after %d tries (%.0f ms)%s",
+	     p->where, p->retries + 1, ms, note);
+}
+
 static int on_response(int op, netsnmp_session *sess, int reqid, netsnmp_pdu *pdu, void *magic)
 {
 	(void)sess;
@@ -926,11 +1326,8 @@ static int on_response(int op, netsnmp_session *sess, int reqid, netsnmp_pdu *pd
 			 * it fails as any unanswered request does. */
 			for (size_t k = 0; k < p->pending.n; k++) {
 				struct req *r = p->pending.v[k];
-				double ms = (double)(now_us(in) - r->started_us) / 1000.0;
 				if (op == NETSNMP_CALLBACK_OP_TIMED_OUT)
-					fail(in, r, GP_STATE_CRITICAL, SILENT_HINT,
-					     "no SNMP response from %s after %d tries (%.0f ms)", p->where,
-					     p->retries + 1, ms);
+					fail_silent(in, p, r);
 				else
 					fail(in, r, GP_STATE_CRITICAL, NULL,
 					     "SNMPv3 engine discovery with %s failed", p->where);
@@ -945,11 +1342,8 @@ static int on_response(int op, netsnmp_session *sess, int reqid, netsnmp_pdu *pd
 	if (op != NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE) {
 		for (size_t k = 0; k < f->n; k++) {
 			struct req *r = f->reqs[k];
-			double ms = (double)(now_us(in) - r->started_us) / 1000.0;
 			if (op == NETSNMP_CALLBACK_OP_TIMED_OUT)
-				fail(in, r, GP_STATE_CRITICAL, SILENT_HINT,
-				     "no SNMP response from %s after %d tries (%.0f ms)", p->where,
-				     p->retries + 1, ms);
+				fail_silent(in, p, r);
 			else
 				fail(in, r, GP_STATE_UNKNOWN, NULL, "SNMP request to %s failed (%d)", p->where,
 				     op);
@@ -1007,6 +1401,11 @@ static void *snmp_init(const struct gp_host_api *host, char *err, size_t errlen)
 	struct snmp_inst *in = calloc(1, sizeof(*in));
 	if (in) {
 		in->host = host;
+		in->rbuf = malloc(DATAGRAM_MAX);
+		if (!in->rbuf) {
+			free(in);
+			return NULL;
+		}
 		netsnmp_large_fd_set_init(&in->info_set, FD_SETSIZE);
 		netsnmp_large_fd_set_init(&in->read_set, FD_SETSIZE);
 	}
@@ -1063,10 +1462,11 @@ static void *snmp_check_new(void *inst, const struct gp_check_spec *spec, char *
 		c->match = strdup(m);
 	}
 	/* One peer per target, shared by its checks. */
+	uint64_t h = fnv1a(FNV_BASIS, spec->target, strlen(spec->target));
 	struct peer *p = NULL;
-	for (size_t i = 0; i < in->n_peers; i++)
-		if (strcmp(in->peers[i]->target, spec->target) == 0)
-			p = in->peers[i];
+	for (struct hnode *e = ht_chain(&in->peers, h); e && !p; e = e->next)
+		if (e->hash == h && strcmp(CONTAINER(e, struct peer, by_name)->target, spec->target) == 0)
+			p = CONTAINER(e, struct peer, by_name);
 	if (!p) {
 		p = peer_new(in, spec, err, errlen);
 		if (!p) {
@@ -1076,11 +1476,7 @@ static void *snmp_check_new(void *inst, const struct gp_check_spec *spec, char *
 			free(c);
 			return NULL;
 		}
-		struct peer **v = realloc(in->peers, (in->n_peers + 1) * sizeof(*v));
-		if (!v)
-			abort();
-		in->peers = v;
-		in->peers[in->n_peers++] = p;
+		ht_insert(&in->peers, &p->by_name, h);
 		p->timeout_us = c->timeout_us;
 	}
 	/* A PDU carries several checks: it gets the shortest timeout. */
@@ -1141,18 +1537,18 @@ static int snmp_poll_fds(void *inst, struct gp_pollfd *fds, int max, int64_t *ti
 		peer_refresh(in, p);
 	}
 	in->n_dirty = 0;
-	for (size_t i = 0; i < in->n_active; i++) {
-		struct peer *p = in->active[i];
-		netsnmp_transport *t = p->sess ? snmp_sess_transport(p->sess) : NULL;
-		if (t && t->sock >= 0) {
-			if (n < max) {
-				fds[n] = (struct gp_pollfd){.fd = t->sock, .events = POLLIN};
-				grow_ptrs(&in->polled, &in->cap_polled, in->n_polled);
-				in->polled[in->n_polled++] = p;
-			}
-			n++;
+	/* Every shared socket: a late answer or a stranger's datagram is
+	 * read and dropped rather than left to fill the buffer. */
+	for (size_t i = 0; i < in->n_socks; i++) {
+		if (n < max) {
+			fds[n] = (struct gp_pollfd){.fd = in->socks[i]->fd, .events = POLLIN};
+			grow_ptrs_any((void **)&in->polled, &in->cap_polled, in->n_polled);
+			in->polled[in->n_polled++] = in->socks[i];
 		}
-		int64_t ms = (p->next_event_us - now + 999) / 1000;
+		n++;
+	}
+	for (size_t i = 0; i < in->n_active; i++) {
+		int64_t ms = (in->active[i]->next_event_us - now + 999) / 1000;
 		if (wait < 0 || ms < wait)
 			wait = ms < 0 ? 0 : ms;
 	}
@@ -1163,28 +1559,76 @@ static int snmp_poll_fds(void *inst, struct gp_pollfd *fds, int max, int64_t *ti
 	return n;
 }
 
+/* Something happened to p inside net-snmp: dispatch() sees to it after. */
+static void touch(struct snmp_inst *in, struct peer *p)
+{
+	peer_list_add(&in->touched, &in->n_touched, &in->cap_touched, &p->touched, p);
+}
+
+static void log_drops(struct snmp_inst *in, int64_t now)
+{
+	if ((in->strays == in->strays_logged && in->send_drops == in->send_drops_logged) ||
+	    now - in->drops_logged_us < DROP_LOG_EVERY_US)
+		return;
+	in->host->log(in->host->ctx, GP_LOG_WARN,
+		      "snmp: %lu datagrams from unknown sources dropped, %lu sends found no room in "
+		      "the socket buffer (since start)",
+		      in->strays, in->send_drops);
+	in->strays_logged = in->strays;
+	in->send_drops_logged = in->send_drops;
+	in->drops_logged_us = now;
+}
+
+/* Reads what waits on s, at most RECV_PER_TURN datagrams, and hands each
+ * to the session of the peer it came from. */
+static void sock_drain(struct snmp_inst *in, struct usock *s)
+{
+	for (int k = 0; k < RECV_PER_TURN; k++) {
+		struct sockaddr_storage from;
+		socklen_t fromlen = sizeof(from);
+		ssize_t len = recvfrom(s->fd, in->rbuf, DATAGRAM_MAX, MSG_DONTWAIT,
+				       (struct sockaddr *)&from, &fromlen);
+		if (len < 0)
+			return; /* EAGAIN: all read; anything else: next turn */
+		struct peer *p = demux_find(in, s, (struct sockaddr *)&from);
+		if (!p || !p->sess || !p->tr) {
+			in->strays++;
+			s->stray_from = from;
+			s->stray_us = now_us(in);
+			continue;
+		}
+		p->tr->pkt = in->rbuf;
+		p->tr->pkt_len = (size_t)len;
+		netsnmp_large_fd_setfd(s->fd, &in->read_set);
+		snmp_sess_read2(p->sess, &in->read_set); /* callbacks run in here */
+		netsnmp_large_fd_clr(s->fd, &in->read_set);
+		if (p->tr)
+			p->tr->pkt = NULL;
+		touch(in, p);
+	}
+}
+
 static void snmp_dispatch(void *inst, const struct gp_pollfd *fds, int nfds)
 {
 	struct snmp_inst *in = inst;
 	int64_t now = now_us(in);
 	size_t n = (size_t)nfds < in->n_polled ? (size_t)nfds : in->n_polled;
 	for (size_t i = 0; i < n; i++) {
-		struct peer *p = in->polled[i];
-		if (!p || !p->sess)
-			continue;
-		bool touched = false;
-		netsnmp_transport *t = snmp_sess_transport(p->sess);
-		if (t && fds[i].fd == t->sock && (fds[i].revents & (POLLIN | POLLERR | POLLHUP))) {
-			int sock = t->sock;
-			netsnmp_large_fd_setfd(sock, &in->read_set);
-			snmp_sess_read2(p->sess, &in->read_set);
-			netsnmp_large_fd_clr(sock, &in->read_set);
-			touched = true;
-		}
+		struct usock *s = in->polled[i];
+		if (s && fds[i].fd == s->fd && (fds[i].revents & (POLLIN | POLLERR | POLLHUP)))
+			sock_drain(in, s);
+	}
+	for (size_t i = 0; i < in->n_active; i++) {
+		struct peer *p = in->active[i];
 		if (p->sess && p->next_event_us <= now) {
 			snmp_sess_timeout(p->sess); /* retransmissions, and timeouts */
-			touched = true;
+			touch(in, p);
 		}
+	}
+	/* Outside net-snmp's calls: what the callbacks asked for. */
+	for (size_t i = 0; i < in->n_touched; i++) {
+		struct peer *p = in->touched[i];
+		p->touched = false;
 		if (p->reopen) {
 			/* Discovery ended: the real session with the engine ID, or
 			 * closed until the next request tries again. */
@@ -1193,11 +1637,11 @@ static void snmp_dispatch(void *inst, const struct gp_pollfd *fds, int nfds)
 			if (p->engine_id_len)
 				peer_open(p);
 		}
-		if (touched) {
-			flush_peer(in, p); /* what the callbacks queued again */
-			peer_refresh(in, p);
-		}
+		flush_peer(in, p); /* what the callbacks queued again */
+		peer_refresh(in, p);
 	}
+	in->n_touched = 0;
+	log_drops(in, now);
 }
 
 static void snmp_check_free(void *inst, void *check)
@@ -1211,19 +1655,11 @@ static void snmp_check_free(void *inst, void *check)
 	free(c);
 	if (--p->refs > 0)
 		return;
-	for (size_t i = 0; i < in->n_peers; i++) {
-		if (in->peers[i] != p)
-			continue;
-		in->peers[i] = in->peers[--in->n_peers];
-		break;
-	}
+	ht_remove(&in->peers, &p->by_name);
 	for (size_t i = 0; p->dirty && i < in->n_dirty; i++)
 		if (in->dirty[i] == p)
 			in->dirty[i] = in->dirty[--in->n_dirty];
 	set_active(in, p, false);
-	for (size_t i = 0; i < in->n_polled; i++)
-		if (in->polled[i] == p)
-			in->polled[i] = NULL;
 	peer_close(p);
 	free(p->pending.v);
 	free(p->target);
@@ -1242,10 +1678,16 @@ static void snmp_fini(void *inst)
 	struct snmp_inst *in = inst;
 	netsnmp_large_fd_set_cleanup(&in->info_set);
 	netsnmp_large_fd_set_cleanup(&in->read_set);
+	while (in->n_socks) /* none: every peer's last check took its socket */
+		sock_close(in, in->socks[0]);
+	free(in->socks);
+	free(in->by_addr.b);
 	free(in->polled);
+	free(in->touched);
+	free(in->rbuf);
 	free(in->dirty);
 	free(in->active);
-	free(in->peers);
+	free(in->peers.b);
 	free(in);
 }
 

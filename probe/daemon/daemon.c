@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -472,6 +473,16 @@ static struct daemon *reload(struct daemon *d, const struct gp_daemon_opts *o)
 
 int gp_daemon_run(const struct gp_daemon_opts *o, volatile sig_atomic_t *term, volatile sig_atomic_t *hup)
 {
+	/* Sockets and connections are descriptors: as many as allowed. */
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+		rlim_t soft = nofile.rlim_cur;
+		nofile.rlim_cur = nofile.rlim_max;
+		if (soft < nofile.rlim_max && setrlimit(RLIMIT_NOFILE, &nofile) != 0)
+			nofile.rlim_cur = soft;
+		gp_log(o->log, GP_LOG_INFO, "open files: up to %llu (RLIMIT_NOFILE, hard limit %llu)",
+		       (unsigned long long)nofile.rlim_cur, (unsigned long long)nofile.rlim_max);
+	}
 	struct daemon *d = daemon_load(o);
 	if (!d)
 		return 1;

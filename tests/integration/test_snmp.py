@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """The SNMP collector against the lab's real snmpd (v1, v2c, v3 authPriv)
 and against a hostile agent."""
+import contextlib
 import os
 import re
 import signal
@@ -18,6 +19,17 @@ EVIL = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                     "evil_agent.py")
 APP_STATUS = "1.3.6.1.4.1.1729.100.1.2.1.3"
 HR_SW_RUN_NAME = "1.3.6.1.2.1.25.4.2.1.2"
+
+
+@contextlib.contextmanager
+def evil_agent(mode):
+    """A hostile agent (tests/lab/evil_agent.py) on a free port: yields it."""
+    port = free_udp_port()
+    agent = Helper(["/usr/bin/python3", EVIL, str(port), mode])
+    try:
+        yield port
+    finally:
+        agent.stop()
 
 
 def pid_of(component):
@@ -227,6 +239,84 @@ class SnmpTest(unittest.TestCase):
             self.assertLess(len(checks["x"]["value"]), 1024)  # cut, not 30,000 bytes
         finally:
             agent.stop()
+
+    def test_answer_from_another_port_is_dropped(self):
+        """Answers are matched to their target by source address and port:
+        one from elsewhere is dropped, and the timeout says so."""
+        with evil_agent("other-port") as port:
+            cfg = self.config("{port: %d, version: 2c, community: public, retries: 0}" % port,
+                              ["{name: x, snmp_get: 1.3.6.1.2.1.1.5.0}"], timeout="1s")
+            rc, checks = diag_json(cfg, "t", timeout=30)
+        self.assertEqual(rc, 2, checks)
+        self.assertRegex(checks["x"]["message"],
+                         r"^no SNMP response from 127\.0\.0\.1:%d after 1 tries \(\d+ ms\); "
+                         r"a datagram from 127\.0\.0\.1:\d+ was dropped \(not the address "
+                         r"and port asked\)$" % port)
+
+    def run_daemon(self, targets, until, deadline_s=60):
+        """`gprobe run` over targets (YAML lines) until until(log text) is
+        true; returns (log text, the daemon's open descriptors then)."""
+        lines = ["probe: {timeout: 1s, interval: 2s, data_dir: %s, rrd: false}" % self.tmp.name,
+                 "targets:"] + ["  " + t for t in targets]
+        cfg = write_config(self.tmp.name, "\n".join(lines) + "\n")
+        logpath = os.path.join(self.tmp.name, "run.log")
+        with open(logpath, "w") as log:
+            p = subprocess.Popen([GPROBE, "-c", cfg, "-v", "-v", "run"], stdout=log, stderr=log)
+        try:
+            def done():
+                with open(logpath) as f:
+                    text = f.read()
+                return text if until(text) else None
+            text = wait_until("the daemon's results", done, deadline_s=deadline_s)
+            fds = [os.readlink("/proc/%d/fd/%s" % (p.pid, fd))
+                   for fd in os.listdir("/proc/%d/fd" % p.pid)]
+        finally:
+            p.send_signal(signal.SIGTERM)
+            self.assertEqual(p.wait(timeout=30), 0)
+        return text, fds
+
+    def test_targets_on_one_agent_get_their_own_answers(self):
+        """Three targets behind the same agent address and port (v1, v2c,
+        v3), and a fourth whose agent answers from another port: each of
+        the three reads its own object; the fourth's answers are dropped."""
+        name = APP_STATUS[:-2] + ".2"
+        blocks = {"v1": "{port: %d, version: 1, community: public}" % self.port,
+                  "v2c": "{port: %d, version: 2c, community: public}" % self.port,
+                  "v3": self.v3}
+        dbids = {"v1": (101, "conf-1"), "v2c": (103, "stat-1"), "v3": (105, "ocs-1")}
+        targets = []
+        for v, block in blocks.items():
+            targets += ["- name: same-%s" % v, "  host: 127.0.0.1", "  owner: supplier",
+                        "  snmp: " + block,
+                        "  checks: [{name: name, snmp_get: %s.%d}]" % (name, dbids[v][0])]
+        want = [r"same-%s/name OK: %s\.%d = %s$" % (v, re.escape(name), dbid, value)
+                for v, (dbid, value) in dbids.items()]
+        want.append(r"stranger/name CRITICAL: no SNMP response .*; a datagram from "
+                    r"127\.0\.0\.1:\d+ was dropped")
+        with evil_agent("other-port") as evil_port:
+            targets += ["- name: stranger", "  host: 127.0.0.1", "  owner: supplier",
+                        "  snmp: {port: %d, version: 2c, community: public, retries: 0}"
+                        % evil_port, "  checks: [{name: name, snmp_get: 1.3.6.1.2.1.1.5.0}]"]
+            text, _ = self.run_daemon(targets, lambda t: all(
+                re.search(w, t, re.M) for w in want))
+        for v, (dbid, value) in dbids.items():
+            # Never another target's answer.
+            got = set(re.findall(r"^\S+ DEBUG same-%s/name \w+: (.*)$" % v, text, re.M))
+            self.assertEqual(got, {"%s.%d = %s" % (name, dbid, value)}, v)
+
+    def test_targets_share_sockets(self):
+        """200 targets at 200 addresses (nobody listens: loopback drops
+        them) use two UDP sockets, not 200."""
+        port = free_udp_port()
+        targets = []
+        for i in range(200):
+            targets += ["- name: h%03d" % i, "  host: 127.3.0.%d" % (i + 1), "  owner: supplier",
+                        "  snmp: {port: %d, version: 2c, community: public, retries: 0}" % port,
+                        "  checks: [{name: x, snmp_get: 1.3.6.1.2.1.1.3.0}]"]
+        text, fds = self.run_daemon(targets, lambda t: all(
+            "h%03d/x CRITICAL: no SNMP response" % i in t for i in range(200)))
+        sockets = [fd for fd in fds if fd.startswith("socket:")]
+        self.assertLessEqual(len(sockets), 3, fds)
 
     def test_counter64_rate_in_the_daemon(self):
         """A Counter64 becomes a per-second rate between two polls of the

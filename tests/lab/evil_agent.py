@@ -12,6 +12,7 @@ them wrongly on purpose, one way per MODE:
   wrong-id    a valid answer with another request-id (never matches)
   bad-length  a length field of 2^31
   silent      nothing at all
+  other-port  a valid answer, sent from another port than the one asked
 
   evil_agent.py PORT MODE     (prints "ready" once bound)
 """
@@ -130,6 +131,10 @@ def main():
     port, mode = int(sys.argv[1]), sys.argv[2]
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", port))
+    out_sock = s
+    if mode == "other-port":
+        out_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        out_sock.bind(("127.0.0.1", 0))
     print("ready", flush=True)
     while True:
         req, peer = s.recvfrom(65535)
@@ -138,7 +143,7 @@ def main():
         except (IndexError, ValueError):
             continue
         if out is not None:
-            s.sendto(out, peer)
+            out_sock.sendto(out, peer)
 
 
 if __name__ == "__main__":

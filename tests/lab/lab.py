@@ -15,6 +15,10 @@ servers, for the tests and the demo.
   lab.py log-append DIR NAME TEXT...   append records to a component's log
   lab.py env DIR            the lab's ports and paths as shell variables
 
+With GPROBE_LAB_SNMP_ADDRESSES=N (at most 100) in the environment of
+`start`, snmpd also answers at N more loopback addresses (127.1.0.1, ...;
+the list is lab.json's "snmp_addresses"): agents for many targets (bench/).
+
 What runs:
   snmpd    net-snmp's agent: the host's own MIBs (hrSWRunName shows the
            component processes below) and the Genesys subtree
@@ -279,8 +283,13 @@ class Lab:
             if priv:
                 line += ' %s "%s"' % (priv, secrets["snmp-priv"])
             user_lines += [line, "rouser %s %s" % (name, level)]
+        # At most 100: snmpd keeps its agentaddress list in 2,560 characters.
+        extra = min(int(os.environ.get("GPROBE_LAB_SNMP_ADDRESSES", "0")), 100)
+        info["snmp_addresses"] = ["127.1.%d.%d" % ((i + 1) // 256, (i + 1) % 256)
+                                  for i in range(extra)]
         write_atomic(conf, "\n".join([
-            "agentaddress udp:127.0.0.1:%d" % port,
+            "agentaddress " + ",".join("udp:%s:%d" % (a, port)
+                                       for a in ["127.0.0.1"] + info["snmp_addresses"]),
             "rocommunity public 127.0.0.1",
             "rocommunity6 public ::1",
         ] + user_lines + [
