@@ -668,5 +668,6 @@ void gp_config_free(struct gp_config *cfg)
 	free(cfg->webhook.secret_file);
 	free(cfg->file);
 	free_strv(cfg->files, cfg->n_files);
+	free(cfg->target_index);
 	free(cfg);
 }

@@ -207,6 +207,10 @@ struct gp_config {
 	char *file;
 	char **files; /* every file read (the config, its profiles): positions point here */
 	size_t n_files;
+	/* Target names -> index + 1 (open addressing; 0: empty), so finding
+	 * a target costs the same with 50,000 of them as with 5. */
+	size_t *target_index;
+	size_t target_index_cap;
 	struct gp_probe_settings probe;
 	struct gp_target *targets;
 	size_t n_targets;

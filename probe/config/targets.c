@@ -1055,6 +1055,44 @@ static void load_target(struct gp_ld *L, const struct gp_ynode *m, const char *p
 		gp_ld_err(L, m, "%s: the target has no checks (give checks: or a profile:)", path);
 }
 
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* The slot of name in the index: its entry, or the empty one it goes in. */
+static size_t *index_slot(const struct gp_config *cfg, const char *name)
+{
+	size_t mask = cfg->target_index_cap - 1;
+	for (size_t i = name_hash(name) & mask;; i = (i + 1) & mask) {
+		size_t *e = &cfg->target_index[i];
+		if (*e == 0 || strcmp(cfg->targets[*e - 1].name, name) == 0)
+			return e;
+	}
+}
+
+/* Indexes target i (named); grows the index to stay under half full. */
+static void index_add(struct gp_config *cfg, size_t i)
+{
+	if (2 * (i + 1) > cfg->target_index_cap) {
+		size_t cap = cfg->target_index_cap ? cfg->target_index_cap * 2 : 64;
+		while (2 * (i + 1) > cap)
+			cap *= 2;
+		free(cfg->target_index);
+		cfg->target_index = gp_xcalloc(cap, sizeof(*cfg->target_index));
+		cfg->target_index_cap = cap;
+		for (size_t k = 0; k < i; k++)
+			if (cfg->targets[k].name && *index_slot(cfg, cfg->targets[k].name) == 0)
+				*index_slot(cfg, cfg->targets[k].name) = k + 1;
+	}
+	size_t *e = index_slot(cfg, cfg->targets[i].name);
+	if (*e == 0)
+		*e = i + 1;
+}
+
 void gp_ld_targets(struct gp_ld *L, const struct gp_ynode *root)
 {
 	struct gp_config *cfg = L->cfg;
@@ -1064,6 +1102,7 @@ void gp_ld_targets(struct gp_ld *L, const struct gp_ynode *root)
 	const struct gp_ynode *ts = gp_ld_sequence(L, root, "", "targets", true);
 	if (ts && ts->n == 0)
 		gp_ld_err(L, ts, "targets: the list is empty");
+	size_t cap = 0;
 	for (size_t i = 0; ts && i < ts->n; i++) {
 		const struct gp_ynode *tm = ts->items[i];
 		char *path = gp_xasprintf("targets[%zu]", i);
@@ -1079,8 +1118,13 @@ void gp_ld_targets(struct gp_ld *L, const struct gp_ynode *root)
 			gp_ld_err(L, gp_ymap_get(tm, "name"),
 				  "%s.name: duplicate target name '%s' (first at line %d)", path, t.name,
 				  dup->pos.line);
-		cfg->targets = gp_xrealloc(cfg->targets, (cfg->n_targets + 1) * sizeof(t));
+		if (cfg->n_targets == cap) {
+			cap = cap ? cap * 2 : 16;
+			cfg->targets = gp_xrealloc(cfg->targets, cap * sizeof(t));
+		}
 		cfg->targets[cfg->n_targets++] = t;
+		if (t.name)
+			index_add(cfg, cfg->n_targets - 1);
 		free(path);
 	}
 }
@@ -1104,6 +1148,10 @@ void gp_ld_target_free(struct gp_target *t)
 
 const struct gp_target *gp_config_target(const struct gp_config *cfg, const char *name)
 {
+	if (cfg->target_index_cap) {
+		size_t e = *index_slot(cfg, name);
+		return e ? &cfg->targets[e - 1] : NULL;
+	}
 	for (size_t i = 0; i < cfg->n_targets; i++)
 		if (cfg->targets[i].name && strcmp(cfg->targets[i].name, name) == 0)
 			return &cfg->targets[i];
