@@ -8,6 +8,14 @@
 
 void gp_log(const struct gp_logger *lg, enum gp_log_level level, const char *fmt, ...)
 {
+	va_list ap;
+	va_start(ap, fmt);
+	gp_logv(lg, level, fmt, ap);
+	va_end(ap);
+}
+
+void gp_logv(const struct gp_logger *lg, enum gp_log_level level, const char *fmt, va_list ap)
+{
 	static const char *const names[] = {"ERROR", "WARN ", "INFO ", "DEBUG"};
 	if (!lg || level > lg->level)
 		return;
@@ -20,10 +28,7 @@ void gp_log(const struct gp_logger *lg, enum gp_log_level level, const char *fmt
 	/* One line at a time: the alert sender logs from its own thread. */
 	flockfile(out);
 	fprintf(out, "%s %s ", ts, names[level <= GP_LOG_DEBUG ? level : GP_LOG_DEBUG]);
-	va_list ap;
-	va_start(ap, fmt);
 	vfprintf(out, fmt, ap);
-	va_end(ap);
 	fputc('\n', out);
 	fflush(out);
 	funlockfile(out);

@@ -6,6 +6,7 @@
 #ifndef GP_LOG_H
 #define GP_LOG_H
 
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "collector.h" /* enum gp_log_level */
@@ -17,5 +18,7 @@ struct gp_logger {
 
 void gp_log(const struct gp_logger *lg, enum gp_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+void gp_logv(const struct gp_logger *lg, enum gp_log_level level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 #endif

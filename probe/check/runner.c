@@ -99,6 +99,7 @@ struct job {
 
 struct gp_runner {
 	struct gp_registry *reg;
+	const struct gp_logger *log;
 	struct gp_host_api host;
 	struct gp_state_store store;
 	gp_outcome_fn done;
@@ -161,11 +162,18 @@ static void host_complete(void *ctx, uint64_t id, const struct gp_result *res)
 
 static void host_log(void *ctx, enum gp_log_level level, const char *fmt, ...)
 {
-	(void)ctx;
-	(void)level;
-	(void)fmt;
-	/* Plugins report through results; free-form chatter is dropped until
-	 * the daemon gives the runner a logger. */
+	struct gp_runner *r = ctx;
+	if (!r->log)
+		return; /* one-shot runs: plugins report through their results */
+	va_list ap;
+	va_start(ap, fmt);
+	gp_logv(r->log, level, fmt, ap);
+	va_end(ap);
+}
+
+void gp_runner_set_log(struct gp_runner *r, const struct gp_logger *log)
+{
+	r->log = log;
 }
 
 static char *host_read_secret(void *ctx, const char *path, char *err, size_t errlen)

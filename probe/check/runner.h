@@ -17,6 +17,7 @@
 #define GP_RUNNER_H
 
 #include "config.h"
+#include "log.h"
 #include "plugin.h"
 #include "state.h"
 
@@ -58,6 +59,9 @@ struct gp_state_store {
  * el; their checks run as UNKNOWN with the reason. */
 struct gp_runner *gp_runner_new(struct gp_registry *reg, const struct gp_state_store *store,
 				gp_outcome_fn done, void *done_ctx, struct gp_errlist *el);
+/* Where the plugins' own log lines go (collector.h host->log); none until
+ * set. The logger must outlive the runner. */
+void gp_runner_set_log(struct gp_runner *r, const struct gp_logger *log);
 /* Configures a check with its plugin; returns its job number. A check no
  * plugin can take still gets a job, whose collections end UNKNOWN saying
  * why. t and c must outlive the runner. */
