@@ -105,9 +105,12 @@ static json_t *report_json(const struct gp_config *cfg, const struct gp_report *
 	json_object_set_new(j, "penalty_tiyn", json_integer(r->penalty_tiyn));
 	json_object_set_new(j, "penalty_cumulative_tiyn", json_integer(r->cumulative_tiyn));
 	json_object_set_new(j, "penalty_cap_tiyn", json_integer(r->cap_tiyn));
-	json_object_set_new(j, "penalty_due_tiyn", json_integer(r->pen.due_tiyn));
+	json_object_set_new(j, "penalty_uncapped_tiyn", json_integer(r->pen.uncapped_tiyn));
 	json_object_set_new(j, "penalty_union_tiyn", json_integer(r->pen.union_tiyn));
 	json_object_set_new(j, "penalty_sum_tiyn", json_integer(r->pen.sum_tiyn));
+	/* The services' own amounts added up: information, may differ from
+	 * penalty_sum_tiyn (rounded once) by rounding. */
+	json_object_set_new(j, "penalty_services_tiyn", json_integer(r->pen.services_tiyn));
 	json_object_set_new(j, "union_seconds", json_integer(r->pen.union_seconds));
 	json_object_set_new(j, "sum_seconds", json_integer(r->pen.sum_seconds));
 	json_object_set_new(j, "penalty_capped", json_boolean(r->capped));
@@ -122,6 +125,18 @@ static json_t *report_json(const struct gp_config *cfg, const struct gp_report *
 		json_object_set_new(j, "value_excl_vat_tiyn", json_integer(c->value_excl_vat_tiyn));
 	}
 	return j;
+}
+
+/* A NOTE row: the text in the first column, quoted. */
+static void csv_note(const char *text)
+{
+	printf("NOTE,\"");
+	for (const char *p = text; *p; p++) {
+		if (*p == '"')
+			putchar('"');
+		putchar(*p);
+	}
+	printf("\"\n");
 }
 
 static void report_csv(const struct gp_config *cfg, const struct gp_report *r)
@@ -159,6 +174,7 @@ static void report_csv(const struct gp_config *cfg, const struct gp_report *r)
 	       (long long)(cfg->contract.overlap == GP_OVERLAP_SUM ? r->pen.sum_seconds
 								   : r->pen.union_seconds),
 	       (long long)r->penalty_tiyn, (long long)r->cumulative_tiyn, (long long)r->cap_tiyn);
+	csv_note(gp_fmt_rounding_note(cfg));
 }
 
 
@@ -216,6 +232,8 @@ static void report_table(const struct gp_config *cfg, const struct gp_report *r)
 		cell(gp_fmt_money(s->penalty_tiyn, true, t6, sizeof(t6)), 14, true);
 		printf("\n");
 	}
+	if (r->has_contract)
+		printf("%s\n", gp_fmt_rounding_note(cfg));
 	printf("\n");
 	if (!r->has_contract) {
 		printf("%s\n", T(cfg, "No contract in the config: no penalty is computed.",
@@ -228,7 +246,7 @@ static void report_table(const struct gp_config *cfg, const struct gp_report *r)
 	gp_fmt_money(r->penalty_tiyn, true, t3, sizeof(t3));
 	gp_fmt_money(r->cumulative_tiyn, true, t4, sizeof(t4));
 	gp_fmt_money(r->cap_tiyn, true, t5, sizeof(t5));
-	gp_fmt_money(r->pen.due_tiyn, true, t6, sizeof(t6));
+	gp_fmt_money(r->pen.uncapped_tiyn, true, t6, sizeof(t6));
 	printf("%s %s (%s)%s\n", T(cfg, "Penalty, union:", "Штраф, объединение:"), t1,
 	       gp_fmt_hms(r->pen.union_seconds, a, sizeof(a)), sum ? "" : T(cfg, "  <- applied", "  <- применяется"));
 	printf("%s %s (%s)%s\n", T(cfg, "Penalty, sum:  ", "Штраф, сумма:      "), t2,

@@ -205,7 +205,7 @@ int gp_report_build(struct gp_store *st, const struct gp_config *cfg, const char
 			gp_report_free(out);
 			return -1;
 		}
-		before += gp_penalty_capped(pm.due_tiyn, before, out->cap_tiyn);
+		before += gp_penalty_capped(pm.uncapped_tiyn, before, out->cap_tiyn);
 		gp_penalty_month_free(&pm);
 		if (++m > 12) {
 			m = 1;
@@ -213,9 +213,9 @@ int gp_report_build(struct gp_store *st, const struct gp_config *cfg, const char
 		}
 	}
 	out->cumulative_before_tiyn = before;
-	out->penalty_tiyn = gp_penalty_capped(out->pen.due_tiyn, before, out->cap_tiyn);
+	out->penalty_tiyn = gp_penalty_capped(out->pen.uncapped_tiyn, before, out->cap_tiyn);
 	out->cumulative_tiyn = before + out->penalty_tiyn;
-	out->capped = out->penalty_tiyn < out->pen.due_tiyn;
+	out->capped = out->penalty_tiyn < out->pen.uncapped_tiyn;
 	return 0;
 }
 

@@ -40,6 +40,17 @@ const char *gp_fmt_money(int64_t tiyn, bool group, char *buf, size_t len)
 	return buf;
 }
 
+const char *gp_fmt_rounding_note(const struct gp_config *cfg)
+{
+	return GP_TR(cfg,
+		     "Per-service amounts are each rounded to the tiyn, for information; they "
+		     "may differ from the month's penalty (its charged hours x the rate, rounded "
+		     "once) by rounding.",
+		     "Суммы по сервисам округлены каждая до тиына и даны для сведения; они могут "
+		     "отличаться от штрафа за месяц (его часы x ставка, округлено один раз) на "
+		     "округление.");
+}
+
 /* How each figure was rounded, in the report's language. */
 void gp_fmt_report_rules(const struct gp_config *cfg, const struct gp_report *r, FILE *out)
 {
@@ -52,8 +63,10 @@ void gp_fmt_report_rules(const struct gp_config *cfg, const struct gp_report *r,
 	if (gp_fmt_russian(cfg)) {
 		fprintf(out,
 			"Правила расчёта:\n"
-			"  штраф = часы простоя по вине поставщика x %s / %d; каждая сумма\n"
-			"    округлена до тиына (половина вверх);\n"
+			"  штраф за месяц = часы простоя по вине поставщика за месяц x %s / %d,\n"
+			"    округлён один раз до тиына (половина вверх); суммы по сервисам\n"
+			"    округлены каждая отдельно, даны для сведения и могут отличаться\n"
+			"    от итога на округление;\n"
 			"  часы: %s;\n"
 			"  одновременный простой нескольких сервисов: %s (в отчёте обе цифры);\n"
 			"  итог за срок договора не более %d%% стоимости без НДС (%s): %s;\n"
@@ -68,8 +81,10 @@ void gp_fmt_report_rules(const struct gp_config *cfg, const struct gp_report *r,
 	} else {
 		fprintf(out,
 			"How the figures are computed:\n"
-			"  penalty = supplier-attributed down hours x %s / %d; each amount\n"
-			"    rounded half up to the tiyn;\n"
+			"  the month's penalty = the month's supplier-attributed down hours x %s / %d,\n"
+			"    rounded once, half up, to the tiyn; the per-service amounts are each\n"
+			"    rounded on their own, shown for information, and may differ from\n"
+			"    the total by rounding;\n"
 			"  hours: %s;\n"
 			"  several services down at once: %s (both figures shown);\n"
 			"  the term's total is capped at %d%% of the value excluding VAT (%s): %s;\n"

@@ -102,13 +102,16 @@ static void summary(FILE *f, const struct gp_config *cfg, const struct gp_report
 	fprintf(f, "</table>\n");
 	if (!r->has_contract)
 		return;
+	fprintf(f, "<p class=\"note\">");
+	esc(f, gp_fmt_rounding_note(cfg));
+	fprintf(f, "</p>\n");
 	char u[40], sm[40], ap[40], cu[40], cap[40], due[40];
 	gp_fmt_money(r->pen.union_tiyn, true, u, sizeof(u));
 	gp_fmt_money(r->pen.sum_tiyn, true, sm, sizeof(sm));
 	gp_fmt_money(r->penalty_tiyn, true, ap, sizeof(ap));
 	gp_fmt_money(r->cumulative_tiyn, true, cu, sizeof(cu));
 	gp_fmt_money(r->cap_tiyn, true, cap, sizeof(cap));
-	gp_fmt_money(r->pen.due_tiyn, true, due, sizeof(due));
+	gp_fmt_money(r->pen.uncapped_tiyn, true, due, sizeof(due));
 	bool sum = cfg->contract.overlap == GP_OVERLAP_SUM;
 	fprintf(f, "<table class=\"pen\">\n");
 	fprintf(f, "<tr><td>%s</td><td>%s (%s)%s</td></tr>\n",
