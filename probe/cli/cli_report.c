@@ -114,6 +114,21 @@ static json_t *report_json(const struct gp_config *cfg, const struct gp_report *
 	json_object_set_new(j, "union_seconds", json_integer(r->pen.union_seconds));
 	json_object_set_new(j, "sum_seconds", json_integer(r->pen.sum_seconds));
 	json_object_set_new(j, "penalty_capped", json_boolean(r->capped));
+	/* The running total month by month: every month of the term up to
+	 * this one, with what it was charged after the cap. */
+	json_t *months = json_array();
+	for (size_t i = 0; i < r->n_months; i++) {
+		const struct gp_report_month *m = &r->months[i];
+		char ym[16];
+		snprintf(ym, sizeof(ym), "%04d-%02d", m->year, m->month);
+		json_array_append_new(
+			months, json_pack("{s:s, s:I, s:I, s:I, s:b}", "month", ym,
+					  "penalty_uncapped_tiyn", (json_int_t)m->uncapped_tiyn,
+					  "penalty_tiyn", (json_int_t)m->penalty_tiyn,
+					  "penalty_cumulative_tiyn", (json_int_t)m->cumulative_tiyn,
+					  "penalty_capped", m->capped));
+	}
+	json_object_set_new(j, "term_months", months);
 	if (r->has_contract) {
 		const struct gp_contract *c = &cfg->contract;
 		json_object_set_new(j, "overlap",
@@ -174,6 +189,12 @@ static void report_csv(const struct gp_config *cfg, const struct gp_report *r)
 	       (long long)(cfg->contract.overlap == GP_OVERLAP_SUM ? r->pen.sum_seconds
 								   : r->pen.union_seconds),
 	       (long long)r->penalty_tiyn, (long long)r->cumulative_tiyn, (long long)r->cap_tiyn);
+	/* The term's months, for the running total: "MONTH YYYY-MM" rows
+	 * with their payable amount, the total through them and the cap. */
+	for (size_t i = 0; i < r->n_months; i++)
+		printf("MONTH %04d-%02d,,,,,,,,,,,,,%lld,%lld,%lld\n", r->months[i].year,
+		       r->months[i].month, (long long)r->months[i].penalty_tiyn,
+		       (long long)r->months[i].cumulative_tiyn, (long long)r->cap_tiyn);
 	csv_note(gp_fmt_rounding_note(cfg));
 }
 
@@ -258,6 +279,23 @@ static void report_table(const struct gp_config *cfg, const struct gp_report *r)
 	printf("%s %s %s %s %s\n", T(cfg, "Over the term so far:", "Нарастающим итогом за срок:"),
 	       t4, T(cfg, "KZT of the cap", "тг из предельных"), t5, T(cfg, "KZT", "тг"));
 	printf("\n");
+	cell(T(cfg, "MONTH", "МЕСЯЦ"), 16, false);
+	cell(T(cfg, "PENALTY", "ШТРАФ"), 14, true);
+	cell(T(cfg, "PAYABLE", "К ОПЛАТЕ"), 14, true);
+	cell(T(cfg, "RUNNING TOTAL", "НАРАСТАЮЩИМ"), 14, true);
+	printf("\n");
+	for (size_t i = 0; i < r->n_months; i++) {
+		const struct gp_report_month *m = &r->months[i];
+		char ym[16];
+		snprintf(ym, sizeof(ym), "%04d-%02d", m->year, m->month);
+		cell(ym, 16, false);
+		cell(gp_fmt_money(m->uncapped_tiyn, true, t1, sizeof(t1)), 14, true);
+		cell(gp_fmt_money(m->penalty_tiyn, true, t2, sizeof(t2)), 14, true);
+		cell(gp_fmt_money(m->cumulative_tiyn, true, t3, sizeof(t3)), 14, true);
+		printf("%s\n", m->capped ? T(cfg, "(cut by the cap)", "(ограничен)") : "");
+	}
+	printf("%s %s %s\n\n", T(cfg, "Cap over the term:", "Предел за срок:"), t5,
+	       T(cfg, "KZT", "тг"));
 	gp_fmt_report_rules(cfg, r, stdout);
 }
 

@@ -141,6 +141,21 @@ static struct gp_span intersect(struct gp_span a, struct gp_span b)
 	return r;
 }
 
+/* The next line of the term's months: the running total goes on. */
+static void add_month(struct gp_report *r, int year, int month, int64_t uncapped, int64_t charged)
+{
+	int64_t before = r->n_months ? r->months[r->n_months - 1].cumulative_tiyn : 0;
+	r->months = gp_xrealloc(r->months, (r->n_months + 1) * sizeof(*r->months));
+	r->months[r->n_months++] = (struct gp_report_month){
+		.year = year,
+		.month = month,
+		.uncapped_tiyn = uncapped,
+		.penalty_tiyn = charged,
+		.cumulative_tiyn = before + charged,
+		.capped = charged < uncapped,
+	};
+}
+
 static void term_text(const struct gp_config *cfg, char *buf, size_t len)
 {
 	const struct gp_contract *c = &cfg->contract;
@@ -205,7 +220,9 @@ int gp_report_build(struct gp_store *st, const struct gp_config *cfg, const char
 			gp_report_free(out);
 			return -1;
 		}
-		before += gp_penalty_capped(pm.uncapped_tiyn, before, out->cap_tiyn);
+		int64_t charged = gp_penalty_capped(pm.uncapped_tiyn, before, out->cap_tiyn);
+		before += charged;
+		add_month(out, y, m, pm.uncapped_tiyn, charged);
 		gp_penalty_month_free(&pm);
 		if (++m > 12) {
 			m = 1;
@@ -216,6 +233,7 @@ int gp_report_build(struct gp_store *st, const struct gp_config *cfg, const char
 	out->penalty_tiyn = gp_penalty_capped(out->pen.uncapped_tiyn, before, out->cap_tiyn);
 	out->cumulative_tiyn = before + out->penalty_tiyn;
 	out->capped = out->penalty_tiyn < out->pen.uncapped_tiyn;
+	add_month(out, out->year, out->month, out->pen.uncapped_tiyn, out->penalty_tiyn);
 	return 0;
 }
 
@@ -224,6 +242,7 @@ void gp_report_free(struct gp_report *r)
 	for (size_t i = 0; i < r->n; i++)
 		free(r->services[i].seg);
 	free(r->services);
+	free(r->months);
 	gp_penalty_month_free(&r->pen);
 	memset(r, 0, sizeof(*r));
 }

@@ -30,6 +30,15 @@ struct gp_report_service {
 	int64_t penalty_tiyn;           /* this service alone, rounded half up */
 };
 
+/* A month of the term, for the running total: what it was charged. */
+struct gp_report_month {
+	int year, month;
+	int64_t uncapped_tiyn;          /* its penalty before the cap */
+	int64_t penalty_tiyn;           /* payable: what the cap left of it */
+	int64_t cumulative_tiyn;        /* the term through this month */
+	bool capped;
+};
+
 struct gp_report {
 	int year, month;
 	struct gp_span month_span;     /* the calendar month */
@@ -45,6 +54,10 @@ struct gp_report {
 	int64_t cumulative_tiyn;       /* through this month */
 	int64_t cap_tiyn;
 	bool capped;                   /* the cap cut this month's penalty */
+	/* Every month of the term from its first through this one, in order
+	 * (this one last): the running total, month by month. */
+	struct gp_report_month *months;
+	size_t n_months;
 };
 
 /* Builds the report of YYYY-MM `month` as of `now`. -1 with the reason in

@@ -339,6 +339,22 @@ static void test_cap_reached_in_month_nine(void **state)
 	assert_int_equal(r.penalty_tiyn, 5555552);
 	assert_int_equal(r.cumulative_tiyn, 75000000);
 	assert_true(r.capped);
+	/* Every month of the term through September is listed: January to
+	 * August 8 680 556 each, their running total 8 680 556 x k; then
+	 * September's 5 555 552 reaching the cap. */
+	assert_int_equal(r.n_months, 9);
+	for (int k = 1; k <= 8; k++) {
+		assert_int_equal(r.months[k - 1].year, 2026);
+		assert_int_equal(r.months[k - 1].month, k);
+		assert_int_equal(r.months[k - 1].penalty_tiyn, 8680556);
+		assert_int_equal(r.months[k - 1].cumulative_tiyn, 8680556LL * k);
+		assert_false(r.months[k - 1].capped);
+	}
+	assert_int_equal(r.months[8].month, 9);
+	assert_int_equal(r.months[8].uncapped_tiyn, 8680556);
+	assert_int_equal(r.months[8].penalty_tiyn, 5555552);
+	assert_int_equal(r.months[8].cumulative_tiyn, 75000000);
+	assert_true(r.months[8].capped);
 	gp_report_free(&r);
 
 	build(f, "2026-10", &r);

@@ -127,6 +127,20 @@ static void summary(FILE *f, const struct gp_config *cfg, const struct gp_report
 	fprintf(f, "</th></tr>\n");
 	fprintf(f, "<tr><td>%s</td><td>%s / %s</td></tr>\n</table>\n",
 		T(cfg, "Over the term so far / cap", "Нарастающим итогом / предел"), cu, cap);
+	fprintf(f, "<table class=\"months\"><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>\n",
+		T(cfg, "Month of the term", "Месяц срока"), T(cfg, "Penalty", "Штраф"),
+		T(cfg, "Payable", "К оплате"), T(cfg, "Running total", "Нарастающим итогом"));
+	for (size_t i = 0; i < r->n_months; i++) {
+		const struct gp_report_month *m = &r->months[i];
+		char p1[40], p2[40], p3[40];
+		fprintf(f, "<tr><td>%04d-%02d</td><td>%s</td><td>%s%s</td><td>%s</td></tr>\n", m->year,
+			m->month, gp_fmt_money(m->uncapped_tiyn, true, p1, sizeof(p1)),
+			gp_fmt_money(m->penalty_tiyn, true, p2, sizeof(p2)),
+			m->capped ? T(cfg, " (cut by the cap)", " (ограничен)") : "",
+			gp_fmt_money(m->cumulative_tiyn, true, p3, sizeof(p3)));
+	}
+	fprintf(f, "<tr><th>%s</th><th></th><th></th><th>%s</th></tr>\n</table>\n",
+		T(cfg, "Cap over the term", "Предел за срок"), cap);
 	fprintf(f, "<pre class=\"rules\">");
 	char *buf = NULL;
 	size_t len = 0;
