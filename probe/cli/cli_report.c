@@ -24,14 +24,22 @@
 /* Formatting                                                          */
 
 
-/* Availability "99.95", or "-" when nothing was monitored. */
-static const char *percent(int64_t bp, char *buf, size_t len)
+/* A percentage as JSON: the exact decimal as a string ("90.58", never a
+ * binary float), or null. */
+static json_t *json_percent(int64_t bp)
 {
-	if (bp < 0)
-		snprintf(buf, len, "-");
-	else
-		snprintf(buf, len, "%lld.%02lld", (long long)(bp / 100), (long long)(bp % 100));
-	return buf;
+	char buf[32];
+	return bp < 0 ? json_null() : json_string(gp_fmt_percent(bp, buf, sizeof(buf)));
+}
+
+/* The same for CSV: empty for none. */
+static const char *csv_percent(int64_t bp, char *buf, size_t len)
+{
+	if (bp < 0) {
+		snprintf(buf, len, "%s", "");
+		return buf;
+	}
+	return gp_fmt_percent(bp, buf, len);
 }
 
 /* Pads s to `width` characters (UTF-8: Cyrillic headers are two bytes a
@@ -94,9 +102,14 @@ static json_t *report_json(const struct gp_config *cfg, const struct gp_report *
 			(json_int_t)sec[GP_SLA_VOIDED], "unmonitored_seconds",
 			(json_int_t)sec[GP_SLA_UNMONITORED], "charged_seconds",
 			(json_int_t)s->charged_seconds, "penalty_tiyn", (json_int_t)s->penalty_tiyn);
-		json_object_set_new(o, "availability_percent",
-				    s->availability_bp < 0 ? json_null()
-							   : json_real((double)s->availability_bp / 100));
+		/* Over monitored time: null, with the reason, when there was none. */
+		json_object_set_new(o, "availability_percent", json_percent(s->availability_bp));
+		json_object_set_new(o, "availability_note",
+				    s->avail_none == GP_AVAIL_SHOWN
+					    ? json_null()
+					    : json_string(gp_fmt_avail_none(cfg, s->avail_none, true)));
+		json_object_set_new(o, "monitored_seconds", json_integer(s->totals.monitored));
+		json_object_set_new(o, "monitored_percent", json_percent(s->coverage_bp));
 		json_array_append_new(svcs, o);
 	}
 	json_t *j = json_pack("{s:s, s:o, s:o, s:b, s:o}", "month", month, "from",
@@ -159,28 +172,31 @@ static void report_csv(const struct gp_config *cfg, const struct gp_report *r)
 	printf("service,up_seconds,degraded_seconds,down_seconds,down_supplier_seconds,"
 	       "down_customer_seconds,down_third_party_seconds,down_unattributed_seconds,"
 	       "maintenance_seconds,voided_seconds,unmonitored_seconds,availability_percent,"
-	       "charged_seconds,penalty_tiyn,penalty_cumulative_tiyn,penalty_cap_tiyn\n");
+	       "charged_seconds,penalty_tiyn,penalty_cumulative_tiyn,penalty_cap_tiyn,"
+	       "monitored_seconds,monitored_percent\n");
 	struct gp_sla_totals all = {0};
 	for (size_t i = 0; i < r->n; i++) {
 		const struct gp_report_service *s = &r->services[i];
 		const int64_t *sec = s->totals.seconds, *down = s->totals.down;
-		char pc[32];
-		percent(s->availability_bp, pc, sizeof(pc));
-		printf("%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%s,%lld,%lld,,\n", s->name,
+		char pc[32], cov[32];
+		csv_percent(s->availability_bp, pc, sizeof(pc));
+		csv_percent(s->coverage_bp, cov, sizeof(cov));
+		printf("%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%s,%lld,%lld,,,%lld,%s\n",
+		       s->name,
 		       (long long)sec[GP_SLA_UP], (long long)sec[GP_SLA_DEGRADED],
 		       (long long)sec[GP_SLA_DOWN], (long long)down[GP_ATTR_SUPPLIER],
 		       (long long)down[GP_ATTR_CUSTOMER], (long long)down[GP_ATTR_THIRD_PARTY],
 		       (long long)down[GP_ATTR_UNATTRIBUTED], (long long)sec[GP_SLA_MAINTENANCE],
 		       (long long)sec[GP_SLA_VOIDED], (long long)sec[GP_SLA_UNMONITORED],
-		       strcmp(pc, "-") ? pc : "", (long long)s->charged_seconds,
-		       (long long)s->penalty_tiyn);
+		       pc, (long long)s->charged_seconds, (long long)s->penalty_tiyn,
+		       (long long)s->totals.monitored, cov);
 		for (int k = 0; k < GP_SLA_N; k++)
 			all.seconds[k] += sec[k];
 		for (int k = 0; k < GP_ATTR_N; k++)
 			all.down[k] += down[k];
 	}
 	/* The month's figure: the configured overlap's, after the cap. */
-	printf("TOTAL,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,,%lld,%lld,%lld,%lld\n",
+	printf("TOTAL,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,,%lld,%lld,%lld,%lld,,\n",
 	       (long long)all.seconds[GP_SLA_UP], (long long)all.seconds[GP_SLA_DEGRADED],
 	       (long long)all.seconds[GP_SLA_DOWN], (long long)all.down[GP_ATTR_SUPPLIER],
 	       (long long)all.down[GP_ATTR_CUSTOMER], (long long)all.down[GP_ATTR_THIRD_PARTY],
@@ -192,7 +208,7 @@ static void report_csv(const struct gp_config *cfg, const struct gp_report *r)
 	/* The term's months, for the running total: "MONTH YYYY-MM" rows
 	 * with their payable amount, the total through them and the cap. */
 	for (size_t i = 0; i < r->n_months; i++)
-		printf("MONTH %04d-%02d,,,,,,,,,,,,,%lld,%lld,%lld\n", r->months[i].year,
+		printf("MONTH %04d-%02d,,,,,,,,,,,,,%lld,%lld,%lld,,\n", r->months[i].year,
 		       r->months[i].month, (long long)r->months[i].penalty_tiyn,
 		       (long long)r->months[i].cumulative_tiyn, (long long)r->cap_tiyn);
 	csv_note(gp_fmt_rounding_note(cfg));
@@ -201,7 +217,7 @@ static void report_csv(const struct gp_config *cfg, const struct gp_report *r)
 
 static void report_table(const struct gp_config *cfg, const struct gp_report *r)
 {
-	char a[40], b[40], t1[40], t2[40], t3[40], t4[40], t5[40], t6[40], t7[40];
+	char a[40], b[40], t1[40], t2[40], t3[40], t4[40], t5[40], t6[40], t7[40], t8[40];
 	local(cfg, r->span.start, a, sizeof(a));
 	local(cfg, r->span.end, b, sizeof(b));
 	printf("%s %04d-%02d: %s .. %s%s\n", T(cfg, "SLA report", "Отчёт SLA за"), r->year,
@@ -217,7 +233,8 @@ static void report_table(const struct gp_config *cfg, const struct gp_report *r)
 	cell(T(cfg, "MAINTENANCE", "ПЛАН.РАБОТЫ"), 11, true);
 	cell(T(cfg, "VOIDED", "АННУЛИР."), 10, true);
 	cell(T(cfg, "UNMONITORED", "БЕЗ МОНИТ."), 11, true);
-	cell(T(cfg, "AVAIL. %", "ДОСТУПН. %"), 10, true);
+	cell(T(cfg, "MONITORED %", "МОНИТОРИНГ %"), 12, true);
+	cell(T(cfg, "AVAIL. % OF MONITORED", "ДОСТУПН. % ОТ НАБЛЮД."), 21, true);
 	printf("\n");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct gp_report_service *s = &r->services[i];
@@ -229,9 +246,14 @@ static void report_table(const struct gp_config *cfg, const struct gp_report *r)
 		cell(gp_fmt_hms(sec[GP_SLA_MAINTENANCE], t4, sizeof(t4)), 11, true);
 		cell(gp_fmt_hms(sec[GP_SLA_VOIDED], t5, sizeof(t5)), 10, true);
 		cell(gp_fmt_hms(sec[GP_SLA_UNMONITORED], t6, sizeof(t6)), 11, true);
-		cell(percent(s->availability_bp, t7, sizeof(t7)), 10, true);
+		cell(gp_fmt_percent(s->coverage_bp, t8, sizeof(t8)), 12, true);
+		cell(gp_fmt_percent(s->availability_bp, t7, sizeof(t7)), 21, true);
 		printf("\n");
 	}
+	for (size_t i = 0; i < r->n; i++)
+		if (r->services[i].avail_none != GP_AVAIL_SHOWN)
+			printf("  \u2014 %s: %s\n", r->services[i].name,
+			       gp_fmt_avail_none(cfg, r->services[i].avail_none, false));
 	printf("\n");
 	cell(T(cfg, "DOWN BY", "ПРОСТОЙ ПО"), 16, false);
 	cell(T(cfg, "SUPPLIER", "ПОСТАВЩИК"), 10, true);

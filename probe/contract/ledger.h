@@ -88,6 +88,7 @@ struct gp_sla_segment {
 	enum gp_attribution attribution; /* down only */
 	int64_t incident;                /* down, maintenance, voided: the probe's outage's */
 	int64_t manual;                  /* a manual entry's id, or 0 */
+	bool monitored;                  /* the probe watched (an UP, DEGRADED or DOWN period) */
 };
 
 /* Cuts [from, to) into segments (contiguous, in order, neighbours of the
@@ -98,6 +99,7 @@ size_t gp_sla_classify(const struct gp_sla_input *in, int64_t from, int64_t to,
 struct gp_sla_totals {
 	int64_t seconds[GP_SLA_N];
 	int64_t down[GP_ATTR_N]; /* down seconds by attribution */
+	int64_t monitored;       /* seconds the probe watched, whatever they count as */
 };
 void gp_sla_add_totals(const struct gp_sla_segment *seg, size_t n, struct gp_sla_totals *t);
 
@@ -106,6 +108,10 @@ void gp_sla_add_totals(const struct gp_sla_segment *seg, size_t n, struct gp_sla
  * truncated (never shown as 100.00 when a second was lost). -1 when no
  * second was monitored. */
 int64_t gp_sla_availability_bp(const struct gp_sla_totals *t);
+/* Coverage in hundredths of a percent: the share of `seconds` the probe
+ * monitored, truncated (100.00 only when it watched every second). -1
+ * for an empty window. */
+int64_t gp_sla_coverage_bp(const struct gp_sla_totals *t, int64_t seconds);
 
 /* Merges overlapping or touching spans (sorted by start) in place;
  * returns the new count. */

@@ -120,6 +120,10 @@ static int month_figures(struct gp_store *st, const struct gp_config *cfg, struc
 			svc[i].n_seg = (size_t)n;
 			gp_sla_add_totals(seg, (size_t)n, &svc[i].totals);
 			svc[i].availability_bp = gp_sla_availability_bp(&svc[i].totals);
+			svc[i].coverage_bp = gp_sla_coverage_bp(&svc[i].totals, span.end - span.start);
+			svc[i].avail_none = svc[i].availability_bp >= 0 ? GP_AVAIL_SHOWN
+					    : svc[i].totals.monitored > 0 ? GP_AVAIL_ONLY_MAINTENANCE
+									  : GP_AVAIL_UNMONITORED;
 		} else {
 			free(seg);
 		}

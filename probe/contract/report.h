@@ -25,7 +25,16 @@ struct gp_report_service {
 	struct gp_sla_segment *seg;     /* the month, second by second */
 	size_t n_seg;
 	struct gp_sla_totals totals;
-	int64_t availability_bp;        /* hundredths of a percent; -1: none monitored */
+	/* Availability over the time monitored outside maintenance (outages
+	 * entered by hand included), in hundredths of a percent; -1 when
+	 * there is none, and avail_none says why. */
+	int64_t availability_bp;
+	enum gp_avail_none {
+		GP_AVAIL_SHOWN,            /* availability_bp >= 0 */
+		GP_AVAIL_UNMONITORED,      /* the probe watched no second of the month */
+		GP_AVAIL_ONLY_MAINTENANCE, /* every second it watched was maintenance */
+	} avail_none;
+	int64_t coverage_bp;            /* share of the month monitored, hundredths of a percent */
 	int64_t charged_seconds;        /* supplier's down seconds, as rounded */
 	int64_t penalty_tiyn;           /* this service alone, rounded half up */
 };

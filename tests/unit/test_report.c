@@ -285,7 +285,10 @@ static void test_term_starting_mid_month(void **state)
 	assert_int_equal(r.services[SA].totals.seconds[GP_SLA_UNMONITORED], 432000);
 	assert_int_equal(r.services[SA].totals.seconds[GP_SLA_UP], 1468800 - 432000);
 	assert_int_equal(r.services[SA].availability_bp, 10000);
+	/* 1 036 800 of 1 468 800 s monitored: 70.588% -> 70.58. */
+	assert_int_equal(r.services[SA].coverage_bp, 7058);
 	assert_int_equal(r.services[SB].availability_bp, -1);
+	assert_int_equal(r.services[SB].avail_none, GP_AVAIL_UNMONITORED);
 	gp_report_free(&r);
 
 	build(f, "2027-01", &r);
@@ -306,6 +309,51 @@ static void test_term_starting_mid_month(void **state)
 					 f->err, sizeof(f->err)),
 			 -1);
 	assert_string_equal(f->err, "2026-05 has not begun yet: nothing to report");
+}
+
+/* April 2026 (720 h = 2 592 000 s), mostly unmonitored. sa: the probe
+ * ran only from 30 April 19:00, the last 5 h (18 000 s): up 2 h, down
+ * 21:00-22:00 (the supplier's), up 2 h. Monitored 18 000 / 2 592 000 =
+ * 0.694% -> 0.69; availability over that time 4 / 5 = 80.00, not the
+ * 0.00 or 99.86 the month would suggest. sb: never monitored: no
+ * availability, and the reason. sc: watched only while DOWN inside a
+ * maintenance window (the same 5 h): monitored 0.69, no availability
+ * (all maintenance). */
+static void test_availability_over_monitored_time(void **state)
+{
+	struct fx *f = *state;
+	state_from(f, SA, "UP", "2026-04-30T19:00");
+	outage(f, SA, "2026-04-30T21:00", "2026-04-30T22:00", "supplier", "closed");
+	outage(f, SC, "2026-04-30T19:00", "2026-05-01T00:00", "customer", "closed");
+	heartbeat(f, "2026-05-01T00:00");
+	int64_t id;
+	struct gp_ledger_entry m = {.service = "sc",
+				    .start = T(f, "2026-04-30T18:00"),
+				    .end = T(f, "2026-05-01T01:00"),
+				    .reason = "upgrade",
+				    .created_at = T(f, "2026-04-20T12:00"),
+				    .created_by = "planner"};
+	assert_int_equal(gp_report_add_maintenance(f->st, f->cfg, &m, &id, f->err, sizeof(f->err)), 0);
+
+	struct gp_report r;
+	build(f, "2026-04", &r);
+	const struct gp_report_service *a = &r.services[SA], *b = &r.services[SB],
+					 *c = &r.services[SC];
+	assert_int_equal(a->totals.monitored, 18000);
+	assert_int_equal(a->totals.seconds[GP_SLA_UNMONITORED], 2592000 - 18000);
+	assert_int_equal(a->coverage_bp, 69);
+	assert_int_equal(a->availability_bp, 8000);
+	assert_int_equal(a->avail_none, GP_AVAIL_SHOWN);
+	assert_int_equal(b->totals.monitored, 0);
+	assert_int_equal(b->coverage_bp, 0);
+	assert_int_equal(b->availability_bp, -1);
+	assert_int_equal(b->avail_none, GP_AVAIL_UNMONITORED);
+	assert_int_equal(c->totals.monitored, 18000);
+	assert_int_equal(c->totals.seconds[GP_SLA_MAINTENANCE], 18000);
+	assert_int_equal(c->coverage_bp, 69);
+	assert_int_equal(c->availability_bp, -1);
+	assert_int_equal(c->avail_none, GP_AVAIL_ONLY_MAINTENANCE);
+	gp_report_free(&r);
 }
 
 /* 50 h of the supplier's absence on the 16th of every month: 50 x
@@ -538,6 +586,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sum_rounded_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ceil_and_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_term_starting_mid_month, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_availability_over_monitored_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cap_reached_in_month_nine, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_value_with_vat, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_overflow, setup, teardown),

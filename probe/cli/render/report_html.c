@@ -73,7 +73,9 @@ static void summary(FILE *f, const struct gp_config *cfg, const struct gp_report
 		T(cfg, "customer", "заказчик"), T(cfg, "third party", "третьи лица"),
 		T(cfg, "unattributed", "не отнесён"), T(cfg, "Maintenance", "Плановые работы"),
 		T(cfg, "Voided", "Аннулировано"), T(cfg, "Unmonitored", "Без мониторинга"),
-		T(cfg, "Availability, %", "Доступность, %"), T(cfg, "Charged, h", "К расчёту, ч"),
+		T(cfg, "Monitored, % of the month / availability, % of monitored time",
+		  "Мониторинг, % месяца / доступность, % наблюдаемого времени"),
+		T(cfg, "Charged, h", "К расчёту, ч"),
 		T(cfg, "Penalty, KZT", "Штраф, тг"));
 	for (size_t i = 0; i < r->n; i++) {
 		const struct gp_report_service *s = &r->services[i];
@@ -91,11 +93,14 @@ static void summary(FILE *f, const struct gp_config *cfg, const struct gp_report
 		fprintf(f, "<td>%s</td>", gp_fmt_hms(sec[GP_SLA_MAINTENANCE], a, sizeof(a)));
 		fprintf(f, "<td>%s</td>", gp_fmt_hms(sec[GP_SLA_VOIDED], b, sizeof(b)));
 		fprintf(f, "<td>%s</td>", gp_fmt_hms(sec[GP_SLA_UNMONITORED], c, sizeof(c)));
-		if (s->availability_bp < 0)
-			fprintf(f, "<td>-</td>");
-		else
-			fprintf(f, "<td>%lld.%02lld</td>", (long long)(s->availability_bp / 100),
-				(long long)(s->availability_bp % 100));
+		fprintf(f, "<td>%s / %s", gp_fmt_percent(s->coverage_bp, a, sizeof(a)),
+			gp_fmt_percent(s->availability_bp, b, sizeof(b)));
+		if (s->avail_none != GP_AVAIL_SHOWN) {
+			fprintf(f, "<br><small>");
+			esc(f, gp_fmt_avail_none(cfg, s->avail_none, false));
+			fprintf(f, "</small>");
+		}
+		fprintf(f, "</td>");
 		fprintf(f, "<td>%s</td><td>%s</td></tr>\n", gp_fmt_hms(s->charged_seconds, d, sizeof(d)),
 			gp_fmt_money(s->penalty_tiyn, true, h, sizeof(h)));
 	}
