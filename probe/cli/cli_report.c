@@ -109,6 +109,9 @@ static json_t *report_json(const struct gp_config *cfg, const struct gp_report *
 					    ? json_null()
 					    : json_string(gp_fmt_avail_none(cfg, s->avail_none, true)));
 		json_object_set_new(o, "monitored_seconds", json_integer(s->totals.monitored));
+		/* Down seconds the customer reported over monitored time
+		 * (downtime add --over-monitored); part of down_seconds. */
+		json_object_set_new(o, "down_reported_seconds", json_integer(s->totals.reported));
 		json_object_set_new(o, "monitored_percent", json_percent(s->coverage_bp));
 		json_array_append_new(svcs, o);
 	}
@@ -384,9 +387,41 @@ static json_t *entry_json(const struct gp_config *cfg, const struct gp_ledger_en
 			      gp_cli_jtime(cfg, e->end), "seconds", (json_int_t)(e->end - e->start),
 			      "reason", e->reason, "created_at", gp_cli_jtime(cfg, e->created_at),
 			      "created_by", e->created_by);
-	if (downtime)
+	if (downtime) {
 		json_object_set_new(o, "attribution", json_string(gp_attribution_name(e->attribution)));
+		json_object_set_new(o, "over_monitored", json_boolean(e->over_monitored));
+	}
+	json_object_set_new(o, "revoked", json_boolean(e->revoked_at != 0));
+	json_object_set_new(o, "revoked_at", gp_cli_jtime(cfg, e->revoked_at));
+	json_object_set_new(o, "revoked_by", e->revoked_by ? json_string(e->revoked_by) : json_null());
+	json_object_set_new(o, "revoke_reason",
+			    e->revoke_reason ? json_string(e->revoke_reason) : json_null());
 	return o;
+}
+
+/* One entry of entry_json as a line for people: who entered it, whether
+ * the customer reported it over monitored time, whether it was revoked. */
+static void print_entry(const struct gp_config *cfg, json_t *v, bool downtime)
+{
+	const char *at = json_string_value(json_object_get(v, "attribution"));
+	printf("  #%lld %s %s .. %s%s%s: %s (%s, %s)",
+	       (long long)json_integer_value(json_object_get(v, "id")),
+	       json_string_value(json_object_get(v, "service")),
+	       json_string_value(json_object_get(v, "from")),
+	       json_string_value(json_object_get(v, "to")), at ? " " : "", at ? at : "",
+	       json_string_value(json_object_get(v, "reason")),
+	       json_string_value(json_object_get(v, "created_by")),
+	       json_string_value(json_object_get(v, "created_at")));
+	if (json_is_true(json_object_get(v, "over_monitored")))
+		printf(" %s", T(cfg, "[reported by the customer over monitored time]",
+				"[сообщён заказчиком за время под мониторингом]"));
+	if (json_is_true(json_object_get(v, "revoked")))
+		printf(" %s %s %s %s: %s", downtime ? T(cfg, "REVOKED", "ОТОЗВАН")
+						    : T(cfg, "CANCELLED", "ОТМЕНЕНО"),
+		       json_string_value(json_object_get(v, "revoked_at")), T(cfg, "by", "кем:"),
+		       json_string_value(json_object_get(v, "revoked_by")),
+		       json_string_value(json_object_get(v, "revoke_reason")));
+	printf("\n");
 }
 
 struct entries {
@@ -529,6 +564,7 @@ static int downtime_list(const struct gp_config *cfg, struct gp_store *st, int a
 			json_object_set_new(o, "incident",
 					    g->incident ? json_integer(g->incident) : json_null());
 			json_object_set_new(o, "entry", g->manual ? json_integer(g->manual) : json_null());
+			json_object_set_new(o, "monitored", json_boolean(g->monitored));
 			json_array_append_new(iv, o);
 		}
 		free(seg);
@@ -618,23 +654,27 @@ static int downtime_list(const struct gp_config *cfg, struct gp_store *st, int a
 			if (json_array_size(lists[l]) == 0)
 				continue;
 			printf("\n%s:\n", titles[l]);
-			json_array_foreach(lists[l], k, v) {
-				const char *at = json_string_value(json_object_get(v, "attribution"));
-				printf("  #%lld %s %s .. %s%s%s: %s (%s, %s)\n",
-				       (long long)json_integer_value(json_object_get(v, "id")),
-				       json_string_value(json_object_get(v, "service")),
-				       json_string_value(json_object_get(v, "from")),
-				       json_string_value(json_object_get(v, "to")), at ? " " : "",
-				       at ? at : "", json_string_value(json_object_get(v, "reason")),
-				       json_string_value(json_object_get(v, "created_by")),
-				       json_string_value(json_object_get(v, "created_at")));
-			}
+			json_array_foreach(lists[l], k, v)
+				print_entry(cfg, v, l == 0);
 		}
 	}
 	json_decref(svcs);
 	json_decref(manual.arr);
 	json_decref(maint.arr);
 	return 0;
+}
+
+/* Commits the command's transaction when rc is 0, else rolls it back;
+ * the result, with a failed commit's reason in err. */
+static int end_transaction(struct gp_store *st, int rc, char *err, size_t errlen)
+{
+	if (rc == 0 && gp_store_commit(st) != 0) {
+		snprintf(err, errlen, "database: %s", gp_store_error(st));
+		rc = -1;
+	}
+	if (rc != 0)
+		gp_store_rollback(st);
+	return rc;
 }
 
 /* downtime add / maintenance add: one entry in one transaction. */
@@ -648,6 +688,7 @@ static int entry_add(const struct gp_config *cfg, struct gp_store *st, bool is_d
 		.reason = gp_cli_flag(argc, argv, "--reason"),
 		.created_at = (int64_t)time(NULL),
 		.created_by = gp_cli_login_name(),
+		.over_monitored = is_downtime && gp_cli_has(argc, argv, "--over-monitored"),
 	};
 	if (!e.service || !e.reason || (is_downtime && !attribution)) {
 		fprintf(stderr, "gprobe %s: --service, --from, --to, %s--reason are required\n", cmd,
@@ -672,22 +713,85 @@ static int entry_add(const struct gp_config *cfg, struct gp_store *st, bool is_d
 		rc = gp_report_add_downtime(st, cfg, &e, e.created_at, &id, err, sizeof(err));
 	else
 		rc = gp_report_add_maintenance(st, cfg, &e, &id, err, sizeof(err));
-	if (rc == 0 && gp_store_commit(st) != 0) {
-		snprintf(err, sizeof(err), "database: %s", gp_store_error(st));
-		rc = -1;
-	}
-	if (rc != 0) {
-		gp_store_rollback(st);
+	if (end_transaction(st, rc, err, sizeof(err)) != 0) {
 		fprintf(stderr, "gprobe %s: %s\n", cmd, err);
+		if (is_downtime && !e.over_monitored && strstr(err, "the probe monitored"))
+			fprintf(stderr, "gprobe %s: an outage the customer reported that the probe "
+					"missed: add --over-monitored\n", cmd);
 		return 1;
 	}
 	char a[40], b[40], d[40];
 	local(cfg, e.start, a, sizeof(a));
 	local(cfg, e.end, b, sizeof(b));
-	printf("%s #%lld: %s %s .. %s (%s)%s%s\n",
+	printf("%s #%lld: %s %s .. %s (%s)%s%s%s\n",
 	       is_downtime ? "downtime entry" : "maintenance window", (long long)id, e.service, a, b,
 	       gp_fmt_hms(e.end - e.start, d, sizeof(d)), is_downtime ? ", " : "",
-	       is_downtime ? attribution : "");
+	       is_downtime ? attribution : "",
+	       e.over_monitored ? ", reported over monitored time: it counts as down over what "
+				  "the probe saw as up"
+				: "");
+	return 0;
+}
+
+/* downtime list-entries / maintenance list: every entry of the kind,
+ * revoked ones marked, whatever month. */
+static int entry_list(const struct gp_config *cfg, struct gp_store *st, bool is_downtime,
+		      int argc, char **argv)
+{
+	struct entries x = {cfg, json_array(), is_downtime};
+	if (gp_store_entry_list(st, is_downtime ? GP_ENTRY_DOWNTIME : GP_ENTRY_MAINTENANCE,
+				gp_cli_flag(argc, argv, "--service"), INT64_MIN, INT64_MAX,
+				collect_entry, &x) != 0) {
+		fprintf(stderr, "gprobe %s: cannot read the ledger: %s\n",
+			is_downtime ? "downtime list-entries" : "maintenance list", gp_store_error(st));
+		json_decref(x.arr);
+		return 1;
+	}
+	if (gp_cli_has(argc, argv, "--json")) {
+		gp_cli_print_json(x.arr);
+	} else {
+		size_t k;
+		json_t *v;
+		if (json_array_size(x.arr) == 0)
+			printf("%s\n", is_downtime ? T(cfg, "No downtime entered by hand.",
+							"Простоев, внесённых вручную, нет.")
+						    : T(cfg, "No maintenance windows.", "Плановых работ нет."));
+		json_array_foreach(x.arr, k, v)
+			print_entry(cfg, v, is_downtime);
+	}
+	json_decref(x.arr);
+	return 0;
+}
+
+/* downtime revoke ID / maintenance cancel ID --reason TEXT: audited, never
+ * deleted. */
+static int entry_revoke(const struct gp_config *cfg, struct gp_store *st, bool is_downtime,
+			int argc, char **argv)
+{
+	(void)cfg;
+	const char *cmd = is_downtime ? "downtime revoke" : "maintenance cancel";
+	const char *reason = gp_cli_flag(argc, argv, "--reason");
+	char *end = NULL;
+	long long id = argc > 2 ? strtoll(argv[2], &end, 10) : 0;
+	if (argc < 3 || !end || *end || id <= 0 || !reason) {
+		fprintf(stderr, "usage: gprobe %s ID --reason TEXT\n", cmd);
+		return 1;
+	}
+	char err[512] = "";
+	int rc = gp_store_begin(st);
+	if (rc != 0)
+		snprintf(err, sizeof(err), "database: %s", gp_store_error(st));
+	else
+		rc = gp_report_revoke_entry(st, is_downtime ? GP_ENTRY_DOWNTIME : GP_ENTRY_MAINTENANCE,
+					    id, gp_cli_login_name(), reason, (int64_t)time(NULL), err,
+					    sizeof(err));
+	if (end_transaction(st, rc, err, sizeof(err)) != 0) {
+		fprintf(stderr, "gprobe %s: %s\n", cmd, err);
+		return 1;
+	}
+	printf("%s #%lld %s: it stays in the ledger, marked, and no longer counts\n",
+	       is_downtime ? "downtime entry" : "maintenance window", id,
+	       is_downtime ? "revoked" : "cancelled");
 	return 0;
 }
 
@@ -698,26 +802,38 @@ int gp_cmd_downtime(struct gp_cli *cli, int argc, char **argv)
 		       "                  [--json|--csv]\n"
 		       "       gprobe downtime add --service S --from TIME --to TIME\n"
 		       "                  --attribution supplier|customer|third-party|unattributed\n"
-		       "                  --reason TEXT\n\n"
+		       "                  --reason TEXT [--over-monitored]\n"
+		       "       gprobe downtime list-entries [--service S] [--json]\n"
+		       "       gprobe downtime revoke ID --reason TEXT\n\n"
 		       "The ledger: every second of the month (this month by default) as up,\n"
 		       "degraded, down, maintenance, voided or unmonitored, with the incident or\n"
 		       "manual entry behind it. `add` records an outage the probe did not see\n"
 		       "(before it was installed, while it was stopped): only over time the\n"
 		       "probe did not monitor, never overlapping another entry; who entered\n"
-		       "it, when and why are kept. TIME is ISO 8601 in calendar.timezone\n"
-		       "unless it has an offset.\n\n"
+		       "it, when and why are kept. With --over-monitored it records an outage\n"
+		       "the customer reported over time the probe monitored (and missed): it\n"
+		       "counts as down over what the probe saw as up. TIME is ISO 8601 in\n"
+		       "calendar.timezone unless it has an offset.\n\n"
+		       "`list-entries` lists every manual entry, revoked ones marked;\n"
+		       "`revoke` withdraws one: it stays in the ledger, marked with who,\n"
+		       "when and why, and stops counting.\n\n"
 		       "--raw adds what the intervals come from, as the probe recorded it: its\n"
 		       "periods (UP, DEGRADED, DOWN, UNKNOWN, UNMONITORED; the open one runs to\n"
 		       "the daemon's heartbeat) and its outages (the DOWN members, the\n"
 		       "incident), each whole even where it reaches outside the month.\n");
 		return 0;
 	}
-	bool add = argc > 1 && !strcmp(argv[1], "add");
+	const char *sub = argc > 1 ? argv[1] : "";
+	bool add = !strcmp(sub, "add"), revoke = !strcmp(sub, "revoke");
+	bool list = !strcmp(sub, "list-entries");
 	struct gp_config *cfg;
 	struct gp_store *st;
-	if (gp_cli_open(cli, add, &cfg, &st, "downtime") != 0)
+	if (gp_cli_open(cli, add || revoke, &cfg, &st, "downtime") != 0)
 		return 1;
-	int rc = add ? entry_add(cfg, st, true, argc, argv) : downtime_list(cfg, st, argc, argv);
+	int rc = add	  ? entry_add(cfg, st, true, argc, argv)
+		 : revoke ? entry_revoke(cfg, st, true, argc, argv)
+		 : list	  ? entry_list(cfg, st, true, argc, argv)
+			  : downtime_list(cfg, st, argc, argv);
 	gp_store_close(st);
 	gp_config_free(cfg);
 	return rc;
@@ -725,22 +841,29 @@ int gp_cmd_downtime(struct gp_cli *cli, int argc, char **argv)
 
 int gp_cmd_maintenance(struct gp_cli *cli, int argc, char **argv)
 {
-	bool add = argc > 1 && !strcmp(argv[1], "add");
-	if (gp_cli_want_help(argc, argv) || !add) {
-		fprintf(add || gp_cli_want_help(argc, argv) ? stdout : stderr,
+	const char *sub = argc > 1 ? argv[1] : "";
+	bool add = !strcmp(sub, "add"), cancel = !strcmp(sub, "cancel"), list = !strcmp(sub, "list");
+	bool help = gp_cli_want_help(argc, argv);
+	if (help || !(add || cancel || list)) {
+		fprintf(help ? stdout : stderr,
 			"usage: gprobe [-c FILE] maintenance add --service S --from TIME --to TIME\n"
-			"                  --reason TEXT\n\n"
+			"                  --reason TEXT\n"
+			"       gprobe maintenance list [--service S] [--json]\n"
+			"       gprobe maintenance cancel ID --reason TEXT\n\n"
 			"Planned work: down time inside the window counts as maintenance, not\n"
 			"as downtime (up time stays up). Windows may lie in the future and may\n"
-			"overlap; who entered one, when and why are kept. `gprobe downtime`\n"
-			"lists them.\n");
-		return add || gp_cli_want_help(argc, argv) ? 0 : 1;
+			"overlap; who entered one, when and why are kept. `list` shows every\n"
+			"window, cancelled ones marked; `cancel` withdraws one: it stays,\n"
+			"marked with who, when and why, and stops counting.\n");
+		return help ? 0 : 1;
 	}
 	struct gp_config *cfg;
 	struct gp_store *st;
-	if (gp_cli_open(cli, true, &cfg, &st, "maintenance") != 0)
+	if (gp_cli_open(cli, add || cancel, &cfg, &st, "maintenance") != 0)
 		return 1;
-	int rc = entry_add(cfg, st, false, argc, argv);
+	int rc = add	  ? entry_add(cfg, st, false, argc, argv)
+		 : cancel ? entry_revoke(cfg, st, false, argc, argv)
+			  : entry_list(cfg, st, false, argc, argv);
 	gp_store_close(st);
 	gp_config_free(cfg);
 	return rc;

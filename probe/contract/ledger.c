@@ -149,7 +149,8 @@ size_t gp_sla_classify(const struct gp_sla_input *in, int64_t from, int64_t to,
 				s.incident = in->outages[io].incident;
 				voided = in->outages[io].voided;
 			}
-		} else if (s.cls == GP_SLA_UNMONITORED && AT(in->manual, in->n_manual, &im, a)) {
+		} else if (AT(in->manual, in->n_manual, &im, a) &&
+			   (s.cls == GP_SLA_UNMONITORED || in->manual[im].over_monitored)) {
 			s.cls = GP_SLA_DOWN;
 			s.attribution = in->manual[im].attribution;
 			s.manual = in->manual[im].id;
@@ -188,6 +189,8 @@ void gp_sla_add_totals(const struct gp_sla_segment *seg, size_t n, struct gp_sla
 			t->monitored += len;
 		if (seg[i].cls == GP_SLA_DOWN)
 			t->down[seg[i].attribution] += len;
+		if (seg[i].cls == GP_SLA_DOWN && seg[i].manual && seg[i].monitored)
+			t->reported += len;
 	}
 }
 

@@ -82,14 +82,21 @@ long gp_report_segments(struct gp_store *st, const char *service, int64_t from, 
 			struct gp_sla_segment **out);
 
 /* Records a manual entry after checking it: a known service, from < to,
- * not in the future (downtime), and for downtime no overlap with time the
- * probe monitored or with another entry. *id: the new row. The caller
- * holds the transaction. */
+ * not in the future (downtime), and for downtime no overlap with another
+ * entry in force nor, unless e->over_monitored (an outage the customer
+ * reported that the probe missed), with time the probe monitored. *id:
+ * the new row. The caller holds the transaction. */
 int gp_report_add_downtime(struct gp_store *st, const struct gp_config *cfg,
 			   const struct gp_ledger_entry *e, int64_t now, int64_t *id, char *err,
 			   size_t errlen);
 int gp_report_add_maintenance(struct gp_store *st, const struct gp_config *cfg,
 			      const struct gp_ledger_entry *e, int64_t *id, char *err,
 			      size_t errlen);
+/* Revokes a downtime entry or cancels a maintenance window: never deleted,
+ * the entry stays, marked with when, by whom and why, and stops counting.
+ * -1 with the reason: no reason given, no such entry, revoked already. */
+int gp_report_revoke_entry(struct gp_store *st, enum gp_entry_kind kind, int64_t id,
+			   const char *by, const char *reason, int64_t now, char *err,
+			   size_t errlen);
 
 #endif

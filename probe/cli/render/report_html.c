@@ -320,11 +320,25 @@ static void entry_row(void *ctx, const struct gp_ledger_entry *e)
 	fprintf(x->f, "</td><td>%s &ndash; %s</td><td>", when(x->cfg, e->start, a, sizeof(a)),
 		when(x->cfg, e->end, b, sizeof(b)));
 	esc(x->f, x->downtime ? gp_attribution_name(e->attribution) : "");
+	if (e->over_monitored)
+		fprintf(x->f, "<br><small>%s</small>",
+			T(x->cfg, "reported by the customer over monitored time",
+			  "сообщён заказчиком за время под мониторингом"));
 	fprintf(x->f, "</td><td>");
 	esc(x->f, e->reason);
 	fprintf(x->f, "</td><td>");
 	esc(x->f, e->created_by);
-	fprintf(x->f, ", %s</td></tr>\n", when(x->cfg, e->created_at, c, sizeof(c)));
+	fprintf(x->f, ", %s", when(x->cfg, e->created_at, c, sizeof(c)));
+	if (e->revoked_at) {
+		fprintf(x->f, "<br><b>%s</b> %s, ",
+			x->downtime ? T(x->cfg, "Revoked, not counted:", "Отозван, не учитывается:")
+				    : T(x->cfg, "Cancelled, not counted:", "Отменено, не учитывается:"),
+			when(x->cfg, e->revoked_at, a, sizeof(a)));
+		esc(x->f, e->revoked_by);
+		fprintf(x->f, ": ");
+		esc(x->f, e->revoke_reason);
+	}
+	fprintf(x->f, "</td></tr>\n");
 	x->n++;
 }
 
