@@ -79,6 +79,14 @@ static bool parse_time_flag(const struct gp_config *cfg, const char *cmd, const 
 	return true;
 }
 
+/* The month of `now` in calendar.timezone, "YYYY-MM". */
+static const char *current_month(const struct gp_config *cfg, int64_t now, char *buf, size_t len)
+{
+	struct gp_date d = gp_cal_local_date(&cfg->calendar, now);
+	snprintf(buf, len, "%04d-%02d", d.year, d.month);
+	return buf;
+}
+
 /* ------------------------------------------------------------------ */
 /* report                                                              */
 
@@ -327,19 +335,20 @@ static void report_table(const struct gp_config *cfg, const struct gp_report *r)
 int gp_cmd_report(struct gp_cli *cli, int argc, char **argv)
 {
 	if (gp_cli_want_help(argc, argv)) {
-		printf("usage: gprobe [-c FILE] report --month YYYY-MM [--json|--csv|--html FILE]\n\n"
+		printf("usage: gprobe [-c FILE] report [--month YYYY-MM] [--json|--csv|--html FILE]\n\n"
 		       "Per service: the month's seconds up, degraded, down (by attribution), in\n"
 		       "maintenance, voided and unmonitored; availability; the penalty under both\n"
 		       "overlap rules, the one the contract applies, the running total over the\n"
 		       "term and the cap. Months are calendar months in calendar.timezone,\n"
-		       "clipped to the contract's term; money in tenge (JSON and CSV: tiyn).\n");
+		       "clipped to the contract's term; money in tenge (JSON and CSV: tiyn).\n"
+		       "Without --month: the current month so far, marked partial.\n");
 		return 0;
 	}
 	const char *month = gp_cli_flag(argc, argv, "--month");
 	const char *html = gp_cli_flag(argc, argv, "--html");
 	bool as_json = gp_cli_has(argc, argv, "--json"), as_csv = gp_cli_has(argc, argv, "--csv");
-	if (!month || (as_json + as_csv + (html != NULL)) > 1) {
-		fprintf(stderr, "usage: gprobe report --month YYYY-MM [--json|--csv|--html FILE]\n");
+	if ((as_json + as_csv + (html != NULL)) > 1) {
+		fprintf(stderr, "usage: gprobe report [--month YYYY-MM] [--json|--csv|--html FILE]\n");
 		return 1;
 	}
 	struct gp_config *cfg;
@@ -347,9 +356,12 @@ int gp_cmd_report(struct gp_cli *cli, int argc, char **argv)
 	if (gp_cli_open(cli, false, &cfg, &st, "report") != 0)
 		return 1;
 	struct gp_report r;
-	char err[512];
+	char err[512], cur[16];
 	int rc = 0;
-	if (gp_report_build(st, cfg, month, (int64_t)time(NULL), &r, err, sizeof(err)) != 0) {
+	int64_t now = (int64_t)time(NULL);
+	if (!month)
+		month = current_month(cfg, now, cur, sizeof(cur));
+	if (gp_report_build(st, cfg, month, now, &r, err, sizeof(err)) != 0) {
 		fprintf(stderr, "gprobe report: %s\n", err);
 		rc = 1;
 	} else {
@@ -514,11 +526,8 @@ static int downtime_list(const struct gp_config *cfg, struct gp_store *st, int a
 		fprintf(stderr, "gprobe downtime: --raw goes with the table or --json, not --csv\n");
 		return 1;
 	}
-	if (!month) {
-		struct gp_date d = gp_cal_local_date(&cfg->calendar, now);
-		snprintf(buf, sizeof(buf), "%04d-%02d", d.year, d.month);
-		month = buf;
-	}
+	if (!month)
+		month = current_month(cfg, now, buf, sizeof(buf));
 	int y, m;
 	if (!gp_month_parse(month, &y, &m)) {
 		fprintf(stderr, "gprobe downtime: '%s' is not a month: give YYYY-MM\n", month);

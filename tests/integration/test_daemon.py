@@ -364,6 +364,9 @@ class DaemonTest(unittest.TestCase):
         rc, out, err = self.gprobe("maintenance", "cancel", "1", "--reason", "postponed")
         self.assertEqual(rc, 0, err)
         self.assertTrue(self.json("maintenance", "list")[0]["revoked"])
+        # Without --month: the current month, marked partial.
+        cur = self.json("report")
+        self.assertEqual((cur["month"], cur["partial"]), (self.month, True))
 
         # The picture of it: values, thresholds, the outage shaded.
         png = os.path.join(self.tmp.name, "port.png")
