@@ -24,14 +24,22 @@
 /* Formatting                                                          */
 
 
-/* Availability "99.95", or "-" when nothing was monitored. */
-static const char *percent(int64_t bp, char *buf, size_t len)
+/* A percentage as JSON: the exact decimal as a string ("90.58", never a
+ * binary float), or null. */
+static json_t *json_percent(int64_t bp)
 {
-	if (bp < 0)
-		snprintf(buf, len, "-");
-	else
-		snprintf(buf, len, "%lld.%02lld", (long long)(bp / 100), (long long)(bp % 100));
-	return buf;
+	char buf[32];
+	return bp < 0 ? json_null() : json_string(gp_fmt_percent(bp, buf, sizeof(buf)));
+}
+
+/* The same for CSV: empty for none. */
+static const char *csv_percent(int64_t bp, char *buf, size_t len)
+{
+	if (bp < 0) {
+		snprintf(buf, len, "%s", "");
+		return buf;
+	}
+	return gp_fmt_percent(bp, buf, len);
 }
 
 /* Pads s to `width` characters (UTF-8: Cyrillic headers are two bytes a
@@ -71,6 +79,14 @@ static bool parse_time_flag(const struct gp_config *cfg, const char *cmd, const 
 	return true;
 }
 
+/* The month of `now` in calendar.timezone, "YYYY-MM". */
+static const char *current_month(const struct gp_config *cfg, int64_t now, char *buf, size_t len)
+{
+	struct gp_date d = gp_cal_local_date(&cfg->calendar, now);
+	snprintf(buf, len, "%04d-%02d", d.year, d.month);
+	return buf;
+}
+
 /* ------------------------------------------------------------------ */
 /* report                                                              */
 
@@ -94,9 +110,17 @@ static json_t *report_json(const struct gp_config *cfg, const struct gp_report *
 			(json_int_t)sec[GP_SLA_VOIDED], "unmonitored_seconds",
 			(json_int_t)sec[GP_SLA_UNMONITORED], "charged_seconds",
 			(json_int_t)s->charged_seconds, "penalty_tiyn", (json_int_t)s->penalty_tiyn);
-		json_object_set_new(o, "availability_percent",
-				    s->availability_bp < 0 ? json_null()
-							   : json_real((double)s->availability_bp / 100));
+		/* Over monitored time: null, with the reason, when there was none. */
+		json_object_set_new(o, "availability_percent", json_percent(s->availability_bp));
+		json_object_set_new(o, "availability_note",
+				    s->avail_none == GP_AVAIL_SHOWN
+					    ? json_null()
+					    : json_string(gp_fmt_avail_none(cfg, s->avail_none, true)));
+		json_object_set_new(o, "monitored_seconds", json_integer(s->totals.monitored));
+		/* Down seconds the customer reported over monitored time
+		 * (downtime add --over-monitored); part of down_seconds. */
+		json_object_set_new(o, "down_reported_seconds", json_integer(s->totals.reported));
+		json_object_set_new(o, "monitored_percent", json_percent(s->coverage_bp));
 		json_array_append_new(svcs, o);
 	}
 	json_t *j = json_pack("{s:s, s:o, s:o, s:b, s:o}", "month", month, "from",
@@ -105,12 +129,30 @@ static json_t *report_json(const struct gp_config *cfg, const struct gp_report *
 	json_object_set_new(j, "penalty_tiyn", json_integer(r->penalty_tiyn));
 	json_object_set_new(j, "penalty_cumulative_tiyn", json_integer(r->cumulative_tiyn));
 	json_object_set_new(j, "penalty_cap_tiyn", json_integer(r->cap_tiyn));
-	json_object_set_new(j, "penalty_due_tiyn", json_integer(r->pen.due_tiyn));
+	json_object_set_new(j, "penalty_uncapped_tiyn", json_integer(r->pen.uncapped_tiyn));
 	json_object_set_new(j, "penalty_union_tiyn", json_integer(r->pen.union_tiyn));
 	json_object_set_new(j, "penalty_sum_tiyn", json_integer(r->pen.sum_tiyn));
+	/* The services' own amounts added up: information, may differ from
+	 * penalty_sum_tiyn (rounded once) by rounding. */
+	json_object_set_new(j, "penalty_services_tiyn", json_integer(r->pen.services_tiyn));
 	json_object_set_new(j, "union_seconds", json_integer(r->pen.union_seconds));
 	json_object_set_new(j, "sum_seconds", json_integer(r->pen.sum_seconds));
 	json_object_set_new(j, "penalty_capped", json_boolean(r->capped));
+	/* The running total month by month: every month of the term up to
+	 * this one, with what it was charged after the cap. */
+	json_t *months = json_array();
+	for (size_t i = 0; i < r->n_months; i++) {
+		const struct gp_report_month *m = &r->months[i];
+		char ym[16];
+		snprintf(ym, sizeof(ym), "%04d-%02d", m->year, m->month);
+		json_array_append_new(
+			months, json_pack("{s:s, s:I, s:I, s:I, s:b}", "month", ym,
+					  "penalty_uncapped_tiyn", (json_int_t)m->uncapped_tiyn,
+					  "penalty_tiyn", (json_int_t)m->penalty_tiyn,
+					  "penalty_cumulative_tiyn", (json_int_t)m->cumulative_tiyn,
+					  "penalty_capped", m->capped));
+	}
+	json_object_set_new(j, "term_months", months);
 	if (r->has_contract) {
 		const struct gp_contract *c = &cfg->contract;
 		json_object_set_new(j, "overlap",
@@ -124,33 +166,48 @@ static json_t *report_json(const struct gp_config *cfg, const struct gp_report *
 	return j;
 }
 
+/* A NOTE row: the text in the first column, quoted. */
+static void csv_note(const char *text)
+{
+	printf("NOTE,\"");
+	for (const char *p = text; *p; p++) {
+		if (*p == '"')
+			putchar('"');
+		putchar(*p);
+	}
+	printf("\"\n");
+}
+
 static void report_csv(const struct gp_config *cfg, const struct gp_report *r)
 {
 	printf("service,up_seconds,degraded_seconds,down_seconds,down_supplier_seconds,"
 	       "down_customer_seconds,down_third_party_seconds,down_unattributed_seconds,"
 	       "maintenance_seconds,voided_seconds,unmonitored_seconds,availability_percent,"
-	       "charged_seconds,penalty_tiyn,penalty_cumulative_tiyn,penalty_cap_tiyn\n");
+	       "charged_seconds,penalty_tiyn,penalty_cumulative_tiyn,penalty_cap_tiyn,"
+	       "monitored_seconds,monitored_percent\n");
 	struct gp_sla_totals all = {0};
 	for (size_t i = 0; i < r->n; i++) {
 		const struct gp_report_service *s = &r->services[i];
 		const int64_t *sec = s->totals.seconds, *down = s->totals.down;
-		char pc[32];
-		percent(s->availability_bp, pc, sizeof(pc));
-		printf("%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%s,%lld,%lld,,\n", s->name,
+		char pc[32], cov[32];
+		csv_percent(s->availability_bp, pc, sizeof(pc));
+		csv_percent(s->coverage_bp, cov, sizeof(cov));
+		printf("%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%s,%lld,%lld,,,%lld,%s\n",
+		       s->name,
 		       (long long)sec[GP_SLA_UP], (long long)sec[GP_SLA_DEGRADED],
 		       (long long)sec[GP_SLA_DOWN], (long long)down[GP_ATTR_SUPPLIER],
 		       (long long)down[GP_ATTR_CUSTOMER], (long long)down[GP_ATTR_THIRD_PARTY],
 		       (long long)down[GP_ATTR_UNATTRIBUTED], (long long)sec[GP_SLA_MAINTENANCE],
 		       (long long)sec[GP_SLA_VOIDED], (long long)sec[GP_SLA_UNMONITORED],
-		       strcmp(pc, "-") ? pc : "", (long long)s->charged_seconds,
-		       (long long)s->penalty_tiyn);
+		       pc, (long long)s->charged_seconds, (long long)s->penalty_tiyn,
+		       (long long)s->totals.monitored, cov);
 		for (int k = 0; k < GP_SLA_N; k++)
 			all.seconds[k] += sec[k];
 		for (int k = 0; k < GP_ATTR_N; k++)
 			all.down[k] += down[k];
 	}
 	/* The month's figure: the configured overlap's, after the cap. */
-	printf("TOTAL,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,,%lld,%lld,%lld,%lld\n",
+	printf("TOTAL,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,,%lld,%lld,%lld,%lld,,\n",
 	       (long long)all.seconds[GP_SLA_UP], (long long)all.seconds[GP_SLA_DEGRADED],
 	       (long long)all.seconds[GP_SLA_DOWN], (long long)all.down[GP_ATTR_SUPPLIER],
 	       (long long)all.down[GP_ATTR_CUSTOMER], (long long)all.down[GP_ATTR_THIRD_PARTY],
@@ -159,12 +216,19 @@ static void report_csv(const struct gp_config *cfg, const struct gp_report *r)
 	       (long long)(cfg->contract.overlap == GP_OVERLAP_SUM ? r->pen.sum_seconds
 								   : r->pen.union_seconds),
 	       (long long)r->penalty_tiyn, (long long)r->cumulative_tiyn, (long long)r->cap_tiyn);
+	/* The term's months, for the running total: "MONTH YYYY-MM" rows
+	 * with their payable amount, the total through them and the cap. */
+	for (size_t i = 0; i < r->n_months; i++)
+		printf("MONTH %04d-%02d,,,,,,,,,,,,,%lld,%lld,%lld,,\n", r->months[i].year,
+		       r->months[i].month, (long long)r->months[i].penalty_tiyn,
+		       (long long)r->months[i].cumulative_tiyn, (long long)r->cap_tiyn);
+	csv_note(gp_fmt_rounding_note(cfg));
 }
 
 
 static void report_table(const struct gp_config *cfg, const struct gp_report *r)
 {
-	char a[40], b[40], t1[40], t2[40], t3[40], t4[40], t5[40], t6[40], t7[40];
+	char a[40], b[40], t1[40], t2[40], t3[40], t4[40], t5[40], t6[40], t7[40], t8[40];
 	local(cfg, r->span.start, a, sizeof(a));
 	local(cfg, r->span.end, b, sizeof(b));
 	printf("%s %04d-%02d: %s .. %s%s\n", T(cfg, "SLA report", "Отчёт SLA за"), r->year,
@@ -180,7 +244,8 @@ static void report_table(const struct gp_config *cfg, const struct gp_report *r)
 	cell(T(cfg, "MAINTENANCE", "ПЛАН.РАБОТЫ"), 11, true);
 	cell(T(cfg, "VOIDED", "АННУЛИР."), 10, true);
 	cell(T(cfg, "UNMONITORED", "БЕЗ МОНИТ."), 11, true);
-	cell(T(cfg, "AVAIL. %", "ДОСТУПН. %"), 10, true);
+	cell(T(cfg, "MONITORED %", "МОНИТОРИНГ %"), 12, true);
+	cell(T(cfg, "AVAIL. % OF MONITORED", "ДОСТУПН. % ОТ НАБЛЮД."), 21, true);
 	printf("\n");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct gp_report_service *s = &r->services[i];
@@ -192,9 +257,14 @@ static void report_table(const struct gp_config *cfg, const struct gp_report *r)
 		cell(gp_fmt_hms(sec[GP_SLA_MAINTENANCE], t4, sizeof(t4)), 11, true);
 		cell(gp_fmt_hms(sec[GP_SLA_VOIDED], t5, sizeof(t5)), 10, true);
 		cell(gp_fmt_hms(sec[GP_SLA_UNMONITORED], t6, sizeof(t6)), 11, true);
-		cell(percent(s->availability_bp, t7, sizeof(t7)), 10, true);
+		cell(gp_fmt_percent(s->coverage_bp, t8, sizeof(t8)), 12, true);
+		cell(gp_fmt_percent(s->availability_bp, t7, sizeof(t7)), 21, true);
 		printf("\n");
 	}
+	for (size_t i = 0; i < r->n; i++)
+		if (r->services[i].avail_none != GP_AVAIL_SHOWN)
+			printf("  \u2014 %s: %s\n", r->services[i].name,
+			       gp_fmt_avail_none(cfg, r->services[i].avail_none, false));
 	printf("\n");
 	cell(T(cfg, "DOWN BY", "ПРОСТОЙ ПО"), 16, false);
 	cell(T(cfg, "SUPPLIER", "ПОСТАВЩИК"), 10, true);
@@ -216,6 +286,8 @@ static void report_table(const struct gp_config *cfg, const struct gp_report *r)
 		cell(gp_fmt_money(s->penalty_tiyn, true, t6, sizeof(t6)), 14, true);
 		printf("\n");
 	}
+	if (r->has_contract)
+		printf("%s\n", gp_fmt_rounding_note(cfg));
 	printf("\n");
 	if (!r->has_contract) {
 		printf("%s\n", T(cfg, "No contract in the config: no penalty is computed.",
@@ -228,7 +300,7 @@ static void report_table(const struct gp_config *cfg, const struct gp_report *r)
 	gp_fmt_money(r->penalty_tiyn, true, t3, sizeof(t3));
 	gp_fmt_money(r->cumulative_tiyn, true, t4, sizeof(t4));
 	gp_fmt_money(r->cap_tiyn, true, t5, sizeof(t5));
-	gp_fmt_money(r->pen.due_tiyn, true, t6, sizeof(t6));
+	gp_fmt_money(r->pen.uncapped_tiyn, true, t6, sizeof(t6));
 	printf("%s %s (%s)%s\n", T(cfg, "Penalty, union:", "Штраф, объединение:"), t1,
 	       gp_fmt_hms(r->pen.union_seconds, a, sizeof(a)), sum ? "" : T(cfg, "  <- applied", "  <- применяется"));
 	printf("%s %s (%s)%s\n", T(cfg, "Penalty, sum:  ", "Штраф, сумма:      "), t2,
@@ -240,25 +312,43 @@ static void report_table(const struct gp_config *cfg, const struct gp_report *r)
 	printf("%s %s %s %s %s\n", T(cfg, "Over the term so far:", "Нарастающим итогом за срок:"),
 	       t4, T(cfg, "KZT of the cap", "тг из предельных"), t5, T(cfg, "KZT", "тг"));
 	printf("\n");
+	cell(T(cfg, "MONTH", "МЕСЯЦ"), 16, false);
+	cell(T(cfg, "PENALTY", "ШТРАФ"), 14, true);
+	cell(T(cfg, "PAYABLE", "К ОПЛАТЕ"), 14, true);
+	cell(T(cfg, "RUNNING TOTAL", "НАРАСТАЮЩИМ"), 14, true);
+	printf("\n");
+	for (size_t i = 0; i < r->n_months; i++) {
+		const struct gp_report_month *m = &r->months[i];
+		char ym[16];
+		snprintf(ym, sizeof(ym), "%04d-%02d", m->year, m->month);
+		cell(ym, 16, false);
+		cell(gp_fmt_money(m->uncapped_tiyn, true, t1, sizeof(t1)), 14, true);
+		cell(gp_fmt_money(m->penalty_tiyn, true, t2, sizeof(t2)), 14, true);
+		cell(gp_fmt_money(m->cumulative_tiyn, true, t3, sizeof(t3)), 14, true);
+		printf("%s\n", m->capped ? T(cfg, "(cut by the cap)", "(ограничен)") : "");
+	}
+	printf("%s %s %s\n\n", T(cfg, "Cap over the term:", "Предел за срок:"), t5,
+	       T(cfg, "KZT", "тг"));
 	gp_fmt_report_rules(cfg, r, stdout);
 }
 
 int gp_cmd_report(struct gp_cli *cli, int argc, char **argv)
 {
 	if (gp_cli_want_help(argc, argv)) {
-		printf("usage: gprobe [-c FILE] report --month YYYY-MM [--json|--csv|--html FILE]\n\n"
+		printf("usage: gprobe [-c FILE] report [--month YYYY-MM] [--json|--csv|--html FILE]\n\n"
 		       "Per service: the month's seconds up, degraded, down (by attribution), in\n"
 		       "maintenance, voided and unmonitored; availability; the penalty under both\n"
 		       "overlap rules, the one the contract applies, the running total over the\n"
 		       "term and the cap. Months are calendar months in calendar.timezone,\n"
-		       "clipped to the contract's term; money in tenge (JSON and CSV: tiyn).\n");
+		       "clipped to the contract's term; money in tenge (JSON and CSV: tiyn).\n"
+		       "Without --month: the current month so far, marked partial.\n");
 		return 0;
 	}
 	const char *month = gp_cli_flag(argc, argv, "--month");
 	const char *html = gp_cli_flag(argc, argv, "--html");
 	bool as_json = gp_cli_has(argc, argv, "--json"), as_csv = gp_cli_has(argc, argv, "--csv");
-	if (!month || (as_json + as_csv + (html != NULL)) > 1) {
-		fprintf(stderr, "usage: gprobe report --month YYYY-MM [--json|--csv|--html FILE]\n");
+	if ((as_json + as_csv + (html != NULL)) > 1) {
+		fprintf(stderr, "usage: gprobe report [--month YYYY-MM] [--json|--csv|--html FILE]\n");
 		return 1;
 	}
 	struct gp_config *cfg;
@@ -266,9 +356,12 @@ int gp_cmd_report(struct gp_cli *cli, int argc, char **argv)
 	if (gp_cli_open(cli, false, &cfg, &st, "report") != 0)
 		return 1;
 	struct gp_report r;
-	char err[512];
+	char err[512], cur[16];
 	int rc = 0;
-	if (gp_report_build(st, cfg, month, (int64_t)time(NULL), &r, err, sizeof(err)) != 0) {
+	int64_t now = (int64_t)time(NULL);
+	if (!month)
+		month = current_month(cfg, now, cur, sizeof(cur));
+	if (gp_report_build(st, cfg, month, now, &r, err, sizeof(err)) != 0) {
 		fprintf(stderr, "gprobe report: %s\n", err);
 		rc = 1;
 	} else {
@@ -306,9 +399,41 @@ static json_t *entry_json(const struct gp_config *cfg, const struct gp_ledger_en
 			      gp_cli_jtime(cfg, e->end), "seconds", (json_int_t)(e->end - e->start),
 			      "reason", e->reason, "created_at", gp_cli_jtime(cfg, e->created_at),
 			      "created_by", e->created_by);
-	if (downtime)
+	if (downtime) {
 		json_object_set_new(o, "attribution", json_string(gp_attribution_name(e->attribution)));
+		json_object_set_new(o, "over_monitored", json_boolean(e->over_monitored));
+	}
+	json_object_set_new(o, "revoked", json_boolean(e->revoked_at != 0));
+	json_object_set_new(o, "revoked_at", gp_cli_jtime(cfg, e->revoked_at));
+	json_object_set_new(o, "revoked_by", e->revoked_by ? json_string(e->revoked_by) : json_null());
+	json_object_set_new(o, "revoke_reason",
+			    e->revoke_reason ? json_string(e->revoke_reason) : json_null());
 	return o;
+}
+
+/* One entry of entry_json as a line for people: who entered it, whether
+ * the customer reported it over monitored time, whether it was revoked. */
+static void print_entry(const struct gp_config *cfg, json_t *v, bool downtime)
+{
+	const char *at = json_string_value(json_object_get(v, "attribution"));
+	printf("  #%lld %s %s .. %s%s%s: %s (%s, %s)",
+	       (long long)json_integer_value(json_object_get(v, "id")),
+	       json_string_value(json_object_get(v, "service")),
+	       json_string_value(json_object_get(v, "from")),
+	       json_string_value(json_object_get(v, "to")), at ? " " : "", at ? at : "",
+	       json_string_value(json_object_get(v, "reason")),
+	       json_string_value(json_object_get(v, "created_by")),
+	       json_string_value(json_object_get(v, "created_at")));
+	if (json_is_true(json_object_get(v, "over_monitored")))
+		printf(" %s", T(cfg, "[reported by the customer over monitored time]",
+				"[сообщён заказчиком за время под мониторингом]"));
+	if (json_is_true(json_object_get(v, "revoked")))
+		printf(" %s %s %s %s: %s", downtime ? T(cfg, "REVOKED", "ОТОЗВАН")
+						    : T(cfg, "CANCELLED", "ОТМЕНЕНО"),
+		       json_string_value(json_object_get(v, "revoked_at")), T(cfg, "by", "кем:"),
+		       json_string_value(json_object_get(v, "revoked_by")),
+		       json_string_value(json_object_get(v, "revoke_reason")));
+	printf("\n");
 }
 
 struct entries {
@@ -401,11 +526,8 @@ static int downtime_list(const struct gp_config *cfg, struct gp_store *st, int a
 		fprintf(stderr, "gprobe downtime: --raw goes with the table or --json, not --csv\n");
 		return 1;
 	}
-	if (!month) {
-		struct gp_date d = gp_cal_local_date(&cfg->calendar, now);
-		snprintf(buf, sizeof(buf), "%04d-%02d", d.year, d.month);
-		month = buf;
-	}
+	if (!month)
+		month = current_month(cfg, now, buf, sizeof(buf));
 	int y, m;
 	if (!gp_month_parse(month, &y, &m)) {
 		fprintf(stderr, "gprobe downtime: '%s' is not a month: give YYYY-MM\n", month);
@@ -451,6 +573,7 @@ static int downtime_list(const struct gp_config *cfg, struct gp_store *st, int a
 			json_object_set_new(o, "incident",
 					    g->incident ? json_integer(g->incident) : json_null());
 			json_object_set_new(o, "entry", g->manual ? json_integer(g->manual) : json_null());
+			json_object_set_new(o, "monitored", json_boolean(g->monitored));
 			json_array_append_new(iv, o);
 		}
 		free(seg);
@@ -540,23 +663,27 @@ static int downtime_list(const struct gp_config *cfg, struct gp_store *st, int a
 			if (json_array_size(lists[l]) == 0)
 				continue;
 			printf("\n%s:\n", titles[l]);
-			json_array_foreach(lists[l], k, v) {
-				const char *at = json_string_value(json_object_get(v, "attribution"));
-				printf("  #%lld %s %s .. %s%s%s: %s (%s, %s)\n",
-				       (long long)json_integer_value(json_object_get(v, "id")),
-				       json_string_value(json_object_get(v, "service")),
-				       json_string_value(json_object_get(v, "from")),
-				       json_string_value(json_object_get(v, "to")), at ? " " : "",
-				       at ? at : "", json_string_value(json_object_get(v, "reason")),
-				       json_string_value(json_object_get(v, "created_by")),
-				       json_string_value(json_object_get(v, "created_at")));
-			}
+			json_array_foreach(lists[l], k, v)
+				print_entry(cfg, v, l == 0);
 		}
 	}
 	json_decref(svcs);
 	json_decref(manual.arr);
 	json_decref(maint.arr);
 	return 0;
+}
+
+/* Commits the command's transaction when rc is 0, else rolls it back;
+ * the result, with a failed commit's reason in err. */
+static int end_transaction(struct gp_store *st, int rc, char *err, size_t errlen)
+{
+	if (rc == 0 && gp_store_commit(st) != 0) {
+		snprintf(err, errlen, "database: %s", gp_store_error(st));
+		rc = -1;
+	}
+	if (rc != 0)
+		gp_store_rollback(st);
+	return rc;
 }
 
 /* downtime add / maintenance add: one entry in one transaction. */
@@ -570,6 +697,7 @@ static int entry_add(const struct gp_config *cfg, struct gp_store *st, bool is_d
 		.reason = gp_cli_flag(argc, argv, "--reason"),
 		.created_at = (int64_t)time(NULL),
 		.created_by = gp_cli_login_name(),
+		.over_monitored = is_downtime && gp_cli_has(argc, argv, "--over-monitored"),
 	};
 	if (!e.service || !e.reason || (is_downtime && !attribution)) {
 		fprintf(stderr, "gprobe %s: --service, --from, --to, %s--reason are required\n", cmd,
@@ -594,22 +722,85 @@ static int entry_add(const struct gp_config *cfg, struct gp_store *st, bool is_d
 		rc = gp_report_add_downtime(st, cfg, &e, e.created_at, &id, err, sizeof(err));
 	else
 		rc = gp_report_add_maintenance(st, cfg, &e, &id, err, sizeof(err));
-	if (rc == 0 && gp_store_commit(st) != 0) {
-		snprintf(err, sizeof(err), "database: %s", gp_store_error(st));
-		rc = -1;
-	}
-	if (rc != 0) {
-		gp_store_rollback(st);
+	if (end_transaction(st, rc, err, sizeof(err)) != 0) {
 		fprintf(stderr, "gprobe %s: %s\n", cmd, err);
+		if (is_downtime && !e.over_monitored && strstr(err, "the probe monitored"))
+			fprintf(stderr, "gprobe %s: an outage the customer reported that the probe "
+					"missed: add --over-monitored\n", cmd);
 		return 1;
 	}
 	char a[40], b[40], d[40];
 	local(cfg, e.start, a, sizeof(a));
 	local(cfg, e.end, b, sizeof(b));
-	printf("%s #%lld: %s %s .. %s (%s)%s%s\n",
+	printf("%s #%lld: %s %s .. %s (%s)%s%s%s\n",
 	       is_downtime ? "downtime entry" : "maintenance window", (long long)id, e.service, a, b,
 	       gp_fmt_hms(e.end - e.start, d, sizeof(d)), is_downtime ? ", " : "",
-	       is_downtime ? attribution : "");
+	       is_downtime ? attribution : "",
+	       e.over_monitored ? ", reported over monitored time: it counts as down over what "
+				  "the probe saw as up"
+				: "");
+	return 0;
+}
+
+/* downtime list-entries / maintenance list: every entry of the kind,
+ * revoked ones marked, whatever month. */
+static int entry_list(const struct gp_config *cfg, struct gp_store *st, bool is_downtime,
+		      int argc, char **argv)
+{
+	struct entries x = {cfg, json_array(), is_downtime};
+	if (gp_store_entry_list(st, is_downtime ? GP_ENTRY_DOWNTIME : GP_ENTRY_MAINTENANCE,
+				gp_cli_flag(argc, argv, "--service"), INT64_MIN, INT64_MAX,
+				collect_entry, &x) != 0) {
+		fprintf(stderr, "gprobe %s: cannot read the ledger: %s\n",
+			is_downtime ? "downtime list-entries" : "maintenance list", gp_store_error(st));
+		json_decref(x.arr);
+		return 1;
+	}
+	if (gp_cli_has(argc, argv, "--json")) {
+		gp_cli_print_json(x.arr);
+	} else {
+		size_t k;
+		json_t *v;
+		if (json_array_size(x.arr) == 0)
+			printf("%s\n", is_downtime ? T(cfg, "No downtime entered by hand.",
+							"Простоев, внесённых вручную, нет.")
+						    : T(cfg, "No maintenance windows.", "Плановых работ нет."));
+		json_array_foreach(x.arr, k, v)
+			print_entry(cfg, v, is_downtime);
+	}
+	json_decref(x.arr);
+	return 0;
+}
+
+/* downtime revoke ID / maintenance cancel ID --reason TEXT: audited, never
+ * deleted. */
+static int entry_revoke(const struct gp_config *cfg, struct gp_store *st, bool is_downtime,
+			int argc, char **argv)
+{
+	(void)cfg;
+	const char *cmd = is_downtime ? "downtime revoke" : "maintenance cancel";
+	const char *reason = gp_cli_flag(argc, argv, "--reason");
+	char *end = NULL;
+	long long id = argc > 2 ? strtoll(argv[2], &end, 10) : 0;
+	if (argc < 3 || !end || *end || id <= 0 || !reason) {
+		fprintf(stderr, "usage: gprobe %s ID --reason TEXT\n", cmd);
+		return 1;
+	}
+	char err[512] = "";
+	int rc = gp_store_begin(st);
+	if (rc != 0)
+		snprintf(err, sizeof(err), "database: %s", gp_store_error(st));
+	else
+		rc = gp_report_revoke_entry(st, is_downtime ? GP_ENTRY_DOWNTIME : GP_ENTRY_MAINTENANCE,
+					    id, gp_cli_login_name(), reason, (int64_t)time(NULL), err,
+					    sizeof(err));
+	if (end_transaction(st, rc, err, sizeof(err)) != 0) {
+		fprintf(stderr, "gprobe %s: %s\n", cmd, err);
+		return 1;
+	}
+	printf("%s #%lld %s: it stays in the ledger, marked, and no longer counts\n",
+	       is_downtime ? "downtime entry" : "maintenance window", id,
+	       is_downtime ? "revoked" : "cancelled");
 	return 0;
 }
 
@@ -620,26 +811,38 @@ int gp_cmd_downtime(struct gp_cli *cli, int argc, char **argv)
 		       "                  [--json|--csv]\n"
 		       "       gprobe downtime add --service S --from TIME --to TIME\n"
 		       "                  --attribution supplier|customer|third-party|unattributed\n"
-		       "                  --reason TEXT\n\n"
+		       "                  --reason TEXT [--over-monitored]\n"
+		       "       gprobe downtime list-entries [--service S] [--json]\n"
+		       "       gprobe downtime revoke ID --reason TEXT\n\n"
 		       "The ledger: every second of the month (this month by default) as up,\n"
 		       "degraded, down, maintenance, voided or unmonitored, with the incident or\n"
 		       "manual entry behind it. `add` records an outage the probe did not see\n"
 		       "(before it was installed, while it was stopped): only over time the\n"
 		       "probe did not monitor, never overlapping another entry; who entered\n"
-		       "it, when and why are kept. TIME is ISO 8601 in calendar.timezone\n"
-		       "unless it has an offset.\n\n"
+		       "it, when and why are kept. With --over-monitored it records an outage\n"
+		       "the customer reported over time the probe monitored (and missed): it\n"
+		       "counts as down over what the probe saw as up. TIME is ISO 8601 in\n"
+		       "calendar.timezone unless it has an offset.\n\n"
+		       "`list-entries` lists every manual entry, revoked ones marked;\n"
+		       "`revoke` withdraws one: it stays in the ledger, marked with who,\n"
+		       "when and why, and stops counting.\n\n"
 		       "--raw adds what the intervals come from, as the probe recorded it: its\n"
 		       "periods (UP, DEGRADED, DOWN, UNKNOWN, UNMONITORED; the open one runs to\n"
 		       "the daemon's heartbeat) and its outages (the DOWN members, the\n"
 		       "incident), each whole even where it reaches outside the month.\n");
 		return 0;
 	}
-	bool add = argc > 1 && !strcmp(argv[1], "add");
+	const char *sub = argc > 1 ? argv[1] : "";
+	bool add = !strcmp(sub, "add"), revoke = !strcmp(sub, "revoke");
+	bool list = !strcmp(sub, "list-entries");
 	struct gp_config *cfg;
 	struct gp_store *st;
-	if (gp_cli_open(cli, add, &cfg, &st, "downtime") != 0)
+	if (gp_cli_open(cli, add || revoke, &cfg, &st, "downtime") != 0)
 		return 1;
-	int rc = add ? entry_add(cfg, st, true, argc, argv) : downtime_list(cfg, st, argc, argv);
+	int rc = add	  ? entry_add(cfg, st, true, argc, argv)
+		 : revoke ? entry_revoke(cfg, st, true, argc, argv)
+		 : list	  ? entry_list(cfg, st, true, argc, argv)
+			  : downtime_list(cfg, st, argc, argv);
 	gp_store_close(st);
 	gp_config_free(cfg);
 	return rc;
@@ -647,22 +850,29 @@ int gp_cmd_downtime(struct gp_cli *cli, int argc, char **argv)
 
 int gp_cmd_maintenance(struct gp_cli *cli, int argc, char **argv)
 {
-	bool add = argc > 1 && !strcmp(argv[1], "add");
-	if (gp_cli_want_help(argc, argv) || !add) {
-		fprintf(add || gp_cli_want_help(argc, argv) ? stdout : stderr,
+	const char *sub = argc > 1 ? argv[1] : "";
+	bool add = !strcmp(sub, "add"), cancel = !strcmp(sub, "cancel"), list = !strcmp(sub, "list");
+	bool help = gp_cli_want_help(argc, argv);
+	if (help || !(add || cancel || list)) {
+		fprintf(help ? stdout : stderr,
 			"usage: gprobe [-c FILE] maintenance add --service S --from TIME --to TIME\n"
-			"                  --reason TEXT\n\n"
+			"                  --reason TEXT\n"
+			"       gprobe maintenance list [--service S] [--json]\n"
+			"       gprobe maintenance cancel ID --reason TEXT\n\n"
 			"Planned work: down time inside the window counts as maintenance, not\n"
 			"as downtime (up time stays up). Windows may lie in the future and may\n"
-			"overlap; who entered one, when and why are kept. `gprobe downtime`\n"
-			"lists them.\n");
-		return add || gp_cli_want_help(argc, argv) ? 0 : 1;
+			"overlap; who entered one, when and why are kept. `list` shows every\n"
+			"window, cancelled ones marked; `cancel` withdraws one: it stays,\n"
+			"marked with who, when and why, and stops counting.\n");
+		return help ? 0 : 1;
 	}
 	struct gp_config *cfg;
 	struct gp_store *st;
-	if (gp_cli_open(cli, true, &cfg, &st, "maintenance") != 0)
+	if (gp_cli_open(cli, add || cancel, &cfg, &st, "maintenance") != 0)
 		return 1;
-	int rc = entry_add(cfg, st, false, argc, argv);
+	int rc = add	  ? entry_add(cfg, st, false, argc, argv)
+		 : cancel ? entry_revoke(cfg, st, false, argc, argv)
+			  : entry_list(cfg, st, false, argc, argv);
 	gp_store_close(st);
 	gp_config_free(cfg);
 	return rc;

@@ -140,6 +140,7 @@ size_t gp_sla_classify(const struct gp_sla_input *in, int64_t from, int64_t to,
 			default: break; /* UNKNOWN, UNMONITORED */
 			}
 		}
+		s.monitored = s.cls != GP_SLA_UNMONITORED;
 		bool voided = false;
 		if (probe_down) {
 			s.attribution = GP_ATTR_UNATTRIBUTED;
@@ -148,7 +149,8 @@ size_t gp_sla_classify(const struct gp_sla_input *in, int64_t from, int64_t to,
 				s.incident = in->outages[io].incident;
 				voided = in->outages[io].voided;
 			}
-		} else if (s.cls == GP_SLA_UNMONITORED && AT(in->manual, in->n_manual, &im, a)) {
+		} else if (AT(in->manual, in->n_manual, &im, a) &&
+			   (s.cls == GP_SLA_UNMONITORED || in->manual[im].over_monitored)) {
 			s.cls = GP_SLA_DOWN;
 			s.attribution = in->manual[im].attribution;
 			s.manual = in->manual[im].id;
@@ -164,7 +166,8 @@ size_t gp_sla_classify(const struct gp_sla_input *in, int64_t from, int64_t to,
 
 		struct gp_sla_segment *last = n > 0 ? &seg[n - 1] : NULL;
 		if (last && last->cls == s.cls && last->attribution == s.attribution &&
-		    last->incident == s.incident && last->manual == s.manual) {
+		    last->incident == s.incident && last->manual == s.manual &&
+		    last->monitored == s.monitored) {
 			last->end = b;
 		} else {
 			gp_grow((void **)&seg, &cap, n, sizeof(*seg));
@@ -182,8 +185,12 @@ void gp_sla_add_totals(const struct gp_sla_segment *seg, size_t n, struct gp_sla
 	for (size_t i = 0; i < n; i++) {
 		int64_t len = seg[i].end - seg[i].start;
 		t->seconds[seg[i].cls] += len;
+		if (seg[i].monitored)
+			t->monitored += len;
 		if (seg[i].cls == GP_SLA_DOWN)
 			t->down[seg[i].attribution] += len;
+		if (seg[i].cls == GP_SLA_DOWN && seg[i].manual && seg[i].monitored)
+			t->reported += len;
 	}
 }
 
@@ -196,6 +203,11 @@ int64_t gp_sla_availability_bp(const struct gp_sla_totals *t)
 		return -1;
 	/* good * 10000 overflows only past 29 million years of seconds. */
 	return good * 10000 / monitored;
+}
+
+int64_t gp_sla_coverage_bp(const struct gp_sla_totals *t, int64_t seconds)
+{
+	return seconds > 0 ? t->monitored * 10000 / seconds : -1;
 }
 
 /* ------------------------------------------------------------------ */

@@ -8,17 +8,21 @@
  *   up, degraded     the probe saw the service up (degraded: redundancy
  *                    lost, still up)
  *   down             the probe saw it DOWN, or an operator recorded an
- *                    outage the probe could not see (`downtime add`);
- *                    with the attribution of the outage's incident
+ *                    outage the probe could not see (`downtime add`), or
+ *                    one the customer reported over time the probe saw
+ *                    as up (`downtime add --over-monitored`); with the
+ *                    attribution of the outage's incident or the entry
  *   maintenance      down time inside a planned window (`maintenance add`)
  *   voided           down time whose incident was voided (a false alarm)
  *   unmonitored      the probe did not run, was cut off (UNKNOWN), or the
  *                    time lies before its first start
  *
  * Rules, in order: a ledger period gives the probe's view (none: not
- * monitored); a manual entry turns unmonitored time into down time; down
- * time inside a maintenance window is maintenance; else the outage it
- * belongs to gives its incident's attribution, or voided.
+ * monitored); a manual entry turns unmonitored time into down time, and
+ * one over monitored time (over_monitored) up and degraded time too (what
+ * the probe saw DOWN stays its outage's); down time inside a maintenance
+ * window is maintenance; else the outage it belongs to gives its
+ * incident's attribution, or voided. Revoked entries are not given here.
  *
  * The periods themselves are kept by the rules at the end of this file,
  * the only writer of them (the store keeps rows, store.h): a service is
@@ -66,6 +70,7 @@ struct gp_sla_manual {
 	int64_t start, end;
 	int64_t id;
 	enum gp_attribution attribution;
+	bool over_monitored;    /* it also counts over time the probe saw as up */
 };
 
 /* Everything known of one service. Each array sorted by start; periods,
@@ -88,6 +93,7 @@ struct gp_sla_segment {
 	enum gp_attribution attribution; /* down only */
 	int64_t incident;                /* down, maintenance, voided: the probe's outage's */
 	int64_t manual;                  /* a manual entry's id, or 0 */
+	bool monitored;                  /* the probe watched (an UP, DEGRADED or DOWN period) */
 };
 
 /* Cuts [from, to) into segments (contiguous, in order, neighbours of the
@@ -98,6 +104,8 @@ size_t gp_sla_classify(const struct gp_sla_input *in, int64_t from, int64_t to,
 struct gp_sla_totals {
 	int64_t seconds[GP_SLA_N];
 	int64_t down[GP_ATTR_N]; /* down seconds by attribution */
+	int64_t monitored;       /* seconds the probe watched, whatever they count as */
+	int64_t reported;        /* down seconds of entries over monitored time */
 };
 void gp_sla_add_totals(const struct gp_sla_segment *seg, size_t n, struct gp_sla_totals *t);
 
@@ -106,6 +114,10 @@ void gp_sla_add_totals(const struct gp_sla_segment *seg, size_t n, struct gp_sla
  * truncated (never shown as 100.00 when a second was lost). -1 when no
  * second was monitored. */
 int64_t gp_sla_availability_bp(const struct gp_sla_totals *t);
+/* Coverage in hundredths of a percent: the share of `seconds` the probe
+ * monitored, truncated (100.00 only when it watched every second). -1
+ * for an empty window. */
+int64_t gp_sla_coverage_bp(const struct gp_sla_totals *t, int64_t seconds);
 
 /* Merges overlapping or touching spans (sorted by start) in place;
  * returns the new count. */

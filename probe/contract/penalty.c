@@ -85,7 +85,7 @@ void gp_penalty_month(const struct gp_contract *c, struct gp_span **spans, const
 		out->charged[i] = gp_penalty_charged(spans[i], n_spans[i], c->hour_rounding);
 		out->tiyn[i] = gp_penalty_tiyn(c, out->charged[i]);
 		out->sum_seconds += out->charged[i];
-		out->sum_tiyn += out->tiyn[i];
+		out->services_tiyn += out->tiyn[i];
 		n_all += n_spans[i];
 	}
 	/* Union: every service's spans together, merged, then rounded. */
@@ -99,7 +99,11 @@ void gp_penalty_month(const struct gp_contract *c, struct gp_span **spans, const
 	out->union_seconds = gp_penalty_charged(all, k, c->hour_rounding);
 	out->union_tiyn = gp_penalty_tiyn(c, out->union_seconds);
 	free(all);
-	out->due_tiyn = c->overlap == GP_OVERLAP_SUM ? out->sum_tiyn : out->union_tiyn;
+	/* Sum: the month's seconds times the rate, rounded once; never the
+	 * per-service amounts added up (each rounded, they drift by up to a
+	 * tiyn a service from what a hand computation gives). */
+	out->sum_tiyn = gp_penalty_tiyn(c, out->sum_seconds);
+	out->uncapped_tiyn = c->overlap == GP_OVERLAP_SUM ? out->sum_tiyn : out->union_tiyn;
 }
 
 void gp_penalty_month_free(struct gp_penalty_month *m)
@@ -109,10 +113,10 @@ void gp_penalty_month_free(struct gp_penalty_month *m)
 	memset(m, 0, sizeof(*m));
 }
 
-int64_t gp_penalty_capped(int64_t due, int64_t before, int64_t cap)
+int64_t gp_penalty_capped(int64_t uncapped, int64_t before, int64_t cap)
 {
 	int64_t room = cap - before;
-	if (room <= 0 || due <= 0)
+	if (room <= 0 || uncapped <= 0)
 		return 0;
-	return due < room ? due : room;
+	return uncapped < room ? uncapped : room;
 }

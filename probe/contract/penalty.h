@@ -7,9 +7,12 @@
  * Charged seconds are the supplier's down seconds: each outage as it was
  * (hour_rounding: exact), or each outage's part within the month rounded up
  * to whole hours (ceil). With several services down at once, overlap
- * `union` charges an instant once, `sum` once per service. The months'
- * penalties add up over the term, capped at penalty_cap_percent of the
- * value excluding VAT.
+ * `union` charges an instant once, `sum` once per service. Either way the
+ * month's penalty is its charged seconds times the rate, rounded once
+ * (half up), as a hand computation does; the per-service amounts, each
+ * rounded on its own, are information and may differ from it by rounding
+ * (a tiyn per service at most). The months' penalties add up over the
+ * term, capped at penalty_cap_percent of the value excluding VAT.
  */
 #ifndef GP_PENALTY_H
 #define GP_PENALTY_H
@@ -44,19 +47,20 @@ int64_t gp_penalty_charged(struct gp_span *spans, size_t n, enum gp_rounding r);
 struct gp_penalty_month {
 	size_t n_services;
 	int64_t *charged;    /* per service: charged seconds */
-	int64_t *tiyn;       /* per service: their penalty, each rounded */
+	int64_t *tiyn;       /* per service: their penalty, each rounded (information) */
 	int64_t sum_seconds;   /* total of charged */
 	int64_t union_seconds; /* an instant once, however many are down */
-	int64_t sum_tiyn;      /* total of tiyn: the per-service figures add up */
+	int64_t sum_tiyn;      /* sum_seconds' penalty, rounded once */
 	int64_t union_tiyn;    /* union_seconds' penalty, rounded once */
-	int64_t due_tiyn;      /* the configured overlap's, before the cap */
+	int64_t services_tiyn; /* total of tiyn: may differ from sum_tiyn by rounding */
+	int64_t uncapped_tiyn; /* the configured overlap's, before the cap */
 };
 void gp_penalty_month(const struct gp_contract *c, struct gp_span **spans, const size_t *n_spans,
 		      size_t n_services, struct gp_penalty_month *out);
 void gp_penalty_month_free(struct gp_penalty_month *m);
 
-/* What of `due` the cap still allows after `before` tiyn charged in the
- * term's earlier months. */
-int64_t gp_penalty_capped(int64_t due, int64_t before, int64_t cap);
+/* What of `uncapped` the cap still allows after `before` tiyn charged in
+ * the term's earlier months. */
+int64_t gp_penalty_capped(int64_t uncapped, int64_t before, int64_t cap);
 
 #endif

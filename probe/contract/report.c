@@ -38,10 +38,13 @@ static void add_outage(void *ctx, const struct gp_outage_row *o)
 	s->outages[s->n_outages++] = v;
 }
 
+/* Revoked entries stay in the store, marked, and count for nothing. */
 static void add_manual(void *ctx, const struct gp_ledger_entry *e)
 {
 	struct sources *s = ctx;
-	struct gp_sla_manual v = {e->start, e->end, e->id, e->attribution};
+	if (e->revoked_at)
+		return;
+	struct gp_sla_manual v = {e->start, e->end, e->id, e->attribution, e->over_monitored};
 	gp_grow((void **)&s->manual, &s->cap_manual, s->n_manual, sizeof(*s->manual));
 	s->manual[s->n_manual++] = v;
 }
@@ -49,6 +52,8 @@ static void add_manual(void *ctx, const struct gp_ledger_entry *e)
 static void add_maint(void *ctx, const struct gp_ledger_entry *e)
 {
 	struct sources *s = ctx;
+	if (e->revoked_at)
+		return;
 	gp_grow((void **)&s->maint, &s->cap_maint, s->n_maint, sizeof(*s->maint));
 	s->maint[s->n_maint++] = (struct gp_span){e->start, e->end};
 }
@@ -120,6 +125,10 @@ static int month_figures(struct gp_store *st, const struct gp_config *cfg, struc
 			svc[i].n_seg = (size_t)n;
 			gp_sla_add_totals(seg, (size_t)n, &svc[i].totals);
 			svc[i].availability_bp = gp_sla_availability_bp(&svc[i].totals);
+			svc[i].coverage_bp = gp_sla_coverage_bp(&svc[i].totals, span.end - span.start);
+			svc[i].avail_none = svc[i].availability_bp >= 0 ? GP_AVAIL_SHOWN
+					    : svc[i].totals.monitored > 0 ? GP_AVAIL_ONLY_MAINTENANCE
+									  : GP_AVAIL_UNMONITORED;
 		} else {
 			free(seg);
 		}
@@ -139,6 +148,21 @@ static struct gp_span intersect(struct gp_span a, struct gp_span b)
 	if (r.end < r.start)
 		r.end = r.start;
 	return r;
+}
+
+/* The next line of the term's months: the running total goes on. */
+static void add_month(struct gp_report *r, int year, int month, int64_t uncapped, int64_t charged)
+{
+	int64_t before = r->n_months ? r->months[r->n_months - 1].cumulative_tiyn : 0;
+	r->months = gp_xrealloc(r->months, (r->n_months + 1) * sizeof(*r->months));
+	r->months[r->n_months++] = (struct gp_report_month){
+		.year = year,
+		.month = month,
+		.uncapped_tiyn = uncapped,
+		.penalty_tiyn = charged,
+		.cumulative_tiyn = before + charged,
+		.capped = charged < uncapped,
+	};
 }
 
 static void term_text(const struct gp_config *cfg, char *buf, size_t len)
@@ -205,7 +229,9 @@ int gp_report_build(struct gp_store *st, const struct gp_config *cfg, const char
 			gp_report_free(out);
 			return -1;
 		}
-		before += gp_penalty_capped(pm.due_tiyn, before, out->cap_tiyn);
+		int64_t charged = gp_penalty_capped(pm.uncapped_tiyn, before, out->cap_tiyn);
+		before += charged;
+		add_month(out, y, m, pm.uncapped_tiyn, charged);
 		gp_penalty_month_free(&pm);
 		if (++m > 12) {
 			m = 1;
@@ -213,9 +239,10 @@ int gp_report_build(struct gp_store *st, const struct gp_config *cfg, const char
 		}
 	}
 	out->cumulative_before_tiyn = before;
-	out->penalty_tiyn = gp_penalty_capped(out->pen.due_tiyn, before, out->cap_tiyn);
+	out->penalty_tiyn = gp_penalty_capped(out->pen.uncapped_tiyn, before, out->cap_tiyn);
 	out->cumulative_tiyn = before + out->penalty_tiyn;
-	out->capped = out->penalty_tiyn < out->pen.due_tiyn;
+	out->capped = out->penalty_tiyn < out->pen.uncapped_tiyn;
+	add_month(out, out->year, out->month, out->pen.uncapped_tiyn, out->penalty_tiyn);
 	return 0;
 }
 
@@ -224,6 +251,7 @@ void gp_report_free(struct gp_report *r)
 	for (size_t i = 0; i < r->n; i++)
 		free(r->services[i].seg);
 	free(r->services);
+	free(r->months);
 	gp_penalty_month_free(&r->pen);
 	memset(r, 0, sizeof(*r));
 }
@@ -277,7 +305,7 @@ static void monitored_overlap(struct overlap *o, const struct gp_sla_period *p, 
 static void entry_overlap(void *ctx, const struct gp_ledger_entry *e)
 {
 	struct overlap *o = ctx;
-	if (!o->what[0])
+	if (!o->what[0] && !e->revoked_at)
 		snprintf(o->what, sizeof(o->what), "it overlaps downtime entry #%lld (%s)",
 			 (long long)e->id, e->reason);
 }
@@ -292,16 +320,20 @@ int gp_report_add_downtime(struct gp_store *st, const struct gp_config *cfg,
 		return gp_errf(err, errlen, "no such attribution");
 	if (e->end > now)
 		return gp_errf(err, errlen, "--to is in the future: record downtime once it is over");
+	/* Over monitored time only when asked for (--over-monitored): an
+	 * outage the customer reported that the probe missed. */
 	struct overlap o = {e->start, e->end, ""};
-	struct gp_sla_period *p;
-	long n = gp_ledger_periods(st, e->service, e->start, e->end, &p);
-	if (n >= 0)
+	struct gp_sla_period *p = NULL;
+	long n = e->over_monitored ? 0 : gp_ledger_periods(st, e->service, e->start, e->end, &p);
+	if (n > 0)
 		monitored_overlap(&o, p, (size_t)n);
-	if (n >= 0)
-		free(p);
+	free(p);
 	if (n < 0 || gp_store_entry_list(st, GP_ENTRY_DOWNTIME, e->service, e->start, e->end,
 					 entry_overlap, &o) != 0)
 		return gp_errf(err, errlen, "cannot read the ledger: %s", gp_store_error(st));
+	if (o.what[0] && e->over_monitored)
+		return gp_errf(err, errlen, "refused: %s; entries may not overlap (revoke the other "
+					 "first)", o.what);
 	if (o.what[0])
 		return gp_errf(err, errlen, "refused: %s; a manual entry may only cover time the probe "
 					 "did not monitor", o.what);
@@ -317,6 +349,48 @@ int gp_report_add_maintenance(struct gp_store *st, const struct gp_config *cfg,
 	if (check_entry(cfg, e, err, errlen) != 0)
 		return -1;
 	if (gp_store_entry_add(st, GP_ENTRY_MAINTENANCE, e, id) != 0)
+		return gp_errf(err, errlen, "cannot record it: %s", gp_store_error(st));
+	return 0;
+}
+
+/* The entry of that id, found among all of its kind. */
+struct find_entry {
+	int64_t id;
+	bool found;
+	int64_t revoked_at;
+	char revoked_by[128], service[128];
+};
+
+static void find_entry(void *ctx, const struct gp_ledger_entry *e)
+{
+	struct find_entry *x = ctx;
+	if (e->id != x->id)
+		return;
+	x->found = true;
+	x->revoked_at = e->revoked_at;
+	snprintf(x->revoked_by, sizeof(x->revoked_by), "%s", e->revoked_by ? e->revoked_by : "");
+	snprintf(x->service, sizeof(x->service), "%s", e->service);
+}
+
+int gp_report_revoke_entry(struct gp_store *st, enum gp_entry_kind kind, int64_t id,
+			   const char *by, const char *reason, int64_t now, char *err,
+			   size_t errlen)
+{
+	const char *what = kind == GP_ENTRY_DOWNTIME ? "downtime entry" : "maintenance window";
+	if (!reason || !*reason)
+		return gp_errf(err, errlen, "a reason is required (--reason TEXT)");
+	struct find_entry x = {.id = id};
+	if (gp_store_entry_list(st, kind, NULL, INT64_MIN, INT64_MAX, find_entry, &x) != 0)
+		return gp_errf(err, errlen, "cannot read the ledger: %s", gp_store_error(st));
+	if (!x.found)
+		return gp_errf(err, errlen, "no %s #%lld", what, (long long)id);
+	if (x.revoked_at) {
+		char at[40];
+		gp_format_utc(x.revoked_at, at, sizeof(at));
+		return gp_errf(err, errlen, "%s #%lld was revoked already (%s, by %s)", what,
+			       (long long)id, at, x.revoked_by);
+	}
+	if (gp_store_entry_revoke(st, kind, id, now, by ? by : "", reason) != 0)
 		return gp_errf(err, errlen, "cannot record it: %s", gp_store_error(st));
 	return 0;
 }

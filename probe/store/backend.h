@@ -91,6 +91,8 @@ struct gp_store {
 	X(int, entry_list, (struct gp_store *st, enum gp_entry_kind kind, const char *service, \
 		int64_t from, int64_t to, gp_ledger_entry_fn fn, void *ctx), (st, kind, service, \
 		from, to, fn, ctx)) \
+	X(int, entry_revoke, (struct gp_store *st, enum gp_entry_kind kind, int64_t id, int64_t at, \
+		const char *by, const char *reason), (st, kind, id, at, by, reason)) \
 	X(int, alert_add, (struct gp_store *st, const struct gp_alert *a, int64_t *id), (st, a, \
 		id)) \
 	X(bool, alert_next, (struct gp_store *st, int64_t now, struct gp_alert *out), (st, now, \

@@ -225,7 +225,8 @@ int gp_store_incident_timeline(struct gp_store *st, int64_t incident, gp_inciden
 
 /* ------------------------------------------------------------------ */
 /* Maintenance windows and downtime entered by hand: append-only rows   */
-/* with who entered them, when and why.                                 */
+/* with who entered them, when and why. A revocation (a cancelled       */
+/* window) is a row of its own: the entry stays as it was entered.      */
 
 enum gp_entry_kind { GP_ENTRY_MAINTENANCE, GP_ENTRY_DOWNTIME };
 struct gp_ledger_entry {
@@ -233,16 +234,24 @@ struct gp_ledger_entry {
 	const char *service;
 	int64_t start, end;
 	enum gp_attribution attribution; /* downtime only */
+	bool over_monitored;             /* downtime only: reported over monitored time */
 	const char *reason;
 	int64_t created_at;
 	const char *created_by;
+	int64_t revoked_at;              /* 0: in force; else revoked (cancelled) then, */
+	const char *revoked_by, *revoke_reason; /* by whom and why (NULL when in force) */
 };
 int gp_store_entry_add(struct gp_store *st, enum gp_entry_kind kind,
 		       const struct gp_ledger_entry *e, int64_t *id);
-/* Entries overlapping [from, to), by service and start; service NULL: all. */
+/* Entries overlapping [from, to), by service and start; service NULL: all.
+ * Revoked ones too, with their revocation: what counts is the caller's. */
 typedef void (*gp_ledger_entry_fn)(void *ctx, const struct gp_ledger_entry *e);
 int gp_store_entry_list(struct gp_store *st, enum gp_entry_kind kind, const char *service,
 			int64_t from, int64_t to, gp_ledger_entry_fn fn, void *ctx);
+/* Records the revocation of entry `id` (at, by, reason); -1 when there is
+ * no such entry or it was revoked already. */
+int gp_store_entry_revoke(struct gp_store *st, enum gp_entry_kind kind, int64_t id, int64_t at,
+			  const char *by, const char *reason);
 
 /* ------------------------------------------------------------------ */
 /* The alert outbox (what goes in it: alerts/outbox.c; delivery:        */

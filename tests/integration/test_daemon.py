@@ -334,6 +334,39 @@ class DaemonTest(unittest.TestCase):
                                    "upgrade")
         self.assertEqual(rc, 0, err)
         self.assertRegex(out, r"^maintenance window #1: stat-monitor 2030-01-01T01:00:00\+05:00")
+        # An outage the customer reported over monitored time reaches the
+        # penalty; revoked, it stays listed and the figures are as before.
+        rc, out, err = self.gprobe("downtime", "add", "--service", "stat-monitor", "--from",
+                                   str(rep["from"]), "--to", str(rep["to"]),
+                                   "--attribution", "supplier", "--reason", "by phone",
+                                   "--over-monitored")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("reported over monitored time", out)
+        after = self.json("report", "--month", self.month)
+        sm2 = {x["service"]: x for x in after["services"]}["stat-monitor"]
+        self.assertGreater(sm2["down_supplier_seconds"], sm["down_supplier_seconds"])
+        self.assertGreater(sm2["down_reported_seconds"], 0)
+        self.assertGreater(sm2["penalty_tiyn"], sm["penalty_tiyn"])
+        entries = self.json("downtime", "list-entries")
+        self.assertEqual([(e["id"], e["over_monitored"], e["revoked"]) for e in entries],
+                         [(1, True, False)])
+        rc, out, err = self.gprobe("downtime", "revoke", "1", "--reason", "wrong service")
+        self.assertEqual(rc, 0, err)
+        entries = self.json("downtime", "list-entries")
+        self.assertEqual((entries[0]["revoked"], entries[0]["revoke_reason"]),
+                         (True, "wrong service"))
+        again = self.json("report", "--month", self.month)
+        sm3 = {x["service"]: x for x in again["services"]}["stat-monitor"]
+        self.assertEqual((sm3["down_reported_seconds"], sm3["penalty_tiyn"]),
+                         (0, sm["penalty_tiyn"]))
+        self.assertRegex(sm3["availability_percent"], r"^\d+\.\d\d$")
+        self.assertEqual(again["term_months"][-1]["month"], self.month)
+        rc, out, err = self.gprobe("maintenance", "cancel", "1", "--reason", "postponed")
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(self.json("maintenance", "list")[0]["revoked"])
+        # Without --month: the current month, marked partial.
+        cur = self.json("report")
+        self.assertEqual((cur["month"], cur["partial"]), (self.month, True))
 
         # The picture of it: values, thresholds, the outage shaded.
         png = os.path.join(self.tmp.name, "port.png")

@@ -195,12 +195,44 @@ static void test_overlap_union_and_sum(void **state)
 	assert_int_equal(r.services[SA].penalty_tiyn, 347222);
 	assert_int_equal(r.services[SB].penalty_tiyn, 347222);
 	assert_int_equal(r.pen.sum_tiyn, 694444);
+	assert_int_equal(r.pen.services_tiyn, 694444);
 	assert_int_equal(r.penalty_tiyn, 520833);
 	gp_report_free(&r);
 
 	f->cfg->contract.overlap = GP_OVERLAP_SUM;
 	build(f, "2026-04", &r);
 	assert_int_equal(r.penalty_tiyn, 694444);
+	gp_report_free(&r);
+}
+
+/* The issue's case, overlap: sum. Tuesday 14 April 2026: sa down
+ * 10:00-13:00 (3 h), sb down 11:00-13:00 (2 h), the supplier's; 5 h
+ * charged. One hour is 125 000 000 / 720 = 173 611.11 tiyn
+ * (1 736.11 KZT); 5 h = 18 000 s x 125 000 000 / 2 592 000 =
+ * 868 055.56 -> 868 056 tiyn = 8 680.56 KZT, rounded once, as by hand.
+ * Each service rounded on its own: 3 h = 520 833.33 -> 520 833, 2 h =
+ * 347 222.22 -> 347 222; together 868 055 (8 680.55), shown as
+ * information, a tiyn short of the month's penalty. */
+static void test_sum_rounded_once(void **state)
+{
+	struct fx *f = *state;
+	f->cfg->contract.overlap = GP_OVERLAP_SUM;
+	all_up(f, "2026-04-01T00:00");
+	outage(f, SA, "2026-04-14T10:00", "2026-04-14T13:00", "supplier", "closed");
+	outage(f, SB, "2026-04-14T11:00", "2026-04-14T13:00", "supplier", "closed");
+	heartbeat(f, "2026-05-01T00:00");
+
+	struct gp_report r;
+	build(f, "2026-04", &r);
+	assert_int_equal(r.pen.sum_seconds, 18000);
+	assert_int_equal(r.pen.union_seconds, 10800);
+	assert_int_equal(r.services[SA].penalty_tiyn, 520833);
+	assert_int_equal(r.services[SB].penalty_tiyn, 347222);
+	assert_int_equal(r.pen.services_tiyn, 868055);
+	assert_int_equal(r.pen.sum_tiyn, 868056);
+	assert_int_equal(r.pen.uncapped_tiyn, 868056);
+	assert_int_equal(r.penalty_tiyn, 868056);
+	assert_int_equal(r.cumulative_tiyn, 868056);
 	gp_report_free(&r);
 }
 
@@ -253,7 +285,10 @@ static void test_term_starting_mid_month(void **state)
 	assert_int_equal(r.services[SA].totals.seconds[GP_SLA_UNMONITORED], 432000);
 	assert_int_equal(r.services[SA].totals.seconds[GP_SLA_UP], 1468800 - 432000);
 	assert_int_equal(r.services[SA].availability_bp, 10000);
+	/* 1 036 800 of 1 468 800 s monitored: 70.588% -> 70.58. */
+	assert_int_equal(r.services[SA].coverage_bp, 7058);
 	assert_int_equal(r.services[SB].availability_bp, -1);
+	assert_int_equal(r.services[SB].avail_none, GP_AVAIL_UNMONITORED);
 	gp_report_free(&r);
 
 	build(f, "2027-01", &r);
@@ -276,6 +311,51 @@ static void test_term_starting_mid_month(void **state)
 	assert_string_equal(f->err, "2026-05 has not begun yet: nothing to report");
 }
 
+/* April 2026 (720 h = 2 592 000 s), mostly unmonitored. sa: the probe
+ * ran only from 30 April 19:00, the last 5 h (18 000 s): up 2 h, down
+ * 21:00-22:00 (the supplier's), up 2 h. Monitored 18 000 / 2 592 000 =
+ * 0.694% -> 0.69; availability over that time 4 / 5 = 80.00, not the
+ * 0.00 or 99.86 the month would suggest. sb: never monitored: no
+ * availability, and the reason. sc: watched only while DOWN inside a
+ * maintenance window (the same 5 h): monitored 0.69, no availability
+ * (all maintenance). */
+static void test_availability_over_monitored_time(void **state)
+{
+	struct fx *f = *state;
+	state_from(f, SA, "UP", "2026-04-30T19:00");
+	outage(f, SA, "2026-04-30T21:00", "2026-04-30T22:00", "supplier", "closed");
+	outage(f, SC, "2026-04-30T19:00", "2026-05-01T00:00", "customer", "closed");
+	heartbeat(f, "2026-05-01T00:00");
+	int64_t id;
+	struct gp_ledger_entry m = {.service = "sc",
+				    .start = T(f, "2026-04-30T18:00"),
+				    .end = T(f, "2026-05-01T01:00"),
+				    .reason = "upgrade",
+				    .created_at = T(f, "2026-04-20T12:00"),
+				    .created_by = "planner"};
+	assert_int_equal(gp_report_add_maintenance(f->st, f->cfg, &m, &id, f->err, sizeof(f->err)), 0);
+
+	struct gp_report r;
+	build(f, "2026-04", &r);
+	const struct gp_report_service *a = &r.services[SA], *b = &r.services[SB],
+					 *c = &r.services[SC];
+	assert_int_equal(a->totals.monitored, 18000);
+	assert_int_equal(a->totals.seconds[GP_SLA_UNMONITORED], 2592000 - 18000);
+	assert_int_equal(a->coverage_bp, 69);
+	assert_int_equal(a->availability_bp, 8000);
+	assert_int_equal(a->avail_none, GP_AVAIL_SHOWN);
+	assert_int_equal(b->totals.monitored, 0);
+	assert_int_equal(b->coverage_bp, 0);
+	assert_int_equal(b->availability_bp, -1);
+	assert_int_equal(b->avail_none, GP_AVAIL_UNMONITORED);
+	assert_int_equal(c->totals.monitored, 18000);
+	assert_int_equal(c->totals.seconds[GP_SLA_MAINTENANCE], 18000);
+	assert_int_equal(c->coverage_bp, 69);
+	assert_int_equal(c->availability_bp, -1);
+	assert_int_equal(c->avail_none, GP_AVAIL_ONLY_MAINTENANCE);
+	gp_report_free(&r);
+}
+
 /* 50 h of the supplier's absence on the 16th of every month: 50 x
  * 173 611.11 = 8 680 555.6 -> 8 680 556 tiyn a month. After eight months
  * (January to August) 69 444 448; September's 8 680 556 meets the cap of
@@ -295,22 +375,38 @@ static void test_cap_reached_in_month_nine(void **state)
 
 	struct gp_report r;
 	build(f, "2026-08", &r);
-	assert_int_equal(r.pen.due_tiyn, 8680556);
+	assert_int_equal(r.pen.uncapped_tiyn, 8680556);
 	assert_int_equal(r.penalty_tiyn, 8680556);
 	assert_int_equal(r.cumulative_tiyn, 69444448);
 	assert_false(r.capped);
 	gp_report_free(&r);
 
 	build(f, "2026-09", &r);
-	assert_int_equal(r.pen.due_tiyn, 8680556);
+	assert_int_equal(r.pen.uncapped_tiyn, 8680556);
 	assert_int_equal(r.cumulative_before_tiyn, 69444448);
 	assert_int_equal(r.penalty_tiyn, 5555552);
 	assert_int_equal(r.cumulative_tiyn, 75000000);
 	assert_true(r.capped);
+	/* Every month of the term through September is listed: January to
+	 * August 8 680 556 each, their running total 8 680 556 x k; then
+	 * September's 5 555 552 reaching the cap. */
+	assert_int_equal(r.n_months, 9);
+	for (int k = 1; k <= 8; k++) {
+		assert_int_equal(r.months[k - 1].year, 2026);
+		assert_int_equal(r.months[k - 1].month, k);
+		assert_int_equal(r.months[k - 1].penalty_tiyn, 8680556);
+		assert_int_equal(r.months[k - 1].cumulative_tiyn, 8680556LL * k);
+		assert_false(r.months[k - 1].capped);
+	}
+	assert_int_equal(r.months[8].month, 9);
+	assert_int_equal(r.months[8].uncapped_tiyn, 8680556);
+	assert_int_equal(r.months[8].penalty_tiyn, 5555552);
+	assert_int_equal(r.months[8].cumulative_tiyn, 75000000);
+	assert_true(r.months[8].capped);
 	gp_report_free(&r);
 
 	build(f, "2026-10", &r);
-	assert_int_equal(r.pen.due_tiyn, 8680556);
+	assert_int_equal(r.pen.uncapped_tiyn, 8680556);
 	assert_int_equal(r.penalty_tiyn, 0);
 	assert_int_equal(r.cumulative_tiyn, 75000000);
 	gp_report_free(&r);
@@ -438,6 +534,142 @@ static void test_attribution_void_maintenance_manual(void **state)
 	assert_string_equal(f->err, "no service 'nope' in the config");
 }
 
+/* Revocations seen through the store: the entry stays, marked. */
+static void count_revoked(void *ctx, const struct gp_ledger_entry *e)
+{
+	int *n = ctx;
+	if (e->revoked_at && !strcmp(e->revoke_reason, "entered against the wrong day"))
+		(*n)++;
+}
+
+/* April 2026, sa up all month (2 592 000 s) but for the probe's outage of
+ * 14 April 10:00-11:00, the supplier's (3 600 s): penalty 3 600 x
+ * 125 000 000 / 2 592 000 = 173 611.1 -> 173 611 tiyn; availability
+ * 2 588 400 / 2 592 000 = 99.861% -> 99.86. The customer phoned: sa was
+ * down 10:30-12:00, the probe missed it from 11:00. Over monitored time
+ * the entry is refused unless --over-monitored; then 10:30-11:00 stays
+ * the probe's outage's and 11:00-12:00 (3 600 s, the probe saw it up)
+ * is down, the entry's: the supplier's down time 10:00-12:00 = 7 200 s ->
+ * 347 222.2 -> 347 222 tiyn; availability 2 584 800 / 2 592 000 =
+ * 99.722% -> 99.72. Revoked, it stays in the store, marked, and the
+ * figures are those before it: 173 611 and 99.86. */
+static void test_reported_over_monitored_then_revoked(void **state)
+{
+	struct fx *f = *state;
+	all_up(f, "2026-04-01T00:00");
+	outage(f, SA, "2026-04-14T10:00", "2026-04-14T11:00", "supplier", "closed");
+	heartbeat(f, "2026-05-01T00:00");
+	int64_t now = T(f, "2026-05-02T00:00");
+
+	struct gp_report r;
+	build(f, "2026-04", &r);
+	assert_int_equal(r.services[SA].totals.down[GP_ATTR_SUPPLIER], 3600);
+	assert_int_equal(r.services[SA].penalty_tiyn, 173611);
+	assert_int_equal(r.penalty_tiyn, 173611);
+	assert_int_equal(r.services[SA].availability_bp, 9986);
+	gp_report_free(&r);
+
+	int64_t id;
+	struct gp_ledger_entry d = {.service = "sa",
+				    .start = T(f, "2026-04-14T10:30"),
+				    .end = T(f, "2026-04-14T12:00"),
+				    .attribution = GP_ATTR_SUPPLIER,
+				    .reason = "customer by phone: agents saw no statistics",
+				    .created_at = T(f, "2026-04-15T09:00"),
+				    .created_by = "manager"};
+	assert_int_equal(gp_report_add_downtime(f->st, f->cfg, &d, now, &id, f->err, sizeof(f->err)),
+			 -1);
+	assert_string_equal(f->err, "refused: the probe monitored the service then (DOWN from "
+				    "2026-04-14T05:30:00Z); a manual entry may only cover time the "
+				    "probe did not monitor");
+	d.over_monitored = true;
+	assert_int_equal(gp_report_add_downtime(f->st, f->cfg, &d, now, &id, f->err, sizeof(f->err)),
+			 0);
+
+	build(f, "2026-04", &r);
+	const struct gp_report_service *a = &r.services[SA];
+	assert_int_equal(a->totals.down[GP_ATTR_SUPPLIER], 7200);
+	assert_int_equal(a->totals.reported, 3600);
+	assert_int_equal(a->totals.monitored, 2592000);
+	assert_int_equal(a->totals.seconds[GP_SLA_UP], 2592000 - 7200);
+	assert_int_equal(a->charged_seconds, 7200);
+	assert_int_equal(a->penalty_tiyn, 347222);
+	assert_int_equal(r.penalty_tiyn, 347222);
+	assert_int_equal(a->availability_bp, 9972);
+	/* The entry's own stretch is marked as such. */
+	bool found = false;
+	for (size_t i = 0; i < a->n_seg; i++)
+		if (a->seg[i].manual == id) {
+			assert_int_equal(a->seg[i].start, T(f, "2026-04-14T11:00"));
+			assert_int_equal(a->seg[i].end, T(f, "2026-04-14T12:00"));
+			assert_true(a->seg[i].monitored);
+			found = true;
+		}
+	assert_true(found);
+	gp_report_free(&r);
+
+	/* Another entry over it is refused while it stands. */
+	struct gp_ledger_entry again = d;
+	again.start = T(f, "2026-04-14T11:30");
+	assert_int_equal(gp_report_add_downtime(f->st, f->cfg, &again, now, &id, f->err,
+						sizeof(f->err)),
+			 -1);
+	assert_string_equal(f->err, "refused: it overlaps downtime entry #1 (customer by phone: "
+				    "agents saw no statistics); entries may not overlap (revoke the "
+				    "other first)");
+
+	assert_int_equal(gp_report_revoke_entry(f->st, GP_ENTRY_DOWNTIME, 1, "manager", "",
+						now, f->err, sizeof(f->err)),
+			 -1);
+	assert_string_equal(f->err, "a reason is required (--reason TEXT)");
+	assert_int_equal(gp_report_revoke_entry(f->st, GP_ENTRY_DOWNTIME, 1, "manager",
+						"entered against the wrong day", now, f->err,
+						sizeof(f->err)),
+			 0);
+	assert_int_equal(gp_report_revoke_entry(f->st, GP_ENTRY_DOWNTIME, 1, "manager", "again",
+						now, f->err, sizeof(f->err)),
+			 -1);
+	assert_string_equal(f->err, "downtime entry #1 was revoked already (2026-05-01T19:00:00Z, "
+				    "by manager)");
+	assert_int_equal(gp_report_revoke_entry(f->st, GP_ENTRY_DOWNTIME, 7, "manager", "x", now,
+						f->err, sizeof(f->err)),
+			 -1);
+	assert_string_equal(f->err, "no downtime entry #7");
+	int revoked = 0;
+	assert_int_equal(gp_store_entry_list(f->st, GP_ENTRY_DOWNTIME, "sa", INT64_MIN, INT64_MAX,
+					     count_revoked, &revoked),
+			 0);
+	assert_int_equal(revoked, 1);
+
+	build(f, "2026-04", &r);
+	a = &r.services[SA];
+	assert_int_equal(a->totals.down[GP_ATTR_SUPPLIER], 3600);
+	assert_int_equal(a->totals.reported, 0);
+	assert_int_equal(a->penalty_tiyn, 173611);
+	assert_int_equal(r.penalty_tiyn, 173611);
+	assert_int_equal(a->availability_bp, 9986);
+	gp_report_free(&r);
+
+	/* A cancelled maintenance window counts no more either: sa's outage
+	 * inside it is down again. */
+	struct gp_ledger_entry m = {.service = "sa",
+				    .start = T(f, "2026-04-14T09:00"),
+				    .end = T(f, "2026-04-14T12:00"),
+				    .reason = "upgrade",
+				    .created_at = T(f, "2026-04-10T12:00"),
+				    .created_by = "planner"};
+	assert_int_equal(gp_report_add_maintenance(f->st, f->cfg, &m, &id, f->err, sizeof(f->err)), 0);
+	build(f, "2026-04", &r);
+	assert_int_equal(r.penalty_tiyn, 0);
+	gp_report_free(&r);
+	assert_int_equal(gp_report_revoke_entry(f->st, GP_ENTRY_MAINTENANCE, id, "planner",
+						"postponed", now, f->err, sizeof(f->err)),
+			 0);
+	build(f, "2026-04", &r);
+	assert_int_equal(r.penalty_tiyn, 173611);
+	gp_report_free(&r);
+}
+
 /* ledger.c alone: the rules' order on crafted inputs. */
 static void test_classify_rules(void **state)
 {
@@ -450,7 +682,7 @@ static void test_classify_rules(void **state)
 	};
 	const struct gp_sla_outage o[] = {{90, 150, 7, GP_ATTR_THIRD_PARTY, false},
 					  {150, INT64_MAX, 8, GP_ATTR_SUPPLIER, true}};
-	const struct gp_sla_manual man[] = {{210, 230, 3, GP_ATTR_CUSTOMER}};
+	const struct gp_sla_manual man[] = {{210, 230, 3, GP_ATTR_CUSTOMER, false}};
 	const struct gp_span mw[] = {{140, 160}, {120, 145}, {215, 220}};
 	struct gp_sla_input in = {p, 4, o, 2, man, 1, mw, 3};
 	struct gp_sla_segment *s;
@@ -480,6 +712,26 @@ static void test_classify_rules(void **state)
 	assert_int_equal(s[7].attribution, GP_ATTR_CUSTOMER);
 	assert_int_equal(s[7].manual, 3);
 	free(s);
+
+	/* Over monitored time (over_monitored): up and degraded time under
+	 * the entry turns down, the probe's own DOWN stays its outage's. */
+	const struct gp_sla_manual rep[] = {{50, 110, 4, GP_ATTR_SUPPLIER, true}};
+	struct gp_sla_input in2 = {p, 4, o, 2, rep, 1, NULL, 0};
+	n = gp_sla_classify(&in2, 0, 200, &s);
+	assert_int_equal(n, 4);
+	assert_int_equal(s[0].cls, GP_SLA_UP);
+	assert_int_equal(s[0].end, 50);
+	assert_int_equal(s[1].cls, GP_SLA_DOWN);
+	assert_int_equal(s[1].end, 100);
+	assert_int_equal(s[1].manual, 4);
+	assert_true(s[1].monitored);
+	assert_int_equal(s[2].cls, GP_SLA_DOWN);
+	assert_int_equal(s[2].start, 100);
+	assert_int_equal(s[2].end, 150);
+	assert_int_equal(s[2].incident, 7);
+	assert_int_equal(s[2].manual, 0);
+	assert_int_equal(s[3].cls, GP_SLA_VOIDED);
+	free(s);
 }
 
 int main(void)
@@ -487,12 +739,16 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_weekend_and_holiday, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overlap_union_and_sum, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sum_rounded_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ceil_and_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_term_starting_mid_month, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_availability_over_monitored_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cap_reached_in_month_nine, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_value_with_vat, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_overflow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attribution_void_maintenance_manual, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reported_over_monitored_then_revoked, setup,
 						teardown),
 		cmocka_unit_test(test_classify_rules),
 	};

@@ -40,6 +40,42 @@ const char *gp_fmt_money(int64_t tiyn, bool group, char *buf, size_t len)
 	return buf;
 }
 
+const char *gp_fmt_percent(int64_t bp, char *buf, size_t len)
+{
+	if (bp < 0)
+		snprintf(buf, len, "\u2014");
+	else
+		snprintf(buf, len, "%lld.%02lld", (long long)(bp / 100), (long long)(bp % 100));
+	return buf;
+}
+
+const char *gp_fmt_avail_none(const struct gp_config *cfg, enum gp_avail_none why, bool english)
+{
+	bool ru = !english && gp_fmt_russian(cfg);
+	switch (why) {
+	case GP_AVAIL_UNMONITORED:
+		return ru ? "в этом месяце мониторинга не было: доступность не определена"
+			  : "not monitored at all this month: no availability to give";
+	case GP_AVAIL_ONLY_MAINTENANCE:
+		return ru ? "всё время под мониторингом пришлось на плановые работы"
+			  : "all the time monitored was maintenance";
+	case GP_AVAIL_SHOWN:
+		break;
+	}
+	return "";
+}
+
+const char *gp_fmt_rounding_note(const struct gp_config *cfg)
+{
+	return GP_TR(cfg,
+		     "Per-service amounts are each rounded to the tiyn, for information; they "
+		     "may differ from the month's penalty (its charged hours x the rate, rounded "
+		     "once) by rounding.",
+		     "Суммы по сервисам округлены каждая до тиына и даны для сведения; они могут "
+		     "отличаться от штрафа за месяц (его часы x ставка, округлено один раз) на "
+		     "округление.");
+}
+
 /* How each figure was rounded, in the report's language. */
 void gp_fmt_report_rules(const struct gp_config *cfg, const struct gp_report *r, FILE *out)
 {
@@ -52,13 +88,17 @@ void gp_fmt_report_rules(const struct gp_config *cfg, const struct gp_report *r,
 	if (gp_fmt_russian(cfg)) {
 		fprintf(out,
 			"Правила расчёта:\n"
-			"  штраф = часы простоя по вине поставщика x %s / %d; каждая сумма\n"
-			"    округлена до тиына (половина вверх);\n"
+			"  штраф за месяц = часы простоя по вине поставщика за месяц x %s / %d,\n"
+			"    округлён один раз до тиына (половина вверх); суммы по сервисам\n"
+			"    округлены каждая отдельно, даны для сведения и могут отличаться\n"
+			"    от итога на округление;\n"
 			"  часы: %s;\n"
 			"  одновременный простой нескольких сервисов: %s (в отчёте обе цифры);\n"
 			"  итог за срок договора не более %d%% стоимости без НДС (%s): %s;\n"
-			"  доступность = (работа + деградация + аннулировано) / (всё время под\n"
-			"    мониторингом вне плановых работ), отброшено до сотых.\n",
+			"  доступность = (работа + деградация + аннулировано) / (время под\n"
+			"    мониторингом вне плановых работ, с простоями, внесёнными вручную),\n"
+			"    отброшено до сотых; «—», если такого времени не было;\n"
+			"  мониторинг = доля месяца, когда зонд наблюдал сервис, отброшено до сотых.\n",
 			pay, c->penalty_hour_divisor,
 			ceil ? "каждый простой (его часть в месяце) округлён вверх до целого часа"
 			     : "точно, по секундам",
@@ -68,13 +108,18 @@ void gp_fmt_report_rules(const struct gp_config *cfg, const struct gp_report *r,
 	} else {
 		fprintf(out,
 			"How the figures are computed:\n"
-			"  penalty = supplier-attributed down hours x %s / %d; each amount\n"
-			"    rounded half up to the tiyn;\n"
+			"  the month's penalty = the month's supplier-attributed down hours x %s / %d,\n"
+			"    rounded once, half up, to the tiyn; the per-service amounts are each\n"
+			"    rounded on their own, shown for information, and may differ from\n"
+			"    the total by rounding;\n"
 			"  hours: %s;\n"
 			"  several services down at once: %s (both figures shown);\n"
 			"  the term's total is capped at %d%% of the value excluding VAT (%s): %s;\n"
 			"  availability = (up + degraded + voided) / (monitored time outside\n"
-			"    maintenance), truncated to hundredths.\n",
+			"    maintenance, outages entered by hand included), truncated to\n"
+			"    hundredths; \u2014 when there was no such time;\n"
+			"  monitored = the share of the month the probe watched the service,\n"
+			"    truncated to hundredths.\n",
 			pay, c->penalty_hour_divisor,
 			ceil ? "each outage (its part within the month) rounded up to a whole hour"
 			     : "exact, by the second",

@@ -21,6 +21,15 @@ bool gp_fmt_russian(const struct gp_config *cfg);
 const char *gp_fmt_hms(int64_t seconds, char *buf, size_t len);
 /* Tiyn as tenge: "1 736.11" (grouped) or "1736.11". */
 const char *gp_fmt_money(int64_t tiyn, bool group, char *buf, size_t len);
+/* Hundredths of a percent as an exact decimal, "90.58"; "\u2014" (an em
+ * dash) for a negative value (none). */
+const char *gp_fmt_percent(int64_t bp, char *buf, size_t len);
+/* Why a service has no availability, in the report's language; "" when it
+ * has one. english: the English text whatever the language (JSON). */
+const char *gp_fmt_avail_none(const struct gp_config *cfg, enum gp_avail_none why, bool english);
+/* One sentence: the per-service amounts are information and may differ
+ * from the month's penalty by rounding. */
+const char *gp_fmt_rounding_note(const struct gp_config *cfg);
 /* How each figure of r was rounded, in the report's language. */
 void gp_fmt_report_rules(const struct gp_config *cfg, const struct gp_report *r, FILE *out);
 

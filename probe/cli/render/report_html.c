@@ -73,7 +73,9 @@ static void summary(FILE *f, const struct gp_config *cfg, const struct gp_report
 		T(cfg, "customer", "заказчик"), T(cfg, "third party", "третьи лица"),
 		T(cfg, "unattributed", "не отнесён"), T(cfg, "Maintenance", "Плановые работы"),
 		T(cfg, "Voided", "Аннулировано"), T(cfg, "Unmonitored", "Без мониторинга"),
-		T(cfg, "Availability, %", "Доступность, %"), T(cfg, "Charged, h", "К расчёту, ч"),
+		T(cfg, "Monitored, % of the month / availability, % of monitored time",
+		  "Мониторинг, % месяца / доступность, % наблюдаемого времени"),
+		T(cfg, "Charged, h", "К расчёту, ч"),
 		T(cfg, "Penalty, KZT", "Штраф, тг"));
 	for (size_t i = 0; i < r->n; i++) {
 		const struct gp_report_service *s = &r->services[i];
@@ -91,24 +93,30 @@ static void summary(FILE *f, const struct gp_config *cfg, const struct gp_report
 		fprintf(f, "<td>%s</td>", gp_fmt_hms(sec[GP_SLA_MAINTENANCE], a, sizeof(a)));
 		fprintf(f, "<td>%s</td>", gp_fmt_hms(sec[GP_SLA_VOIDED], b, sizeof(b)));
 		fprintf(f, "<td>%s</td>", gp_fmt_hms(sec[GP_SLA_UNMONITORED], c, sizeof(c)));
-		if (s->availability_bp < 0)
-			fprintf(f, "<td>-</td>");
-		else
-			fprintf(f, "<td>%lld.%02lld</td>", (long long)(s->availability_bp / 100),
-				(long long)(s->availability_bp % 100));
+		fprintf(f, "<td>%s / %s", gp_fmt_percent(s->coverage_bp, a, sizeof(a)),
+			gp_fmt_percent(s->availability_bp, b, sizeof(b)));
+		if (s->avail_none != GP_AVAIL_SHOWN) {
+			fprintf(f, "<br><small>");
+			esc(f, gp_fmt_avail_none(cfg, s->avail_none, false));
+			fprintf(f, "</small>");
+		}
+		fprintf(f, "</td>");
 		fprintf(f, "<td>%s</td><td>%s</td></tr>\n", gp_fmt_hms(s->charged_seconds, d, sizeof(d)),
 			gp_fmt_money(s->penalty_tiyn, true, h, sizeof(h)));
 	}
 	fprintf(f, "</table>\n");
 	if (!r->has_contract)
 		return;
+	fprintf(f, "<p class=\"note\">");
+	esc(f, gp_fmt_rounding_note(cfg));
+	fprintf(f, "</p>\n");
 	char u[40], sm[40], ap[40], cu[40], cap[40], due[40];
 	gp_fmt_money(r->pen.union_tiyn, true, u, sizeof(u));
 	gp_fmt_money(r->pen.sum_tiyn, true, sm, sizeof(sm));
 	gp_fmt_money(r->penalty_tiyn, true, ap, sizeof(ap));
 	gp_fmt_money(r->cumulative_tiyn, true, cu, sizeof(cu));
 	gp_fmt_money(r->cap_tiyn, true, cap, sizeof(cap));
-	gp_fmt_money(r->pen.due_tiyn, true, due, sizeof(due));
+	gp_fmt_money(r->pen.uncapped_tiyn, true, due, sizeof(due));
 	bool sum = cfg->contract.overlap == GP_OVERLAP_SUM;
 	fprintf(f, "<table class=\"pen\">\n");
 	fprintf(f, "<tr><td>%s</td><td>%s (%s)%s</td></tr>\n",
@@ -124,6 +132,20 @@ static void summary(FILE *f, const struct gp_config *cfg, const struct gp_report
 	fprintf(f, "</th></tr>\n");
 	fprintf(f, "<tr><td>%s</td><td>%s / %s</td></tr>\n</table>\n",
 		T(cfg, "Over the term so far / cap", "Нарастающим итогом / предел"), cu, cap);
+	fprintf(f, "<table class=\"months\"><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>\n",
+		T(cfg, "Month of the term", "Месяц срока"), T(cfg, "Penalty", "Штраф"),
+		T(cfg, "Payable", "К оплате"), T(cfg, "Running total", "Нарастающим итогом"));
+	for (size_t i = 0; i < r->n_months; i++) {
+		const struct gp_report_month *m = &r->months[i];
+		char p1[40], p2[40], p3[40];
+		fprintf(f, "<tr><td>%04d-%02d</td><td>%s</td><td>%s%s</td><td>%s</td></tr>\n", m->year,
+			m->month, gp_fmt_money(m->uncapped_tiyn, true, p1, sizeof(p1)),
+			gp_fmt_money(m->penalty_tiyn, true, p2, sizeof(p2)),
+			m->capped ? T(cfg, " (cut by the cap)", " (ограничен)") : "",
+			gp_fmt_money(m->cumulative_tiyn, true, p3, sizeof(p3)));
+	}
+	fprintf(f, "<tr><th>%s</th><th></th><th></th><th>%s</th></tr>\n</table>\n",
+		T(cfg, "Cap over the term", "Предел за срок"), cap);
 	fprintf(f, "<pre class=\"rules\">");
 	char *buf = NULL;
 	size_t len = 0;
@@ -298,11 +320,25 @@ static void entry_row(void *ctx, const struct gp_ledger_entry *e)
 	fprintf(x->f, "</td><td>%s &ndash; %s</td><td>", when(x->cfg, e->start, a, sizeof(a)),
 		when(x->cfg, e->end, b, sizeof(b)));
 	esc(x->f, x->downtime ? gp_attribution_name(e->attribution) : "");
+	if (e->over_monitored)
+		fprintf(x->f, "<br><small>%s</small>",
+			T(x->cfg, "reported by the customer over monitored time",
+			  "сообщён заказчиком за время под мониторингом"));
 	fprintf(x->f, "</td><td>");
 	esc(x->f, e->reason);
 	fprintf(x->f, "</td><td>");
 	esc(x->f, e->created_by);
-	fprintf(x->f, ", %s</td></tr>\n", when(x->cfg, e->created_at, c, sizeof(c)));
+	fprintf(x->f, ", %s", when(x->cfg, e->created_at, c, sizeof(c)));
+	if (e->revoked_at) {
+		fprintf(x->f, "<br><b>%s</b> %s, ",
+			x->downtime ? T(x->cfg, "Revoked, not counted:", "Отозван, не учитывается:")
+				    : T(x->cfg, "Cancelled, not counted:", "Отменено, не учитывается:"),
+			when(x->cfg, e->revoked_at, a, sizeof(a)));
+		esc(x->f, e->revoked_by);
+		fprintf(x->f, ": ");
+		esc(x->f, e->revoke_reason);
+	}
+	fprintf(x->f, "</td></tr>\n");
 	x->n++;
 }
 

@@ -142,10 +142,11 @@ int sq_entry_add(struct gp_store *st, enum gp_entry_kind kind, const struct gp_l
 	int rc = kind == GP_ENTRY_DOWNTIME
 			 ? sq_run(q,
 				  "INSERT INTO manual_downtime (service, start, end_at, reason,"
-				  " created_at, created_by, attribution)"
-				  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-				  "tiititt", e->service, e->start, e->end, e->reason, e->created_at,
-				  e->created_by, gp_attribution_name(e->attribution))
+				  " created_at, created_by, attribution, over_monitored)"
+				  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+				  "tiititti", e->service, e->start, e->end, e->reason, e->created_at,
+				  e->created_by, gp_attribution_name(e->attribution),
+				  (int64_t)e->over_monitored)
 			 : sq_run(q,
 				  "INSERT INTO maintenance (service, start, end_at, reason,"
 				  " created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -163,14 +164,20 @@ int sq_entry_list(struct gp_store *st, enum gp_entry_kind kind, const char *serv
 	bool manual = kind == GP_ENTRY_DOWNTIME;
 	sqlite3_stmt *s =
 		manual ? sq_query(sq_of(st),
-				  "SELECT id, service, start, end_at, reason, created_at, created_by,"
-				  " attribution FROM manual_downtime WHERE (?1 IS NULL OR service = ?1)"
-				  " AND start < ?3 AND end_at > ?2 ORDER BY service, start, id",
+				  "SELECT e.id, e.service, e.start, e.end_at, e.reason, e.created_at,"
+				  " e.created_by, e.attribution, e.over_monitored, r.revoked_at,"
+				  " r.revoked_by, r.reason FROM manual_downtime e"
+				  " LEFT JOIN entry_revocation r ON r.kind = 'downtime' AND r.entry = e.id"
+				  " WHERE (?1 IS NULL OR e.service = ?1) AND e.start < ?3 AND e.end_at > ?2"
+				  " ORDER BY e.service, e.start, e.id",
 				  "tii", service, from, to)
 		       : sq_query(sq_of(st),
-				  "SELECT id, service, start, end_at, reason, created_at, created_by,"
-				  " NULL FROM maintenance WHERE (?1 IS NULL OR service = ?1)"
-				  " AND start < ?3 AND end_at > ?2 ORDER BY service, start, id",
+				  "SELECT e.id, e.service, e.start, e.end_at, e.reason, e.created_at,"
+				  " e.created_by, NULL, 0, r.revoked_at, r.revoked_by, r.reason"
+				  " FROM maintenance e LEFT JOIN entry_revocation r"
+				  " ON r.kind = 'maintenance' AND r.entry = e.id"
+				  " WHERE (?1 IS NULL OR e.service = ?1) AND e.start < ?3 AND e.end_at > ?2"
+				  " ORDER BY e.service, e.start, e.id",
 				  "tii", service, from, to);
 	if (!s)
 		return -1;
@@ -185,10 +192,24 @@ int sq_entry_list(struct gp_store *st, enum gp_entry_kind kind, const char *serv
 			.created_at = sqlite3_column_int64(s, 5),
 			.created_by = sq_col_text(s, 6),
 			.attribution = GP_ATTR_UNATTRIBUTED,
+			.over_monitored = sqlite3_column_int64(s, 8) != 0,
+			.revoked_at = sq_col_time(s, 9),
+			.revoked_by = sq_col_opt(s, 10),
+			.revoke_reason = sq_col_opt(s, 11),
 		};
 		if (manual)
 			gp_attribution_parse(sq_col_opt(s, 7), &e.attribution);
 		fn(ctx, &e);
 	}
 	return sq_finish(s, rc);
+}
+
+int sq_entry_revoke(struct gp_store *st, enum gp_entry_kind kind, int64_t id, int64_t at,
+		    const char *by, const char *reason)
+{
+	return sq_run(sq_of(st),
+		      "INSERT INTO entry_revocation (kind, entry, revoked_at, revoked_by, reason)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5)",
+		      "tiitt", kind == GP_ENTRY_DOWNTIME ? "downtime" : "maintenance", id, at, by,
+		      reason) == 1 ? 0 : -1;
 }

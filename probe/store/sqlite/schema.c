@@ -214,6 +214,33 @@ static const char *const migrations[] = {
 	"  'channel IN (''probe'', ''phone'', ''email'', ''web'')')"
 	"  WHERE type = 'table' AND name = 'incident';"
 	"PRAGMA writable_schema = OFF;",
+
+	/* 7 -> 8: an outage the customer reported over time the probe
+	 * monitored (over_monitored: it counts as down over what the probe saw
+	 * as up), and the revocation of a manual entry or the cancelling of a
+	 * maintenance window: a row of its own, append-only like the entries,
+	 * which stay as they were entered and stop counting. */
+	"ALTER TABLE manual_downtime ADD COLUMN over_monitored INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (over_monitored IN (0, 1));"
+	"CREATE TABLE entry_revocation ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('downtime', 'maintenance')),"
+	"  entry INTEGER NOT NULL,"          /* manual_downtime.id or maintenance.id */
+	"  revoked_at INTEGER NOT NULL,"
+	"  revoked_by TEXT NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  UNIQUE (kind, entry)"
+	");"
+	"CREATE TRIGGER entry_revocation_of_an_entry BEFORE INSERT ON entry_revocation"
+	"  WHEN (NEW.kind = 'downtime' AND NOT EXISTS"
+	"        (SELECT 1 FROM manual_downtime WHERE id = NEW.entry))"
+	"    OR (NEW.kind = 'maintenance' AND NOT EXISTS"
+	"        (SELECT 1 FROM maintenance WHERE id = NEW.entry))"
+	"  BEGIN SELECT RAISE(ABORT, 'no such entry to revoke'); END;"
+	"CREATE TRIGGER entry_revocation_append_only BEFORE UPDATE ON entry_revocation"
+	"  BEGIN SELECT RAISE(ABORT, 'revocations are append-only'); END;"
+	"CREATE TRIGGER entry_revocation_no_delete BEFORE DELETE ON entry_revocation"
+	"  BEGIN SELECT RAISE(ABORT, 'revocations are append-only'); END;",
 };
 
 int sq_user_version(sqlite3 *db)
