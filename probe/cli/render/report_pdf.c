@@ -613,10 +613,28 @@ static char *hms(int64_t s)
 	return gp_xstrdup(gp_fmt_hms(s, buf, sizeof(buf)));
 }
 
-static char *money(int64_t tiyn)
+/* Tenge as gp_fmt_money writes them, grouped by no-break spaces: an
+ * amount is never wrapped across lines. */
+static const char *money_in(int64_t tiyn, char *out, size_t len)
 {
 	char buf[40];
-	return gp_xstrdup(gp_fmt_money(tiyn, true, buf, sizeof(buf)));
+	size_t k = 0;
+	for (const char *c = gp_fmt_money(tiyn, true, buf, sizeof(buf)); *c && k + 3 < len; c++) {
+		if (*c == ' ') {
+			out[k++] = '\xc2';
+			out[k++] = '\xa0';
+		} else {
+			out[k++] = *c;
+		}
+	}
+	out[k] = '\0';
+	return out;
+}
+
+static char *money(int64_t tiyn)
+{
+	char buf[64];
+	return gp_xstrdup(money_in(tiyn, buf, sizeof(buf)));
 }
 
 static void summary(struct pdf *p)
@@ -681,9 +699,9 @@ static void penalty(struct pdf *p)
 	enum { U, SM, AP, CU, CAP, DUE, N_MONEY };
 	const int64_t tiyn[N_MONEY] = {r->pen.union_tiyn, r->pen.sum_tiyn, r->penalty_tiyn,
 				       r->cumulative_tiyn, r->cap_tiyn, r->pen.due_tiyn};
-	char m[N_MONEY][40], a[40], b[40];
+	char m[N_MONEY][64], a[40], b[40];
 	for (int i = 0; i < N_MONEY; i++)
-		gp_fmt_money(tiyn[i], true, m[i], sizeof(m[i]));
+		money_in(tiyn[i], m[i], sizeof(m[i]));
 	const char *u = m[U], *sm = m[SM], *ap = m[AP], *cu = m[CU], *cap = m[CAP], *due = m[DUE];
 	const char *applied = T(cfg, " — applied by the contract", " — применяется по договору");
 	char *s = gp_xasprintf("%s %s %s (%s)%s", T(cfg, "Union (an instant counted once):",
@@ -851,7 +869,11 @@ static void incidents(struct pdf *p)
 				    T(cfg, "response due", "срок реакции"),
 				    when(p, inc->response_due_at, due, sizeof(due)),
 				    inc->response_breached ? T(cfg, " — BREACHED", " — НАРУШЕН") : "");
-		c[9] = gp_xstrdup(inc->text ? inc->text : "");
+		/* The probe's own text is its log's (English, UTC): what it says
+		 * is in the other columns. A person's is theirs. */
+		c[9] = gp_xstrdup(inc->channel == GP_CHANNEL_PROBE
+					  ? T(cfg, "detected by the probe", "обнаружен зондом")
+					  : inc->text ? inc->text : "");
 		row_done(p, &t, c);
 	}
 	table_end(p);
