@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "report.h"
 #include "report_html.h"
+#include "report_pdf.h"
 #include "util.h"
 
 #include <jansson.h>
@@ -335,7 +336,8 @@ static void report_table(const struct gp_config *cfg, const struct gp_report *r)
 int gp_cmd_report(struct gp_cli *cli, int argc, char **argv)
 {
 	if (gp_cli_want_help(argc, argv)) {
-		printf("usage: gprobe [-c FILE] report [--month YYYY-MM] [--json|--csv|--html FILE]\n\n"
+		printf("usage: gprobe [-c FILE] report [--month YYYY-MM] [--json|--csv|--html FILE|\n"
+		       "                                --pdf FILE]\n\n"
 		       "Per service: the month's seconds up, degraded, down (by attribution), in\n"
 		       "maintenance, voided and unmonitored; availability; the penalty under both\n"
 		       "overlap rules, the one the contract applies, the running total over the\n"
@@ -346,9 +348,11 @@ int gp_cmd_report(struct gp_cli *cli, int argc, char **argv)
 	}
 	const char *month = gp_cli_flag(argc, argv, "--month");
 	const char *html = gp_cli_flag(argc, argv, "--html");
+	const char *pdf = gp_cli_flag(argc, argv, "--pdf");
 	bool as_json = gp_cli_has(argc, argv, "--json"), as_csv = gp_cli_has(argc, argv, "--csv");
-	if ((as_json + as_csv + (html != NULL)) > 1) {
-		fprintf(stderr, "usage: gprobe report [--month YYYY-MM] [--json|--csv|--html FILE]\n");
+	if ((as_json + as_csv + (html != NULL) + (pdf != NULL)) > 1) {
+		fprintf(stderr, "usage: gprobe report [--month YYYY-MM] [--json|--csv|--html FILE|"
+				"--pdf FILE]\n");
 		return 1;
 	}
 	struct gp_config *cfg;
@@ -377,6 +381,13 @@ int gp_cmd_report(struct gp_cli *cli, int argc, char **argv)
 				rc = 1;
 			} else {
 				printf("%s: %s %s\n", html, T(cfg, "SLA report", "отчёт SLA"), month);
+			}
+		} else if (pdf) {
+			if (gp_report_pdf(st, cfg, &r, pdf, err, sizeof(err)) != 0) {
+				fprintf(stderr, "gprobe report: %s\n", err);
+				rc = 1;
+			} else {
+				printf("%s: %s %s\n", pdf, T(cfg, "SLA report", "отчёт SLA"), month);
 			}
 		} else {
 			report_table(cfg, &r);

@@ -319,6 +319,19 @@ class DaemonTest(unittest.TestCase):
         self.assertIn("<h3>#%d stat-monitor" % iid, page)
         self.assertIn("resolution confirmed", page)
         self.assertIn("data:image/png;base64,iVBORw0KGgo", page)
+        # The same as a PDF: the probe's outage with its incident, the graph.
+        pdf = os.path.join(self.tmp.name, "sla.pdf")
+        rc, out, err = self.gprobe("report", "--month", self.month, "--pdf", pdf)
+        self.assertEqual(rc, 0, err)
+        rc, text, err = run(["pdftotext", "-layout", pdf, "-"])
+        self.assertEqual(rc, 0, err)
+        self.assertRegex(" ".join(text.split()), r" stat-monitor [a-z0-9,. -]+? "
+                         r"поставщик #%d " % iid)
+        self.assertIn("Инцидент #%d: " % iid, text)
+        self.assertNotIn("графика нет", text)
+        self.assertIn("обнаружен зондом", text)
+        rc, out, err = run(["pdfimages", "-list", pdf])
+        self.assertGreater(len(out.splitlines()), 2, out)
         # The ledger refuses a manual entry over monitored time, and a
         # month outside the term.
         rc, out, err = self.gprobe("downtime", "add", "--service", "stat-monitor", "--from",
