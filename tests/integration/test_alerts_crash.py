@@ -18,14 +18,13 @@ import email.policy
 import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from labtest import GPROBE, run, wait_until  # noqa: E402
+from labtest import GPROBE, Daemon, run, wait_until  # noqa: E402
 from test_alerts import Component, free_port  # noqa: E402
 
 from aiosmtpd.controller import Controller  # noqa: E402
@@ -105,29 +104,25 @@ alerts:
     language: en
     timeout: 30s
 """)
-        self.log = open(os.path.join(self.tmp.name, "run.log"), "a")
+        self.logpath = os.path.join(self.tmp.name, "run.log")
         self.daemon = None
 
     def tearDown(self):
-        if self.daemon and self.daemon.poll() is None:
-            self.daemon.kill()
-            self.daemon.wait()
-        self.log.close()
+        if self.daemon:
+            self.daemon.stop(signal.SIGKILL)
         self.smtp.stop()
         self.comp.down()
         self.tmp.cleanup()
 
     def start(self):
-        self.daemon = subprocess.Popen([GPROBE, "-c", self.cfg, "run"], stdout=self.log,
-                                       stderr=self.log)
+        self.daemon = Daemon(self.cfg, self.logpath)
 
     def logged(self):
-        with open(os.path.join(self.tmp.name, "run.log"), encoding="utf-8") as f:
+        with open(self.logpath, encoding="utf-8") as f:
             return f.read()
 
     def kill(self):
-        self.daemon.send_signal(signal.SIGKILL)
-        self.daemon.wait(timeout=30)
+        self.daemon.stop(signal.SIGKILL)
 
     def status(self):
         rc, out, err = run([GPROBE, "-c", self.cfg, "status", "--json"])
@@ -163,8 +158,7 @@ alerts:
             self.start()
         wait_until("the mail sent", lambda: self.status()["alerts"]["sent"] == 1, 60)
         final = self.status()
-        self.daemon.send_signal(signal.SIGTERM)
-        self.assertEqual(self.daemon.wait(timeout=30), 0)
+        self.assertEqual(self.daemon.stop(), 0)
 
         copies = self.copies()
         sys.stderr.write("%d kills in the hand-over: %d copies arrived, %d Message-ID(s): %s\n"
