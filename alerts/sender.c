@@ -205,13 +205,13 @@ void gp_sender_pass(struct gp_store *st, const struct gp_config *cfg,
 			/* Not configured now (a reload): it waits for a config
 			 * that has it, and is flagged if that never comes. */
 			gp_store_alert_retry(st, a.id, now + 60, "channel not configured");
-		} else if (a.channel == GP_ALERT_EMAIL && a.status == GP_ALERT_QUEUED &&
+		} else if (a.channel == GP_ALERT_EMAIL && a.attempts == 0 &&
 			   strcmp(a.event, "digest") &&
 			   gp_store_alert_sent_since(st, a.recipient, now - 3600) >=
 				   cfg->email.rate_limit) {
-			/* Never one left 'sending': the receiver may have it,
-			 * and a copy must keep its Message-ID, not go in a
-			 * digest's. */
+			/* Never one handed over before (left 'sending', or a
+			 * timeout after DATA): the receiver may have it, and a
+			 * copy must keep its Message-ID, not go in a digest's. */
 			gp_store_alert_fold(st, a.id, 0);
 			stats->folded++;
 		} else if (!deliver_one(st, cfg, ch, &a, now, log, stats)) {

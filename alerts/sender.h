@@ -8,15 +8,16 @@
  *                        |    --refused for good------> failed
  *                        |    --not delivered---------> queued (due after the backoff)
  *                        |    --crash, found at start-> sending again (the next attempt)
- *   queued --rate limit--> folded (held back) --into a digest (a new row)
+ *   queued, never tried --rate limit--> folded (held back) --into a digest (a new row)
  *   queued --"restored" overtaken by a reopen--> cancelled
  *
  * So delivery is at-least-once: nothing is lost, and a copy is possible
  * only for a crash between the hand-over and the record of its
  * acceptance (the mail server had the message but its 250 was not
  * recorded); the copy carries the same Message-ID and Idempotency-Key,
- * for the receiver to recognise. A row left 'sending' is never folded
- * into a digest nor cancelled.
+ * for the receiver to recognise. A row handed over before (left
+ * 'sending', or refused with an outcome unknown, as a timeout after DATA)
+ * is never folded into a digest; one left 'sending' is never cancelled.
  *
  * A failed delivery is retried with exponential backoff (5 s doubling, at
  * most 15 min); a permanent failure is kept as failed. An alert
