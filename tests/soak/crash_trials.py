@@ -137,6 +137,8 @@ class Run:
         with open(self.cfg, "w", encoding="utf-8") as f:
             f.write(soak_config(text, self.data))
         self.maildir = os.path.join(self.lab_dir, "mail")
+        # A lab kept between runs (ctest's) has the mails of earlier ones.
+        self.old_mail = set(self.mail_files())
         self.down = set()       # components this run stopped
         self.smtp_up = True
         # A lab left half-broken by an earlier run would skew everything.
@@ -281,17 +283,26 @@ class Run:
                 self.violation("ledger: %s has %d open periods" % (svc, len(opened)))
         self.ledger_services = len(periods)
 
+    def mail_files(self):
+        """{message's unique name: path} in the lab's Maildir."""
+        files = {}
+        for sub in ("new", "cur"):
+            d = os.path.join(self.maildir, sub)
+            for name in os.listdir(d) if os.path.isdir(d) else []:
+                files[name.split(":")[0]] = os.path.join(d, name)
+        return files
+
     def mails(self):
         """Message-ID -> copies, of this run's mails in the lab's Maildir."""
         copies = {}
         parser = email.parser.BytesHeaderParser()
-        for sub in ("new", "cur"):
-            d = os.path.join(self.maildir, sub)
-            for name in os.listdir(d) if os.path.isdir(d) else []:
-                with open(os.path.join(d, name), "rb") as f:
-                    mid = str(parser.parse(f).get("Message-ID", "")).strip()
-                if mid.endswith("@soak.example.kz>"):
-                    copies[mid] = copies.get(mid, 0) + 1
+        for name, path in self.mail_files().items():
+            if name in self.old_mail:
+                continue
+            with open(path, "rb") as f:
+                mid = str(parser.parse(f).get("Message-ID", "")).strip()
+            if mid.endswith("@soak.example.kz>"):
+                copies[mid] = copies.get(mid, 0) + 1
         return copies
 
     def check_alerts(self):
@@ -353,7 +364,13 @@ class Run:
         self.wait_until("the outbox delivered", outbox_empty, wait)
 
     def run(self):
-        self.setup()
+        try:
+            self.setup()
+        except (RuntimeError, OSError, ValueError, subprocess.SubprocessError) as e:
+            print("crash trials: 0 kills: cannot set up: %s: %s" % (type(e).__name__, e))
+            if self.own_lab:
+                self.lab("stop")
+            return 1
         t0 = time.monotonic()
         try:
             first_start = int(time.time())
