@@ -125,10 +125,30 @@ static void make_digests(struct gp_store *st, const struct gp_config *cfg, int64
 
 /* ------------------------------------------------------------------ */
 
-static void deliver_one(struct gp_store *st, const struct gp_config *cfg,
-			const struct gp_channel *ch, const struct gp_alert *a, int64_t now,
+/* Marks a 'sending' for its next attempt, committed, then hands it to
+ * the channel and records the outcome. false when the mark did not take
+ * (the database busy): nothing was handed over. */
+static bool deliver_one(struct gp_store *st, const struct gp_config *cfg,
+			const struct gp_channel *ch, struct gp_alert *a, int64_t now,
 			const struct gp_logger *log, struct gp_sender_stats *stats)
 {
+	int attempt = a->attempts + 1;
+	if (gp_store_alert_claim(st, a->id, attempt, now) != 0) {
+		gp_log(log, GP_LOG_ERROR, "alerts: #%lld cannot be marked sending: %s",
+		       (long long)a->id, gp_store_error(st));
+		return false;
+	}
+	if (a->status == GP_ALERT_SENDING) {
+		stats->resumed++;
+		gp_log(log, GP_LOG_WARN,
+		       "alerts: #%lld %s to %s was left sending by try %d (the probe stopped "
+		       "during the hand-over, or its outcome was not recorded); the receiver "
+		       "may have it: again with the same id %s",
+		       (long long)a->id, gp_alert_channel_name(a->channel), a->recipient,
+		       a->attempts, a->message_id);
+	}
+	a->attempts = attempt;
+	a->status = GP_ALERT_SENDING;
 	char err[512] = "";
 	bool permanent = false;
 	int rc = ch->deliver(ch->ctx, cfg, a, err, sizeof(err), &permanent);
@@ -146,14 +166,14 @@ static void deliver_one(struct gp_store *st, const struct gp_config *cfg,
 		gp_log(log, GP_LOG_ERROR, "alerts: #%lld %s to %s failed for good: %s",
 		       (long long)a->id, gp_alert_channel_name(a->channel), a->recipient, err);
 	} else {
-		int64_t wait = gp_sender_backoff(a->attempts + 1);
+		int64_t wait = gp_sender_backoff(attempt);
 		gp_store_alert_retry(st, a->id, done + wait, err);
 		stats->retried++;
 		gp_log(log, GP_LOG_WARN, "alerts: #%lld %s to %s not delivered (try %d, next in %llds): %s",
 		       (long long)a->id, gp_alert_channel_name(a->channel), a->recipient,
-		       a->attempts + 1, (long long)wait,
-		       err);
+		       attempt, (long long)wait, err);
 	}
+	return true;
 }
 
 void gp_sender_pass(struct gp_store *st, const struct gp_config *cfg,
@@ -185,13 +205,18 @@ void gp_sender_pass(struct gp_store *st, const struct gp_config *cfg,
 			/* Not configured now (a reload): it waits for a config
 			 * that has it, and is flagged if that never comes. */
 			gp_store_alert_retry(st, a.id, now + 60, "channel not configured");
-		} else if (a.channel == GP_ALERT_EMAIL && strcmp(a.event, "digest") &&
+		} else if (a.channel == GP_ALERT_EMAIL && a.attempts == 0 &&
+			   strcmp(a.event, "digest") &&
 			   gp_store_alert_sent_since(st, a.recipient, now - 3600) >=
 				   cfg->email.rate_limit) {
+			/* Never one handed over before (left 'sending', or a
+			 * timeout after DATA): the receiver may have it, and a
+			 * copy must keep its Message-ID, not go in a digest's. */
 			gp_store_alert_fold(st, a.id, 0);
 			stats->folded++;
-		} else {
-			deliver_one(st, cfg, ch, &a, now, log, stats);
+		} else if (!deliver_one(st, cfg, ch, &a, now, log, stats)) {
+			gp_alert_clear(&a);
+			break;
 		}
 		gp_alert_clear(&a);
 	}

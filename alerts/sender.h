@@ -1,8 +1,23 @@
 /*
- * sender.h - delivers the outbox (store.h): oldest first, one at a time,
- * each marked in the database before the next is taken, so a crash or a
- * restart loses none and repeats none but one in flight (which keeps its
- * Message-ID and Idempotency-Key, for the receiver to recognise).
+ * sender.h - delivers the outbox (store.h): oldest first, one at a time.
+ * Each alert is marked 'sending' with its attempt number, committed,
+ * before it is handed to the channel, and marked with the outcome before
+ * the next is taken:
+ *
+ *   queued --claim--> sending --accepted--------------> sent
+ *                        |    --refused for good------> failed
+ *                        |    --not delivered---------> queued (due after the backoff)
+ *                        |    --crash, found at start-> sending again (the next attempt)
+ *   queued, never tried --rate limit--> folded (held back) --into a digest (a new row)
+ *   queued --"restored" overtaken by a reopen--> cancelled
+ *
+ * So delivery is at-least-once: nothing is lost, and a copy is possible
+ * only for a crash between the hand-over and the record of its
+ * acceptance (the mail server had the message but its 250 was not
+ * recorded); the copy carries the same Message-ID and Idempotency-Key,
+ * for the receiver to recognise. A row handed over before (left
+ * 'sending', or refused with an outcome unknown, as a timeout after DATA)
+ * is never folded into a digest; one left 'sending' is never cancelled.
  *
  * A failed delivery is retried with exponential backoff (5 s doubling, at
  * most 15 min); a permanent failure is kept as failed. An alert
@@ -26,6 +41,7 @@
 
 struct gp_sender_stats {
 	unsigned long sent, retried, failed, folded, digests, flagged;
+	unsigned long resumed; /* found 'sending': handed over again */
 };
 
 /* One pass at `now` over st: flags, digests, then every due alert until

@@ -173,6 +173,38 @@ static bool add_flagged(void *ctx, struct gp_alert *a)
 	return a->flagged_at ? add_alert(ctx, a) : true;
 }
 
+/* Alerts handed to their channel whose acceptance is not recorded: in
+ * flight while the daemon runs; with it stopped, cut by a crash (the
+ * receiver may have them) and to be sent again, same Message-ID. */
+struct sending_ctx {
+	json_t *list;
+	const char *tz;
+};
+
+static bool add_sending(void *ctx, struct gp_alert *a)
+{
+	struct sending_ctx *c = ctx;
+	json_array_append_new(c->list,
+			      json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:s, s:o, s:s?}", "id",
+					(json_int_t)a->id, "status", gp_alert_status_name(a->status),
+					"event", a->event, "channel",
+					gp_alert_channel_name(a->channel), "recipient", a->recipient,
+					"attempts", a->attempts, "message_id", a->message_id,
+					"attempted_at", json_time(a->attempted_at, c->tz),
+					"last_error", a->last_error));
+	return true;
+}
+
+static void print_alert_row(json_t *v, const char *detail)
+{
+	printf("  #%lld %s %s to %s, %lld tries: %s\n",
+	       (long long)json_integer_value(json_object_get(v, "id")),
+	       json_string_value(json_object_get(v, "status")),
+	       json_string_value(json_object_get(v, "event")),
+	       json_string_value(json_object_get(v, "recipient")),
+	       (long long)json_integer_value(json_object_get(v, "attempts")), detail);
+}
+
 static void print_alerts(json_t *root)
 {
 	json_t *a = json_object_get(root, "alerts");
@@ -181,10 +213,13 @@ static void print_alerts(json_t *root)
 	long long q = json_integer_value(json_object_get(a, "queued")),
 		  fl = json_integer_value(json_object_get(a, "flagged")),
 		  fa = json_integer_value(json_object_get(a, "failed")),
-		  h = json_integer_value(json_object_get(a, "held"));
-	if (q + fa + h == 0)
+		  h = json_integer_value(json_object_get(a, "held")),
+		  se = json_integer_value(json_object_get(a, "sending"));
+	if (q + fa + h + se == 0)
 		return;
 	printf("\nalerts: %lld queued, %lld held back by the rate limit", q, h);
+	if (se)
+		printf(", %lld sending (handed over, acceptance not yet recorded)", se);
 	if (fl)
 		printf(", %lld UNDELIVERED FOR TOO LONG", fl);
 	if (fa)
@@ -192,14 +227,16 @@ static void print_alerts(json_t *root)
 	printf("\n");
 	size_t i;
 	json_t *v;
+	json_array_foreach(json_object_get(root, "sending_alerts"), i, v) {
+		const char *at = json_string_value(json_object_get(v, "attempted_at"));
+		char *why = gp_xasprintf("handed over at %s, Message-ID %s", at ? at : "-",
+					 json_string_value(json_object_get(v, "message_id")));
+		print_alert_row(v, why);
+		free(why);
+	}
 	json_array_foreach(json_object_get(root, "undelivered_alerts"), i, v) {
 		const char *e = json_string_value(json_object_get(v, "last_error"));
-		printf("  #%lld %s %s to %s, %lld tries: %s\n",
-		       (long long)json_integer_value(json_object_get(v, "id")),
-		       json_string_value(json_object_get(v, "status")),
-		       json_string_value(json_object_get(v, "event")),
-		       json_string_value(json_object_get(v, "recipient")),
-		       (long long)json_integer_value(json_object_get(v, "attempts")), e ? e : "-");
+		print_alert_row(v, e ? e : "-");
 	}
 }
 
@@ -253,13 +290,18 @@ int gp_cmd_status(struct gp_cli *cli, int argc, char **argv)
 	struct gp_alert_counts ac;
 	if (gp_store_alert_counts(st, &ac) == 0)
 		json_object_set_new(root, "alerts",
-				    json_pack("{s:I, s:I, s:I, s:I, s:I}", "queued", (json_int_t)ac.queued,
+				    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "queued",
+					      (json_int_t)ac.queued, "sending", (json_int_t)ac.sending,
 					      "flagged", (json_int_t)ac.flagged, "failed",
 					      (json_int_t)ac.failed, "held", (json_int_t)ac.folded,
 					      "sent", (json_int_t)ac.sent));
+	struct sending_ctx sc = {json_array(), tz};
+	gp_store_alert_list(st, GP_ALERT_SENDING, NULL, add_sending, &sc);
+	json_object_set_new(root, "sending_alerts", sc.list);
 	json_t *bad = json_array();
 	gp_store_alert_list(st, GP_ALERT_FAILED, NULL, add_alert, bad);
 	gp_store_alert_list(st, GP_ALERT_QUEUED, NULL, add_flagged, bad);
+	gp_store_alert_list(st, GP_ALERT_SENDING, NULL, add_flagged, bad);
 	json_object_set_new(root, "undelivered_alerts", bad);
 
 	if (as_json) {

@@ -100,6 +100,8 @@ struct gp_store {
 	X(int, alert_list, (struct gp_store *st, enum gp_alert_status status, \
 		const char *recipient, gp_alert_fn fn, void *ctx), (st, status, recipient, fn, \
 		ctx)) \
+	X(int, alert_claim, (struct gp_store *st, int64_t id, int attempt, int64_t now), (st, id, \
+		attempt, now)) \
 	X(int, alert_sent, (struct gp_store *st, int64_t id, int64_t now), (st, id, now)) \
 	X(int, alert_retry, (struct gp_store *st, int64_t id, int64_t next_at, const char *error), \
 		(st, id, next_at, error)) \

@@ -37,8 +37,8 @@ NAMES(enum gp_attribution, gp_attribution, GP_ATTR_N, "supplier", "customer", "t
 NAMES(enum gp_incident_status, gp_incident_status, GP_INCIDENT_STATUS_N, "open", "acknowledged",
       "restored", "resolved", "closed", "voided")
 NAMES(enum gp_inc_channel, gp_inc_channel, GP_CHANNEL_N, "probe", "phone", "email", "web")
-NAMES(enum gp_alert_status, gp_alert_status, GP_ALERT_STATUS_N, "queued", "sent", "failed",
-      "folded", "cancelled")
+NAMES(enum gp_alert_status, gp_alert_status, GP_ALERT_STATUS_N, "queued", "sending", "sent",
+      "failed", "folded", "cancelled")
 NAMES(enum gp_alert_channel, gp_alert_channel, GP_ALERT_CHANNEL_N, "email", "webhook")
 
 /* Priorities start at 1 (GP_P1). */

@@ -51,12 +51,15 @@ bool gp_inc_channel_parse(const char *name, enum gp_inc_channel *out);
 const char *gp_priority_name(enum gp_priority p);
 bool gp_priority_parse(const char *name, enum gp_priority *out);
 
-/* An alert in the outbox, and the way it goes. */
+/* An alert in the outbox, and the way it goes (alerts/sender.h has the
+ * transitions). SENDING: handed to the channel, its acceptance not yet
+ * recorded; found so at a start, the hand-over was cut by a crash and the
+ * receiver may or may not have it. */
 enum gp_alert_status {
-	GP_ALERT_QUEUED, GP_ALERT_SENT, GP_ALERT_FAILED, GP_ALERT_FOLDED, GP_ALERT_CANCELLED,
-	GP_ALERT_STATUS_N
+	GP_ALERT_QUEUED, GP_ALERT_SENDING, GP_ALERT_SENT, GP_ALERT_FAILED, GP_ALERT_FOLDED,
+	GP_ALERT_CANCELLED, GP_ALERT_STATUS_N
 };
-const char *gp_alert_status_name(enum gp_alert_status s); /* "queued" ... "cancelled" */
+const char *gp_alert_status_name(enum gp_alert_status s); /* "queued", "sending" ... "cancelled" */
 bool gp_alert_status_parse(const char *name, enum gp_alert_status *out);
 
 enum gp_alert_channel { GP_ALERT_EMAIL, GP_ALERT_WEBHOOK, GP_ALERT_CHANNEL_N };

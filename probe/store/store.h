@@ -264,12 +264,14 @@ struct gp_alert {
 	enum gp_alert_status status;
 	char *recipient, *subject, *body, *message_id, *last_error;
 	int64_t created_at, next_attempt_at, sent_at, flagged_at;
-	int attempts;
+	int64_t attempted_at;           /* the last hand-over began; 0: none yet */
+	int attempts;                   /* hand-overs begun */
 	int64_t digest;
 };
 void gp_alert_clear(struct gp_alert *a);
 int gp_store_alert_add(struct gp_store *st, const struct gp_alert *a, int64_t *id);
-/* The oldest queued alert due at now; false when none. */
+/* The oldest alert due at now, queued or left 'sending' (by a sender
+ * that stopped in the hand-over); false when none. */
 bool gp_store_alert_next(struct gp_store *st, int64_t now, struct gp_alert *out);
 /* Alerts in a status (for one recipient, or all: NULL), oldest first; the
  * callback returns false to stop. The row is the callback's to keep: it
@@ -277,8 +279,15 @@ bool gp_store_alert_next(struct gp_store *st, int64_t now, struct gp_alert *out)
 typedef bool (*gp_alert_fn)(void *ctx, struct gp_alert *a);
 int gp_store_alert_list(struct gp_store *st, enum gp_alert_status status, const char *recipient,
 			gp_alert_fn fn, void *ctx);
+/* Takes a queued or 'sending' alert for its hand-over number `attempt`
+ * (its attempts + 1) at now: 'sending', committed on return unless in a
+ * transaction. -1 when it is not in that state (taken meanwhile). */
+int gp_store_alert_claim(struct gp_store *st, int64_t id, int attempt, int64_t now);
+/* 'sending' -> 'sent' (accepted at now). */
 int gp_store_alert_sent(struct gp_store *st, int64_t id, int64_t now);
+/* queued or 'sending' -> queued again, due at next_at. */
 int gp_store_alert_retry(struct gp_store *st, int64_t id, int64_t next_at, const char *error);
+/* queued or 'sending' -> failed for good. */
 int gp_store_alert_failed(struct gp_store *st, int64_t id, const char *error);
 /* Held back by the rate limit (digest 0), or taken into a digest. */
 int gp_store_alert_fold(struct gp_store *st, int64_t id, int64_t digest);
@@ -290,6 +299,7 @@ int64_t gp_store_alert_sent_since(struct gp_store *st, const char *recipient, in
 int gp_store_alert_flag(struct gp_store *st, int64_t created_before, int64_t now);
 struct gp_alert_counts {
 	int64_t queued, flagged, failed, folded, sent;
+	int64_t sending; /* handed over, acceptance not recorded (yet) */
 };
 int gp_store_alert_counts(struct gp_store *st, struct gp_alert_counts *out);
 

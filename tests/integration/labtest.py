@@ -3,6 +3,7 @@ programs with a deadline, and waiting on a condition (never a fixed
 sleep)."""
 import json
 import os
+import signal
 import subprocess
 import time
 
@@ -74,6 +75,22 @@ def diag_json(config, target, timeout=60):
         raise AssertionError("diag printed nothing (exit %d): %s" % (rc, err))
     data = json.loads(out)
     return rc, {c["name"]: c for c in data["checks"]}
+
+
+class Daemon:
+    """One `gprobe run`, logging to a file, stopped by PID."""
+
+    def __init__(self, cfg, logpath, env=None):
+        self.log = open(logpath, "a")
+        self.p = subprocess.Popen([GPROBE, "-c", cfg, "run"], stdout=self.log, stderr=self.log,
+                                  env=dict(os.environ, **(env or {})))
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+        rc = self.p.wait(timeout=30)
+        self.log.close()
+        return rc
 
 
 def free_udp_port():

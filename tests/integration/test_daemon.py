@@ -17,28 +17,12 @@ import unittest
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from labtest import CONFIG, GPROBE, lab, lca_config, run, wait_until  # noqa: E402
+from labtest import CONFIG, GPROBE, Daemon, lab, lca_config, run, wait_until  # noqa: E402
 
 
 def epoch(iso):
     """An ISO 8601 time with offset (the CLI's JSON) as UTC epoch seconds."""
     return int(datetime.datetime.fromisoformat(iso).timestamp())
-
-
-class Daemon:
-    """One `gprobe run`, logging to a file, stopped by PID."""
-
-    def __init__(self, cfg, logpath, env=None):
-        self.log = open(logpath, "a")
-        self.p = subprocess.Popen([GPROBE, "-c", cfg, "run"], stdout=self.log, stderr=self.log,
-                                  env=dict(os.environ, **(env or {})))
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.p.poll() is None:
-            self.p.send_signal(sig)
-        rc = self.p.wait(timeout=30)
-        self.log.close()
-        return rc
 
 
 class DaemonTest(unittest.TestCase):

@@ -12,6 +12,8 @@ servers, for the tests and the demo.
                             [--auth USER:PASSWORD] [--location URL]
                             [--gzip yes] [--echo-headers yes]
   lab.py component-stop DIR NAME | component-start DIR NAME
+                            NAME: a Genesys component, or smtp (started
+                            again on its port, into the same DIR/mail/)
   lab.py log-append DIR NAME TEXT...   append records to a component's log
   lab.py env DIR            the lab's ports and paths as shell variables
 
@@ -382,8 +384,8 @@ class Lab:
                             os.path.join(self.dir, "http-state.json"), str(tls_port), cert, key])
         wait_for("http", lambda: tcp_open(port) and tcp_open(tls_port))
 
-    def start_smtp(self, info):
-        port = free_port()
+    def start_smtp(self, info, port=None):
+        port = port or free_port()
         info["ports"]["smtp"] = port
         self.spawn("smtp", [PY, "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:%d" % port,
                             "-c", "aiosmtpd.handlers.Mailbox", os.path.join(self.dir, "mail")])
@@ -443,6 +445,9 @@ class Lab:
         write_atomic(path, json.dumps(state, indent=1))
 
     def component_start(self, name):
+        if name == "smtp":
+            self.start_smtp(self.info(), self.info()["ports"]["smtp"])
+            return
         binary = COMPONENTS[name][0]
         port = self.info()["ports"][name]
         self.spawn(name, [os.path.join(self.dir, "bin", binary),

@@ -4,7 +4,9 @@
  * each incident event (a held "restored" cancelled by a reopen), and the
  * sender's rules on a real database with a recording channel: retries with
  * backoff, permanent failures, the rate limit folding into one digest,
- * flagging what stays undelivered.
+ * flagging what stays undelivered; an outbox row's states (marked
+ * 'sending', committed, before the hand-over; one left 'sending' by a
+ * crash handed over again with its Message-ID, never folded or cancelled).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -345,6 +347,191 @@ static void test_rate_limit_digest(void **state)
 	assert_int_equal(r.calls, 4);
 }
 
+/* ------------------------------------------------------------------ */
+/* An outbox row's states                                              */
+
+/* A row as a second connection sees it: what is committed. */
+struct seen {
+	enum gp_alert_status status;
+	int attempts;
+	int64_t attempted_at;
+	char message_id[128];
+};
+
+static bool find_one(void *ctx, struct gp_alert *a)
+{
+	struct seen *s = ctx;
+	s->status = a->status;
+	s->attempts = a->attempts;
+	s->attempted_at = a->attempted_at;
+	snprintf(s->message_id, sizeof(s->message_id), "%s", a->message_id);
+	return false;
+}
+
+static bool seen_in(const char *dir, enum gp_alert_status status, struct seen *out)
+{
+	char err[256];
+	struct gp_store *other = gp_store_open(NULL, dir, false, err, sizeof(err));
+	assert_non_null(other);
+	memset(out, 0, sizeof(*out));
+	out->attempts = -1;
+	assert_int_equal(gp_store_alert_list(other, status, NULL, find_one, out), 0);
+	gp_store_close(other);
+	return out->attempts >= 0;
+}
+
+/* A channel that looks, from another connection, at what is committed
+ * while it holds the alert, then answers as told. */
+struct peek {
+	const char *dir;
+	int calls;
+	int fail_first;
+	struct seen during[8];
+	char ids[8][128];
+};
+
+static int peek_deliver(void *ctx, const struct gp_config *cfg, const struct gp_alert *a,
+			char *err, size_t errlen, bool *permanent)
+{
+	(void)cfg;
+	struct peek *p = ctx;
+	int i = p->calls++;
+	assert_true(i < 8);
+	assert_true(seen_in(p->dir, GP_ALERT_SENDING, &p->during[i]));
+	snprintf(p->ids[i], sizeof(p->ids[i]), "%s", a->message_id);
+	if (i < p->fail_first) {
+		*permanent = false;
+		snprintf(err, errlen, "timed out");
+		return -1;
+	}
+	return 0;
+}
+
+static struct gp_sender_stats peek_pass(struct fx *f, struct peek *p, int64_t now)
+{
+	struct gp_channel ch = {"email", peek_deliver, p};
+	const struct gp_channel *chs[] = {&ch};
+	struct gp_sender_stats stats = {0};
+	gp_sender_pass(f->st, f->cfg, chs, 1, now, NULL, &stats, NULL);
+	return stats;
+}
+
+/* queued -> sending (committed, attempt 1) -> queued (not delivered) ->
+ * sending (attempt 2, over the rate limit all the same) -> sent. */
+static void test_row_sending_before_handover(void **state)
+{
+	struct fx *f = *state;
+	f->cfg->email.n_to = 1;
+	struct gp_incident inc = incident(new_incident(f), GP_INCIDENT_OPEN);
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "opened", "x", 1000, f->err,
+					    sizeof(f->err)),
+			 0);
+	struct seen s;
+	assert_true(seen_in(f->dir, GP_ALERT_QUEUED, &s));
+	assert_int_equal(s.attempts, 0);
+
+	struct peek p = {.dir = f->dir, .fail_first = 1};
+	peek_pass(f, &p, 1000);
+	assert_int_equal(p.calls, 1);
+	/* While the channel held it: 'sending', its attempt and time
+	 * committed (another connection saw them). */
+	assert_int_equal(p.during[0].status, GP_ALERT_SENDING);
+	assert_int_equal(p.during[0].attempts, 1);
+	assert_int_equal(p.during[0].attempted_at, 1000);
+	assert_true(seen_in(f->dir, GP_ALERT_QUEUED, &s));
+	assert_int_equal(s.attempts, 1);
+	assert_false(seen_in(f->dir, GP_ALERT_SENDING, &s));
+
+	/* Handed over once, it is never folded into a digest (the receiver
+	 * may have it under its own Message-ID), over the rate limit too. */
+	f->cfg->email.rate_limit = 0;
+	peek_pass(f, &p, 1005);
+	assert_int_equal(p.calls, 2);
+	assert_int_equal(p.during[1].attempts, 2);
+	assert_int_equal(p.during[1].attempted_at, 1005);
+	assert_true(seen_in(f->dir, GP_ALERT_SENT, &s));
+	assert_int_equal(s.attempts, 2);
+	assert_string_equal(p.ids[0], p.ids[1]);
+	assert_string_equal(s.message_id, p.ids[0]);
+	assert_int_equal(count(f, "queued"), 0);
+	peek_pass(f, &p, 5000);
+	assert_int_equal(p.calls, 2);
+}
+
+/* A crash in the hand-over leaves the row 'sending': the next sender
+ * hands it over again, at once, with the same Message-ID, as the next
+ * attempt; not folded by the rate limit, not cancelled, still flagged. */
+static void test_row_left_sending_by_a_crash(void **state)
+{
+	struct fx *f = *state;
+	f->cfg->email.n_to = 1;
+	f->cfg->email.rate_limit = 1;
+	struct gp_incident inc = incident(new_incident(f), GP_INCIDENT_OPEN);
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "opened", "x", 1000, f->err,
+					    sizeof(f->err)),
+			 0);
+	struct rec r = {0};
+	pass(f, &r, 1000); /* sent: the rate limit (1 an hour) is used up */
+	assert_int_equal(count(f, "sent"), 1);
+	inc.restored_at = 1100;
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "restored", "up", 1100, f->err,
+					    sizeof(f->err)),
+			 0);
+	/* The crash: marked for try 1 (restored_delay passed), then nothing. */
+	struct seen s;
+	assert_true(seen_in(f->dir, GP_ALERT_QUEUED, &s));
+	int64_t id = 0;
+	struct gp_alert a;
+	assert_true(gp_store_alert_next(f->st, 1200, &a));
+	id = a.id;
+	gp_alert_clear(&a);
+	assert_int_equal(gp_store_alert_claim(f->st, id, 2, 1200), -1); /* not attempt 2 */
+	assert_int_equal(gp_store_alert_sent(f->st, id, 1200), -1);    /* not sending */
+	assert_int_equal(gp_store_alert_claim(f->st, id, 1, 1200), 0);
+	assert_int_equal(gp_store_alert_claim(f->st, id, 1, 1200), -1); /* taken */
+	assert_true(seen_in(f->dir, GP_ALERT_SENDING, &s));
+	assert_int_equal(s.attempts, 1);
+	char mid[128];
+	snprintf(mid, sizeof(mid), "%s", s.message_id);
+	struct gp_alert_counts c;
+	assert_int_equal(gp_store_alert_counts(f->st, &c), 0);
+	assert_int_equal(c.sending, 1);
+	assert_int_equal(c.queued, 0);
+
+	/* A reopen cancels a held "restored", not one the receiver may have. */
+	assert_int_equal(gp_store_alert_cancel(f->st, inc.id, "restored"), 0);
+	/* Undelivered for too long: flagged while 'sending' too. */
+	assert_int_equal(gp_store_alert_flag(f->st, 1100 + 1, 1300), 1);
+
+	/* The restarted sender: over the rate limit, yet handed over again,
+	 * same Message-ID, attempt 2. */
+	struct peek p = {.dir = f->dir};
+	struct gp_sender_stats st = peek_pass(f, &p, 1300);
+	assert_int_equal(p.calls, 1);
+	assert_int_equal(st.resumed, 1);
+	assert_int_equal(st.folded, 0);
+	assert_int_equal(p.during[0].attempts, 2);
+	assert_string_equal(p.ids[0], mid);
+	assert_true(seen_in(f->dir, GP_ALERT_SENT, &s)); /* the first sent row */
+	assert_int_equal(gp_store_alert_counts(f->st, &c), 0);
+	assert_int_equal(c.sent, 2);
+	assert_int_equal(c.sending + c.queued + c.folded, 0);
+
+	/* A crash again, then a permanent refusal: sending -> failed. */
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "escalation", "late", 1400,
+					    f->err, sizeof(f->err)),
+			 0);
+	assert_true(gp_store_alert_next(f->st, 1400, &a));
+	assert_int_equal(gp_store_alert_claim(f->st, a.id, 1, 1400), 0);
+	gp_alert_clear(&a);
+	struct rec bad = {.permanent = true};
+	pass(f, &bad, 1401);
+	assert_int_equal(bad.calls, 1);
+	assert_int_equal(count(f, "failed"), 1);
+	assert_true(seen_in(f->dir, GP_ALERT_FAILED, &s));
+	assert_int_equal(s.attempts, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -356,6 +543,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_sender_retries_and_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_limit_digest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_row_sending_before_handover, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_row_left_sending_by_a_crash, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

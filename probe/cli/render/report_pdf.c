@@ -321,7 +321,7 @@ struct pdf {
 	const struct gp_report *r;
 	const struct data *d;
 	PangoFontDescription *font[F_N];
-	char offset[16];    /* the period's UTC offset as gp_format_local writes it */
+	char offset[64];    /* the period's UTC offset as gp_format_local writes it */
 	char footer[256];
 	double y;
 	int page, pages;    /* pages 0: not known yet (the counting pass) */

@@ -1,8 +1,8 @@
 /*
  * outbox.c - the alert outbox (the alert table). A row is written in the
- * transaction of the incident event that causes it and marked as it is
- * delivered; message_id is the e-mail's Message-ID and the webhook's
- * Idempotency-Key.
+ * transaction of the incident event that causes it, marked 'sending' in a
+ * commit of its own before each hand-over and 'sent' after it; message_id
+ * is the e-mail's Message-ID and the webhook's Idempotency-Key.
  */
 #include "sqlite.h"
 #include "util.h"
@@ -11,7 +11,7 @@
 
 #define ALERT_COLUMNS                                                                          \
 	"id, incident, event, channel, recipient, subject, body, message_id, created_at, status,"  \
-	" attempts, next_attempt_at, last_error, sent_at, digest, flagged_at"
+	" attempts, next_attempt_at, last_error, sent_at, digest, flagged_at, attempted_at"
 
 static void read_alert(sqlite3_stmt *s, struct gp_alert *a)
 {
@@ -32,6 +32,7 @@ static void read_alert(sqlite3_stmt *s, struct gp_alert *a)
 	a->sent_at = sq_col_time(s, 13);
 	a->digest = sq_col_time(s, 14);
 	a->flagged_at = sq_col_time(s, 15);
+	a->attempted_at = sq_col_time(s, 16);
 }
 
 int sq_alert_add(struct gp_store *st, const struct gp_alert *a, int64_t *id)
@@ -82,7 +83,7 @@ bool sq_alert_next(struct gp_store *st, int64_t now, struct gp_alert *out)
 {
 	memset(out, 0, sizeof(*out));
 	alert_walk(sq_query(sq_of(st),
-			    "SELECT " ALERT_COLUMNS " FROM alert WHERE status = 'queued'"
+			    "SELECT " ALERT_COLUMNS " FROM alert WHERE status IN ('queued', 'sending')"
 			    " AND next_attempt_at <= ?1 ORDER BY id LIMIT 1",
 			    "i", now),
 		   take_first, out);
@@ -99,27 +100,37 @@ int sq_alert_list(struct gp_store *st, enum gp_alert_status status, const char *
 			  fn, ctx);
 }
 
+/* attempts = attempt only if it was attempt - 1: a row taken meanwhile
+ * (by nobody today; by a second node some day) is not taken twice. */
+int sq_alert_claim(struct gp_store *st, int64_t id, int attempt, int64_t now)
+{
+	return sq_run(sq_of(st),
+		      "UPDATE alert SET status = 'sending', attempts = ?2, attempted_at = ?3"
+		      " WHERE id = ?1 AND status IN ('queued', 'sending') AND attempts = ?2 - 1",
+		      "iii", id, (int64_t)attempt, now) == 1 ? 0 : -1;
+}
+
 int sq_alert_sent(struct gp_store *st, int64_t id, int64_t now)
 {
 	return sq_run(sq_of(st),
-		      "UPDATE alert SET status = 'sent', sent_at = ?2, attempts = attempts + 1,"
-		      " last_error = NULL WHERE id = ?1",
+		      "UPDATE alert SET status = 'sent', sent_at = ?2, last_error = NULL"
+		      " WHERE id = ?1 AND status = 'sending'",
 		      "ii", id, now) == 1 ? 0 : -1;
 }
 
 int sq_alert_retry(struct gp_store *st, int64_t id, int64_t next_at, const char *error)
 {
 	return sq_run(sq_of(st),
-		      "UPDATE alert SET attempts = attempts + 1, next_attempt_at = ?2,"
-		      " last_error = ?3 WHERE id = ?1",
+		      "UPDATE alert SET status = 'queued', next_attempt_at = ?2, last_error = ?3"
+		      " WHERE id = ?1 AND status IN ('queued', 'sending')",
 		      "iit", id, next_at, error) == 1 ? 0 : -1;
 }
 
 int sq_alert_failed(struct gp_store *st, int64_t id, const char *error)
 {
 	return sq_run(sq_of(st),
-		      "UPDATE alert SET status = 'failed', attempts = attempts + 1, last_error = ?2"
-		      " WHERE id = ?1",
+		      "UPDATE alert SET status = 'failed', last_error = ?2"
+		      " WHERE id = ?1 AND status IN ('queued', 'sending')",
 		      "it", id, error) == 1 ? 0 : -1;
 }
 
@@ -153,7 +164,8 @@ int64_t sq_alert_sent_since(struct gp_store *st, const char *recipient, int64_t 
 int sq_alert_flag(struct gp_store *st, int64_t created_before, int64_t now)
 {
 	return sq_run(sq_of(st),
-		      "UPDATE alert SET flagged_at = ?2 WHERE status = 'queued' AND flagged_at IS NULL"
+		      "UPDATE alert SET flagged_at = ?2 WHERE status IN ('queued', 'sending')"
+		      " AND flagged_at IS NULL"
 		      " AND created_at < ?1",
 		      "ii", created_before, now);
 }
@@ -163,10 +175,12 @@ int sq_alert_counts(struct gp_store *st, struct gp_alert_counts *out)
 	memset(out, 0, sizeof(*out));
 	sqlite3_stmt *s = sq_cached(sq_of(st),
 				    "SELECT COALESCE(SUM(status = 'queued'), 0),"
-				    " COALESCE(SUM(status = 'queued' AND flagged_at IS NOT NULL), 0),"
+				    " COALESCE(SUM(status IN ('queued', 'sending')"
+				    "   AND flagged_at IS NOT NULL), 0),"
 				    " COALESCE(SUM(status = 'failed'), 0),"
 				    " COALESCE(SUM(status = 'folded' AND digest IS NULL), 0),"
-				    " COALESCE(SUM(status = 'sent'), 0) FROM alert");
+				    " COALESCE(SUM(status = 'sent'), 0),"
+				    " COALESCE(SUM(status = 'sending'), 0) FROM alert");
 	if (!s)
 		return -1;
 	int rc = sqlite3_step(s);
@@ -176,6 +190,7 @@ int sq_alert_counts(struct gp_store *st, struct gp_alert_counts *out)
 		out->failed = sqlite3_column_int64(s, 2);
 		out->folded = sqlite3_column_int64(s, 3);
 		out->sent = sqlite3_column_int64(s, 4);
+		out->sending = sqlite3_column_int64(s, 5);
 	}
 	sqlite3_reset(s);
 	return rc == SQLITE_ROW ? 0 : -1;

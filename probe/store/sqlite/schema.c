@@ -241,6 +241,45 @@ static const char *const migrations[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'revocations are append-only'); END;"
 	"CREATE TRIGGER entry_revocation_no_delete BEFORE DELETE ON entry_revocation"
 	"  BEGIN SELECT RAISE(ABORT, 'revocations are append-only'); END;",
+
+	/* 8 -> 9: an alert is marked 'sending' (its attempt counted, the
+	 * time in attempted_at) and committed before it is handed to the
+	 * channel, so a crash during the hand-over leaves it 'sending', to be
+	 * sent again with the same message_id. SQLite cannot alter a CHECK:
+	 * the table is rebuilt. Renaming the old one first rewrites its own
+	 * digest reference to alert_old, so the new one's points at itself;
+	 * no other table refers to alert. */
+	"DROP INDEX alert_due;"
+	"DROP INDEX alert_by_recipient;"
+	"ALTER TABLE alert RENAME TO alert_old;"
+	"CREATE TABLE alert ("
+	"  id INTEGER PRIMARY KEY,"
+	"  incident INTEGER REFERENCES incident (id),"
+	"  event TEXT NOT NULL,"
+	"  channel TEXT NOT NULL CHECK (channel IN ('email', 'webhook')),"
+	"  recipient TEXT NOT NULL,"
+	"  subject TEXT,"
+	"  body TEXT NOT NULL,"
+	"  message_id TEXT NOT NULL UNIQUE,"
+	"  created_at INTEGER NOT NULL,"
+	"  status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN"
+	"    ('queued', 'sending', 'sent', 'failed', 'folded', 'cancelled')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"   /* hand-overs begun */
+	"  next_attempt_at INTEGER NOT NULL,"
+	"  last_error TEXT,"
+	"  sent_at INTEGER,"
+	"  digest INTEGER REFERENCES alert (id),"
+	"  flagged_at INTEGER,"
+	"  attempted_at INTEGER"                   /* the last hand-over began */
+	");"
+	"INSERT INTO alert (id, incident, event, channel, recipient, subject, body, message_id,"
+	"  created_at, status, attempts, next_attempt_at, last_error, sent_at, digest, flagged_at)"
+	"  SELECT id, incident, event, channel, recipient, subject, body, message_id,"
+	"  created_at, status, attempts, next_attempt_at, last_error, sent_at, digest, flagged_at"
+	"  FROM alert_old ORDER BY id;"
+	"DROP TABLE alert_old;"
+	"CREATE INDEX alert_due ON alert (status, next_attempt_at);"
+	"CREATE INDEX alert_by_recipient ON alert (recipient, sent_at);",
 };
 
 int sq_user_version(sqlite3 *db)
