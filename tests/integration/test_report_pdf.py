@@ -149,11 +149,14 @@ class ReportPdfTest(unittest.TestCase):
         self.assertIn("Штраф за месяц: %s тг" % m.group(1), flat)
         # Union, applied: the supplier's 2:30 and 2:45 (apart), as
         # 18 900 s x 125 000 000 tiyn / (720 x 3600) = 911 458.33 tiyn
-        # (the sum rounds each service: 9 114.59).
+        # (the sum, rounded once too, is the same 9 114.58; the services'
+        # own amounts, 4 774.31 + 4 340.28, are information).
         self.assertIn("Штраф за месяц: 9 114.58 тг", flat)
         self.assertIn("предельная сумма: 750 000.00 тг", flat)
         self.assertRegex(flat, r"Объединение \(.*?\): 9 114.58 тг \(5:15:00\) — применяется по "
-                         r"договору Сумма \(.*?\): 9 114.59 тг \(5:15:00\) Штраф за месяц")
+                         r"договору Сумма \(.*?\): 9 114.58 тг \(5:15:00\) Штраф за месяц")
+        self.assertIn("4 774.31", flat)
+        self.assertIn("4 340.28", flat)
         # The outages, the window, the incident, in the contract's time zone.
         self.assertIn("%s-03 10:00:00 %s-03 12:30:00 2:30:00 stat-monitor"
                       % (self.month, self.month), flat)
