@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages gprobe needs to build, test and run its lab.
 # Only missing packages are installed; apt-get update runs only when needed.
+#   scripts/deps.sh [PACKAGE...]    those packages too (scripts/fuzz.sh: clang)
 set -euo pipefail
 
 PKGS=(
@@ -9,6 +10,7 @@ PKGS=(
   libssh2-1-dev libsqlite3-dev libjansson-dev libcmocka-dev
   snmpd snmp rrdtool rrdcached sqlite3 openssh-server openssh-sftp-server openssh-client
   python3 python3-aiosmtpd procps tzdata valgrind scdoc openssl nagios4-core
+  "$@"
 )
 
 missing=()
