@@ -10,11 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The longest number a range takes: written back (write_number), a range
+ * of two such fits the 64 bytes its users give gp_range_format. */
+#define MAX_NUMBER 24
+
 /* A number as the guidelines allow it: optional sign, digits, a fraction. */
 static bool parse_number(const char *s, size_t len, double *out)
 {
-	char buf[64];
-	if (len == 0 || len >= sizeof(buf))
+	char buf[MAX_NUMBER + 1];
+	if (len == 0 || len > MAX_NUMBER)
 		return false;
 	memcpy(buf, s, len);
 	buf[len] = '\0';
@@ -76,6 +80,19 @@ bool gp_range_alerts(const struct gp_range *r, double v)
 	return r->inside ? in : !in;
 }
 
+/* The shortest decimal without an exponent that reads back as v: what
+ * parse_number takes (so never %g's "1e+06"), with every digit the
+ * threshold has (never %g's six: 10.123456789 stays itself). A number
+ * parse_number took fits in MAX_NUMBER + 2 ("-.5" is "-0.5"). */
+static void write_number(double v, char *buf, size_t len)
+{
+	for (int prec = 0; prec <= MAX_NUMBER; prec++) {
+		snprintf(buf, len, "%.*f", prec, v);
+		if (strtod(buf, NULL) == v)
+			return;
+	}
+}
+
 void gp_range_format(const struct gp_range *r, char *buf, size_t len)
 {
 	if (!r->set) {
@@ -86,9 +103,9 @@ void gp_range_format(const struct gp_range *r, char *buf, size_t len)
 	if (r->start_inf)
 		snprintf(s, sizeof(s), "~");
 	else
-		snprintf(s, sizeof(s), "%g", r->start);
+		write_number(r->start, s, sizeof(s));
 	if (!r->end_inf)
-		snprintf(e, sizeof(e), "%g", r->end);
+		write_number(r->end, e, sizeof(e));
 	if (!r->inside && !r->start_inf && r->start == 0 && !r->end_inf)
 		snprintf(buf, len, "%s", e);
 	else
