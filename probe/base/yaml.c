@@ -6,12 +6,22 @@
 
 #include <errno.h>
 #include <libfyaml.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Nesting deeper than this is not a config file; refusing it keeps the
  * recursive walkers of the loader within a small stack. */
 #define MAX_DEPTH 64
+
+/* The keys of one open mapping, hashed: finding a duplicate key must not
+ * compare each key with every one before it (80,000 keys took 27 s so, and
+ * a file may hold a million). Slots hold an index into the map's keys plus
+ * one; 0 is empty. */
+struct keyset {
+	size_t *slot;
+	size_t cap, n; /* cap: 0 or a power of two */
+};
 
 struct builder {
 	const char *file;
@@ -23,7 +33,62 @@ struct builder {
 	/* For a map, whether the next scalar/collection is a key. */
 	bool expect_key[MAX_DEPTH];
 	struct gp_ynode *pending_key[MAX_DEPTH];
+	struct keyset keys[MAX_DEPTH];
 };
+
+static size_t hash_text(const char *s)
+{
+	uint64_t h = 14695981039346656037u; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return (size_t)h;
+}
+
+/* The slot of text in map p: the one holding it, or the empty one where it
+ * goes. ks->cap must be non-zero. */
+static size_t *keyset_find(const struct keyset *ks, const struct gp_ynode *p, const char *text)
+{
+	size_t i = hash_text(text) & (ks->cap - 1);
+	while (ks->slot[i] && strcmp(p->keys[ks->slot[i] - 1]->text, text) != 0)
+		i = (i + 1) & (ks->cap - 1);
+	return &ks->slot[i];
+}
+
+/* The earlier key of map p with this text, or NULL. */
+static const struct gp_ynode *keyset_get(const struct keyset *ks, const struct gp_ynode *p,
+					 const char *text)
+{
+	if (!ks->cap)
+		return NULL;
+	size_t *sl = keyset_find(ks, p, text);
+	return *sl ? p->keys[*sl - 1] : NULL;
+}
+
+/* Adds key i of map p, unless a key of its text is there already. */
+static void keyset_add(struct keyset *ks, const struct gp_ynode *p, size_t i)
+{
+	if ((ks->n + 1) * 2 > ks->cap) {
+		struct keyset bigger = {.cap = ks->cap ? ks->cap * 2 : 16};
+		bigger.slot = gp_xcalloc(bigger.cap, sizeof(*bigger.slot));
+		for (size_t j = 0; j < ks->cap; j++)
+			if (ks->slot[j])
+				*keyset_find(&bigger, p, p->keys[ks->slot[j] - 1]->text) = ks->slot[j];
+		bigger.n = ks->n;
+		free(ks->slot);
+		*ks = bigger;
+	}
+	size_t *sl = keyset_find(ks, p, p->keys[i]->text);
+	if (!*sl) {
+		*sl = i + 1;
+		ks->n++;
+	}
+}
+
+static void keyset_clear(struct keyset *ks)
+{
+	free(ks->slot);
+	*ks = (struct keyset){0};
+}
 
 static struct gp_ynode *node_new(enum gp_ynode_type t, const struct fy_mark *m)
 {
@@ -82,14 +147,12 @@ static void attach(struct builder *b, struct gp_ynode *n)
 			n = node_new(GP_Y_SCALAR, NULL);
 			n->text = gp_xstrdup("");
 		} else {
-			for (size_t i = 0; i < p->n; i++) {
-				if (strcmp(p->keys[i]->text, n->text) == 0) {
-					gp_errlist_add(b->el, b->file, n->line, n->col,
-						       "duplicate key '%s' (first at line %d)", n->text,
-						       p->keys[i]->line);
-					b->failed = true;
-					break;
-				}
+			const struct gp_ynode *first = keyset_get(&b->keys[d], p, n->text);
+			if (first) {
+				gp_errlist_add(b->el, b->file, n->line, n->col,
+					       "duplicate key '%s' (first at line %d)", n->text,
+					       first->line);
+				b->failed = true;
 			}
 		}
 		b->pending_key[d] = n;
@@ -100,6 +163,7 @@ static void attach(struct builder *b, struct gp_ynode *n)
 	p->items = gp_xrealloc(p->items, (p->n + 1) * sizeof(*p->items));
 	p->keys[p->n] = b->pending_key[d];
 	p->items[p->n] = n;
+	keyset_add(&b->keys[d], p, p->n);
 	p->n++;
 	b->pending_key[d] = NULL;
 	b->expect_key[d] = true;
@@ -115,6 +179,7 @@ static void push(struct builder *b, struct gp_ynode *n)
 	b->stack[b->depth] = n;
 	b->expect_key[b->depth] = true;
 	b->pending_key[b->depth] = NULL;
+	b->keys[b->depth] = (struct keyset){0};
 	b->depth++;
 }
 
@@ -123,6 +188,7 @@ static void pop(struct builder *b)
 	struct gp_ynode *n = b->stack[--b->depth];
 	gp_ynode_free(b->pending_key[b->depth]);
 	b->pending_key[b->depth] = NULL;
+	keyset_clear(&b->keys[b->depth]);
 	attach(b, n);
 }
 
@@ -316,6 +382,7 @@ struct gp_ynode *gp_yaml_load_text(const char *name, const char *text, size_t le
 	while (b.depth > 0) {
 		b.depth--;
 		gp_ynode_free(b.pending_key[b.depth]);
+		keyset_clear(&b.keys[b.depth]);
 		gp_ynode_free(b.stack[b.depth]);
 	}
 	if (b.failed) {
