@@ -34,6 +34,10 @@ struct builder {
 	bool expect_key[MAX_DEPTH];
 	struct gp_ynode *pending_key[MAX_DEPTH];
 	struct keyset keys[MAX_DEPTH];
+	/* Room in the open node's items (and keys): they grow by doubling, not
+	 * one by one (a copy of the whole array per item under ASan or
+	 * valgrind: 200,000 keys took 2 GB). */
+	size_t cap[MAX_DEPTH];
 };
 
 static size_t hash_text(const char *s)
@@ -135,7 +139,7 @@ static void attach(struct builder *b, struct gp_ynode *n)
 	struct gp_ynode *p = b->stack[b->depth - 1];
 	int d = b->depth - 1;
 	if (p->type == GP_Y_SEQ) {
-		p->items = gp_xrealloc(p->items, (p->n + 1) * sizeof(*p->items));
+		gp_grow((void **)&p->items, &b->cap[d], p->n, sizeof(*p->items));
 		p->items[p->n++] = n;
 		return;
 	}
@@ -159,8 +163,9 @@ static void attach(struct builder *b, struct gp_ynode *n)
 		b->expect_key[d] = false;
 		return;
 	}
-	p->keys = gp_xrealloc(p->keys, (p->n + 1) * sizeof(*p->keys));
-	p->items = gp_xrealloc(p->items, (p->n + 1) * sizeof(*p->items));
+	size_t kcap = b->cap[d]; /* keys and items grow together */
+	gp_grow((void **)&p->keys, &kcap, p->n, sizeof(*p->keys));
+	gp_grow((void **)&p->items, &b->cap[d], p->n, sizeof(*p->items));
 	p->keys[p->n] = b->pending_key[d];
 	p->items[p->n] = n;
 	keyset_add(&b->keys[d], p, p->n);
@@ -180,6 +185,7 @@ static void push(struct builder *b, struct gp_ynode *n)
 	b->expect_key[b->depth] = true;
 	b->pending_key[b->depth] = NULL;
 	b->keys[b->depth] = (struct keyset){0};
+	b->cap[b->depth] = 0;
 	b->depth++;
 }
 
