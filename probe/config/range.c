@@ -10,15 +10,32 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The longest number a range takes: written back (write_number), a range
- * of two such fits the 64 bytes its users give gp_range_format. */
+/* The longest number a range takes, as written back (write_number): a
+ * range of two such fits the 64 bytes its users give gp_range_format. */
 #define MAX_NUMBER 24
 
-/* A number as the guidelines allow it: optional sign, digits, a fraction. */
+/* The shortest decimal without an exponent that reads back as v: what
+ * parse_number takes (so never %g's "1e+06"), with every digit the
+ * threshold has (never %g's six: 10.123456789 stays itself). False when
+ * there is none of at most MAX_NUMBER characters. */
+static bool write_number(double v, char *buf, size_t len)
+{
+	for (int prec = 0; prec <= MAX_NUMBER; prec++) {
+		int n = snprintf(buf, len, "%.*f", prec, v);
+		if (n > MAX_NUMBER || (size_t)n >= len)
+			return false;
+		if (strtod(buf, NULL) == v)
+			return true;
+	}
+	return false;
+}
+
+/* A number as the guidelines allow it: optional sign, digits, a fraction;
+ * one that write_number can write back (".5" is "0.5", 0000001 is 1). */
 static bool parse_number(const char *s, size_t len, double *out)
 {
-	char buf[MAX_NUMBER + 1];
-	if (len == 0 || len > MAX_NUMBER)
+	char buf[64];
+	if (len == 0 || len >= sizeof(buf))
 		return false;
 	memcpy(buf, s, len);
 	buf[len] = '\0';
@@ -30,7 +47,7 @@ static bool parse_number(const char *s, size_t len, double *out)
 	char *end;
 	errno = 0;
 	*out = strtod(buf, &end);
-	return *end == '\0' && errno == 0 && isfinite(*out);
+	return *end == '\0' && errno == 0 && isfinite(*out) && write_number(*out, buf, sizeof(buf));
 }
 
 bool gp_range_parse(const char *text, struct gp_range *r, const char **why)
@@ -78,19 +95,6 @@ bool gp_range_alerts(const struct gp_range *r, double v)
 		return false;
 	bool in = (r->start_inf || v >= r->start) && (r->end_inf || v <= r->end);
 	return r->inside ? in : !in;
-}
-
-/* The shortest decimal without an exponent that reads back as v: what
- * parse_number takes (so never %g's "1e+06"), with every digit the
- * threshold has (never %g's six: 10.123456789 stays itself). A number
- * parse_number took fits in MAX_NUMBER + 2 ("-.5" is "-0.5"). */
-static void write_number(double v, char *buf, size_t len)
-{
-	for (int prec = 0; prec <= MAX_NUMBER; prec++) {
-		snprintf(buf, len, "%.*f", prec, v);
-		if (strtod(buf, NULL) == v)
-			return;
-	}
 }
 
 void gp_range_format(const struct gp_range *r, char *buf, size_t len)

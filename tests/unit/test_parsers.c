@@ -109,7 +109,9 @@ static void test_ranges(void **state)
 				 cases[i].value, cases[i].alert);
 	}
 	static const char *const bad[] = {"", "@", "abc", "10:5", "1..2", "~", "10:~", ":x",
-					  "1e3", "@@1", "1234567890123456789012345" /* 25 > 24 */};
+					  "1e3", "@@1", "1234567890123456789012345" /* 25 > 24 */,
+					  /* 24 characters, but written back as 25 (fuzz_range) */
+					  ".00000000000000016530326:"};
 	for (size_t i = 0; i < GP_ARRAY_LEN(bad); i++) {
 		struct gp_range r;
 		const char *why;
@@ -129,6 +131,13 @@ static void test_ranges(void **state)
 		assert_true(gp_range_parse(round_trip[i], &r, &why));
 		gp_range_format(&r, buf, sizeof(buf));
 		assert_string_equal(buf, round_trip[i]);
+	}
+	static const char *const written[][2] = {{".5:", "0.5:"}, {"+7", "7"},
+						  {"000000000000000000000000000001", "1"}};
+	for (size_t i = 0; i < GP_ARRAY_LEN(written); i++) {
+		assert_true(gp_range_parse(written[i][0], &r, &why));
+		gp_range_format(&r, buf, sizeof(buf));
+		assert_string_equal(buf, written[i][1]);
 	}
 }
 
