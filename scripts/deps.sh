@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages gprobe needs to build, test and run its lab.
 # Only missing packages are installed; apt-get update runs only when needed.
+#   scripts/deps.sh [PACKAGE...]    those packages too (scripts/fuzz.sh: clang)
 set -euo pipefail
 
 PKGS=(
@@ -10,6 +11,7 @@ PKGS=(
   libcairo2-dev libpango1.0-dev fonts-dejavu-core poppler-utils
   snmpd snmp rrdtool rrdcached sqlite3 openssh-server openssh-sftp-server openssh-client
   python3 python3-aiosmtpd procps tzdata valgrind scdoc openssl nagios4-core faketime
+  "$@"
 )
 
 missing=()

@@ -11,7 +11,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A number as the guidelines allow it: optional sign, digits, a fraction. */
+/* The longest number a range takes, as written back (write_number): a
+ * range of two such fits the 64 bytes its users give gp_range_format. */
+#define MAX_NUMBER 24
+
+/* The shortest decimal without an exponent that reads back as v: what
+ * parse_number takes (so never %g's "1e+06"), with every digit the
+ * threshold has (never %g's six: 10.123456789 stays itself). False when
+ * there is none of at most MAX_NUMBER characters. */
+static bool write_number(double v, char *buf, size_t len)
+{
+	char tmp[GP_NUMBER_MAX];
+	gp_format_number(v, tmp, sizeof(tmp));
+	size_t n = strlen(tmp);
+	if (n > MAX_NUMBER || n >= len)
+		return false;
+	memcpy(buf, tmp, n + 1);
+	return true;
+}
+
+/* A number as the guidelines allow it: optional sign, digits, a fraction;
+ * one that write_number can write back (".5" is "0.5", 0000001 is 1). */
 static bool parse_number(const char *s, size_t len, double *out)
 {
 	char buf[64];
@@ -27,7 +47,7 @@ static bool parse_number(const char *s, size_t len, double *out)
 	char *end;
 	errno = 0;
 	*out = strtod(buf, &end);
-	return *end == '\0' && errno == 0 && isfinite(*out);
+	return *end == '\0' && errno == 0 && isfinite(*out) && write_number(*out, buf, sizeof(buf));
 }
 
 bool gp_range_parse(const char *text, struct gp_range *r, const char **why)

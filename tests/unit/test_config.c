@@ -26,6 +26,7 @@
 #include "config.h"
 #include "testconfig.h"
 #include "util.h"
+#include "yaml.h"
 
 #ifndef CONFIG_DIR
 #error CONFIG_DIR must name tests/configs
@@ -431,6 +432,40 @@ static void test_inputs_that_hung(void **state)
 	free(two);
 }
 
+/* A mapping of 200,000 keys is read in linear time: its duplicate keys
+ * were found by comparing each key with every one before it, 27 s for
+ * 80,000 keys and hours for the 16 MB a file may hold. Duplicates are
+ * still found, each pointing at the first. */
+static void test_many_keys(void **state)
+{
+	(void)state;
+	enum { N = 200000 };
+	size_t cap = (size_t)N * 16 + 64, len = 0;
+	char *text = gp_xmalloc(cap);
+	for (int i = 0; i < N; i++)
+		len += (size_t)snprintf(text + len, cap - len, "k%d: %d\n", i, i);
+	len += (size_t)snprintf(text + len, cap - len, "k5: again\nk%d: x\nk5: thrice\n", N - 1);
+	struct gp_errlist el = {0};
+	int64_t t0 = gp_monotonic_us();
+	assert_null(gp_yaml_load_text("big.yaml", text, len, &el));
+	int64_t us = gp_monotonic_us() - t0;
+	if (us > 10 * 1000000)
+		fail_msg("%d keys took %.1f s", N, (double)us / 1e6);
+	assert_int_equal(el.n, 3);
+	static const char *const want[] = {
+		"big.yaml:200001:1: duplicate key 'k5' (first at line 6)",
+		"big.yaml:200002:1: duplicate key 'k199999' (first at line 200000)",
+		"big.yaml:200003:1: duplicate key 'k5' (first at line 6)",
+	};
+	for (size_t i = 0; i < 3; i++) {
+		char *m = gp_errlist_format(&el, i);
+		assert_string_equal(m, want[i]);
+		free(m);
+	}
+	gp_errlist_free(&el);
+	free(text);
+}
+
 int main(void)
 {
 	struct dirent **names;
@@ -439,7 +474,7 @@ int main(void)
 		fprintf(stderr, "no bad configs in %s\n", CONFIG_DIR "/bad");
 		return 1;
 	}
-	struct CMUnitTest *tests = gp_xcalloc((size_t)n + 3, sizeof(*tests));
+	struct CMUnitTest *tests = gp_xcalloc((size_t)n + 4, sizeof(*tests));
 	for (int i = 0; i < n; i++) {
 		tests[i].name = gp_xstrdup(names[i]->d_name);
 		tests[i].test_func = test_bad_file;
@@ -450,7 +485,8 @@ int main(void)
 	tests[n] = (struct CMUnitTest)cmocka_unit_test(test_full_config);
 	tests[n + 1] = (struct CMUnitTest)cmocka_unit_test(test_profile);
 	tests[n + 2] = (struct CMUnitTest)cmocka_unit_test(test_inputs_that_hung);
-	int rc = _cmocka_run_group_tests("config", tests, (size_t)n + 3, NULL, NULL);
+	tests[n + 3] = (struct CMUnitTest)cmocka_unit_test(test_many_keys);
+	int rc = _cmocka_run_group_tests("config", tests, (size_t)n + 4, NULL, NULL);
 	for (int i = 0; i < n; i++)
 		free((char *)tests[i].name);
 	free(tests);

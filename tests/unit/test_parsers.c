@@ -111,7 +111,9 @@ static void test_ranges(void **state)
 				 cases[i].value, cases[i].alert);
 	}
 	static const char *const bad[] = {"", "@", "abc", "10:5", "1..2", "~", "10:~", ":x",
-					  "1e3", "@@1"};
+					  "1e3", "@@1", "1234567890123456789012345" /* 25 > 24 */,
+					  /* 24 characters, but written back as 25 (fuzz_range) */
+					  ".00000000000000016530326:"};
 	for (size_t i = 0; i < GP_ARRAY_LEN(bad); i++) {
 		struct gp_range r;
 		const char *why;
@@ -121,11 +123,23 @@ static void test_ranges(void **state)
 	struct gp_range r;
 	const char *why;
 	char buf[64];
-	static const char *const round_trip[] = {"10", "10:", "~:10", "10:20", "@10:20"};
+	/* Written back (perfdata, messages) with every digit and no exponent,
+	 * as gp_range_parse reads it: %g made "1e+06:" of the third and
+	 * "10.1235" of the fourth (found by tests/fuzz/fuzz_range). */
+	static const char *const round_trip[] = {"10", "10:", "~:10", "10:20", "@10:20",
+						 "0.000001", "1000000:", "~:123456789",
+						 "10.123456789:20", "@-0.5:0.25"};
 	for (size_t i = 0; i < GP_ARRAY_LEN(round_trip); i++) {
 		assert_true(gp_range_parse(round_trip[i], &r, &why));
 		gp_range_format(&r, buf, sizeof(buf));
 		assert_string_equal(buf, round_trip[i]);
+	}
+	static const char *const written[][2] = {{".5:", "0.5:"}, {"+7", "7"},
+						  {"000000000000000000000000000001", "1"}};
+	for (size_t i = 0; i < GP_ARRAY_LEN(written); i++) {
+		assert_true(gp_range_parse(written[i][0], &r, &why));
+		gp_range_format(&r, buf, sizeof(buf));
+		assert_string_equal(buf, written[i][1]);
 	}
 }
 
