@@ -488,6 +488,8 @@ static const struct gp_ynode *place(const struct placer *pl, const char *key, bo
 }
 
 static void placed(void *ctx, const char *key, bool value, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+static void placed(void *ctx, const char *key, bool value, const char *fmt, va_list ap)
 {
 	struct placer *pl = ctx;
 	char *what;
