@@ -161,6 +161,8 @@ static void host_complete(void *ctx, uint64_t id, const struct gp_result *res)
 }
 
 static void host_log(void *ctx, enum gp_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void host_log(void *ctx, enum gp_log_level level, const char *fmt, ...)
 {
 	struct gp_runner *r = ctx;
 	if (!r->log)
