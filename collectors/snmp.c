@@ -465,24 +465,8 @@ static bool value_of(const netsnmp_variable_list *vb, char *text, size_t size, b
 	case ASN_OCTET_STR:
 	case ASN_OPAQUE:
 	case ASN_BIT_STR: {
-		size_t n = vb->val_len;
-		const u_char *s = vb->val.string;
-		while (n > 0 && s[n - 1] == '\0')
-			n--; /* C strings from some agents */
-		bool printable = vb->type == ASN_OCTET_STR;
-		for (size_t i = 0; i < n && printable; i++)
-			if (s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
-				printable = false;
-		size_t off = 0;
-		if (printable) {
-			off = n < size - 1 ? n : size - 1;
-			memcpy(text, s, off);
-			text[off] = '\0';
-		} else {
-			text[0] = '\0';
-			for (size_t i = 0; i < n && off + 4 < size; i++)
-				off += (size_t)snprintf(text + off, size - off, "%s%02x", i ? " " : "", s[i]);
-		}
+		bool printable = gp_octets_text(vb->val.string, vb->val_len,
+						vb->type == ASN_OCTET_STR, text, size);
 		gp_text_clean(text);
 		/* A number in a string (UCD's laLoad "0.15") is a number. */
 		char *end;

@@ -2,6 +2,7 @@
  * yaml.c - build a positioned node tree from libfyaml's event stream.
  */
 #include "yaml.h"
+#include "text.h"
 #include "util.h"
 
 #include <errno.h>
@@ -306,48 +307,15 @@ static void collect_syntax_errors(struct builder *b, struct fy_diag *diag)
 }
 
 /*
- * The first byte of text that is not UTF-8 (RFC 3629: no overlong forms,
- * no surrogates, nothing past U+10FFFF), or NULL. libfyaml is never handed
- * anything else: some invalid sequences send its scanner into a loop.
+ * The first byte of text that is not UTF-8, or a NUL byte, or NULL.
+ * libfyaml is never handed anything else: some invalid sequences send its
+ * scanner into a loop.
  */
 static const unsigned char *bad_utf8(const unsigned char *p, const unsigned char *end)
 {
-	while (p < end) {
-		unsigned c = *p;
-		size_t n;
-		unsigned min;
-		if (c < 0x80) {
-			if (c == 0)
-				return p; /* a NUL byte ends no YAML text well */
-			p++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			n = 1;
-			min = 0x80;
-			c &= 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			n = 2;
-			min = 0x800;
-			c &= 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			n = 3;
-			min = 0x10000;
-			c &= 0x07;
-		} else {
-			return p;
-		}
-		if ((size_t)(end - p) <= n)
-			return p;
-		for (size_t i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return p;
-			c = (c << 6) | (p[i] & 0x3f);
-		}
-		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-			return p;
-		p += n + 1;
-	}
-	return NULL;
+	const unsigned char *bad = gp_utf8_bad(p, (size_t)(end - p));
+	const unsigned char *nul = memchr(p, 0, (size_t)((bad ? bad : end) - p));
+	return nul ? nul : bad;
 }
 
 /* Line and column (1-based, in characters) of offset off of text. */

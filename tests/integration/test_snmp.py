@@ -2,6 +2,7 @@
 """The SNMP collector against the lab's real snmpd (v1, v2c, v3 authPriv)
 and against a hostile agent."""
 import contextlib
+import json
 import os
 import re
 import signal
@@ -13,7 +14,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from labtest import (GPROBE, LAB_DIR, Helper, diag_json, free_udp_port, lab,  # noqa: E402
-                     lab_info, wait_until, write_config)
+                     lab_info, run, wait_until, write_config)
 
 EVIL = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lab",
                     "evil_agent.py")
@@ -139,6 +140,43 @@ class SnmpTest(unittest.TestCase):
             self.assertEqual(c[name]["value"], text, name)
             self.assertEqual(c[name]["numeric"], num, name)
         self.assertIn("first sample", c["counter32"]["message"])
+
+    def test_octet_strings_as_net_snmp_prints_them(self):
+        """Printable UTF-8 stays text; anything else is every byte in hex,
+        compared with what net-snmp's own snmpget prints for the same OID.
+        The output is valid UTF-8 whatever the agent sends."""
+        base = "1.3.6.1.4.1.1729.999.2"
+        values = {
+            "mac-trailing-nul": "00 1F 12 30 47 00",   # not text: no byte may go
+            "zeros": "00 00 00 00",                    # not an empty string
+            "cp1251": "C7 E0 EF F3 F1 EA",             # not UTF-8: hex, never raw
+            "utf8": "D0 9F D1 80 D0 B8 D0 B2 D0 B5 D1 82",  # "Привет"
+            "c-string": "53 74 61 74 00",              # "Stat" and a C string's NUL
+            "date": "07 EA 0B 03 0E 00 00 00 2B 05 00",  # DateAndTime
+        }
+        checks = []
+        for i, (name, hexval) in enumerate(values.items(), 1):
+            lab("snmp-set", "%s.%d" % (base, i), "octet", hexval)
+            checks.append("{name: %s, snmp_get: %s.%d}" % (name, base, i))
+        cfg = self.config("{port: %d, version: 2c, community: public}" % self.port, checks)
+        rc, out, err = run([GPROBE, "-c", cfg, "diag", "t", "--json"])
+        out.encode("utf-8")  # valid UTF-8, or this raises
+        c = {x["name"]: x for x in json.loads(out)["checks"]}
+        self.assertEqual(len(c), len(values), out)  # no check dropped
+        self.assertEqual(c["mac-trailing-nul"]["value"], "00 1F 12 30 47 00")
+        self.assertEqual(c["zeros"]["value"], "00 00 00 00")
+        self.assertEqual(c["cp1251"]["value"], "C7 E0 EF F3 F1 EA")
+        self.assertEqual(c["utf8"]["value"], "Привет")
+        self.assertEqual(c["c-string"]["value"], "Stat")
+        self.assertEqual(c["date"]["value"], "07 EA 0B 03 0E 00 00 00 2B 05 00")
+        # net-snmp's snmpget: "Hex-STRING: 00 1F ..." or "STRING: ..."
+        for i, name in enumerate(values, 1):
+            got = subprocess.run(["snmpget", "-v2c", "-c", "public", "-On", "-Oe", "-Oq",
+                                  "127.0.0.1:%d" % self.port, "%s.%d" % (base, i)],
+                                 capture_output=True, text=True, errors="replace",
+                                 timeout=30).stdout.split(None, 1)[1].strip()
+            if name in ("cp1251", "zeros", "mac-trailing-nul", "date"):
+                self.assertEqual(got.strip().strip("\"").strip(), c[name]["value"], name)
 
     def test_missing_objects_are_critical(self):
         cfg = self.config("{port: %d, version: 2c, community: public}" % self.port, [
