@@ -1146,8 +1146,18 @@ static void walk_response(struct snmp_inst *in, struct req *r, netsnmp_pdu *pdu)
 {
 	struct snmp_check *c = r->check;
 	bool done = false;
+	/* SNMPv1 ends a walk at the end of the agent's view with noSuchName
+	 * (echoing the OID asked, which is no row): the walk is complete, as
+	 * snmpwalk -v1 takes it. Any other error-status fails the walk. */
+	if (pdu->errstat == SNMP_ERR_NOSUCHNAME) {
+		done = true;
+	} else if (pdu->errstat != SNMP_ERR_NOERROR) {
+		fail(in, r, GP_STATE_CRITICAL, NULL, "%s: the agent answered error-status %s (%ld)",
+		     c->oid_text, snmp_errstring(pdu->errstat), pdu->errstat);
+		return;
+	}
 	netsnmp_variable_list *vb;
-	for (vb = pdu->variables; vb && !done; vb = vb->next_variable) {
+	for (vb = done ? NULL : pdu->variables; vb && !done; vb = vb->next_variable) {
 		if (vb->type == SNMP_ENDOFMIBVIEW || vb->type == SNMP_NOSUCHOBJECT ||
 		    vb->type == SNMP_NOSUCHINSTANCE ||
 		    vb->name_length <= c->name_len ||
@@ -1225,16 +1235,23 @@ static void get_response(struct snmp_inst *in, struct inflight *f, netsnmp_pdu *
 			}
 			return;
 		}
-		if (pdu->errstat == SNMP_ERR_NOSUCHNAME && idx >= 1 && (size_t)idx <= f->n) {
-			/* v1: one missing OID spoils the PDU; the others go again. */
+		if (idx >= 1 && (size_t)idx <= f->n && (f->n > 1 || pdu->errstat == SNMP_ERR_NOSUCHNAME)) {
+			/* One varbind the agent refused (v1's noSuchName, genErr,
+			 * badValue... with its index) spoils the PDU: that check
+			 * fails, the others go again. */
 			for (size_t k = 0; k < f->n; k++) {
-				if ((long)k + 1 == idx)
+				if ((long)k + 1 != idx)
+					q_push(&p->pending, f->reqs[k]);
+				else if (pdu->errstat == SNMP_ERR_NOSUCHNAME)
 					fail(in, f->reqs[k], GP_STATE_CRITICAL,
 					     "check the OID, and that the agent serves this MIB",
 					     "%s: noSuchName (SNMPv1): the agent has no such object",
 					     f->reqs[k]->check->oid_text);
 				else
-					q_push(&p->pending, f->reqs[k]);
+					fail(in, f->reqs[k], GP_STATE_CRITICAL, NULL,
+					     "%s: the agent answered error-status %s (%ld) for this OID",
+					     f->reqs[k]->check->oid_text, snmp_errstring(pdu->errstat),
+					     pdu->errstat);
 			}
 			mark_dirty(p->inst, p);
 			return;

@@ -178,6 +178,41 @@ class SnmpTest(unittest.TestCase):
             if name in ("cp1251", "zeros", "mac-trailing-nul", "date"):
                 self.assertEqual(got.strip().strip("\"").strip(), c[name]["value"], name)
 
+    def test_v1_walk_to_the_end_of_a_restricted_view(self):
+        # The community 'procs' sees only hrSWRunName: past its last row a
+        # v1 agent answers noSuchName, echoing the OID. That ends the walk,
+        # as for snmpwalk -v1 (it was "OIDs out of order").
+        cfg = self.config("{port: %d, version: 1, community: procs}" % self.port,
+                          ["{name: procs, snmp_walk: %s}" % HR_SW_RUN_NAME])
+        rc, c = diag_json(cfg, "t")
+        self.assertEqual(c["procs"]["state"], "OK", c)
+        want = subprocess.run(["snmpwalk", "-v1", "-c", "procs", "-On",
+                               "127.0.0.1:%d" % self.port, HR_SW_RUN_NAME],
+                              capture_output=True, text=True, timeout=60).stdout
+        rows = len([line for line in want.splitlines() if line.startswith("." + HR_SW_RUN_NAME)])
+        self.assertGreater(rows, 5)
+        # The process table moves between the two walks: a row or two.
+        self.assertLessEqual(abs(int(c["procs"]["value"]) - rows), 3, (c, rows))
+
+    def test_one_varbind_refused_in_a_batch(self):
+        # genErr with its index on one OID of a target's batch fails that
+        # check only; the others are asked again and answered.
+        port = free_udp_port()
+        agent = Helper(["/usr/bin/python3", EVIL, str(port), "generr-one"])
+        try:
+            cfg = self.config("{port: %d, version: 2c, community: public, retries: 0}" % port,
+                              ["{name: a, snmp_get: 1.3.6.1.4.1.1729.1.0}",
+                               "{name: bad, snmp_get: 1.3.6.1.4.1.1729.666.0}",
+                               "{name: c, snmp_get: 1.3.6.1.4.1.1729.3.0}"])
+            rc, c = diag_json(cfg, "t")
+            self.assertEqual((c["a"]["state"], c["a"]["value"]), ("OK", "4"), c)
+            self.assertEqual((c["c"]["state"], c["c"]["value"]), ("OK", "4"), c)
+            self.assertEqual(c["bad"]["state"], "CRITICAL", c)
+            self.assertIn("genError", c["bad"]["message"])
+            self.assertIn("for this OID", c["bad"]["message"])
+        finally:
+            agent.stop()
+
     def test_missing_objects_are_critical(self):
         cfg = self.config("{port: %d, version: 2c, community: public}" % self.port, [
             "{name: instance, snmp_get: %s.999}" % APP_STATUS,

@@ -9,6 +9,8 @@ them wrongly on purpose, one way per MODE:
   huge        an OCTET STRING of 30,000 bytes a varbind
   null        a NULL value
   generr      error-status genErr
+  generr-one  genErr for the one OID ending in .666 of a batch (its index),
+              the others answered after
   wrong-id    a valid answer with another request-id (never matches)
   bad-length  a length field of 2^31
   silent      nothing at all
@@ -90,9 +92,11 @@ def parse_request(buf):
     return int.from_bytes(ver, "big"), community, pdu_tag, int.from_bytes(reqid, "big", signed=True), oids
 
 
-def response(ver, community, reqid, varbinds, errstat=0):
+def response(ver, community, reqid, varbinds, errstat=0, errindex=None):
     vbl = b"".join(tlv(0x30, enc_oid(o) + v) for o, v in varbinds)
-    pdu = tlv(0xA2, enc_int(reqid) + enc_int(errstat) + enc_int(1 if errstat else 0) + tlv(0x30, vbl))
+    if errindex is None:
+        errindex = 1 if errstat else 0
+    pdu = tlv(0xA2, enc_int(reqid) + enc_int(errstat) + enc_int(errindex) + tlv(0x30, vbl))
     return tlv(0x30, enc_int(ver) + tlv(0x04, community) + pdu)
 
 
@@ -117,6 +121,11 @@ def answer(mode, req):
         return response(ver, community, reqid, [(o, tlv(0x05, b"")) for o in oids])
     if mode == "generr":
         return response(ver, community, reqid, [(o, tlv(0x05, b"")) for o in oids], errstat=5)
+    if mode == "generr-one":
+        bad = [i for i, o in enumerate(oids, 1) if o[-2:] == [666, 0]]
+        if bad:
+            return response(ver, community, reqid, [(o, tlv(0x05, b"")) for o in oids],
+                            errstat=5, errindex=bad[0])
     if mode == "wrong-id":
         return response(ver, community, reqid + 1, [(o, value) for o in oids])
     good = response(ver, community, reqid, [(o, value) for o in oids])

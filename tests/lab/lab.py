@@ -294,6 +294,9 @@ class Lab:
                                        for a in ["127.0.0.1"] + info["snmp_addresses"]),
             "rocommunity public 127.0.0.1",
             "rocommunity6 public ::1",
+            # A restricted view, as sites give a monitoring community: only
+            # the process names (a v1 walk ends at the view's edge).
+            "rocommunity procs 127.0.0.1 .1.3.6.1.2.1.25.4.2.1.2",
         ] + user_lines + [
             "sysLocation gprobe lab",
             "sysContact noc@example.kz",
