@@ -93,6 +93,25 @@ class Daemon:
         return rc
 
 
+def free_tcp_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def tcp_open(port):
+    """Whether something accepts on 127.0.0.1:port."""
+    import socket
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        return True
+    except OSError:
+        return False
+
+
 def free_udp_port():
     import socket
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

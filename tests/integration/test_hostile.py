@@ -6,7 +6,6 @@ and a healthy target keeps the healthy target's schedule meanwhile."""
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -14,8 +13,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from labtest import (GPROBE, LAB_DIR, Helper, diag_json, free_udp_port, lab_info,  # noqa: E402
-                     wait_until, write_config)
+from labtest import (GPROBE, LAB_DIR, Helper, diag_json, free_tcp_port,  # noqa: E402
+                     free_udp_port, lab_info, wait_until, write_config)
 
 LAB = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lab")
 TIMEOUT_S = 2
@@ -23,14 +22,6 @@ TIMEOUT_S = 2
 # runner's own give-up is timeout + 2 s: a result from it would be a bug).
 MARGIN_S = 1.0
 SANITIZED = os.environ.get("GPROBE_SANITIZED") == "ON"
-
-
-def free_tcp_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 SSH_CASES = {

@@ -7,31 +7,14 @@ its RSA key alone gets a hint that says what is really wrong. User keys:
 an RSA key and a key with a passphrase (ssh.passphrase_file) say what to
 do instead of blaming authorized_keys."""
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from labtest import LAB_DIR, Helper, diag_json, lab_info, wait_until, write_config  # noqa: E402
-
-
-def free_tcp_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def tcp_open(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-        return True
-    except OSError:
-        return False
+from labtest import (LAB_DIR, diag_json, free_tcp_port, lab_info, tcp_open,  # noqa: E402
+                     wait_until, write_config)
 
 
 class HostKeys(unittest.TestCase):
