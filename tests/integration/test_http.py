@@ -196,6 +196,12 @@ class HttpTest(unittest.TestCase):
         rc, c = self.diag(check, http_extra=", ca_file: %s" % ca)
         self.assertEqual(rc, 0, c)
         self.assertGreater(c["v"]["metrics"][2]["value"], 0)  # tls_ms: a handshake happened
+        # The site's CA, but a name the certificate does not carry
+        # (it names 127.0.0.1 only): refused.
+        wrong = "https://localhost:%d/api/v2/diagnostics/version" % lab_info()["ports"]["https"]
+        rc, c = self.diag(["{name: v, http_get: '%s'}" % wrong], http_extra=", ca_file: %s" % ca)
+        self.assertEqual(rc, 2, c)
+        self.assertIn("no alternative certificate subject name matches", c["v"]["message"])
         # Not verified when configured so, and diag warns.
         cfg_extra = ", tls_verify: false"
         rc, c = self.diag(check, http_extra=cfg_extra)

@@ -59,6 +59,9 @@ class SshTest(unittest.TestCase):
             "{name: failing, ssh_command: 'echo broken >&2; exit 3'}",
             "{name: missing, ssh_command: 'no-such-command-here'}",
             "{name: flood, ssh_command: 'head -c 2000000 /dev/zero | tr \"\\\\0\" x'}",
+            # 2 MB on stderr, then the answer: stderr is kept short, never
+            # waited on, and the command's own output still counts.
+            "{name: errflood, ssh_command: 'head -c 2000000 /dev/zero | tr \"\\\\0\" e >&2; echo 5'}",
         ])
         rc, c = diag_json(cfg, "host")
         self.assertEqual(c["comm"]["value"], "StatServer")
@@ -72,6 +75,9 @@ class SshTest(unittest.TestCase):
         self.assertEqual(c["flood"]["state"], "UNKNOWN")
         self.assertEqual(c["flood"]["message"],
                          "the command printed more than 1 MiB; output discarded")
+        self.assertEqual((c["errflood"]["state"], c["errflood"]["value"]), ("OK", "5"),
+                         c["errflood"])
+        self.assertLess(c["errflood"]["duration_ms"], 2900)
 
     def test_command_timeout(self):
         cfg = self.config(["{name: hang, ssh_command: 'sleep 30', timeout: 1s}",
