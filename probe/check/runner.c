@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,7 +49,9 @@ void gp_evaluate(const struct gp_check *c, struct gp_outcome *o)
 	}
 	if (!c->critical.set && !c->warning.set)
 		return;
-	if (!o->has_value) {
+	/* NaN compares false with every bound, so a range would call it
+	 * outside (or, for "@", inside): neither is a judgement. */
+	if (!o->has_value || isnan(o->value)) {
 		o->state = GP_STATE_UNKNOWN;
 		free(o->evaluation);
 		o->evaluation = gp_xasprintf("value '%s' is not a number; thresholds cannot apply",

@@ -14,6 +14,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -296,6 +297,23 @@ static void test_evaluate(void **state)
 	gp_evaluate(&t, &v);
 	assert_int_equal(v.state, GP_STATE_UNKNOWN);
 	free(v.text);
+	free(v.evaluation);
+	/* NaN (an Opaque float can carry one) compares false with every
+	 * bound: it was CRITICAL against "0:" and would pass any "@" range.
+	 * It cannot be judged at all: UNKNOWN. */
+	v = (struct gp_outcome){.probe_state = GP_STATE_OK, .has_value = true, .value = NAN,
+				.text = gp_xstrdup("nan")};
+	gp_evaluate(&t, &v);
+	assert_int_equal(v.state, GP_STATE_UNKNOWN);
+	assert_string_equal(v.evaluation, "value 'nan' is not a number; thresholds cannot apply");
+	free(v.text);
+	free(v.evaluation);
+	/* Infinity is a magnitude: past every upper bound, judged as such. */
+	struct gp_check u = {0};
+	assert_true(gp_range_parse("100", &u.critical, &why));
+	v = (struct gp_outcome){.probe_state = GP_STATE_OK, .has_value = true, .value = INFINITY};
+	gp_evaluate(&u, &v);
+	assert_int_equal(v.state, GP_STATE_CRITICAL);
 	free(v.evaluation);
 	/* A failed probe stays failed whatever the thresholds. */
 	v = (struct gp_outcome){.probe_state = GP_STATE_CRITICAL};
