@@ -536,3 +536,15 @@ int gp_inc_resolution(struct gp_store *st, const struct gp_config *cfg,
 	out->breached = end > out->due_at && !(out->waiting && !inc->resolved_at);
 	return 0;
 }
+
+int64_t gp_inc_began_at(const struct gp_incident *inc)
+{
+	return inc->outage_start > 0 && inc->outage_start < inc->opened_at ? inc->outage_start
+									     : inc->opened_at;
+}
+
+bool gp_inc_within(const struct gp_incident *inc, int64_t span_start, int64_t span_end)
+{
+	return gp_inc_began_at(inc) < span_end &&
+	       !(inc->closed_at > 0 && inc->closed_at < span_start);
+}

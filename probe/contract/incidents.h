@@ -16,6 +16,7 @@
 #ifndef GP_INCIDENTS_H
 #define GP_INCIDENTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -86,6 +87,13 @@ struct gp_inc_resolution {
 };
 int gp_inc_resolution(struct gp_store *st, const struct gp_config *cfg,
 		      const struct gp_incident *inc, int64_t now, struct gp_inc_resolution *out);
+
+/* When the incident's trouble began: its outage's first failed result when
+ * that came before the registration, else the registration. A report lists
+ * the incidents that began before its span's end and were not closed
+ * before its start. */
+int64_t gp_inc_began_at(const struct gp_incident *inc);
+bool gp_inc_within(const struct gp_incident *inc, int64_t span_start, int64_t span_end);
 
 /* The working time an auto-close waits: N working days of working hours. */
 int64_t gp_inc_auto_close_at(const struct gp_config *cfg, int64_t resolved_at);

@@ -128,3 +128,18 @@ void gp_fmt_report_rules(const struct gp_config *cfg, const struct gp_report *r,
 			c->penalty_cap_percent, val, cap);
 	}
 }
+
+char *gp_fmt_report_rules_text(const struct gp_config *cfg, const struct gp_report *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	if (!m)
+		return NULL;
+	gp_fmt_report_rules(cfg, r, m);
+	if (fclose(m) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}

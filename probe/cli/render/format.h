@@ -32,5 +32,7 @@ const char *gp_fmt_avail_none(const struct gp_config *cfg, enum gp_avail_none wh
 const char *gp_fmt_rounding_note(const struct gp_config *cfg);
 /* How each figure of r was rounded, in the report's language. */
 void gp_fmt_report_rules(const struct gp_config *cfg, const struct gp_report *r, FILE *out);
+/* The same as a string (the caller frees it); NULL when out of memory. */
+char *gp_fmt_report_rules_text(const struct gp_config *cfg, const struct gp_report *r);
 
 #endif

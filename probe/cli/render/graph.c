@@ -220,3 +220,38 @@ int gp_graph_draw(const struct gp_config *cfg, struct gp_store *st, const char *
 	free(path);
 	return rc;
 }
+
+char *gp_graph_outage(const struct gp_config *cfg, struct gp_store *st,
+		      const struct gp_incident *inc, int64_t now, char *caption, size_t caplen,
+		      char *err, size_t errlen)
+{
+	err[0] = '\0';
+	if (!inc->members || !*inc->members || inc->outage_start <= 0)
+		return NULL;
+	char *first = gp_xstrdup(inc->members);
+	first[strcspn(first, ",")] = '\0';
+	const struct gp_target *t = gp_config_target(cfg, first);
+	free(first);
+	int64_t end = inc->restored_at > 0 ? inc->restored_at : now;
+	int64_t from = inc->outage_start - 1800, to = end + 1800 < now ? end + 1800 : now;
+	const char *tmpdir = getenv("TMPDIR");
+	char *png = gp_xasprintf("%s/gprobe-report-XXXXXX.png", tmpdir && *tmpdir ? tmpdir : "/tmp");
+	int fd = mkstemps(png, 4);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create %s: %s", png, strerror(errno));
+		free(png);
+		return NULL;
+	}
+	close(fd);
+	for (size_t i = 0; t && i < t->n_checks; i++) {
+		if (t->checks[i].availability &&
+		    gp_graph_draw(cfg, st, t->name, t->checks[i].name, from, to, png, NULL, err,
+				  errlen) == 0) {
+			snprintf(caption, caplen, "%s / %s", t->name, t->checks[i].name);
+			return png;
+		}
+	}
+	unlink(png);
+	free(png);
+	return NULL;
+}

@@ -21,4 +21,14 @@ int gp_graph_draw(const struct gp_config *cfg, struct gp_store *st, const char *
 		  const char *check, int64_t from, int64_t to, const char *out, int *n_shaded,
 		  char *err, size_t errlen);
 
+/* The graph both reports show for an incident's outage: its key check (the
+ * first availability check, with values, of the first member down), from
+ * half an hour before the outage to half an hour after it (or now). Drawn
+ * into a new temporary PNG whose path is returned (the caller unlinks and
+ * frees it), with "target / check" in caption; NULL with the reason in err
+ * (empty: the incident has no outage to draw). */
+char *gp_graph_outage(const struct gp_config *cfg, struct gp_store *st,
+		      const struct gp_incident *inc, int64_t now, char *caption, size_t caplen,
+		      char *err, size_t errlen);
+
 #endif

@@ -4,6 +4,7 @@
 #include "report_html.h"
 #include "format.h"
 #include "graph.h"
+#include "incidents.h"
 #include "message.h"
 #include "util.h"
 
@@ -147,15 +148,10 @@ static void summary(FILE *f, const struct gp_config *cfg, const struct gp_report
 	fprintf(f, "<tr><th>%s</th><th></th><th></th><th>%s</th></tr>\n</table>\n",
 		T(cfg, "Cap over the term", "Предел за срок"), cap);
 	fprintf(f, "<pre class=\"rules\">");
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&buf, &len);
-	if (m) {
-		gp_fmt_report_rules(cfg, r, m);
-		fclose(m);
-		esc(f, buf);
-		free(buf);
-	}
+	char *rules = gp_fmt_report_rules_text(cfg, r);
+	if (rules)
+		esc(f, rules);
+	free(rules);
 	fprintf(f, "</pre>\n");
 }
 
@@ -171,10 +167,7 @@ struct incidents {
 static void collect(void *ctx, const struct gp_incident *inc)
 {
 	struct incidents *x = ctx;
-	int64_t start = inc->outage_start > 0 && inc->outage_start < inc->opened_at
-				? inc->outage_start
-				: inc->opened_at;
-	if (start >= x->span.end || (inc->closed_at > 0 && inc->closed_at < x->span.start))
+	if (!gp_inc_within(inc, x->span.start, x->span.end))
 		return;
 	gp_grow((void **)&x->v, &x->cap, x->n, sizeof(*x->v));
 	gp_incident_copy(&x->v[x->n++], inc);
@@ -205,49 +198,27 @@ static void timeline_row(void *ctx, const struct gp_incident_event *ev)
 	fprintf(t->f, "</td></tr>\n");
 }
 
-/* The outage's key check: the first availability check of the first DOWN
- * member that has values, drawn from half an hour before to half an hour
- * after. */
+/* The outage's graph (gp_graph_outage), embedded; or why there is none. */
 static void outage_graph(FILE *f, struct gp_store *st, const struct gp_config *cfg,
 			 const struct gp_incident *inc, int64_t now)
 {
 	if (!inc->members || !*inc->members || inc->outage_start <= 0)
 		return;
-	char *members = gp_xstrdup(inc->members);
-	char *comma = strchr(members, ',');
-	if (comma)
-		*comma = '\0';
-	const struct gp_target *t = gp_config_target(cfg, members);
-	int64_t end = inc->restored_at > 0 ? inc->restored_at : now;
-	int64_t from = inc->outage_start - 1800, to = end + 1800 < now ? end + 1800 : now;
-	const char *tmpdir = getenv("TMPDIR");
-	char *png = gp_xasprintf("%s/gprobe-report-XXXXXX.png", tmpdir && *tmpdir ? tmpdir : "/tmp");
-	int fd = mkstemps(png, 4);
-	bool drawn = false;
-	char err[512] = "";
-	if (fd >= 0) {
-		close(fd);
-		for (size_t i = 0; t && i < t->n_checks && !drawn; i++) {
-			if (!t->checks[i].availability)
-				continue;
-			if (gp_graph_draw(cfg, st, t->name, t->checks[i].name, from, to, png, NULL, err,
-					  sizeof(err)) == 0) {
-				fprintf(f, "<p><img alt=\"%s / %s\" src=\"data:image/png;base64,", t->name,
-					t->checks[i].name);
-				embed_base64(f, png);
-				fprintf(f, "\"></p>\n");
-				drawn = true;
-			}
-		}
+	char caption[256], err[512];
+	char *png = gp_graph_outage(cfg, st, inc, now, caption, sizeof(caption), err, sizeof(err));
+	if (png) {
+		fprintf(f, "<p><img alt=\"");
+		esc(f, caption);
+		fprintf(f, "\" src=\"data:image/png;base64,");
+		embed_base64(f, png);
+		fprintf(f, "\"></p>\n");
 		unlink(png);
+		free(png);
+		return;
 	}
-	if (!drawn) {
-		fprintf(f, "<p class=\"note\">%s ", T(cfg, "No graph:", "Нет графика:"));
-		esc(f, err[0] ? err : T(cfg, "no values recorded", "значения не записаны"));
-		fprintf(f, "</p>\n");
-	}
-	free(png);
-	free(members);
+	fprintf(f, "<p class=\"note\">%s ", T(cfg, "No graph:", "Нет графика:"));
+	esc(f, err[0] ? err : T(cfg, "no values recorded", "значения не записаны"));
+	fprintf(f, "</p>\n");
 }
 
 static void incidents(FILE *f, struct gp_store *st, const struct gp_config *cfg,

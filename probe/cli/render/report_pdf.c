@@ -9,6 +9,7 @@
 #include "report_pdf.h"
 #include "format.h"
 #include "graph.h"
+#include "incidents.h"
 #include "util.h"
 
 #include <cairo-pdf.h>
@@ -85,11 +86,7 @@ struct data {
 static void got_incident(void *ctx, const struct gp_incident *inc)
 {
 	struct data *d = ctx;
-	int64_t start = inc->outage_start > 0 && inc->outage_start < inc->opened_at
-				? inc->outage_start
-				: inc->opened_at;
-	bool closed_before = inc->closed_at > 0 && inc->closed_at < d->span.start;
-	if (start >= d->span.end || closed_before)
+	if (!gp_inc_within(inc, d->span.start, d->span.end))
 		return;
 	gp_grow((void **)&d->inc, &d->cap_inc, d->n_inc, sizeof(*d->inc));
 	gp_incident_copy(&d->inc[d->n_inc++], inc);
@@ -148,9 +145,7 @@ static int by_start(const void *a, const void *b)
 	return strcmp(x->service, y->service);
 }
 
-/* The outage's key check, as the HTML report draws it: the first
- * availability check of the first DOWN member that has values, from half
- * an hour before to half an hour after. */
+/* The outage's graph (gp_graph_outage), read into memory. */
 static void graph_of(struct data *d, struct gp_store *st, const struct gp_incident *inc,
 		     int64_t now)
 {
@@ -159,34 +154,19 @@ static void graph_of(struct data *d, struct gp_store *st, const struct gp_incide
 	gp_grow((void **)&d->graphs, &d->cap_graphs, d->n_graphs, sizeof(*d->graphs));
 	struct graph *g = &d->graphs[d->n_graphs++];
 	*g = (struct graph){.incident = inc->id};
-	char *first = gp_xstrdup(inc->members);
-	first[strcspn(first, ",")] = '\0';
-	const struct gp_target *t = gp_config_target(d->cfg, first);
-	int64_t end = inc->restored_at > 0 ? inc->restored_at : now;
-	int64_t from = inc->outage_start - 1800, to = end + 1800 < now ? end + 1800 : now;
-	const char *tmpdir = getenv("TMPDIR");
-	char *png = gp_xasprintf("%s/gprobe-report-XXXXXX.png", tmpdir && *tmpdir ? tmpdir : "/tmp");
-	int fd = mkstemps(png, 4);
-	if (fd >= 0) {
-		close(fd);
-		for (size_t i = 0; t && i < t->n_checks && !g->png; i++) {
-			char err[512];
-			if (!t->checks[i].availability ||
-			    gp_graph_draw(d->cfg, st, t->name, t->checks[i].name, from, to, png, NULL,
-					  err, sizeof(err)) != 0)
-				continue;
-			cairo_surface_t *s = cairo_image_surface_create_from_png(png);
-			if (cairo_surface_status(s) == CAIRO_STATUS_SUCCESS) {
-				g->png = s;
-				g->caption = gp_xasprintf("%s / %s", t->name, t->checks[i].name);
-			} else {
-				cairo_surface_destroy(s);
-			}
-		}
-		unlink(png);
+	char caption[256], err[512];
+	char *png = gp_graph_outage(d->cfg, st, inc, now, caption, sizeof(caption), err, sizeof(err));
+	if (!png)
+		return;
+	cairo_surface_t *s = cairo_image_surface_create_from_png(png);
+	if (cairo_surface_status(s) == CAIRO_STATUS_SUCCESS) {
+		g->png = s;
+		g->caption = gp_xstrdup(caption);
+	} else {
+		cairo_surface_destroy(s);
 	}
+	unlink(png);
 	free(png);
-	free(first);
 }
 
 static int gather(struct gp_store *st, const struct gp_report *r, struct data *d)
@@ -731,15 +711,10 @@ static void penalty(struct pdf *p)
 			 T(cfg, "KZT", "тг"));
 	para(p, s, F_BODY, 6);
 	free(s);
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *mem = open_memstream(&buf, &len);
-	if (mem) {
-		gp_fmt_report_rules(cfg, r, mem);
-		fclose(mem);
-		para(p, buf, F_MONO, 4);
-		free(buf);
-	}
+	char *rules = gp_fmt_report_rules_text(cfg, r);
+	if (rules)
+		para(p, rules, F_MONO, 4);
+	free(rules);
 }
 
 /* A section's heading, and the sentence that it is empty: false then. */
@@ -850,9 +825,7 @@ static void incidents(struct pdf *p)
 	table_begin(p, &t, cols, sizeof(cols) / sizeof(cols[0]));
 	for (size_t i = 0; i < d->n_inc; i++) {
 		const struct gp_incident *inc = &d->inc[i];
-		int64_t start = inc->outage_start > 0 && inc->outage_start < inc->opened_at
-					? inc->outage_start
-					: inc->opened_at;
+		int64_t start = gp_inc_began_at(inc);
 		int64_t end = inc->restored_at > 0 ? inc->restored_at : inc->resolved_at;
 		char a[48], b[48], due[48], *c[MAX_COLS];
 		c[0] = gp_xasprintf("#%lld", (long long)inc->id);
