@@ -53,6 +53,14 @@ int gp_cli_open(struct gp_cli *cli, bool writable, struct gp_config **cfg, struc
 		gp_config_free(*cfg);
 		return -1;
 	}
+	/* What a reading command prints comes from one snapshot: a heartbeat
+	 * read after the periods would otherwise run past their end. */
+	if (!writable && gp_store_begin(*st) != 0) {
+		fprintf(stderr, "gprobe %s: cannot read the store: %s\n", cmd, gp_store_error(*st));
+		gp_store_close(*st);
+		gp_config_free(*cfg);
+		return -1;
+	}
 	return 0;
 }
 

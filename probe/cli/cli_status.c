@@ -262,8 +262,10 @@ int gp_cmd_status(struct gp_cli *cli, int argc, char **argv)
 		return 1;
 	char err[512];
 	struct gp_store *st = gp_store_open(NULL, cfg->probe.data_dir, false, err, sizeof(err));
-	if (!st) {
-		fprintf(stderr, "gprobe status: %s\n", err);
+	/* One snapshot: the heartbeat and the rows agree. */
+	if (!st || gp_store_begin(st) != 0) {
+		fprintf(stderr, "gprobe status: %s\n", st ? gp_store_error(st) : err);
+		gp_store_close(st);
 		gp_config_free(cfg);
 		return 1;
 	}

@@ -45,7 +45,9 @@ const char *gp_store_error(struct gp_store *st);
 
 /* Transactions: the daemon commits a batch of results with the state
  * changes and events they cause in one transaction, before acting on
- * them; a CLI command is one transaction. */
+ * them; a CLI command is one transaction. On a store opened read-only,
+ * begin starts a snapshot: every read until commit (or close) sees the
+ * store as it was at the first, whatever the daemon writes meanwhile. */
 int gp_store_begin(struct gp_store *st);
 int gp_store_commit(struct gp_store *st);
 void gp_store_rollback(struct gp_store *st);

@@ -459,6 +459,54 @@ class SmallDaemonTest(unittest.TestCase):
         with open(os.path.join(self.tmp.name, "run.log")) as f:
             self.assertRegex(f.read(), r"stats: \d+ s, \d+ checks started \(0 more than 1 s late")
 
+    def test_a_reading_command_sees_one_snapshot(self):
+        """downtime --raw reads the periods and the heartbeat one after the
+        other while the daemon commits every second: they must come from
+        one state of the store (a CI run once printed a period ending one
+        second before the heartbeat beside it)."""
+        with open(self.cfg, "a", encoding="utf-8") as f:
+            f.write("services:\n"
+                    "  - {name: lca, up_when: lca-1, priority: P2}\n"
+                    "  - {name: lca-again, up_when: lca-1, priority: P3}\n")
+        d = Daemon(self.cfg, os.path.join(self.tmp.name, "run.log"))
+        self.procs.append(d.p)
+        db = os.path.join(self.data, "gprobe.db")
+        wait_until("a heartbeat", lambda: self.raw(may_fail=True))
+        self.assertEqual(d.stop(), 0)
+        # A writer in the daemon's place, committing heartbeats as fast as
+        # it can (its own process: the CLI and it race for real).
+        writer = subprocess.Popen([sys.executable, "-c", """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=5)
+end = time.time() + 120
+while time.time() < end:
+    db.execute("UPDATE heartbeat SET at = at + 1")
+""", db])
+        self.procs.append(writer)
+        try:
+            for _ in range(40):
+                raw = self.raw()
+                hb = epoch(raw["heartbeat"])
+                for svc in raw["services"]:
+                    last = svc["periods"][-1]
+                    self.assertTrue(last["open"])
+                    self.assertEqual(epoch(last["to"]), hb, svc["service"])
+        finally:
+            writer.kill()
+            writer.wait()
+
+    def raw(self, may_fail=False):
+        """`downtime --raw --json`; with may_fail, None until the store has
+        a schema and the services a period."""
+        rc, out, err = run([GPROBE, "-c", self.cfg, "downtime", "--raw", "--json"])
+        if may_fail and rc != 0:
+            return None
+        self.assertEqual(rc, 0, err)
+        raw = json.loads(out)
+        if may_fail and not all(s["periods"] for s in raw["services"]):
+            return None
+        return raw
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -238,9 +238,53 @@ static void test_outage_across_a_restart(void **state)
 	sim_end(&s);
 }
 
+/* A reading command's snapshot: what it reads after the daemon has
+ * committed more is still what it read first, so its periods end at the
+ * heartbeat it printed (a CI run once saw them a second apart). */
+static void test_reader_snapshot(void **state)
+{
+	(void)state;
+	struct sim s = {.now = 1000, .first = 1000};
+	sim_start(&s);
+	s.now = 1010;
+	assert_int_equal(gp_store_begin(s.st), 0);
+	commit(&s);
+
+	char err[256];
+	struct gp_store *rd = gp_store_open(NULL, s.dir, false, err, sizeof(err));
+	assert_non_null(rd);
+	assert_int_equal(gp_store_begin(rd), 0);
+	struct gp_ledger_totals t;
+	assert_int_equal(gp_ledger_totals(rd, "one", &t), 0);
+	assert_int_equal(t.last, 1010);
+	assert_int_equal(gp_store_last_heartbeat(rd), 1010);
+
+	/* The daemon goes on: a result, another turn. */
+	s.now = 1020;
+	assert_int_equal(gp_store_begin(s.st), 0);
+	result(&s, 0, GP_STATE_CRITICAL, s.now);
+	commit(&s);
+	s.now = 1030;
+	assert_int_equal(gp_store_begin(s.st), 0);
+	commit(&s);
+
+	assert_int_equal(gp_store_last_heartbeat(rd), 1010);
+	assert_int_equal(gp_ledger_totals(rd, "one", &t), 0);
+	assert_int_equal(t.last, 1010);
+	assert_int_equal(t.seconds[GP_LEDGER_UP] + t.seconds[GP_LEDGER_UNKNOWN], 10);
+	/* The snapshot ended, the next read sees the daemon's commits. */
+	assert_int_equal(gp_store_commit(rd), 0);
+	assert_int_equal(gp_store_last_heartbeat(rd), 1030);
+	assert_int_equal(gp_ledger_totals(rd, "one", &t), 0);
+	assert_int_equal(t.last, 1030);
+	gp_store_close(rd);
+	sim_end(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reader_snapshot),
 		cmocka_unit_test(test_outage_across_a_restart),
 		cmocka_unit_test(test_invariant_random_runs),
 	};

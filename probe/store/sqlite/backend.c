@@ -50,6 +50,10 @@ static void sq_close(struct gp_store *st)
 	struct sq *q = sq_of(st);
 	for (size_t i = 0; i < q->n_cache; i++)
 		sqlite3_finalize(q->cache[i].stmt);
+	/* A reader's snapshot ends here; a writer's batch never committed is
+	 * rolled back, as a crash would. */
+	if (!sqlite3_get_autocommit(q->db))
+		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close(q->db);
 	free(q);
 }
@@ -59,10 +63,16 @@ const char *sq_error(struct gp_store *st)
 	return sqlite3_errmsg(sq_of(st)->db);
 }
 
+/* A writer takes the write lock at once (BEGIN IMMEDIATE), so a batch
+ * never fails half-way on a busy database. A reader's transaction is a
+ * snapshot (WAL): from its first read to commit it sees one state of the
+ * ledger, so periods, outages and the heartbeat read one after another
+ * agree with each other while the daemon goes on writing. */
 int sq_begin(struct gp_store *st)
 {
-	return sqlite3_exec(sq_of(st)->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0
-											    : -1;
+	struct sq *q = sq_of(st);
+	const char *sql = q->writable ? "BEGIN IMMEDIATE" : "BEGIN";
+	return sqlite3_exec(q->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
 int sq_commit(struct gp_store *st)
