@@ -2,6 +2,7 @@
  * outbox.c - queues the messages of incident events (see outbox.h).
  */
 #include "outbox.h"
+#include "expr.h"
 #include "state.h"
 #include "templates.h"
 #include "util.h"
@@ -30,8 +31,12 @@ char *gp_outbox_message_id(const struct gp_config *cfg, const char *kind)
 
 static bool event_of(const struct gp_incident *inc, const char *kind, enum gp_alert_event *e)
 {
+	/* The probe opens an incident for an outage, or, with no outage, for
+	 * lost redundancy (incidents.c, gp_inc_service_degraded). */
 	if (!strcmp(kind, "opened") && inc->channel == GP_CHANNEL_PROBE)
-		*e = GP_ALERT_OPENED;
+		*e = inc->outage_start > 0 ? GP_ALERT_OPENED : GP_ALERT_DEGRADED;
+	else if (!strcmp(kind, "degraded"))
+		*e = GP_ALERT_DEGRADED;
 	else if (!strcmp(kind, "outage"))
 		*e = GP_ALERT_OPENED;
 	else if (!strcmp(kind, "reopened"))
@@ -49,10 +54,9 @@ static bool event_of(const struct gp_incident *inc, const char *kind, enum gp_al
 	return true;
 }
 
-/* The failing checks of the DOWN members, a line each (capped). */
+/* A component's failing checks, a line each (capped). */
 struct lines {
 	char *text;
-	const char *target;
 	int n;
 };
 
@@ -61,23 +65,11 @@ static void add_check(void *ctx, const struct gp_check_row *row)
 	struct lines *l = ctx;
 	if (++l->n > 20)
 		return;
-	char *next = gp_xasprintf("%s  %s / %s: %s%s%.200s\n", l->text, l->target, row->name,
+	char *next = gp_xasprintf("%s%s: %s%s%.200s\n", l->text, row->name,
 				  gp_state_name(row->state), row->output && *row->output ? " - " : "",
 				  row->output ? row->output : "");
 	free(l->text);
 	l->text = next;
-}
-
-static char *failing_checks(struct gp_store *st, const char *members)
-{
-	struct lines l = {gp_xstrdup(""), NULL, 0};
-	char *copy = gp_xstrdup(members ? members : "");
-	for (char *sp = NULL, *t = strtok_r(copy, ",", &sp); t; t = strtok_r(NULL, ",", &sp)) {
-		l.target = t;
-		gp_store_list_checks(st, t, true, add_check, &l);
-	}
-	free(copy);
-	return l.text;
 }
 
 static const struct gp_service *service_of(const struct gp_config *cfg, const char *name)
@@ -86,6 +78,80 @@ static const struct gp_service *service_of(const struct gp_config *cfg, const ch
 		if (!strcmp(cfg->services[i].name, name))
 			return &cfg->services[i];
 	return NULL;
+}
+
+/* The service's latest outage: the one open now, or, for a restore, the
+ * one that has just ended. The mails tell of it, not of the incident's
+ * first outage (a flap, a reopen through another component). */
+struct latest {
+	bool found;
+	int64_t start, end;
+	char *members;
+};
+
+static void keep_latest(void *ctx, const struct gp_outage_row *o)
+{
+	struct latest *l = ctx;
+	if (l->found && o->start < l->start)
+		return;
+	l->found = true;
+	l->start = o->start;
+	l->end = o->end;
+	free(l->members);
+	l->members = gp_xstrdup(o->members ? o->members : "");
+}
+
+/* The components a mail names, with their hosts and failing checks. */
+struct members {
+	struct gp_alert_member *v; /* checks: owned, freed by members_free */
+	size_t n, cap;
+	struct gp_store *st;
+	const struct gp_config *cfg;
+	bool degraded_too; /* a DEGRADED component counts (redundancy lost) */
+};
+
+static void add_member(struct members *m, const char *name, bool with_checks)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (!strcmp(m->v[i].name, name))
+			return;
+	const struct gp_target *t = gp_config_target(m->cfg, name);
+	if (!t)
+		return;
+	gp_grow((void **)&m->v, &m->cap, m->n, sizeof(*m->v));
+	char *checks = NULL;
+	if (with_checks) {
+		struct lines l = {gp_xstrdup(""), 0};
+		gp_store_list_checks(m->st, t->name, true, add_check, &l);
+		checks = l.text;
+	}
+	m->v[m->n++] = (struct gp_alert_member){t->name, t->host, checks};
+}
+
+/* A member of the service's expression that is DOWN now (or DEGRADED). */
+static void add_if_down(const struct gp_expr *node, void *ctx)
+{
+	struct members *m = ctx;
+	struct gp_target_status ts;
+	if (!gp_store_load_target(m->st, node->name, &ts))
+		return;
+	if (ts.state == GP_DOWN || (m->degraded_too && ts.state == GP_DEGRADED))
+		add_member(m, node->name, true);
+}
+
+static void add_listed(struct members *m, const char *list, bool with_checks)
+{
+	char *copy = gp_xstrdup(list ? list : "");
+	for (char *sp = NULL, *t = strtok_r(copy, ",", &sp); t; t = strtok_r(NULL, ",", &sp))
+		add_member(m, t, with_checks);
+	free(copy);
+}
+
+static void members_free(struct members *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		free((char *)m->v[i].checks);
+	free(m->v);
 }
 
 static int queue(struct gp_store *st, const struct gp_incident *inc, const char *kind,
@@ -125,7 +191,38 @@ int gp_outbox_incident(struct gp_store *st, const struct gp_config *cfg,
 			return 0;
 	}
 	const struct gp_service *svc = service_of(cfg, inc->service);
-	char *checks = failing_checks(st, inc->members);
+	/* This outage: from shortly before the incident (an outage joins an
+	 * incident it began before) to now. */
+	int64_t first = inc->outage_start > 0 && inc->outage_start < inc->opened_at
+				? inc->outage_start
+				: inc->opened_at;
+	struct latest out = {0};
+	gp_store_outage_list(st, inc->service, first - 86400, at + 1, keep_latest, &out);
+	int64_t since = out.found ? out.start : inc->outage_start > 0 ? inc->outage_start
+								     : inc->opened_at;
+	int64_t down_seconds = 0;
+	if (ev == GP_ALERT_RESTORED)
+		down_seconds = out.found && out.end > out.start ? out.end - out.start
+			       : inc->restored_at > 0 && inc->outage_start > 0
+				       ? inc->restored_at - inc->outage_start
+				       : 0;
+	struct members m = {.st = st, .cfg = cfg, .degraded_too = ev == GP_ALERT_DEGRADED};
+	if (ev == GP_ALERT_RESTORED) {
+		add_listed(&m, out.found ? out.members : inc->members, false);
+	} else if (ev != GP_ALERT_RESOLVED && ev != GP_ALERT_AUTO_CLOSED) {
+		/* Those DOWN now; when the states say none (not yet saved,
+		 * or unknown), those DOWN when this outage began. */
+		if (svc && svc->expr)
+			gp_expr_foreach_name(svc->expr, add_if_down, &m);
+		if (m.n == 0 && ev != GP_ALERT_DEGRADED)
+			add_listed(&m, out.found ? out.members : inc->members, true);
+	}
+	if (ev == GP_ALERT_DEGRADED) {
+		struct gp_service_status ss;
+		if (gp_store_load_service(st, inc->service, &ss) && ss.state == GP_DEGRADED)
+			since = ss.since;
+	}
+	free(out.members);
 	struct gp_alert_facts f = {
 		.event = ev,
 		.russian = cfg->email.language && !strcmp(cfg->email.language, "ru"),
@@ -137,15 +234,13 @@ int gp_outbox_incident(struct gp_store *st, const struct gp_config *cfg,
 		.status = gp_incident_status_name(inc->status),
 		.attribution = gp_attribution_name(inc->attribution),
 		.channel = gp_inc_channel_name(inc->channel),
-		.since = inc->outage_start > 0 ? inc->outage_start : inc->opened_at,
+		.since = since,
 		.at = at,
 		.response_due = inc->response_due_at,
-		.down_seconds = inc->restored_at > 0 && inc->outage_start > 0
-					? inc->restored_at - inc->outage_start
-					: 0,
+		.down_seconds = down_seconds,
 		.text = ev == GP_ALERT_RESOLVED ? inc->resolution : text,
-		.members = inc->members,
-		.checks = checks,
+		.members = m.v,
+		.n_members = m.n,
 	};
 	int64_t not_before = ev == GP_ALERT_RESTORED ? at + cfg->alerts.restore_delay_ms / 1000 : at;
 	const char *name = gp_alert_event_name(ev);
@@ -175,6 +270,6 @@ int gp_outbox_incident(struct gp_store *st, const struct gp_config *cfg,
 		json_decref(j);
 		free(mid);
 	}
-	free(checks);
+	members_free(&m);
 	return rc;
 }

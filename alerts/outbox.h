@@ -5,7 +5,9 @@
  * recipient, never per check result:
  *
  *   opened, outage   the service is DOWN (a new incident, or one already
- *                    in work that the service's outage joins)
+ *                    in work that the service's outage joins); the probe's
+ *                    P3 for lost redundancy is "redundancy lost" instead
+ *   degraded         redundancy lost, noted on an incident already in work
  *   reopened         DOWN again within the reopen window; nothing when the
  *                    "restored" message is still held back (below): the
  *                    NOC's last word, "down", is still true
@@ -15,6 +17,11 @@
  *   resolve          resolved, with what was done
  *   escalation       to alerts.email.escalate_to
  *   auto-closed
+ *
+ * Every message tells of the service's latest outage (its start, how long
+ * it lasted) and of the components as they are: those DOWN now, each with
+ * its host, failing checks and diag command, or, for a restore, those
+ * that came back; never of the incident's first outage.
  */
 #ifndef GP_OUTBOX_H
 #define GP_OUTBOX_H

@@ -10,8 +10,8 @@
 
 const char *gp_alert_event_name(enum gp_alert_event e)
 {
-	static const char *const names[] = {"opened",   "reopened",   "restored",
-					    "resolved", "escalation", "auto-closed"};
+	static const char *const names[] = {"opened",	   "reopened",	  "restored", "resolved",
+					    "escalation", "auto-closed", "degraded"};
 	return (unsigned)e < GP_ALERT_N ? names[e] : "?";
 }
 
@@ -50,6 +50,23 @@ static const char *owner(const struct gp_alert_facts *f)
 					   : "не определена";
 }
 
+/* The incident's status as the reader's language says it. */
+static const char *status_text(const struct gp_alert_facts *f)
+{
+	static const char *const words[][3] = {
+		{"open", "open", "открыт"},
+		{"acknowledged", "acknowledged (in work)", "принят в работу"},
+		{"restored", "restored (awaiting resolution)", "восстановлен (ожидает решения)"},
+		{"resolved", "resolved (awaiting confirmation)", "решён (ожидает подтверждения)"},
+		{"closed", "closed", "закрыт"},
+		{"voided", "voided", "аннулирован"},
+	};
+	for (size_t i = 0; i < GP_ARRAY_LEN(words); i++)
+		if (f->status && !strcmp(f->status, words[i][0]))
+			return words[i][f->russian ? 2 : 1];
+	return f->status ? f->status : "?";
+}
+
 /* «Монитор статистики» (stat-monitor), or the name alone. */
 static char *service_name(const struct gp_alert_facts *f)
 {
@@ -60,99 +77,141 @@ static char *service_name(const struct gp_alert_facts *f)
 
 char *gp_alert_subject(const struct gp_alert_facts *f)
 {
-	static const char *const en[] = {"DOWN", "DOWN again", "restored", "resolved",
-					 "no response", "closed"};
-	static const char *const ru[] = {"Недоступен сервис", "Снова недоступен сервис",
-					 "Восстановлен сервис", "Решён инцидент по сервису",
+	static const char *const en[] = {"DOWN",	"DOWN again",  "restored",
+					 "resolved",	"no response", "closed",
+					 "redundancy lost"};
+	static const char *const ru[] = {"Недоступен сервис",
+					 "Снова недоступен сервис",
+					 "Восстановлен сервис",
+					 "Решён инцидент по сервису",
 					 "Нет реакции на инцидент по сервису",
-					 "Закрыт инцидент по сервису"};
+					 "Закрыт инцидент по сервису",
+					 "Избыточность потеряна: сервис"};
 	char *svc = service_name(f);
+	unsigned e = (unsigned)f->event < GP_ALERT_N ? (unsigned)f->event : GP_ALERT_OPENED;
 	char *s = f->russian ? gp_xasprintf("[%s #%lld] %s %s", f->priority, (long long)f->incident,
-					    ru[f->event], svc)
+					    ru[e], svc)
 			     : gp_xasprintf("[%s #%lld] %s %s", f->priority, (long long)f->incident,
-					    svc, en[f->event]);
+					    svc, en[e]);
 	free(svc);
 	return s;
 }
 
-char *gp_alert_text(const struct gp_alert_facts *f)
+/* The opening lines: what happened to the service. */
+static char *headline(const struct gp_alert_facts *f, const char *svc)
 {
 	char since[80], at[80], due[80], dur[40];
 	when(f, f->since, since, sizeof(since));
 	when(f, f->at, at, sizeof(at));
 	when(f, f->response_due, due, sizeof(due));
-	duration(f, f->down_seconds, dur, sizeof(dur));
-	char *svc = service_name(f);
-	char *head = NULL;
 	switch (f->event) {
 	case GP_ALERT_OPENED:
 	case GP_ALERT_REOPENED:
-		head = gp_xasprintf(TR(f, "Service %s is DOWN since %s.%s\n",
-				       "Сервис %s недоступен с %s.%s\n"),
-				    svc, since,
+		duration(f, f->at > f->since ? f->at - f->since : 0, dur, sizeof(dur));
+		return gp_xasprintf(TR(f, "Service %s is DOWN since %s (%s).%s\n",
+				       "Сервис %s недоступен с %s (%s).%s\n"),
+				    svc, since, dur,
 				    f->event == GP_ALERT_REOPENED
-					    ? TR(f, " It was restored shortly before: the same incident.",
-						 " Незадолго до этого он восстанавливался: инцидент тот же.")
+					    ? TR(f, "\nIt was restored shortly before: the same incident.",
+						 "\nНезадолго до этого он восстанавливался: инцидент "
+						 "тот же.")
 					    : "");
-		break;
+	case GP_ALERT_DEGRADED:
+		return gp_xasprintf(TR(f, "Service %s is UP, but its redundancy is lost since %s: "
+					  "a component is down. If the rest fail too, the service "
+					  "goes down.\n",
+				       "Сервис %s работает, но с %s потеряна избыточность: "
+				       "компонент недоступен. Если откажут и остальные, сервис "
+				       "станет недоступен.\n"),
+				    svc, since);
 	case GP_ALERT_RESTORED:
-		head = gp_xasprintf(TR(f, "Service %s is up again since %s; it was down for %s.\n",
-				       "Сервис %s снова доступен с %s; простой длился %s.\n"),
-				    svc, at, dur);
-		break;
+		duration(f, f->down_seconds, dur, sizeof(dur));
+		return gp_xasprintf(TR(f, "Service %s is up again since %s; it was down for %s "
+					  "(since %s).\n",
+				       "Сервис %s снова доступен с %s; простой длился %s "
+				       "(с %s).\n"),
+				    svc, at, dur, since);
 	case GP_ALERT_RESOLVED:
-		head = gp_xasprintf(TR(f, "The incident of service %s is resolved (%s):\n  %s\n"
+		return gp_xasprintf(TR(f, "The incident of service %s is resolved (%s):\n  %s\n"
 					  "Please confirm, or reject it with a reason.\n",
 				       "Инцидент по сервису %s решён (%s):\n  %s\n"
 				       "Просим подтвердить решение или отклонить его с причиной.\n"),
 				    svc, at, f->text ? f->text : "");
-		break;
 	case GP_ALERT_ESCALATION:
-		head = gp_xasprintf(TR(f, "Nobody has taken the incident of service %s into work: "
+		return gp_xasprintf(TR(f, "Nobody has taken the incident of service %s into work: "
 					  "the response target passed at %s.\n",
 				       "Инцидент по сервису %s никто не взял в работу: срок реакции "
 				       "истёк %s.\n"),
 				    svc, due);
-		break;
 	case GP_ALERT_AUTO_CLOSED:
 	default:
-		head = gp_xasprintf(TR(f, "The incident of service %s was resolved and neither "
+		return gp_xasprintf(TR(f, "The incident of service %s was resolved and neither "
 					  "confirmed nor rejected in time: it is closed (%s).\n",
 				       "Инцидент по сервису %s решён, решение не подтверждено и не "
 				       "отклонено в срок: инцидент закрыт (%s).\n"),
 				    svc, at);
-		break;
 	}
-	char *members = gp_xstrdup("");
-	if (f->members && *f->members && f->event != GP_ALERT_RESOLVED &&
-	    f->event != GP_ALERT_AUTO_CLOSED) {
-		free(members);
-		members = gp_xasprintf(TR(f, "\nDOWN components: %s\n%s", "\nНедоступные компоненты: %s\n%s"),
-				       f->members, f->checks && *f->checks ? f->checks : "");
-	}
-	char *diag = gp_xstrdup("");
-	if (f->members && *f->members &&
-	    (f->event == GP_ALERT_OPENED || f->event == GP_ALERT_REOPENED ||
-	     f->event == GP_ALERT_ESCALATION)) {
-		size_t n = strcspn(f->members, ",");
+}
+
+/* The components: those DOWN now, each with its host, failing checks and
+ * the command that diagnoses it; or, for a restore, those back. */
+static char *components(const struct gp_alert_facts *f)
+{
+	bool down = f->event == GP_ALERT_OPENED || f->event == GP_ALERT_REOPENED ||
+		    f->event == GP_ALERT_ESCALATION || f->event == GP_ALERT_DEGRADED;
+	if (f->n_members == 0 || (!down && f->event != GP_ALERT_RESTORED))
+		return gp_xstrdup("");
+	char *out = gp_xstrdup(down ? TR(f, "\nDOWN components:\n", "\nНедоступные компоненты:\n")
+				    : TR(f, "\nRestored components:\n",
+					 "\nВосстановленные компоненты:\n"));
+	for (size_t i = 0; i < f->n_members; i++) {
+		const struct gp_alert_member *m = &f->members[i];
+		char *checks = gp_xstrdup("");
+		if (down && m->checks && *m->checks) {
+			/* Each line indented under its component. */
+			free(checks);
+			checks = gp_xstrdup("");
+			for (const char *p = m->checks; *p;) {
+				size_t n = strcspn(p, "\n");
+				char *next = gp_xasprintf("%s    %.*s\n", checks, (int)n, p);
+				free(checks);
+				checks = next;
+				p += n + (p[n] == '\n');
+			}
+		}
+		char *diag = down ? gp_xasprintf(TR(f, "    To diagnose: gprobe diag %s\n",
+						    "    Диагностика: gprobe diag %s\n"),
+						 m->name)
+				  : gp_xstrdup("");
+		char *next = gp_xasprintf("%s  %s (%s)\n%s%s", out, m->name,
+					  m->host && *m->host ? m->host : "?", checks, diag);
+		free(out);
+		free(checks);
 		free(diag);
-		diag = gp_xasprintf(TR(f, "\nTo diagnose: gprobe diag %.*s\n",
-				       "\nДиагностика: gprobe diag %.*s\n"),
-				    (int)n, f->members);
+		out = next;
 	}
+	return out;
+}
+
+char *gp_alert_text(const struct gp_alert_facts *f)
+{
+	char due[80];
+	when(f, f->response_due, due, sizeof(due));
+	char *svc = service_name(f);
+	char *head = headline(f, svc);
+	char *members = components(f);
 	char *text = gp_xasprintf(
 		TR(f,
-		   "%s%s\nIncident #%lld, priority %s, status %s, attribution: %s.\n"
-		   "Response due: %s.\n%s\nThe incident: gprobe incident show %lld\n"
+		   "%s%s\nIncident #%lld, priority %s, status: %s, attribution: %s.\n"
+		   "Response due: %s.\nThe incident: gprobe incident show %lld\n"
 		   "-- \ngprobe\n",
-		   "%s%s\nИнцидент #%lld, приоритет %s, статус %s, ответственность: %s.\n"
-		   "Срок реакции: %s.\n%s\nИнцидент: gprobe incident show %lld\n"
+		   "%s%s\nИнцидент #%lld, приоритет %s, статус: %s, ответственность: %s.\n"
+		   "Срок реакции: %s.\nИнцидент: gprobe incident show %lld\n"
 		   "-- \ngprobe\n"),
-		head, members, (long long)f->incident, f->priority, f->status, owner(f), due, diag,
+		head, members, (long long)f->incident, f->priority, status_text(f), owner(f), due,
 		(long long)f->incident);
 	free(head);
 	free(members);
-	free(diag);
 	free(svc);
 	return text;
 }
@@ -175,8 +234,20 @@ json_t *gp_alert_json(const struct gp_alert_facts *f, const char *idempotency_ke
 				f->channel ? f->channel : "probe", "since", jtime(f, f->since),
 				"response_due_at", jtime(f, f->response_due));
 	json_object_set_new(inc, "title", f->title ? json_string(f->title) : json_null());
-	json_object_set_new(inc, "members",
-			    f->members && *f->members ? json_string(f->members) : json_null());
+	/* members: the components' names, comma separated, as before;
+	 * components: each with its host. */
+	json_t *comps = json_array();
+	char *names = gp_xstrdup("");
+	for (size_t i = 0; i < f->n_members; i++) {
+		json_array_append_new(comps, json_pack("{s:s, s:s?}", "name", f->members[i].name,
+						       "host", f->members[i].host));
+		char *next = gp_xasprintf("%s%s%s", names, i ? "," : "", f->members[i].name);
+		free(names);
+		names = next;
+	}
+	json_object_set_new(inc, "members", *names ? json_string(names) : json_null());
+	json_object_set_new(inc, "components", comps);
+	free(names);
 	json_t *j = json_pack("{s:s, s:s, s:o, s:o}", "idempotency_key", idempotency_key, "event",
 			      gp_alert_event_name(f->event), "at", jtime(f, f->at), "incident", inc);
 	if (f->event == GP_ALERT_RESTORED)

@@ -21,9 +21,18 @@ enum gp_alert_event {
 	GP_ALERT_RESOLVED,    /* the engineer says what was done */
 	GP_ALERT_ESCALATION,  /* the response target passed unacknowledged */
 	GP_ALERT_AUTO_CLOSED, /* resolved, neither confirmed nor rejected */
+	GP_ALERT_DEGRADED,    /* up, but a member is down: redundancy lost (P3) */
 	GP_ALERT_N
 };
 const char *gp_alert_event_name(enum gp_alert_event e); /* "opened", "auto-closed"... */
+
+/* A component the mail names: DOWN now (opened, reopened, escalation,
+ * degraded) or back (restored). checks: its failing checks, a line each
+ * ("port: CRITICAL - ..."), or NULL. */
+struct gp_alert_member {
+	const char *name, *host;
+	const char *checks;
+};
 
 struct gp_alert_facts {
 	enum gp_alert_event event;
@@ -33,13 +42,14 @@ struct gp_alert_facts {
 	const char *priority;
 	const char *service, *title; /* title may be NULL */
 	const char *status, *attribution, *channel;
-	int64_t since;           /* the outage's start, or the registration */
+	int64_t since;           /* this outage's start (degraded: since when),
+				  * or the registration */
 	int64_t at;              /* when the event happened */
 	int64_t response_due;
-	int64_t down_seconds;    /* restored: how long it was down */
+	int64_t down_seconds;    /* restored: how long this outage lasted */
 	const char *text;        /* the incident's text, or the resolution */
-	const char *members;     /* the DOWN components, comma separated */
-	const char *checks;      /* their failing checks, a line each */
+	const struct gp_alert_member *members; /* see gp_alert_member */
+	size_t n_members;
 };
 
 char *gp_alert_subject(const struct gp_alert_facts *f);

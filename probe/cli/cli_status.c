@@ -62,6 +62,32 @@ static void add_target(void *ctx, const struct gp_status_row *r)
 			    c->checks);
 }
 
+/* Each service's incident in work, and what a DEGRADED one is waiting
+ * for: a P3 ("redundancy lost") opens once it has been DEGRADED for
+ * incidents.reopen_window, unless an incident of the service is in work
+ * (the loss is then noted on that one). */
+static void add_incidents(const struct gp_config *cfg, struct gp_store *st, json_t *services)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(services, i, v) {
+		const char *name = json_string_value(json_object_get(v, "name"));
+		struct gp_incident inc = {0};
+		json_t *j = json_null();
+		if (gp_store_incident_in_work(st, name, &inc))
+			j = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)inc.id, "priority",
+				      gp_priority_name(inc.priority), "status",
+				      gp_incident_status_name(inc.status));
+		json_object_set_new(v, "incident", j);
+		struct gp_service_status ss;
+		if (json_is_null(j) && gp_store_load_service(st, name, &ss) && ss.state == GP_DEGRADED)
+			json_object_set_new(v, "p3_at",
+					    json_time(ss.since + cfg->incidents.reopen_window_ms / 1000,
+						      cfg->calendar.timezone));
+		gp_incident_clear(&inc);
+	}
+}
+
 static const char *colour(const char *state, bool on)
 {
 	if (!on)
@@ -134,16 +160,36 @@ static void print_table(json_t *root, bool tty, int64_t heartbeat, const char *t
 	printf("%-20s %-9s %s\n", "SERVICE", "STATE", "SINCE");
 	json_array_foreach(json_object_get(root, "services"), i, v) {
 		const char *state = json_string_value(json_object_get(v, "state"));
-		printf("%-20s %s%-9s%s %s\n", json_string_value(json_object_get(v, "name")),
+		printf("%-20s %s%-9s%s %s", json_string_value(json_object_get(v, "name")),
 		       colour(state, tty), shown(v, b1, sizeof(b1)), reset,
 		       json_string_value(json_object_get(v, "since")));
+		json_t *inc = json_object_get(v, "incident");
+		const char *p3 = json_string_value(json_object_get(v, "p3_at"));
+		if (json_is_object(inc))
+			printf("  incident #%lld (%s, %s)",
+			       (long long)json_integer_value(json_object_get(inc, "id")),
+			       json_string_value(json_object_get(inc, "priority")),
+			       json_string_value(json_object_get(inc, "status")));
+		else if (p3)
+			printf("  redundancy lost: a P3 opens at %s", p3);
+		printf("\n");
 	}
 	printf("\n%-20s %-9s %-26s %s\n", "TARGET / CHECK", "STATE", "SINCE", "LAST OUTPUT");
 	json_array_foreach(json_object_get(root, "targets"), i, v) {
 		const char *state = json_string_value(json_object_get(v, "state"));
-		printf("%-20s %s%-9s%s %s\n", json_string_value(json_object_get(v, "name")),
+		printf("%-20s %s%-9s%s %s", json_string_value(json_object_get(v, "name")),
 		       colour(state, tty), shown(v, b1, sizeof(b1)), reset,
 		       json_string_value(json_object_get(v, "since")));
+		json_t *inc = json_object_get(v, "incident");
+		const char *p3 = json_string_value(json_object_get(v, "p3_at"));
+		if (json_is_object(inc))
+			printf("  incident #%lld (%s, %s)",
+			       (long long)json_integer_value(json_object_get(inc, "id")),
+			       json_string_value(json_object_get(inc, "priority")),
+			       json_string_value(json_object_get(inc, "status")));
+		else if (p3)
+			printf("  redundancy lost: a P3 opens at %s", p3);
+		printf("\n");
 		size_t k;
 		json_t *c;
 		json_array_foreach(json_object_get(v, "checks"), k, c) {
@@ -274,6 +320,7 @@ int gp_cmd_status(struct gp_cli *cli, int argc, char **argv)
 	json_t *root = json_object();
 	c.list = json_array();
 	gp_store_list_services(st, add_row, &c);
+	add_incidents(cfg, st, c.list);
 	json_object_set_new(root, "services", c.list);
 	c.list = json_array();
 	gp_store_list_targets(st, add_target, &c);

@@ -201,21 +201,48 @@ int gp_inc_service_up(struct gp_store *st, const struct gp_config *cfg, size_t s
 	return rc;
 }
 
+/* Whether the incident's timeline has a `kind` event at or after since. */
+struct seen {
+	const char *kind;
+	int64_t since;
+	bool found;
+};
+
+static void seen_since(void *ctx, const struct gp_incident_event *ev)
+{
+	struct seen *s = ctx;
+	if (!strcmp(ev->kind, s->kind) && ev->at >= s->since)
+		s->found = true;
+}
+
 int gp_inc_service_degraded(struct gp_store *st, const struct gp_config *cfg, size_t service,
 			    int64_t since, int64_t now, char *err, size_t errlen)
 {
 	if (now - since < cfg->incidents.reopen_window_ms / 1000)
-		return 0;
-	struct gp_incident inc = {0};
-	bool busy = gp_store_incident_in_work(st, cfg->services[service].name, &inc);
-	gp_incident_clear(&inc);
-	if (busy)
 		return 0;
 	char text[300], at[40];
 	gp_format_utc(since, at, sizeof(at));
 	snprintf(text, sizeof(text),
 		 "%s DEGRADED since %s: up, but a member is down or degraded (redundancy lost)",
 		 cfg->services[service].name, at);
+	struct gp_incident inc = {0};
+	int rc = 0;
+	if (gp_store_incident_in_work(st, cfg->services[service].name, &inc)) {
+		/* Another incident of the service is in work (a request by
+		 * phone, say): the lost redundancy is noted on it, once, and
+		 * told on its thread, instead of a second incident. The P3
+		 * opened for this very loss is left alone. */
+		bool own_p3 = inc.channel == GP_CHANNEL_PROBE && inc.outage_start == 0 &&
+			      inc.opened_at >= since;
+		struct seen seen = {"degraded", since, false};
+		if (!own_p3 && gp_store_incident_timeline(st, inc.id, seen_since, &seen) == 0 &&
+		    !seen.found)
+			rc = save(st, cfg, &inc, false, now, ACTOR_PROBE, "degraded", (int)inc.status,
+				  text, err, errlen);
+		gp_incident_clear(&inc);
+		return rc;
+	}
+	gp_incident_clear(&inc);
 	int64_t id;
 	return open_probe_incident(st, cfg, service, GP_P3, 0, NULL, text, now, &id, err, errlen);
 }

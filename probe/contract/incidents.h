@@ -33,7 +33,9 @@ int gp_inc_outage_opened(struct gp_store *st, const struct gp_config *cfg, size_
 /* The service is up again at `at`: its incident in work is restored. */
 int gp_inc_service_up(struct gp_store *st, const struct gp_config *cfg, size_t service,
 		      int64_t at, int64_t outage_start, char *err, size_t errlen);
-/* The service has been DEGRADED since `since`: after reopen_window, a P3. */
+/* The service has been DEGRADED since `since`: after reopen_window, a P3
+ * ("redundancy lost"); when another incident of the service is in work,
+ * the loss is noted on that one instead, once per loss. */
 int gp_inc_service_degraded(struct gp_store *st, const struct gp_config *cfg, size_t service,
 			    int64_t since, int64_t now, char *err, size_t errlen);
 /* Clocks: a response target passed unacknowledged (escalation), a resolved

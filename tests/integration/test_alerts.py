@@ -236,7 +236,7 @@ alerts:
         self.assertEqual(to, "noc@example.kz")
         self.assertEqual(subject, "[P1 #1] Недоступен сервис «Монитор статистики» (stat-monitor)")
         self.assertIn("Сервис «Монитор статистики» (stat-monitor) недоступен с", body)
-        self.assertIn("stat-1 / port: CRITICAL", body)
+        self.assertIn("  stat-1 (127.0.0.1)\r\n    port: CRITICAL", body)
         self.assertIn("Диагностика: gprobe diag stat-1", body)
         self.assertIn("ответственность: поставщик", body)
 

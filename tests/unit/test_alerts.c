@@ -100,37 +100,71 @@ static void test_mail_build(void **state)
 static void test_templates(void **state)
 {
 	(void)state;
+	const struct gp_alert_member down[] = {
+		{"stat-1", "10.0.0.1", "port: CRITICAL - connection refused\nprocess: CRITICAL - 0\n"},
+		{"stat-2", "10.0.0.2", NULL},
+	};
 	struct gp_alert_facts f = {
 		.event = GP_ALERT_OPENED, .russian = true, .tz = "Asia/Almaty", .incident = 42,
 		.priority = "P1", .service = "stat-monitor", .title = "Монитор статистики",
 		.status = "open", .attribution = "supplier", .since = 1764063850,
-		.at = 1764063852, .response_due = 1764067452, .members = "stat-1,stat-2",
-		.checks = "  stat-1 / port: CRITICAL - connection refused\n",
+		.at = 1764063912, .response_due = 1764067452, .members = down, .n_members = 2,
 	};
 	char *s = gp_alert_subject(&f);
 	assert_string_equal(s, "[P1 #42] Недоступен сервис «Монитор статистики» (stat-monitor)");
 	free(s);
 	char *t = gp_alert_text(&f);
 	assert_non_null(strstr(t, "Сервис «Монитор статистики» (stat-monitor) недоступен с "
-				  "2025-11-25 14:44:10 (Asia/Almaty)."));
-	assert_non_null(strstr(t, "Недоступные компоненты: stat-1,stat-2\n"
-				  "  stat-1 / port: CRITICAL - connection refused\n"));
-	assert_non_null(strstr(t, "Диагностика: gprobe diag stat-1\n"));
-	assert_non_null(strstr(t, "ответственность: поставщик"));
+				  "2025-11-25 14:44:10 (Asia/Almaty) (1 мин 02 с)."));
+	/* Every component DOWN, each with its host, checks and diag line. */
+	assert_non_null(strstr(t, "Недоступные компоненты:\n"
+				  "  stat-1 (10.0.0.1)\n"
+				  "    port: CRITICAL - connection refused\n"
+				  "    process: CRITICAL - 0\n"
+				  "    Диагностика: gprobe diag stat-1\n"
+				  "  stat-2 (10.0.0.2)\n"
+				  "    Диагностика: gprobe diag stat-2\n"));
+	assert_non_null(strstr(t, "статус: открыт, ответственность: поставщик"));
+	assert_null(strstr(t, " open"));
 	free(t);
+
 	f.russian = false;
 	f.event = GP_ALERT_RESTORED;
 	f.down_seconds = 3725;
+	f.status = "restored";
 	s = gp_alert_subject(&f);
 	assert_string_equal(s, "[P1 #42] \"Монитор статистики\" (stat-monitor) restored");
 	free(s);
 	t = gp_alert_text(&f);
-	assert_non_null(strstr(t, "it was down for 1 h 02 min."));
+	assert_non_null(strstr(t, "it was down for 1 h 02 min (since 2025-11-25 14:44:10"));
+	/* Back, not DOWN: named without checks or diag lines. */
+	assert_non_null(strstr(t, "Restored components:\n  stat-1 (10.0.0.1)\n  stat-2 (10.0.0.2)\n"));
+	assert_null(strstr(t, "DOWN"));
+	assert_null(strstr(t, "diag"));
 	free(t);
+
 	f.event = GP_ALERT_ESCALATION;
 	s = gp_alert_subject(&f);
 	assert_string_equal(s, "[P1 #42] \"Монитор статистики\" (stat-monitor) no response");
 	free(s);
+
+	/* Lost redundancy is not an outage: the service is up. */
+	f.event = GP_ALERT_DEGRADED;
+	f.russian = true;
+	f.priority = "P3";
+	f.status = "open";
+	f.n_members = 1;
+	s = gp_alert_subject(&f);
+	assert_string_equal(s, "[P3 #42] Избыточность потеряна: сервис «Монитор статистики» "
+			       "(stat-monitor)");
+	free(s);
+	t = gp_alert_text(&f);
+	assert_non_null(strstr(t, "(stat-monitor) работает, но с 2025-11-25 14:44:10 (Asia/Almaty) "
+				  "потеряна избыточность"));
+	assert_null(strstr(t, "недоступен с"));
+	assert_non_null(strstr(t, "  stat-1 (10.0.0.1)\n    port: CRITICAL"));
+	assert_non_null(strstr(t, "Диагностика: gprobe diag stat-1\n"));
+	free(t);
 }
 
 /* ------------------------------------------------------------------ */

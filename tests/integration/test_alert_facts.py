@@ -1,0 +1,225 @@
+#!/usr/bin/python3
+"""What the NOC's mails say, against what the ledger recorded: `gprobe run`
+over components this test opens and closes (TCP listeners), mails through
+aiosmtpd. A reopen through another component tells of that component and
+of this outage, not of the incident's first; a restore names what came
+back and lasts what the ledger says; lost redundancy is its own mail."""
+import datetime
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from labtest import GPROBE, run, wait_until  # noqa: E402
+from test_alerts import Component, Smtp  # noqa: E402
+
+TZ = "Asia/Almaty"
+
+
+def epoch(iso):
+    return int(datetime.datetime.fromisoformat(iso).timestamp())
+
+
+def local(iso):
+    """As the mails show a time: '2026-12-01 22:46:33 (Asia/Almaty)'."""
+    return "%s (%s)" % (iso[:19].replace("T", " "), TZ)
+
+
+def hms_ru(seconds):
+    """The mails' Russian duration."""
+    if seconds >= 3600:
+        return "%d ч %02d мин" % (seconds // 3600, seconds // 60 % 60)
+    if seconds >= 60:
+        return "%d мин %02d с" % (seconds // 60, seconds % 60)
+    return "%d с" % seconds
+
+
+class FactsTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.data = os.path.join(self.tmp.name, "data")
+        self.comps = {n: Component() for n in ("conf-1", "ocs-1", "ocs-2", "stat-1", "stat-2")}
+        for c in self.comps.values():
+            c.up()
+        self.smtp = Smtp(self.tmp.name)
+        self.smtp.start()
+        self.cfg = os.path.join(self.tmp.name, "gprobe.yaml")
+        targets = "".join(
+            "  - {name: %s, host: 127.0.0.1, owner: supplier,\n"
+            "     checks: [{name: port, tcp_connect: %d}]}\n" % (n, c.port)
+            for n, c in self.comps.items())
+        with open(self.cfg, "w", encoding="utf-8") as f:
+            f.write(f"""probe: {{data_dir: {self.data}, interval: 1s, retry_interval: 1s,
+        timeout: 1s, attempts: 1, rrd: false}}
+targets:
+{targets}services:
+  - {{name: outbound, title: "Исходящий обзвон", up_when: "any(ocs-1, ocs-2) and conf-1",
+     priority: P2}}
+  - {{name: stat-monitor, title: "Монитор статистики", up_when: "any(stat-1, stat-2)",
+     priority: P1}}
+calendar: {{timezone: {TZ}}}
+incidents: {{reopen_window: 3s}}
+alerts:
+  restore_delay: 1s
+  email:
+    smtp_url: "smtp://127.0.0.1:{self.smtp.port}"
+    from: gprobe@example.kz
+    to: [noc@example.kz]
+    language: ru
+    timeout: 5s
+""")
+        self.log = open(os.path.join(self.tmp.name, "run.log"), "a")
+        self.daemon = subprocess.Popen([GPROBE, "-c", self.cfg, "run"], stdout=self.log,
+                                       stderr=self.log)
+
+    def tearDown(self):
+        if self.daemon.poll() is None:
+            self.daemon.kill()
+            self.daemon.wait()
+        self.log.close()
+        self.smtp.stop()
+        for c in self.comps.values():
+            c.down()
+        self.tmp.cleanup()
+
+    def json(self, *args):
+        rc, out, err = run([GPROBE, "-c", self.cfg] + list(args))
+        self.assertEqual(rc, 0, err)
+        return json.loads(out)
+
+    def state(self, service):
+        rc, out, _ = run([GPROBE, "-c", self.cfg, "status", "--json"])
+        if rc != 0:
+            return None
+        return {s["name"]: s["state"] for s in json.loads(out)["services"]}.get(service)
+
+    def wait_state(self, service, state):
+        wait_until("%s %s" % (service, state), lambda: self.state(service) == state, 30)
+
+    def outages(self, service):
+        return self.json("downtime", "--raw", "--json", "--service",
+                         service)["services"][0]["outages"]
+
+    def mail(self, word, containing=""):
+        """The mail whose subject has word and whose body has containing,
+        once it came: (to, subject, body with LF line ends)."""
+        def got():
+            for to, subject, body, _ in self.smtp.messages():
+                body = body.replace("\r\n", "\n")
+                if word in subject and containing in body:
+                    return to, subject, body
+            return None
+        return wait_until("a mail '%s' with '%s'" % (word, containing), got, 30)
+
+    def components(self, body):
+        """The names the mail lists under its components heading."""
+        part = re.search(r"компоненты:\n((?:  .*\n)+)", body)
+        self.assertIsNotNone(part, body)
+        return re.findall(r"^  (\S+) \(127\.0\.0\.1\)$", part.group(1), re.M)
+
+    def test_reopen_through_another_component(self):
+        self.wait_state("outbound", "UP")
+        # The first outage: both OCS down.
+        self.comps["ocs-1"].down()
+        self.comps["ocs-2"].down()
+        self.wait_state("outbound", "DOWN")
+        first = self.mail("Недоступен сервис «Исходящий обзвон»")
+        o1 = self.outages("outbound")[0]
+        self.assertIn("недоступен с %s" % local(o1["from"]), first[2])
+        self.assertEqual(sorted(self.components(first[2])), ["ocs-1", "ocs-2"])
+        self.assertIn("Диагностика: gprobe diag ocs-1", first[2])
+        self.assertIn("Диагностика: gprobe diag ocs-2", first[2])
+        self.assertIn("port: CRITICAL", first[2])
+        self.assertIn("статус: открыт", first[2])
+
+        self.comps["ocs-1"].up()
+        self.comps["ocs-2"].up()
+        self.wait_state("outbound", "UP")
+        back = self.mail("Восстановлен сервис «Исходящий обзвон»", "ocs-1 (")
+        o1 = self.outages("outbound")[0]
+        self.assertIsNotNone(o1["to"])
+        self.assertIn("простой длился %s" % hms_ru(epoch(o1["to"]) - epoch(o1["from"])), back[2])
+        self.assertEqual(sorted(self.components(back[2])), ["ocs-1", "ocs-2"])
+        self.assertNotIn("Недоступные", back[2])
+
+        # Down again within the reopen window, through the Framework.
+        self.comps["conf-1"].down()
+        self.wait_state("outbound", "DOWN")
+        again = self.mail("Снова недоступен сервис «Исходящий обзвон»")
+        outages = self.outages("outbound")
+        self.assertEqual(len(outages), 2)
+        o2 = outages[1]
+        self.assertEqual(o2["incident"], o1["incident"], "the same incident")
+        self.assertIn("недоступен с %s" % local(o2["from"]), again[2])
+        self.assertNotIn(local(o1["from"]), again[2])
+        self.assertEqual(self.components(again[2]), ["conf-1"])
+        self.assertIn("Диагностика: gprobe diag conf-1", again[2])
+        self.assertNotIn("ocs-1", again[2])
+
+        self.comps["conf-1"].up()
+        self.wait_state("outbound", "UP")
+        back2 = self.mail("Восстановлен сервис «Исходящий обзвон»", "conf-1 (")
+        o2 = self.outages("outbound")[1]
+        self.assertIn("простой длился %s (с %s)" % (hms_ru(epoch(o2["to"]) - epoch(o2["from"])),
+                                                   local(o2["from"])), back2[2])
+        self.assertEqual(self.components(back2[2]), ["conf-1"])
+        self.daemon.send_signal(signal.SIGTERM)
+        self.assertEqual(self.daemon.wait(timeout=30), 0)
+
+    def test_redundancy_lost(self):
+        self.wait_state("stat-monitor", "UP")
+        self.comps["stat-2"].down()
+        self.wait_state("stat-monitor", "DEGRADED")
+        mail = self.mail("Избыточность потеряна")
+        self.assertIn("[P3 #", mail[1])
+        self.assertIn("«Монитор статистики» (stat-monitor) работает", mail[2])
+        self.assertNotIn("Недоступен сервис", mail[1])
+        self.assertEqual(self.components(mail[2]), ["stat-2"])
+        self.assertIn("Диагностика: gprobe diag stat-2", mail[2])
+        since = [s for s in self.json("status", "--json")["services"]
+                 if s["name"] == "stat-monitor"][0]["since"]
+        self.assertIn("с %s потеряна избыточность" % local(since), mail[2])
+        # `gprobe status` shows the P3 beside the service.
+        svc = [s for s in self.json("status", "--json")["services"]
+               if s["name"] == "stat-monitor"][0]
+        self.assertEqual((svc["incident"]["priority"], svc["incident"]["status"]), ("P3", "open"))
+        rc, out, err = run([GPROBE, "-c", self.cfg, "status"])
+        self.assertRegex(out, r"stat-monitor +DEGRADED .*  incident #1 \(P3, open\)\n")
+
+    def test_redundancy_lost_on_a_request_in_work(self):
+        """A request by phone is in work: the lost redundancy is noted on
+        it and told on its thread, once, not silently dropped."""
+        self.wait_state("stat-monitor", "UP")
+        now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+        rc, out, err = run([GPROBE, "-c", self.cfg, "incident", "open", "--service",
+                            "stat-monitor", "--priority", "P2", "--channel", "phone",
+                            "--reported-at", now, "--text", "agents see old figures"])
+        self.assertEqual(rc, 0, err)
+        self.comps["stat-1"].down()
+        self.wait_state("stat-monitor", "DEGRADED")
+        mail = self.mail("Избыточность потеряна")
+        self.assertIn("[P2 #1]", mail[1])
+        self.assertEqual(self.components(mail[2]), ["stat-1"])
+        # Noted once, though the daemon looks every second (the loss
+        # counts after reopen_window, 3 s; then 3 s more).
+        since = [s for s in self.json("status", "--json")["services"]
+                 if s["name"] == "stat-monitor"][0]["since"]
+        wait_until("a few more turns", lambda: self.heartbeats_after(epoch(since) + 3 + 3))
+        incidents = self.json("incidents", "--all", "--json")
+        self.assertEqual(len(incidents), 1, incidents)
+        kinds = [e["kind"] for e in self.json("incident", "show", "1", "--json")["timeline"]]
+        self.assertEqual(kinds.count("degraded"), 1, kinds)
+        self.assertEqual(len([m for m in self.smtp.messages() if "Избыточность" in m[1]]), 1)
+
+    def heartbeats_after(self, t):
+        raw = self.json("downtime", "--raw", "--json")
+        return epoch(raw["heartbeat"]) > t
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
