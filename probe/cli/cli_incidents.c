@@ -154,6 +154,34 @@ static void timeline_json(void *ctx, const struct gp_incident_event *ev)
 					"text", ev->text ? json_string(ev->text) : json_null()));
 }
 
+/* The incident's outages, numbered as `attribute --outage N` takes them. */
+struct outages_ctx {
+	const struct gp_config *cfg;
+	int64_t incident;
+	json_t *arr;
+};
+
+static void outage_json(void *ctx, const struct gp_outage_row *o)
+{
+	struct outages_ctx *c = ctx;
+	if (o->incident != c->incident)
+		return;
+	json_array_append_new(
+		c->arr, json_pack("{s:I, s:o, s:o, s:s, s:s}", "n",
+				  (json_int_t)json_array_size(c->arr) + 1, "from",
+				  gp_cli_jtime(c->cfg, o->start), "to", gp_cli_jtime(c->cfg, o->end),
+				  "members", o->members ? o->members : "", "attribution",
+				  gp_attribution_name(o->attribution)));
+}
+
+static json_t *outages_of(const struct gp_config *cfg, struct gp_store *st,
+			  const struct gp_incident *inc)
+{
+	struct outages_ctx c = {cfg, inc->id, json_array()};
+	gp_store_outage_list(st, inc->service, INT64_MIN, INT64_MAX, outage_json, &c);
+	return c.arr;
+}
+
 static int show(struct gp_config *cfg, struct gp_store *st, int64_t id, bool as_json)
 {
 	struct gp_incident inc;
@@ -177,6 +205,7 @@ static int show(struct gp_config *cfg, struct gp_store *st, int64_t id, bool as_
 					    ? json_integer(inc.response_working_seconds / 60)
 					    : json_null());
 		json_object_set_new(j, "timeline", tl);
+		json_object_set_new(j, "outages", outages_of(cfg, st, &inc));
 		gp_cli_print_json(j);
 	} else {
 		printf("incident #%lld  %s  %s  %s (via %s)\n", (long long)inc.id, inc.service,
@@ -202,6 +231,18 @@ static int show(struct gp_config *cfg, struct gp_store *st, int64_t id, bool as_
 		printf("  attribution   %s%s%s%s\n", gp_attribution_name(inc.attribution),
 		       inc.members ? " (down: " : "", inc.members ? inc.members : "",
 		       inc.members ? ")" : "");
+		json_t *outages = outages_of(cfg, st, &inc);
+		size_t k;
+		json_t *o;
+		if (json_array_size(outages))
+			printf("\noutages (attribute --outage N):\n");
+		json_array_foreach(outages, k, o) {
+			const char *to = json_string_value(json_object_get(o, "to"));
+			printf("  %lld  %s .. %s  %s  down: %s\n",
+			       (long long)json_integer_value(json_object_get(o, "n")), str(o, "from"),
+			       to ? to : "(open)", str(o, "attribution"), str(o, "members"));
+		}
+		json_decref(outages);
 		printf("\ntimeline:\n");
 		gp_store_incident_timeline(st, id, print_event, cfg);
 	}
@@ -223,7 +264,8 @@ static int incident_usage(FILE *out)
 		"       gprobe incident confirm ID              the customer confirms: closed\n"
 		"       gprobe incident reject ID --reason TEXT back to acknowledged\n"
 		"       gprobe incident void ID --reason TEXT   a false alarm: out of the penalty\n"
-		"       gprobe incident attribute ID supplier|customer|third-party --reason TEXT\n"
+		"       gprobe incident attribute ID supplier|customer|third-party --reason TEXT"
+		" [--outage N]\n"
 		"       gprobe incident wait ID --reason TEXT   waiting for the customer: the\n"
 		"                                              resolution clock stops\n"
 		"       gprobe incident resume ID              the clock runs again\n\n"
@@ -276,6 +318,27 @@ static int open_manual(struct gp_config *cfg, struct gp_store *st, int argc, cha
 }
 
 /* --at TIME, when given: *at (else 0). False after saying what is wrong. */
+/* --outage N (attribute only): the incident's N-th outage, 1-based; 0
+ * when absent (its latest). */
+static bool outage_flag(const char *sub, enum gp_inc_cmd cmd, int argc, char **argv,
+			int64_t *n)
+{
+	const char *v = gp_cli_flag(argc, argv, "--outage"), *why;
+	*n = 0;
+	if (!v)
+		return true;
+	if (cmd != GP_INC_ATTRIBUTE) {
+		fprintf(stderr, "gprobe incident %s: --outage is for attribute only\n", sub);
+		return false;
+	}
+	if (!gp_parse_int64(v, 1, 100000, n, &why)) {
+		fprintf(stderr, "gprobe incident %s: --outage '%s': %s (the outage's number, 1 the "
+			"first, as incident show lists them)\n", sub, v, why);
+		return false;
+	}
+	return true;
+}
+
 static bool at_flag(const struct gp_config *cfg, const char *sub, int argc, char **argv,
 		    int64_t *at)
 {
@@ -341,7 +404,7 @@ int gp_cmd_incident(struct gp_cli *cli, int argc, char **argv)
 		rc = show(cfg, st, id, argc > 3 && !strcmp(argv[3], "--json"));
 	} else {
 		const char *arg = NULL, *reason = NULL;
-		int64_t at = 0;
+		int64_t at = 0, outage = 0;
 		if (!cmds[which].arg_flag)
 			arg = argc > 3 ? argv[3] : NULL;
 		else if (*cmds[which].arg_flag)
@@ -357,14 +420,19 @@ int gp_cmd_incident(struct gp_cli *cli, int argc, char **argv)
 				cmds[which].arg_flag ? cmds[which].arg_flag : "TEXT",
 				cmds[which].reason_flag ? " and --reason TEXT" : "");
 			rc = 1;
-		} else if (!at_flag(cfg, sub, argc, argv, &at)) {
+		} else if (!at_flag(cfg, sub, argc, argv, &at) ||
+			   !outage_flag(sub, cmds[which].cmd, argc, argv, &outage)) {
 			rc = 1;
 		} else {
 			char err[512] = "";
 			const char *actor = cmds[which].cmd == GP_INC_ACK ? arg : gp_cli_login_name();
+			int64_t now = (int64_t)time(NULL);
 			if (gp_store_begin(st) != 0 ||
-			    gp_inc_command(st, cfg, id, cmds[which].cmd, arg, reason, actor,
-					   (int64_t)time(NULL), at, err, sizeof(err)) != 0 ||
+			    (cmds[which].cmd == GP_INC_ATTRIBUTE
+				     ? gp_inc_attribute(st, cfg, id, arg, (int)outage, reason, actor, now,
+							err, sizeof(err))
+				     : gp_inc_command(st, cfg, id, cmds[which].cmd, arg, reason, actor,
+						      now, at, err, sizeof(err))) != 0 ||
 			    gp_store_commit(st) != 0) {
 				if (!err[0])
 					snprintf(err, sizeof(err), "database: %s", gp_store_error(st));

@@ -113,14 +113,24 @@ static int open_probe_incident(struct gp_store *st, const struct gp_config *cfg,
 	return rc;
 }
 
-/* The outage's seconds count as its incident says (attribution, void). */
+/* The outage's seconds count as its own attribution says, voided with
+ * its incident. */
 static int link_outage(struct gp_store *st, const char *service, int64_t outage_start,
-		       int64_t id, char *err, size_t errlen)
+		       int64_t id, enum gp_attribution a, char *err, size_t errlen)
 {
-	if (gp_store_outage_link(st, service, outage_start, id) != 0)
+	if (gp_store_outage_link(st, service, outage_start, id, a) != 0)
 		return gp_errf(err, errlen, "cannot link the outage to incident #%lld: %s",
 			    (long long)id, gp_store_error(st));
 	return 0;
+}
+
+/* An outage joining an incident counts as its DOWN members' owners say;
+ * when they say nothing (no member known), as the incident. */
+static enum gp_attribution outage_attribution(const struct gp_config *cfg,
+					      const struct gp_incident *inc, const char *members)
+{
+	enum gp_attribution a = gp_inc_attribution(cfg, members);
+	return a != GP_ATTR_UNATTRIBUTED ? a : inc->attribution;
 }
 
 int gp_inc_outage_opened(struct gp_store *st, const struct gp_config *cfg, size_t service,
@@ -153,7 +163,8 @@ int gp_inc_outage_opened(struct gp_store *st, const struct gp_config *cfg, size_
 		rc = save(st, cfg, &inc, false, now, ACTOR_PROBE, "outage", (int)inc.status, text, err,
 			  errlen);
 		if (rc == 0)
-			rc = link_outage(st, name, outage_start, inc.id, err, errlen);
+			rc = link_outage(st, name, outage_start, inc.id,
+					 outage_attribution(cfg, &inc, members), err, errlen);
 		gp_incident_clear(&inc);
 		return rc;
 	}
@@ -165,9 +176,12 @@ int gp_inc_outage_opened(struct gp_store *st, const struct gp_config *cfg, size_
 		inc.status = inc.acknowledged_at ? GP_INCIDENT_ACKNOWLEDGED : GP_INCIDENT_OPEN;
 		inc.restored_at = 0;
 		inc.resolved_at = 0;
+		/* This outage has its own cause: what someone said of the last
+		 * one's does not carry over. */
+		inc.attribution = outage_attribution(cfg, &inc, members);
 		rc = save(st, cfg, &inc, false, now, ACTOR_PROBE, "reopened", old, text, err, errlen);
 		if (rc == 0)
-			rc = link_outage(st, name, outage_start, inc.id, err, errlen);
+			rc = link_outage(st, name, outage_start, inc.id, inc.attribution, err, errlen);
 		gp_incident_clear(&inc);
 		return rc;
 	}
@@ -175,7 +189,9 @@ int gp_inc_outage_opened(struct gp_store *st, const struct gp_config *cfg, size_
 	int64_t id = 0;
 	rc = open_probe_incident(st, cfg, service, priority, outage_start, members, text, now, &id,
 				 err, errlen);
-	return rc == 0 ? link_outage(st, name, outage_start, id, err, errlen) : rc;
+	return rc == 0 ? link_outage(st, name, outage_start, id, gp_inc_attribution(cfg, members),
+				     err, errlen)
+		       : rc;
 }
 
 int gp_inc_service_up(struct gp_store *st, const struct gp_config *cfg, size_t service,
@@ -374,9 +390,9 @@ static void allowed_text(enum gp_inc_cmd cmd, char *buf, size_t len)
 				 gp_incident_status_name((enum gp_incident_status)st));
 }
 
-int gp_inc_command(struct gp_store *st, const struct gp_config *cfg, int64_t id,
+static int command(struct gp_store *st, const struct gp_config *cfg, int64_t id,
 		   enum gp_inc_cmd cmd, const char *arg, const char *reason, const char *actor,
-		   int64_t now, int64_t at, char *err, size_t errlen)
+		   int64_t now, int64_t at, int outage, char *err, size_t errlen)
 {
 	struct gp_incident inc = {0};
 	if (!gp_store_incident_get(st, id, &inc))
@@ -509,9 +525,29 @@ int gp_inc_command(struct gp_store *st, const struct gp_config *cfg, int64_t id,
 			gp_errf(err, errlen, "attribution '%s': supplier, customer or third-party", arg);
 			goto done;
 		}
-		snprintf(text, sizeof(text), "attribution %s -> %s: %s",
-			 gp_attribution_name(inc.attribution), arg, reason ? reason : "");
-		inc.attribution = a;
+		/* The outage named (default: the latest) counts as a; the
+		 * incident's own attribution is its latest outage's. */
+		int64_t start = 0;
+		bool latest = false;
+		int found = gp_store_outage_attribute(st, id, outage, a, &start, &latest);
+		if (found < 0) {
+			gp_errf(err, errlen, "cannot write the outage's attribution: %s",
+				gp_store_error(st));
+			goto done;
+		}
+		if (found > 0 && outage > 0) {
+			gp_errf(err, errlen, "incident #%lld has no outage %d (see: gprobe incident show "
+				"%lld)", (long long)id, outage, (long long)id);
+			goto done;
+		}
+		char since[40] = "";
+		if (found == 0)
+			gp_format_utc(start, since, sizeof(since));
+		snprintf(text, sizeof(text), "attribution %s%s%s -> %s: %s",
+			 found == 0 ? "of the outage since " : "", since, found == 0 ? ": " : "",
+			 arg, reason ? reason : "");
+		if (found > 0 || latest)
+			inc.attribution = a;
 		break;
 	}
 	}
@@ -519,6 +555,21 @@ int gp_inc_command(struct gp_store *st, const struct gp_config *cfg, int64_t id,
 done:
 	gp_incident_clear(&inc);
 	return rc;
+}
+
+int gp_inc_command(struct gp_store *st, const struct gp_config *cfg, int64_t id,
+		   enum gp_inc_cmd cmd, const char *arg, const char *reason, const char *actor,
+		   int64_t now, int64_t at, char *err, size_t errlen)
+{
+	return command(st, cfg, id, cmd, arg, reason, actor, now, at, 0, err, errlen);
+}
+
+int gp_inc_attribute(struct gp_store *st, const struct gp_config *cfg, int64_t id,
+		     const char *attribution, int outage, const char *reason, const char *actor,
+		     int64_t now, char *err, size_t errlen)
+{
+	return command(st, cfg, id, GP_INC_ATTRIBUTE, attribution, reason, actor, now, 0, outage,
+		       err, errlen);
 }
 
 /* ------------------------------------------------------------------ */

@@ -68,6 +68,12 @@ enum gp_inc_cmd {
 int gp_inc_command(struct gp_store *st, const struct gp_config *cfg, int64_t id,
 		   enum gp_inc_cmd cmd, const char *arg, const char *reason, const char *actor,
 		   int64_t now, int64_t at, char *err, size_t errlen);
+/* `incident attribute ID A --reason R --outage N`: the incident's N-th
+ * outage (1-based, by start; 0: its latest) counts as A; the incident's
+ * own attribution follows its latest outage's. */
+int gp_inc_attribute(struct gp_store *st, const struct gp_config *cfg, int64_t id,
+		     const char *attribution, int outage, const char *reason, const char *actor,
+		     int64_t now, char *err, size_t errlen);
 
 /* Who answers for an outage whose DOWN members are `members` (comma
  * separated target names): all customer's -> customer; any supplier's ->

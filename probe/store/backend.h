@@ -66,7 +66,11 @@ struct gp_store {
 	X(int, outage_restore, (struct gp_store *st, const char *service, int64_t end), (st, \
 		service, end)) \
 	X(int, outage_link, (struct gp_store *st, const char *service, int64_t start, \
-		int64_t incident), (st, service, start, incident)) \
+		int64_t incident, enum gp_attribution attribution), (st, service, start, incident, \
+		attribution)) \
+	X(int, outage_attribute, (struct gp_store *st, int64_t incident, int n, \
+		enum gp_attribution attribution, int64_t *start, bool *latest), (st, incident, n, \
+		attribution, start, latest)) \
 	X(int, outage_list, (struct gp_store *st, const char *service, int64_t from, int64_t to, \
 		gp_outage_fn fn, void *ctx), (st, service, from, to, fn, ctx)) \
 	X(int, event_add, (struct gp_store *st, const struct gp_event_row *ev), (st, ev)) \

@@ -168,6 +168,32 @@ alerts:
         self.assertIn("простой длился %s (с %s)" % (hms_ru(epoch(o2["to"]) - epoch(o2["from"])),
                                                    local(o2["from"])), back2[2])
         self.assertEqual(self.components(back2[2]), ["conf-1"])
+
+        # Attribution per outage: the first was the customer's; the
+        # second, through conf-1, stays the supplier's.
+        rc, out, err = run([GPROBE, "-c", self.cfg, "incident", "attribute", "1", "customer",
+                            "--reason", "the customer's OCS maintenance", "--outage", "1"])
+        self.assertEqual(rc, 0, err)
+        shown = self.json("incident", "show", "1", "--json")
+        self.assertEqual([(o["n"], o["attribution"], o["members"]) for o in shown["outages"]],
+                         [(1, "customer", "ocs-1,ocs-2"), (2, "supplier", "conf-1")])
+        self.assertEqual(shown["attribution"], "supplier", "the incident follows its latest")
+        down = [i for i in self.json("downtime", "--json", "--service",
+                                     "outbound")["services"][0]["intervals"]
+                if i["class"] == "down"]
+        self.assertEqual(sorted((epoch(i["from"]), i["attribution"]) for i in down),
+                         [(epoch(o1["from"]), "customer"), (epoch(o2["from"]), "supplier")])
+        rc, out, err = run([GPROBE, "-c", self.cfg, "incident", "attribute", "1", "customer",
+                            "--reason", "x", "--outage", "3"])
+        self.assertEqual(rc, 1)
+        self.assertIn("incident #1 has no outage 3", err)
+        # Without --outage: the latest, and the incident with it.
+        rc, out, err = run([GPROBE, "-c", self.cfg, "incident", "attribute", "1", "third-party",
+                            "--reason", "the operator's link"])
+        self.assertEqual(rc, 0, err)
+        shown = self.json("incident", "show", "1", "--json")
+        self.assertEqual([o["attribution"] for o in shown["outages"]], ["customer", "third-party"])
+        self.assertEqual(shown["attribution"], "third-party")
         self.daemon.send_signal(signal.SIGTERM)
         self.assertEqual(self.daemon.wait(timeout=30), 0)
 

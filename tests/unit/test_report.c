@@ -100,7 +100,7 @@ static void outage(struct fx *f, int svc, const char *from, const char *to,
 	assert_true(gp_attribution_parse(attribution, &inc.attribution));
 	assert_int_equal(gp_store_incident_insert(f->st, &inc), 0);
 	f->id = inc.id;
-	assert_int_equal(gp_store_outage_link(f->st, name(f, svc), a, inc.id), 0);
+	assert_int_equal(gp_store_outage_link(f->st, name(f, svc), a, inc.id, inc.attribution), 0);
 	state_from(f, svc, "UP", to);
 	assert_int_equal(gp_store_outage_restore(f->st, name(f, svc), b), 0);
 }

@@ -98,19 +98,48 @@ int sq_outage_restore(struct gp_store *st, const char *service, int64_t end)
 		      "ti", service, end) >= 0 ? 0 : -1;
 }
 
-int sq_outage_link(struct gp_store *st, const char *service, int64_t start, int64_t incident)
+int sq_outage_link(struct gp_store *st, const char *service, int64_t start, int64_t incident,
+		   enum gp_attribution attribution)
 {
 	return sq_run(sq_of(st),
-		      "UPDATE outage SET incident = ?3 WHERE service = ?1 AND start = ?2"
-		      " AND end_at IS NULL",
-		      "tii", service, start, incident) >= 0 ? 0 : -1;
+		      "UPDATE outage SET incident = ?3, attribution = ?4 WHERE service = ?1"
+		      " AND start = ?2 AND end_at IS NULL",
+		      "tiit", service, start, incident, gp_attribution_name(attribution)) >= 0
+		       ? 0
+		       : -1;
+}
+
+int sq_outage_attribute(struct gp_store *st, int64_t incident, int n,
+			enum gp_attribution attribution, int64_t *start, bool *latest)
+{
+	/* n-th by start, 1-based; 0: the latest. */
+	sqlite3_stmt *s = sq_query(sq_of(st),
+				   "SELECT id, start, start = (SELECT max(start) FROM outage"
+				   " WHERE incident = ?1) FROM outage WHERE incident = ?1"
+				   " ORDER BY start LIMIT 1 OFFSET (CASE WHEN ?2 > 0 THEN ?2 - 1 ELSE"
+				   " max((SELECT count(*) FROM outage WHERE incident = ?1) - 1, 0) END)",
+				   "ii", incident, (int64_t)n);
+	if (!s)
+		return -1;
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW)
+		return sq_finish(s, rc) == 0 ? 1 : -1;
+	int64_t id = sqlite3_column_int64(s, 0);
+	*start = sqlite3_column_int64(s, 1);
+	*latest = sqlite3_column_int(s, 2) != 0;
+	sq_finish(s, SQLITE_DONE);
+	return sq_run(sq_of(st), "UPDATE outage SET attribution = ?2 WHERE id = ?1", "it", id,
+		      gp_attribution_name(attribution)) == 1
+		       ? 0
+		       : -1;
 }
 
 int sq_outage_list(struct gp_store *st, const char *service, int64_t from, int64_t to,
 		   gp_outage_fn fn, void *ctx)
 {
 	sqlite3_stmt *s = sq_query(sq_of(st),
-				   "SELECT o.start, o.end_at, o.members, o.incident, i.attribution,"
+				   "SELECT o.start, o.end_at, o.members, o.incident,"
+				   " coalesce(o.attribution, i.attribution),"
 				   " i.status FROM outage o LEFT JOIN incident i ON i.id = o.incident"
 				   " WHERE o.service = ?1 AND o.start < ?3"
 				   " AND (o.end_at IS NULL OR o.end_at > ?2) ORDER BY o.start",

@@ -280,6 +280,14 @@ static const char *const migrations[] = {
 	"DROP TABLE alert_old;"
 	"CREATE INDEX alert_due ON alert (status, next_attempt_at);"
 	"CREATE INDEX alert_by_recipient ON alert (recipient, sent_at);",
+
+	/* 9 -> 10: each outage's own attribution. An incident can span
+	 * several outages (a reopen), each with its own cause: attributing
+	 * one to the customer must not carry over to the next. NULL (the
+	 * rows of before): the incident's. */
+	"ALTER TABLE outage ADD COLUMN attribution TEXT CHECK (attribution IS NULL OR"
+	"  attribution IN ('supplier', 'customer', 'third-party', 'unattributed'));"
+	"CREATE INDEX outage_by_incident ON outage (incident, start);",
 };
 
 int sq_user_version(sqlite3 *db)
