@@ -13,6 +13,9 @@
  *   - the value is what `json` (an RFC 6901 pointer) or `xpath` selects in
  *     the body, else the body itself (trimmed); `match` must find its
  *     regular expression in the body;
+ *   - what a result says is UTF-8 whatever the server sent (a cp1251 byte
+ *     becomes '?', a cut never splits a character), an HTML error page in
+ *     its <title> rather than its markup, a refused redirect as such;
  *   - the timings (name lookup, connect, TLS, first byte, total) are the
  *     result's metrics.
  * Bodies are capped at 4 MiB; XML is parsed without network access and
@@ -22,6 +25,7 @@
 #include "text.h"
 #include "json_pointer.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
@@ -143,6 +147,40 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 /* ------------------------------------------------------------------ */
 /* Turning an answer into a result                                     */
 
+/* s[0..n) into out as printable UTF-8: control characters become spaces,
+ * a byte that begins no UTF-8 character (a cp1251 page) becomes '?', and
+ * what does not fit is cut at a character's start. A result's text must
+ * be UTF-8: JSON (diag, status, the web API) cannot carry anything else. */
+static void clean_copy(const char *s, size_t n, char *out, size_t size)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	size_t o = 0;
+	while (p < end) {
+		const unsigned char *bad = gp_utf8_bad(p, (size_t)(end - p));
+		const unsigned char *stop = bad ? bad : end;
+		size_t k = (size_t)(stop - p);
+		if (o + k > size - 1) {
+			k = size - 1 - o;
+			while (k > 0 && (p[k] & 0xc0) == 0x80)
+				k--; /* not inside a character */
+			memcpy(out + o, p, k);
+			o += k;
+			break;
+		}
+		memcpy(out + o, p, k);
+		o += k;
+		p = stop;
+		if (bad) {
+			if (o + 1 > size - 1)
+				break;
+			out[o++] = '?';
+			p++;
+		}
+	}
+	out[o] = '\0';
+	gp_text_clean(out);
+}
+
 /* The trimmed, printable head of s into out. */
 static void excerpt(const char *s, size_t len, char *out, size_t size)
 {
@@ -153,10 +191,88 @@ static void excerpt(const char *s, size_t len, char *out, size_t size)
 	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\n' || s[len - 1] == '\r' ||
 			   s[len - 1] == '\t'))
 		len--;
-	size_t n = len < size - 1 ? len : size - 1;
-	memcpy(out, s, n);
-	out[n] = '\0';
-	gp_text_clean(out);
+	clean_copy(s, len, out, size);
+}
+
+/* Whether s (n bytes) starts with the ASCII word w, in any case. */
+static bool starts_nocase(const char *s, size_t n, const char *w)
+{
+	size_t wl = strlen(w);
+	if (n < wl)
+		return false;
+	for (size_t i = 0; i < wl; i++)
+		if (tolower((unsigned char)s[i]) != w[i])
+			return false;
+	return true;
+}
+
+/* What an error page says, for the result's message: of an HTML page
+ * (nginx's, Apache's, a Java container's) its <title> or, without one,
+ * its text without the tags, rather than the markup; else the body's
+ * head. */
+static void error_excerpt(struct http_check *c, char *out, size_t size)
+{
+	const char *b = c->buf ? c->buf : "";
+	size_t n = c->len;
+	char *ct = NULL;
+	curl_easy_getinfo(c->easy, CURLINFO_CONTENT_TYPE, &ct);
+	size_t lead = 0;
+	while (lead < n && strchr(" \t\r\n", b[lead]))
+		lead++;
+	bool html = (ct && starts_nocase(ct, strlen(ct), "text/html")) ||
+		    starts_nocase(b + lead, n - lead, "<!doctype html") ||
+		    starts_nocase(b + lead, n - lead, "<html");
+	if (!html) {
+		excerpt(b, n, out, size);
+		return;
+	}
+	for (size_t i = 0; i + 7 <= n; i++) {
+		if (b[i] != '<' || !starts_nocase(b + i, n - i, "<title"))
+			continue;
+		const char *open = memchr(b + i, '>', n - i);
+		if (!open)
+			break;
+		size_t from = (size_t)(open + 1 - b);
+		for (size_t j = from; j + 8 <= n; j++)
+			if (b[j] == '<' && starts_nocase(b + j, n - j, "</title")) {
+				excerpt(b + from, j - from, out, size);
+				if (out[0])
+					return;
+				break;
+			}
+		break;
+	}
+	/* No title: the text between the tags, each run of space as one. */
+	char *text = malloc(n + 1);
+	if (!text) {
+		excerpt(b, n, out, size);
+		return;
+	}
+	size_t t = 0;
+	bool in_tag = false, space = false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = b[i];
+		if (in_tag) {
+			in_tag = ch != '>';
+			if (!in_tag)
+				space = true;
+			continue;
+		}
+		if (ch == '<') {
+			in_tag = true;
+			continue;
+		}
+		if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n') {
+			space = true;
+			continue;
+		}
+		if (space && t > 0)
+			text[t++] = ' ';
+		space = false;
+		text[t++] = ch;
+	}
+	excerpt(text, t, out, size);
+	free(text);
 }
 
 /* The value the JSON pointer names, as text. */
@@ -177,24 +293,30 @@ static bool json_value(struct http_check *c, char *text, size_t size, char *why,
 		json_decref(root);
 		return false;
 	}
-	if (json_is_string(v))
-		snprintf(text, size, "%s", json_string_value(v));
-	else if (json_is_integer(v))
+	if (json_is_string(v)) {
+		clean_copy(json_string_value(v), json_string_length(v), text, size);
+	} else if (json_is_integer(v)) {
 		snprintf(text, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-	else if (json_is_real(v))
-		snprintf(text, size, "%.17g", json_real_value(v));
-	else if (json_is_true(v))
+	} else if (json_is_real(v)) {
+		/* The fewest digits that read back as the same number: 0.1,
+		 * not 0.10000000000000001. */
+		double d = json_real_value(v);
+		for (int digits = 15; digits <= 17; digits++) {
+			snprintf(text, size, "%.*g", digits, d);
+			if (strtod(text, NULL) == d)
+				break;
+		}
+	} else if (json_is_true(v)) {
 		snprintf(text, size, "true");
-	else if (json_is_false(v))
+	} else if (json_is_false(v)) {
 		snprintf(text, size, "false");
-	else if (json_is_null(v))
+	} else if (json_is_null(v)) {
 		snprintf(text, size, "null");
-	else {
+	} else {
 		char *dump = json_dumps(v, JSON_COMPACT);
-		snprintf(text, size, "%s", dump ? dump : "");
+		clean_copy(dump ? dump : "", dump ? strlen(dump) : 0, text, size);
 		free(dump);
 	}
-	gp_text_clean(text);
 	json_decref(root);
 	return true;
 }
@@ -231,9 +353,8 @@ static bool xpath_value(struct http_check *c, char *text, size_t size, char *why
 		snprintf(why, whylen, "XPath '%s' selects nothing in the body", c->xpath);
 	} else {
 		xmlChar *s = xmlXPathCastToString(obj);
-		snprintf(text, size, "%s", s ? (const char *)s : "");
+		clean_copy(s ? (const char *)s : "", s ? strlen((const char *)s) : 0, text, size);
 		xmlFree(s);
-		gp_text_clean(text);
 		ok = true;
 	}
 	xmlXPathFreeObject(obj);
@@ -284,9 +405,25 @@ static const char *curl_hint(CURLcode rc)
 	}
 }
 
+/* Whether the transfer failed on a redirect to a scheme the check does
+ * not follow (curl says only 'Protocol "http" not supported or disabled in
+ * libcurl', as if curl lacked HTTP); where: the URL it was sent to. */
+static bool refused_redirect(struct http_check *c, CURLcode rc, char *where, size_t size)
+{
+	long hops = 0;
+	char *url = NULL;
+	if (rc != CURLE_UNSUPPORTED_PROTOCOL ||
+	    curl_easy_getinfo(c->easy, CURLINFO_REDIRECT_COUNT, &hops) != CURLE_OK || hops <= 0 ||
+	    curl_easy_getinfo(c->easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK || !url)
+		return false;
+	clean_copy(url, strlen(url), where, size);
+	return true;
+}
+
 static void finish(struct http_inst *in, struct http_check *c, CURLcode rc)
 {
-	char text[VALUE_MAX], request[1200], why[600], msg[sizeof(request) + CURL_ERROR_SIZE + VALUE_MAX];
+	char text[VALUE_MAX], request[1200], why[600], where[1200] = "",
+		msg[sizeof(request) + sizeof(where) + CURL_ERROR_SIZE + VALUE_MAX];
 	long status = 0;
 	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
 	snprintf(request, sizeof(request), "%s %s", c->body_to_send ? "POST" : "GET", c->url);
@@ -319,16 +456,24 @@ static void finish(struct http_inst *in, struct http_check *c, CURLcode rc)
 		if (c->oversized)
 			snprintf(msg, sizeof(msg), "the body is larger than %d MiB; transfer stopped",
 				 BODY_MAX / (1024 * 1024));
+		else if (refused_redirect(c, rc, where, sizeof(where)))
+			snprintf(msg, sizeof(msg), "%s failed: the redirect to %s is refused (%s)",
+				 request, where,
+				 strncmp(where, "http:", 5) == 0 ? "https:// to plain http://, a downgrade"
+								  : "only http:// and https:// are followed");
 		else
 			snprintf(msg, sizeof(msg), "%s failed: %s", request,
 				 c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
 		res.hint = c->oversized ? "check that the URL is the health page, not a data export"
-					: curl_hint(rc);
+			   : where[0] && strncmp(where, "http:", 5) != 0
+				   ? "the server redirects the probe away from the web: check its "
+				     "redirect rules"
+				   : curl_hint(rc);
 		gp_text_clean(msg);
 	} else if (c->expect_status ? status != c->expect_status : status >= 400) {
 		res.state = GP_STATE_CRITICAL;
 		char body[200];
-		excerpt(c->buf ? c->buf : "", c->len, body, sizeof(body));
+		error_excerpt(c, body, sizeof(body));
 		if (c->expect_status)
 			snprintf(msg, sizeof(msg), "HTTP %ld (expected %ld)%s%s", status, c->expect_status,
 				 body[0] ? ": " : "", body);

@@ -180,6 +180,10 @@ class HttpTest(unittest.TestCase):
                           http_extra=", ca_file: %s" % ca)
         self.assertEqual(c["d"]["state"], "CRITICAL", c["d"])
         self.assertIn("downgrade", c["d"]["hint"])
+        # Said as it is, not curl's 'Protocol "http" not supported'.
+        self.assertTrue(c["d"]["message"].endswith(
+            "failed: the redirect to %s%s is refused (https:// to plain http://, a downgrade)"
+            % (self.base, target)), c["d"]["message"])
         self.assertEqual(c["ok"]["state"], "OK", c["ok"])
 
     def test_tls_verification(self):
