@@ -98,6 +98,19 @@ static void perf_label(const char *s)
 	putchar('\'');
 }
 
+/* A unit of measurement that perfdata parsers read as a unit: letters,
+ * '%' and '/' only ("ms", "KB", "%", "/s"). Anything else (a digit, a
+ * space, ';', '=', a quote: "1/s", "calls per s") would run into the
+ * number or the next field, and Icinga 2 reads 'x'=121/s as 121 for a
+ * value of 12; such a unit is left out, the number stays right. */
+static bool perf_uom_ok(const char *u)
+{
+	for (; *u; u++)
+		if (!((*u >= 'a' && *u <= 'z') || (*u >= 'A' && *u <= 'Z') || *u == '%' || *u == '/'))
+			return false;
+	return true;
+}
+
 /* The value as a double-quoted YAML scalar: nothing the caller types can
  * add a key or break out of the string. */
 static void yq(FILE *f, const char *v)
@@ -206,7 +219,10 @@ static char *standalone_yaml(const struct args *a, const char **why)
 	ykv(f, "        ", "expect", a->expect);
 	ykv(f, "        ", "warning", a->warn);
 	ykv(f, "        ", "critical", a->c_arg);
-	fprintf(f, "        timeout: %ds\n        attempts: 1\n", check_timeout);
+	/* One run, no schedule: the interval only has to hold the timeout
+	 * (the default 10 s refused -t 12 and longer). */
+	fprintf(f, "        timeout: %ds\n        interval: %ds\n        attempts: 1\n",
+		check_timeout, check_timeout > 10 ? check_timeout : 10);
 	fclose(f);
 	return text;
 }
@@ -428,6 +444,8 @@ int main(int argc, char **argv)
 		const char *uom = jobs[i].check->uom ? jobs[i].check->uom
 				  : kd && kd->uom     ? kd->uom
 						      : "";
+		if (!perf_uom_ok(uom))
+			uom = "";
 		printf("=%s%s;%s;%s;;", gp_format_number(o->value, num, sizeof(num)), uom, w, c);
 	}
 	/* Without a config, one check: its timings and size as the

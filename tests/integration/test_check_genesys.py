@@ -73,6 +73,15 @@ class StandaloneTest(unittest.TestCase):
         self.assertEqual(out, "GENESYS WARNING - 127.0.0.1: snmp WARNING (42 is outside the "
                               "warning range '40') | 'snmp'=42;40;60;;\n")
 
+    def test_long_timeout(self):
+        # The plugins' usual -t 30 (the shipped Icinga command gives 20):
+        # the one-check config once refused a timeout above the default
+        # 10 s interval ("invalid argument: ... longer than the interval").
+        for t in ("11", "12", "20", "60"):
+            rc, out = self.snmp_check("-t", t)
+            self.assertEqual((rc, out), (0, "GENESYS OK - 127.0.0.1: 1 check OK: snmp = 42 | "
+                                            "'snmp'=42;;;;\n"), t)
+
     def test_snmp_v3(self):
         secrets = os.path.join(lab_info()["dir"], "secrets")
         rc, out = self.check("-H", "127.0.0.1", "-p", self.snmp, "-P", "snmp", "-o", OID,
