@@ -107,9 +107,15 @@ static char *headline(const struct gp_alert_facts *f, const char *svc)
 	switch (f->event) {
 	case GP_ALERT_OPENED:
 	case GP_ALERT_REOPENED:
-		duration(f, f->at > f->since ? f->at - f->since : 0, dur, sizeof(dur));
-		return gp_xasprintf(TR(f, "Service %s is DOWN since %s (%s).%s\n",
-				       "Сервис %s недоступен с %s (%s).%s\n"),
+		/* How long already, when the retries took a while. */
+		dur[0] = '\0';
+		if (f->at > f->since) {
+			char d[32];
+			duration(f, f->at - f->since, d, sizeof(d));
+			snprintf(dur, sizeof(dur), " (%s)", d);
+		}
+		return gp_xasprintf(TR(f, "Service %s is DOWN since %s%s.%s\n",
+				       "Сервис %s недоступен с %s%s.%s\n"),
 				    svc, since, dur,
 				    f->event == GP_ALERT_REOPENED
 					    ? TR(f, "\nIt was restored shortly before: the same incident.",
