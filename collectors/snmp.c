@@ -44,6 +44,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -223,7 +224,7 @@ struct peer {
 	struct hnode by_name; /* in inst->peers, by target */
 	char where[300]; /* host:port */
 	netsnmp_session tmpl; /* what to open */
-	char *peername, *community, *user;
+	char *peername, *community, *user, *context;
 	void *sess;
 	struct ptransport *tr; /* the session's transport, while it is open */
 	struct usock *sock;    /* while the session is open */
@@ -235,6 +236,7 @@ struct peer {
 	u_char engine_id[SNMP_MAX_ENG_SIZE];
 	size_t engine_id_len;
 	bool reopen;          /* discovery done: reopen with the engine ID */
+	bool no_uptime;       /* a v1 agent refused sysUpTime.0: GETs go without it */
 	char *open_error;     /* why the peer cannot be used */
 	struct queue pending; /* not yet sent */
 	size_t n_inflight;
@@ -276,6 +278,9 @@ struct snmp_inst {
 	/* Reused descriptor sets (a session's socket may be above
 	 * FD_SETSIZE, and growing a set allocates). */
 	netsnmp_large_fd_set info_set, read_set;
+	/* SNMPv3 keys (Ku) by auth protocol and password digest: a password
+	 * is hashed into its key once, whatever the number of targets. */
+	struct htable keys;
 };
 
 /* net-snmp is initialised once per process; it keeps its own globals. */
@@ -403,6 +408,70 @@ static const char *exception_name(u_char type)
 	}
 }
 
+static void put_char(char *buf, size_t size, size_t *off, char c)
+{
+	if (*off + 1 < size)
+		buf[(*off)++] = c;
+	buf[*off] = '\0';
+}
+
+/*
+ * An Opaque float or double (UCD's laLoadFloat) as text: the fewest
+ * significant digits that read back to the same float or double, in plain
+ * decimal notation, never an exponent (Nagios and Icinga read none); an
+ * integer below 2^24 (float) or 2^53 (double) exactly. The rule of the
+ * probe's gp_format_number() (probe/base/util.c, which a plugin cannot
+ * link), at the precision the agent sent: 3.1415927, not 3.14159 nor
+ * 3.1415927410125732. NaN and infinities are "NaN", "Inf", "-Inf" and
+ * have no numeric value: returns whether v is a number.
+ */
+static bool real_text(double v, bool single, char *buf, size_t size)
+{
+	if (isnan(v) || isinf(v)) {
+		snprintf(buf, size, isnan(v) ? "NaN" : v > 0 ? "Inf" : "-Inf");
+		return false;
+	}
+	double exact = single ? 16777216.0 : 9007199254740992.0;
+	if (fabs(v) < exact && v == (double)(int64_t)v) {
+		snprintf(buf, size, "%lld", (long long)v); /* -0 too is "0" */
+		return true;
+	}
+	char e[64];
+	for (int prec = 1; prec <= (single ? 9 : 17); prec++) {
+		snprintf(e, sizeof(e), "%.*e", prec - 1, v);
+		if (single ? strtof(e, NULL) == (float)v : strtod(e, NULL) == v)
+			break;
+	}
+	/* e is "[-]d.ddde[+-]x": its digits, and the point moved by x. */
+	char digits[24];
+	size_t nd = 0, off = 0;
+	const char *q = e + (e[0] == '-');
+	for (; *q && *q != 'e'; q++)
+		if (isdigit((unsigned char)*q) && nd < sizeof(digits))
+			digits[nd++] = *q;
+	while (nd > 1 && digits[nd - 1] == '0')
+		nd--;
+	long point = (*q ? strtol(q + 1, NULL, 10) : 0) + 1; /* digits before the point */
+	buf[0] = '\0';
+	if (e[0] == '-')
+		put_char(buf, size, &off, '-');
+	if (point <= 0) {
+		put_char(buf, size, &off, '0');
+		put_char(buf, size, &off, '.');
+		for (long i = 0; i < -point; i++)
+			put_char(buf, size, &off, '0');
+		for (size_t i = 0; i < nd; i++)
+			put_char(buf, size, &off, digits[i]);
+	} else {
+		for (long i = 0; i < point || i < (long)nd; i++) {
+			if (i == point)
+				put_char(buf, size, &off, '.');
+			put_char(buf, size, &off, i < (long)nd ? digits[i] : '0');
+		}
+	}
+	return true;
+}
+
 /* Text and number of a varbind's value. Returns false for values that are
  * not data (exceptions, NULL). Counters are flagged. */
 static bool value_of(const netsnmp_variable_list *vb, char *text, size_t size, bool *numeric,
@@ -442,14 +511,12 @@ static bool value_of(const netsnmp_variable_list *vb, char *text, size_t size, b
 		return true;
 #ifdef NETSNMP_WITH_OPAQUE_SPECIAL_TYPES
 	case ASN_OPAQUE_FLOAT:
-		snprintf(text, size, "%g", (double)*vb->val.floatVal);
-		*numeric = true;
 		*num = (double)*vb->val.floatVal;
+		*numeric = real_text(*num, true, text, size);
 		return true;
 	case ASN_OPAQUE_DOUBLE:
-		snprintf(text, size, "%g", *vb->val.doubleVal);
-		*numeric = true;
 		*num = *vb->val.doubleVal;
+		*numeric = real_text(*num, false, text, size);
 		return true;
 #endif
 	case ASN_IPADDRESS:
@@ -468,11 +535,12 @@ static bool value_of(const netsnmp_variable_list *vb, char *text, size_t size, b
 		bool printable = gp_octets_text(vb->val.string, vb->val_len,
 						vb->type == ASN_OCTET_STR, text, size);
 		gp_text_clean(text);
-		/* A number in a string (UCD's laLoad "0.15") is a number. */
+		/* A number in a string (UCD's laLoad "0.15") is a number; "nan"
+		 * or "inf" is not one (no NaN reaches perfdata or JSON). */
 		char *end;
 		errno = 0;
 		double d = strtod(text, &end);
-		if (printable && text[0] && end != text && *end == '\0' && errno == 0) {
+		if (printable && text[0] && end != text && *end == '\0' && errno == 0 && isfinite(d)) {
 			*numeric = true;
 			*num = d;
 		}
@@ -595,6 +663,92 @@ static const char *opt(const struct gp_check_spec *s, const char *k, const char 
 	return v ? v : dflt;
 }
 
+/* A password's key (Ku) for an auth protocol, kept by the instance. The
+ * password itself is not kept, only its SHA-256 digest to find the key. */
+struct ku_entry {
+	struct hnode node; /* in inst->keys */
+	size_t proto;      /* index in auth_protos */
+	u_char digest[32];
+	u_char ku[USM_AUTH_KU_LEN];
+	size_t ku_len;
+};
+
+/*
+ * The key of a password (RFC 3414 A.2: a megabyte hashed, some
+ * milliseconds of the one thread): derived once per protocol and password
+ * in the instance. A priv key too is derived with the auth protocol's
+ * hash, so a priv password that is also the auth password costs nothing
+ * more, and targets sharing credentials share the work. Localising the
+ * key to an agent's engine ID (a few hashes) stays net-snmp's.
+ */
+static bool password_key(struct snmp_inst *in, size_t proto, const char *pass, u_char *ku,
+			 size_t *ku_len)
+{
+	u_char digest[32] = {0};
+	size_t dlen = sizeof(digest);
+	if (sc_hash(usmHMAC192SHA256AuthProtocol, 10, (const u_char *)pass, strlen(pass), digest,
+		    &dlen) != SNMPERR_SUCCESS)
+		return false;
+	uint64_t h = fnv1a(fnv1a(FNV_BASIS, &proto, sizeof(proto)), digest, sizeof(digest));
+	for (struct hnode *e = ht_chain(&in->keys, h); e; e = e->next) {
+		struct ku_entry *k = CONTAINER(e, struct ku_entry, node);
+		if (e->hash == h && k->proto == proto && memcmp(k->digest, digest, sizeof(digest)) == 0) {
+			if (k->ku_len > *ku_len)
+				return false;
+			memcpy(ku, k->ku, k->ku_len);
+			*ku_len = k->ku_len;
+			return true;
+		}
+	}
+	struct ku_entry *k = calloc(1, sizeof(*k));
+	if (!k)
+		return false;
+	k->proto = proto;
+	memcpy(k->digest, digest, sizeof(digest));
+	k->ku_len = sizeof(k->ku);
+	if (generate_Ku(auth_protos[proto].proto, (u_int)auth_protos[proto].len, (const u_char *)pass,
+			strlen(pass), k->ku, &k->ku_len) != SNMPERR_SUCCESS) {
+		free(k);
+		return false;
+	}
+	ht_insert(&in->keys, &k->node, h);
+	if (k->ku_len > *ku_len)
+		return false;
+	memcpy(ku, k->ku, k->ku_len);
+	*ku_len = k->ku_len;
+	return true;
+}
+
+static void keys_free(struct snmp_inst *in)
+{
+	for (size_t i = 0; i < in->keys.cap; i++) {
+		for (struct hnode *e = in->keys.b[i], *next; e; e = next) {
+			next = e->next;
+			struct ku_entry *k = CONTAINER(e, struct ku_entry, node);
+			memset(k, 0, sizeof(*k));
+			free(k);
+		}
+	}
+	free(in->keys.b);
+	memset(&in->keys, 0, sizeof(in->keys));
+}
+
+/* Reads a password file and sets its key; false with the reason in err. */
+static bool secret_key(struct snmp_inst *in, const char *path, size_t proto, const char *what,
+		       u_char *ku, size_t *ku_len, char *err, size_t errlen)
+{
+	char *pass = in->host->read_secret(in->host->ctx, path, err, errlen);
+	if (!pass)
+		return false;
+	bool ok = password_key(in, proto, pass, ku, ku_len);
+	memset(pass, 0, strlen(pass));
+	free(pass);
+	if (!ok)
+		snprintf(err, errlen, "cannot derive the %s key (a password of 8 or more characters "
+				      "is required)", what);
+	return ok;
+}
+
 /* Builds the session template of a target from its options. */
 static struct peer *peer_new(struct snmp_inst *in, const struct gp_check_spec *spec, char *err,
 			     size_t errlen)
@@ -639,11 +793,15 @@ static struct peer *peer_new(struct snmp_inst *in, const struct gp_check_spec *s
 	p->user = strdup(opt(spec, "snmp.user", ""));
 	s->securityName = p->user;
 	s->securityNameLen = strlen(p->user);
+	p->context = strdup(opt(spec, "snmp.context", ""));
+	s->contextName = p->context;
+	s->contextNameLen = strlen(p->context);
 	s->securityModel = SNMP_SEC_MODEL_USM;
 	const char *lvl = opt(spec, "snmp.security_level", "authPriv");
 	s->securityLevel = strcmp(lvl, "noAuthNoPriv") == 0 ? SNMP_SEC_LEVEL_NOAUTH
 			   : strcmp(lvl, "authNoPriv") == 0 ? SNMP_SEC_LEVEL_AUTHNOPRIV
 							    : SNMP_SEC_LEVEL_AUTHPRIV;
+	size_t auth = 0;
 	if (s->securityLevel >= SNMP_SEC_LEVEL_AUTHNOPRIV) {
 		const char *an = opt(spec, "snmp.auth_protocol", "SHA");
 		size_t i;
@@ -656,20 +814,11 @@ static struct peer *peer_new(struct snmp_inst *in, const struct gp_check_spec *s
 		}
 		s->securityAuthProto = snmp_duplicate_objid(auth_protos[i].proto, auth_protos[i].len);
 		s->securityAuthProtoLen = auth_protos[i].len;
-		char *pass = in->host->read_secret(in->host->ctx, opt(spec, "snmp.auth_password_file", ""), err, errlen);
-		if (!pass)
+		auth = i;
+		s->securityAuthKeyLen = sizeof(s->securityAuthKey);
+		if (!secret_key(in, opt(spec, "snmp.auth_password_file", ""), auth, "auth",
+				s->securityAuthKey, &s->securityAuthKeyLen, err, errlen))
 			goto bad;
-		s->securityAuthKeyLen = USM_AUTH_KU_LEN;
-		int rc = generate_Ku(s->securityAuthProto, (u_int)s->securityAuthProtoLen,
-				     (u_char *)pass, strlen(pass), s->securityAuthKey,
-				     &s->securityAuthKeyLen);
-		memset(pass, 0, strlen(pass));
-		free(pass);
-		if (rc != SNMPERR_SUCCESS) {
-			snprintf(err, errlen, "cannot derive the auth key (a password of 8 or more "
-					      "characters is required)");
-			goto bad;
-		}
 	}
 	if (s->securityLevel == SNMP_SEC_LEVEL_AUTHPRIV) {
 		const char *pn = opt(spec, "snmp.priv_protocol", "AES");
@@ -683,20 +832,11 @@ static struct peer *peer_new(struct snmp_inst *in, const struct gp_check_spec *s
 		}
 		s->securityPrivProto = snmp_duplicate_objid(priv_protos[i].proto, priv_protos[i].len);
 		s->securityPrivProtoLen = priv_protos[i].len;
-		char *pass = in->host->read_secret(in->host->ctx, opt(spec, "snmp.priv_password_file", ""), err, errlen);
-		if (!pass)
+		/* The priv key is derived with the auth protocol's hash. */
+		s->securityPrivKeyLen = sizeof(s->securityPrivKey);
+		if (!secret_key(in, opt(spec, "snmp.priv_password_file", ""), auth, "privacy",
+				s->securityPrivKey, &s->securityPrivKeyLen, err, errlen))
 			goto bad;
-		s->securityPrivKeyLen = USM_PRIV_KU_LEN;
-		int rc = generate_Ku(s->securityAuthProto, (u_int)s->securityAuthProtoLen,
-				     (u_char *)pass, strlen(pass), s->securityPrivKey,
-				     &s->securityPrivKeyLen);
-		memset(pass, 0, strlen(pass));
-		free(pass);
-		if (rc != SNMPERR_SUCCESS) {
-			snprintf(err, errlen, "cannot derive the privacy key (a password of 8 or more "
-					      "characters is required)");
-			goto bad;
-		}
 	}
 	return p;
 bad:
@@ -704,6 +844,7 @@ bad:
 	free(p->peername);
 	free(p->community);
 	free(p->user);
+	free(p->context);
 	free(p->tmpl.securityAuthProto);
 	free(p->tmpl.securityPrivProto);
 	memset(&p->tmpl, 0, sizeof(p->tmpl));
@@ -964,6 +1105,8 @@ static bool peer_open(struct peer *p)
 		s.securityName = (char *)"";
 		s.securityNameLen = 0;
 		s.securityLevel = SNMP_SEC_LEVEL_NOAUTH;
+		s.contextName = (char *)"";
+		s.contextNameLen = 0;
 	} else if (p->engine_id_len) {
 		s.securityEngineID = p->engine_id;
 		s.securityEngineIDLen = p->engine_id_len;
@@ -1079,8 +1222,10 @@ static void flush_peer(struct snmp_inst *in, struct peer *p)
 		/* Close the PDU being built when it is full, when a request must
 		 * go alone, or at the end. */
 		if (pdu && (!r || f->n == MAX_VARBINDS || r->solo || r->check->walk)) {
-			snmp_add_null_var(pdu, SYS_UPTIME, sizeof(SYS_UPTIME) / sizeof(oid));
-			f->has_uptime = true;
+			if (!p->no_uptime) {
+				snmp_add_null_var(pdu, SYS_UPTIME, sizeof(SYS_UPTIME) / sizeof(oid));
+				f->has_uptime = true;
+			}
 			if (!send_pdu(p, pdu, f)) {
 				for (size_t k = 0; k < f->n; k++)
 					fail(in, f->reqs[k], GP_STATE_UNKNOWN, NULL, "cannot send to %s: %s",
@@ -1136,6 +1281,10 @@ static const char *report_reason(int type, const char **hint)
 		return "SNMPv3 time window error that did not clear on retry";
 	case SNMPERR_UNKNOWN_ENG_ID:
 		return "the agent does not know the engine ID used";
+	case SNMPERR_BAD_CONTEXT:
+		*hint = "check the target's snmp: context against the agent's contexts (an empty "
+			"context is the agent's default one)";
+		return "the agent has no SNMPv3 context"; /* or it is unavailable */
 	default:
 		*hint = NULL;
 		return "the agent answered with an SNMPv3 report";
@@ -1235,6 +1384,16 @@ static void get_response(struct snmp_inst *in, struct inflight *f, netsnmp_pdu *
 			}
 			return;
 		}
+		if (f->has_uptime && (size_t)idx == f->n + 1 && pdu->errstat == SNMP_ERR_NOSUCHNAME) {
+			/* An SNMPv1 agent without sysUpTime.0 (a subagent, many a
+			 * device) refuses the whole PDU for the varbind we added:
+			 * ask again without it, now and from now on (no rates). */
+			p->no_uptime = true;
+			for (size_t k = 0; k < f->n; k++)
+				q_push(&p->pending, f->reqs[k]);
+			mark_dirty(p->inst, p);
+			return;
+		}
 		if (idx >= 1 && (size_t)idx <= f->n && (f->n > 1 || pdu->errstat == SNMP_ERR_NOSUCHNAME)) {
 			/* One varbind the agent refused (v1's noSuchName, genErr,
 			 * badValue... with its index) spoils the PDU: that check
@@ -1298,7 +1457,14 @@ static void fail_silent(struct snmp_inst *in, struct peer *p, struct req *r)
 		snprintf(note, sizeof(note), "; a datagram from %s was dropped (not the address and "
 					     "port asked)", from);
 	}
-	fail(in, r, GP_STATE_CRITICAL, SILENT_HINT, "no SNMP response from %s after %d tries (%.0f ms)%s",
+	/* net-snmp's agent drops a request for a context it does not have. */
+	char hint[sizeof(SILENT_HINT) + 200];
+	snprintf(hint, sizeof(hint), "%s%s%s%s", SILENT_HINT,
+		 p->context && p->context[0] ? ", and that the agent has the v3 context '" : "",
+		 p->context && p->context[0] ? p->context : "",
+		 p->context && p->context[0] ? "'" : "");
+	gp_text_clean(hint);
+	fail(in, r, GP_STATE_CRITICAL, hint, "no SNMP response from %s after %d tries (%.0f ms)%s",
 	     p->where, p->retries + 1, ms, note);
 }
 
@@ -1354,9 +1520,12 @@ static int on_response(int op, netsnmp_session *sess, int reqid, netsnmp_pdu *pd
 	}
 	if (pdu->command == SNMP_MSG_REPORT) {
 		const char *hint;
-		const char *why = report_reason(snmpv3_get_report_type(pdu), &hint);
+		int type = snmpv3_get_report_type(pdu);
+		const char *why = report_reason(type, &hint);
 		for (size_t k = 0; k < f->n; k++)
-			fail(in, f->reqs[k], GP_STATE_UNKNOWN, hint, "%s: %s", p->where, why);
+			fail(in, f->reqs[k], GP_STATE_UNKNOWN, hint,
+			     type == SNMPERR_BAD_CONTEXT ? "%s: %s '%s'" : "%s: %s%s", p->where, why,
+			     type == SNMPERR_BAD_CONTEXT && p->context ? p->context : "");
 		free(f);
 		return 1;
 	}
@@ -1667,6 +1836,7 @@ static void snmp_check_free(void *inst, void *check)
 	free(p->peername);
 	free(p->community);
 	free(p->user);
+	free(p->context);
 	free(p->open_error);
 	free(p->tmpl.securityAuthProto);
 	free(p->tmpl.securityPrivProto);
@@ -1689,6 +1859,7 @@ static void snmp_fini(void *inst)
 	free(in->dirty);
 	free(in->active);
 	free(in->peers.b);
+	keys_free(in);
 	free(in);
 }
 
@@ -1711,6 +1882,8 @@ static const struct gp_option_decl snmp_block_options[] = {
 	{.name = "community_file", .type = GP_OPT_SECRET_FILE,
 	 .doc = "v1/v2c community read from a private file"},
 	{.name = "user", .type = GP_OPT_STRING, .doc = "v3 security name"},
+	{.name = "context", .type = GP_OPT_STRING,
+	 .doc = "v3 context name (contextName); default: the agent's default context"},
 	{.name = "security_level", .type = GP_OPT_ENUM, .def = "authPriv", .values = snmp_levels,
 	 .doc = "v3: noAuthNoPriv, authNoPriv or authPriv"},
 	{.name = "auth_protocol", .type = GP_OPT_ENUM, .values = snmp_auth,
@@ -1737,9 +1910,10 @@ static void snmp_validate_block(const struct gp_check_spec *s, const struct gp_p
 {
 	const char *ver = gp_spec_option(s, "snmp.version");
 	if (strcmp(ver, "3") != 0) {
-		static const char *const v3only[] = {"snmp.user",          "snmp.security_level",
-						     "snmp.auth_protocol", "snmp.auth_password_file",
-						     "snmp.priv_protocol", "snmp.priv_password_file"};
+		static const char *const v3only[] = {"snmp.user",          "snmp.context",
+						     "snmp.security_level", "snmp.auth_protocol",
+						     "snmp.auth_password_file", "snmp.priv_protocol",
+						     "snmp.priv_password_file"};
 		for (size_t i = 0; i < sizeof(v3only) / sizeof(v3only[0]); i++)
 			if (written(s, v3only[i]))
 				p->at_key(p->ctx, v3only[i],

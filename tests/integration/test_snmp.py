@@ -103,6 +103,77 @@ class SnmpTest(unittest.TestCase):
             rc, checks = diag_json(cfg, "t")
             self.assertEqual(rc, 0, (name, checks))
 
+    def test_v3_context(self):
+        """contextName: the lab's user 'probectx' may read only in the
+        context 'genesys' (where snmpd serves the Genesys subtree); without
+        the context the agent refuses it, with another one it is silent."""
+        block = self.v3.replace("user: probe,", "user: probectx,")
+        check = ["{name: status, snmp_get: %s.103, expect: '4'}" % APP_STATUS]
+        rc, c = diag_json(self.config(block[:-1] + ", context: genesys}", check), "t")
+        self.assertEqual((rc, c["status"]["state"], c["status"]["value"]), (0, "OK", "4"), c)
+        rc, c = diag_json(self.config(block, check), "t")
+        self.assertEqual(c["status"]["state"], "CRITICAL", c)
+        self.assertIn("authorizationError", c["status"]["message"])
+        rc, c = diag_json(self.config(block[:-1] + ", context: nope, retries: 0}", check,
+                                      timeout="1s"), "t")
+        self.assertEqual(c["status"]["state"], "CRITICAL", c)
+        self.assertIn("the v3 context 'nope'", c["status"]["hint"])
+        # A v2c block has no context.
+        cfg = self.config("{port: %d, version: 2c, community: public, context: genesys}"
+                          % self.port, check)
+        rc, out, err = run([GPROBE, "-c", cfg, "config", "check"])
+        self.assertEqual(rc, 1)
+        self.assertRegex(err, r"gprobe\.yaml:\d+:\d+: .*context.*only for SNMP version 3")
+
+    def test_v3_keys_derived_once(self):
+        """A password becomes a key (RFC 3414 A.2: a megabyte of SHA) once,
+        however many targets use it, and a privacy password that is the
+        auth password costs nothing more: three v3 targets over the lab's
+        two passwords cost two derivations (it was one per key and target:
+        six), counted by gdb on net-snmp's generate_Ku in `gprobe run`."""
+        secrets = os.path.join(LAB_DIR, "secrets")
+        same = ("{port: %d, version: 3, user: probesame, security_level: authPriv, "
+                "auth_protocol: SHA, auth_password_file: %s/snmp-auth, priv_protocol: AES, "
+                "priv_password_file: %s/snmp-auth}" % (self.port, secrets, secrets))
+        lines = ["probe: {timeout: 1s, interval: 2s, data_dir: %s, rrd: false}" % self.tmp.name,
+                 "targets:"]
+        for name, block in (("t0", self.v3), ("t1", self.v3), ("t2", same)):
+            lines += ["  - name: " + name, "    host: 127.0.0.1", "    owner: supplier",
+                      "    snmp: " + block,
+                      "    checks: [{name: status, snmp_get: %s.103, expect: '4'}]" % APP_STATUS]
+        cfg = write_config(self.tmp.name, "\n".join(lines) + "\n")
+        script = os.path.join(self.tmp.name, "count.gdb")
+        with open(script, "w") as f:
+            f.write("set pagination off\nset breakpoint pending on\n"
+                    "handle SIGTERM nostop noprint pass\nbreak generate_Ku\n"
+                    "commands\nsilent\ncontinue\nend\nrun\ninfo breakpoints\n")
+        logpath = os.path.join(self.tmp.name, "gdb.log")
+        with open(logpath, "w") as log:
+            gdb = subprocess.Popen(["gdb", "-nx", "-batch", "-x", script, "--args", GPROBE,
+                                    "-c", cfg, "-v", "-v", "run"], stdout=log, stderr=log,
+                                   stdin=subprocess.DEVNULL,
+                                   # LeakSanitizer cannot trace a traced process.
+                                   env=dict(os.environ, ASAN_OPTIONS=os.environ.get(
+                                       "ASAN_OPTIONS", "") + ":detect_leaks=0"))
+        try:
+            def read_log():
+                with open(logpath) as f:
+                    return f.read()
+            wait_until("the three targets' results", lambda: all(
+                re.search(r"t%d/status OK" % i, read_log()) for i in range(3)), deadline_s=60)
+            with open("/proc/%d/task/%d/children" % (gdb.pid, gdb.pid)) as f:
+                inferior = [int(x) for x in f.read().split()]
+            self.assertEqual(len(inferior), 1, inferior)
+            os.kill(inferior[0], signal.SIGTERM)
+            self.assertEqual(gdb.wait(timeout=60), 0)
+        finally:
+            if gdb.poll() is None:
+                gdb.kill()
+                gdb.wait()
+        text = read_log()
+        self.assertIn("exited normally", text)
+        self.assertEqual(re.findall(r"breakpoint already hit (\d+) time", text), ["2"], text)
+
     def test_v1_getnext_walk_and_nosuchname(self):
         cfg = self.config("{port: %d, version: 1, community: public}" % self.port, [
             "{name: status, snmp_get: %s.101}" % APP_STATUS,

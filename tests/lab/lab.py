@@ -25,7 +25,9 @@ What runs:
   snmpd    net-snmp's agent: the host's own MIBs (hrSWRunName shows the
            component processes below) and the Genesys subtree
            1.3.6.1.4.1.1729 from DIR/snmp-state.json (pass_persist);
-           v1/v2c community 'public', v3 user 'probe' (SHA/AES, authPriv)
+           v1/v2c community 'public', v3 user 'probe' (SHA/AES, authPriv);
+           v3 user 'probectx' may read only in the context 'genesys', where
+           snmpd serves the Genesys subtree (proxied to its default context)
   sshd     OpenSSH with its own host key and key-only login for this user
   http     per-path status, body and delay from DIR/http-state.json, over
            HTTP and HTTPS (a certificate of the lab's CA, DIR/tls/ca.pem)
@@ -85,6 +87,7 @@ HTTP_ROUTES = {
 }
 
 GENESYS_APP_TABLE = "1.3.6.1.4.1.1729.100.1.2.1"
+GENESYS_ROOT = ".1.3.6.1.4.1.1729"
 
 
 def die(msg):
@@ -277,7 +280,9 @@ class Lab:
         users = [("probe", "SHA", "AES", "priv"), ("probe256", "SHA-256", "AES", "priv"),
                  ("probemd5", "MD5", "DES", "priv"), ("probeauth", "SHA", None, "auth"),
                  ("probenoauth", None, None, "noauth")]
-        user_lines = []
+        # One whose privacy password is its auth password (a common set-up).
+        user_lines = ['createUser probesame SHA "%s" AES "%s"'
+                      % (secrets["snmp-auth"], secrets["snmp-auth"]), "rouser probesame priv"]
         for name, auth, priv, level in users:
             line = "createUser %s" % name
             if auth:
@@ -285,6 +290,16 @@ class Lab:
             if priv:
                 line += ' %s "%s"' % (priv, secrets["snmp-priv"])
             user_lines += [line, "rouser %s %s" % (name, level)]
+        # A user allowed only in the context 'genesys' (contextName): snmpd
+        # serves the Genesys subtree there by proxying to its own default
+        # context; without the context the user is refused.
+        user_lines += [
+            'createUser probectx SHA "%s" AES "%s"' % (secrets["snmp-auth"], secrets["snmp-priv"]),
+            "group ctxgroup usm probectx",
+            "view genesysview included %s" % GENESYS_ROOT,
+            "access ctxgroup genesys usm priv exact genesysview none none",
+            "proxy -Cn genesys -v 2c -c public 127.0.0.1:%d %s" % (port, GENESYS_ROOT),
+        ]
         # At most 100: snmpd keeps its agentaddress list in 2,560 characters.
         extra = min(int(os.environ.get("GPROBE_LAB_SNMP_ADDRESSES", "0")), 100)
         info["snmp_addresses"] = ["127.1.%d.%d" % ((i + 1) // 256, (i + 1) % 256)
