@@ -10,6 +10,7 @@
  */
 #include "calendar.h"
 #include "cli.h"
+#include "maintenance.h"
 #include "report.h"
 #include "report_html.h"
 #include "report_pdf.h"
@@ -405,14 +406,17 @@ int gp_cmd_report(struct gp_cli *cli, int argc, char **argv)
 static json_t *entry_json(const struct gp_config *cfg, const struct gp_ledger_entry *e,
 			  bool downtime)
 {
-	json_t *o = json_pack("{s:I, s:s, s:o, s:o, s:I, s:s, s:o, s:s}", "id", (json_int_t)e->id,
-			      "service", e->service, "from", gp_cli_jtime(cfg, e->start), "to",
+	json_t *o = json_pack("{s:I, s:s?, s:o, s:o, s:I, s:s, s:o, s:s}", "id", (json_int_t)e->id,
+			      "service", e->target ? NULL : e->service, "from", gp_cli_jtime(cfg, e->start), "to",
 			      gp_cli_jtime(cfg, e->end), "seconds", (json_int_t)(e->end - e->start),
 			      "reason", e->reason, "created_at", gp_cli_jtime(cfg, e->created_at),
 			      "created_by", e->created_by);
 	if (downtime) {
 		json_object_set_new(o, "attribution", json_string(gp_attribution_name(e->attribution)));
 		json_object_set_new(o, "over_monitored", json_boolean(e->over_monitored));
+	} else {
+		json_object_set_new(o, "target", e->target ? json_string(e->target) : json_null());
+		json_object_set_new(o, "retroactive", json_boolean(e->retroactive));
 	}
 	json_object_set_new(o, "revoked", json_boolean(e->revoked_at != 0));
 	json_object_set_new(o, "revoked_at", gp_cli_jtime(cfg, e->revoked_at));
@@ -427,14 +431,22 @@ static json_t *entry_json(const struct gp_config *cfg, const struct gp_ledger_en
 static void print_entry(const struct gp_config *cfg, json_t *v, bool downtime)
 {
 	const char *at = json_string_value(json_object_get(v, "attribution"));
+	const char *target = json_string_value(json_object_get(v, "target"));
+	char on[200];
+	if (target)
+		snprintf(on, sizeof(on), "%s %s", T(cfg, "target", "компонент"), target);
+	else
+		snprintf(on, sizeof(on), "%s", json_string_value(json_object_get(v, "service")));
 	printf("  #%lld %s %s .. %s%s%s: %s (%s, %s)",
-	       (long long)json_integer_value(json_object_get(v, "id")),
-	       json_string_value(json_object_get(v, "service")),
+	       (long long)json_integer_value(json_object_get(v, "id")), on,
 	       json_string_value(json_object_get(v, "from")),
 	       json_string_value(json_object_get(v, "to")), at ? " " : "", at ? at : "",
 	       json_string_value(json_object_get(v, "reason")),
 	       json_string_value(json_object_get(v, "created_by")),
 	       json_string_value(json_object_get(v, "created_at")));
+	if (json_is_true(json_object_get(v, "retroactive")))
+		printf(" %s", T(cfg, "[retroactive: entered over recorded downtime]",
+				"[задним числом: внесено поверх зафиксированного простоя]"));
 	if (json_is_true(json_object_get(v, "over_monitored")))
 		printf(" %s", T(cfg, "[reported by the customer over monitored time]",
 				"[сообщён заказчиком за время под мониторингом]"));
@@ -451,11 +463,21 @@ struct entries {
 	const struct gp_config *cfg;
 	json_t *arr;
 	bool downtime;
+	const char *service; /* only those concerning it, or NULL */
 };
 
 static void collect_entry(void *ctx, const struct gp_ledger_entry *e)
 {
 	struct entries *x = ctx;
+	/* With --service, a component's window only when the service has it. */
+	if (x->service && e->target) {
+		const struct gp_service *svc = NULL;
+		for (size_t i = 0; i < x->cfg->n_services && !svc; i++)
+			if (!strcmp(x->cfg->services[i].name, x->service))
+				svc = &x->cfg->services[i];
+		if (!svc || !gp_maint_concerns(svc, e->target))
+			return;
+	}
 	json_array_append_new(x->arr, entry_json(x->cfg, e, x->downtime));
 }
 
@@ -598,7 +620,8 @@ static int downtime_list(const struct gp_config *cfg, struct gp_store *st, int a
 			return 1;
 		}
 	}
-	struct entries manual = {cfg, json_array(), true}, maint = {cfg, json_array(), false};
+	struct entries manual = {cfg, json_array(), true, only},
+		       maint = {cfg, json_array(), false, only};
 	gp_store_entry_list(st, GP_ENTRY_DOWNTIME, only, span.start, span.end, collect_entry,
 			    &manual);
 	gp_store_entry_list(st, GP_ENTRY_MAINTENANCE, only, span.start, span.end, collect_entry,
@@ -705,13 +728,21 @@ static int entry_add(const struct gp_config *cfg, struct gp_store *st, bool is_d
 	const char *attribution = is_downtime ? gp_cli_flag(argc, argv, "--attribution") : NULL;
 	struct gp_ledger_entry e = {
 		.service = gp_cli_flag(argc, argv, "--service"),
+		.target = is_downtime ? NULL : gp_cli_flag(argc, argv, "--target"),
+		.retroactive = !is_downtime && gp_cli_has(argc, argv, "--retroactive"),
 		.reason = gp_cli_flag(argc, argv, "--reason"),
 		.created_at = (int64_t)time(NULL),
 		.created_by = gp_cli_login_name(),
 		.over_monitored = is_downtime && gp_cli_has(argc, argv, "--over-monitored"),
 	};
-	if (!e.service || !e.reason || (is_downtime && !attribution)) {
-		fprintf(stderr, "gprobe %s: --service, --from, --to, %s--reason are required\n", cmd,
+	if (e.service && e.target) {
+		fprintf(stderr, "gprobe %s: a window is on a service (--service) or on a target "
+				"(--target), not both\n", cmd);
+		return 1;
+	}
+	if ((!e.service && !e.target) || !e.reason || (is_downtime && !attribution)) {
+		fprintf(stderr, "gprobe %s: %s, --from, --to, %s--reason are required\n", cmd,
+			is_downtime ? "--service" : "--service S or --target T",
 			is_downtime ? "--attribution, " : "");
 		return 1;
 	}
@@ -743,8 +774,10 @@ static int entry_add(const struct gp_config *cfg, struct gp_store *st, bool is_d
 	char a[40], b[40], d[40];
 	local(cfg, e.start, a, sizeof(a));
 	local(cfg, e.end, b, sizeof(b));
+	char on[200];
+	snprintf(on, sizeof(on), "%s%s", e.target ? "target " : "", e.target ? e.target : e.service);
 	printf("%s #%lld: %s %s .. %s (%s)%s%s%s\n",
-	       is_downtime ? "downtime entry" : "maintenance window", (long long)id, e.service, a, b,
+	       is_downtime ? "downtime entry" : "maintenance window", (long long)id, on, a, b,
 	       gp_fmt_hms(e.end - e.start, d, sizeof(d)), is_downtime ? ", " : "",
 	       is_downtime ? attribution : "",
 	       e.over_monitored ? ", reported over monitored time: it counts as down over what "
@@ -758,7 +791,7 @@ static int entry_add(const struct gp_config *cfg, struct gp_store *st, bool is_d
 static int entry_list(const struct gp_config *cfg, struct gp_store *st, bool is_downtime,
 		      int argc, char **argv)
 {
-	struct entries x = {cfg, json_array(), is_downtime};
+	struct entries x = {cfg, json_array(), is_downtime, gp_cli_flag(argc, argv, "--service")};
 	if (gp_store_entry_list(st, is_downtime ? GP_ENTRY_DOWNTIME : GP_ENTRY_MAINTENANCE,
 				gp_cli_flag(argc, argv, "--service"), INT64_MIN, INT64_MAX,
 				collect_entry, &x) != 0) {
@@ -866,13 +899,18 @@ int gp_cmd_maintenance(struct gp_cli *cli, int argc, char **argv)
 	bool help = gp_cli_want_help(argc, argv);
 	if (help || !(add || cancel || list)) {
 		fprintf(help ? stdout : stderr,
-			"usage: gprobe [-c FILE] maintenance add --service S --from TIME --to TIME\n"
-			"                  --reason TEXT\n"
+			"usage: gprobe [-c FILE] maintenance add --service S | --target T\n"
+			"                  --from TIME --to TIME --reason TEXT [--retroactive]\n"
 			"       gprobe maintenance list [--service S] [--json]\n"
 			"       gprobe maintenance cancel ID --reason TEXT\n\n"
 			"Planned work: down time inside the window counts as maintenance, not\n"
-			"as downtime (up time stays up). Windows may lie in the future and may\n"
-			"overlap; who entered one, when and why are kept. `list` shows every\n"
+			"as downtime (up time stays up), and while it lasts no incident opens\n"
+			"and no mail goes out; a fault still there when it ends opens the\n"
+			"incident then. A window on a target (a component) covers a service\n"
+			"while every component it is down for is under a window. Windows may\n"
+			"lie in the future and may overlap; one entered after the fact over\n"
+			"recorded downtime takes --retroactive and is marked so. Who entered\n"
+			"one, when and why are kept. `list` shows every\n"
 			"window, cancelled ones marked; `cancel` withdraws one: it stays,\n"
 			"marked with who, when and why, and stops counting.\n");
 		return help ? 0 : 1;

@@ -2,6 +2,7 @@
  * incidents.c - the incident manager (see incidents.h).
  */
 #include "incidents.h"
+#include "maintenance.h"
 #include "calendar.h"
 #include "outbox.h"
 #include "util.h"
@@ -133,11 +134,32 @@ static enum gp_attribution outage_attribution(const struct gp_config *cfg,
 	return a != GP_ATTR_UNATTRIBUTED ? a : inc->attribution;
 }
 
+/* 1 when planned work covers the service now (its window, or one on each
+ * DOWN member), 0 when not, -1 when the store fails. */
+static int under_maintenance(struct gp_store *st, const char *service, const char *members,
+			     int64_t now)
+{
+	struct gp_maint m;
+	if (gp_maint_load(st, now, now + 1, &m) != 0)
+		return -1;
+	bool covered = gp_maint_covers(&m, service, members, now);
+	gp_maint_free(&m);
+	return covered;
+}
+
 int gp_inc_outage_opened(struct gp_store *st, const struct gp_config *cfg, size_t service,
 			 int64_t outage_start, const char *members, int64_t now, char *err,
 			 size_t errlen)
 {
 	const char *name = cfg->services[service].name;
+	/* Planned work covers it: no incident, no mail. The outage stays
+	 * unlinked; gp_inc_held_outage() opens the incident if the fault
+	 * outlives the window. */
+	int covered = under_maintenance(st, name, members, now);
+	if (covered != 0)
+		return covered < 0 ? gp_errf(err, errlen, "cannot read maintenance windows: %s",
+					     gp_store_error(st))
+				   : 0;
 	char text[512];
 	char since[40];
 	gp_format_utc(outage_start, since, sizeof(since));
@@ -194,6 +216,36 @@ int gp_inc_outage_opened(struct gp_store *st, const struct gp_config *cfg, size_
 		       : rc;
 }
 
+/* The open outage that began at outage_start, if no incident has it yet. */
+struct held {
+	int64_t start;
+	bool found;
+	char *members;
+};
+
+static void find_held(void *ctx, const struct gp_outage_row *o)
+{
+	struct held *h = ctx;
+	if (o->start == h->start && o->end == 0 && o->incident == 0 && !h->found) {
+		h->found = true;
+		h->members = gp_xstrdup(o->members ? o->members : "");
+	}
+}
+
+int gp_inc_held_outage(struct gp_store *st, const struct gp_config *cfg, size_t service,
+		       int64_t outage_start, int64_t now, char *err, size_t errlen)
+{
+	struct held h = {outage_start, false, NULL};
+	if (gp_store_outage_list(st, cfg->services[service].name, outage_start, outage_start + 1,
+				 find_held, &h) != 0)
+		return gp_errf(err, errlen, "cannot read the outage: %s", gp_store_error(st));
+	int rc = 0;
+	if (h.found)
+		rc = gp_inc_outage_opened(st, cfg, service, outage_start, h.members, now, err, errlen);
+	free(h.members);
+	return rc;
+}
+
 int gp_inc_service_up(struct gp_store *st, const struct gp_config *cfg, size_t service,
 		      int64_t at, int64_t outage_start, char *err, size_t errlen)
 {
@@ -236,6 +288,11 @@ int gp_inc_service_degraded(struct gp_store *st, const struct gp_config *cfg, si
 {
 	if (now - since < cfg->incidents.reopen_window_ms / 1000)
 		return 0;
+	int covered = under_maintenance(st, cfg->services[service].name, NULL, now);
+	if (covered != 0)
+		return covered < 0 ? gp_errf(err, errlen, "cannot read maintenance windows: %s",
+					     gp_store_error(st))
+				   : 0;
 	char text[300], at[40];
 	gp_format_utc(since, at, sizeof(at));
 	snprintf(text, sizeof(text),

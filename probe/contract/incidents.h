@@ -30,6 +30,11 @@
 int gp_inc_outage_opened(struct gp_store *st, const struct gp_config *cfg, size_t service,
 			 int64_t outage_start, const char *members, int64_t now, char *err,
 			 size_t errlen);
+/* An outage held by planned work (no incident while a window covered it):
+ * once no window covers it, the incident opens now, told like any other.
+ * The daemon calls it each turn for every service DOWN. */
+int gp_inc_held_outage(struct gp_store *st, const struct gp_config *cfg, size_t service,
+		       int64_t outage_start, int64_t now, char *err, size_t errlen);
 /* The service is up again at `at`: its incident in work is restored. */
 int gp_inc_service_up(struct gp_store *st, const struct gp_config *cfg, size_t service,
 		      int64_t at, int64_t outage_start, char *err, size_t errlen);

@@ -3,6 +3,8 @@
  */
 #include "report.h"
 #include "calendar.h"
+#include "expr.h"
+#include "maintenance.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -49,13 +51,35 @@ static void add_manual(void *ctx, const struct gp_ledger_entry *e)
 	s->manual[s->n_manual++] = v;
 }
 
-static void add_maint(void *ctx, const struct gp_ledger_entry *e)
+/* Maintenance spans of the service: where a window covers it (its own, or
+ * one on each of an outage's DOWN components). */
+static void add_cover(struct sources *s, const struct gp_maint *m, const char *service,
+		      const char *members, int64_t from, int64_t to)
 {
-	struct sources *s = ctx;
-	if (e->revoked_at)
-		return;
-	gp_grow((void **)&s->maint, &s->cap_maint, s->n_maint, sizeof(*s->maint));
-	s->maint[s->n_maint++] = (struct gp_span){e->start, e->end};
+	struct gp_span *sp;
+	size_t n = gp_maint_cover(m, service, members, from, to, &sp);
+	for (size_t i = 0; i < n; i++) {
+		gp_grow((void **)&s->maint, &s->cap_maint, s->n_maint, sizeof(*s->maint));
+		s->maint[s->n_maint++] = sp[i];
+	}
+	free(sp);
+}
+
+struct outage_cover {
+	struct sources *s;
+	const struct gp_maint *m;
+	int64_t from, to;
+};
+
+static void add_outage_cover(void *ctx, const struct gp_outage_row *o)
+{
+	struct outage_cover *c = ctx;
+	add_outage(c->s, o);
+	int64_t a = o->start > c->from ? o->start : c->from;
+	int64_t b = o->end > 0 && o->end < c->to ? o->end : c->to;
+	/* Windows of the service itself are added whole, below; here only
+	 * those of the components. */
+	add_cover(c->s, c->m, "", o->members, a, b);
 }
 
 static void sources_free(struct sources *s)
@@ -74,12 +98,17 @@ long gp_report_segments(struct gp_store *st, const char *service, int64_t from, 
 	long n_periods = gp_ledger_periods(st, service, from, to, &s.periods);
 	if (n_periods >= 0)
 		s.n_periods = (size_t)n_periods;
-	if (n_periods < 0 || gp_store_outage_list(st, service, from, to, add_outage, &s) != 0 ||
-	    gp_store_entry_list(st, GP_ENTRY_DOWNTIME, service, from, to, add_manual, &s) != 0 ||
-	    gp_store_entry_list(st, GP_ENTRY_MAINTENANCE, service, from, to, add_maint, &s) != 0) {
+	struct gp_maint m = {0};
+	struct outage_cover oc = {&s, &m, from, to};
+	if (n_periods < 0 || gp_maint_load(st, from, to, &m) != 0 ||
+	    gp_store_outage_list(st, service, from, to, add_outage_cover, &oc) != 0 ||
+	    gp_store_entry_list(st, GP_ENTRY_DOWNTIME, service, from, to, add_manual, &s) != 0) {
+		gp_maint_free(&m);
 		sources_free(&s);
 		return -1;
 	}
+	add_cover(&s, &m, service, NULL, from, to);
+	gp_maint_free(&m);
 	struct gp_sla_input in = {s.periods, s.n_periods, s.outages, s.n_outages,
 				  s.manual,  s.n_manual,  s.maint,   s.n_maint};
 	size_t n = gp_sla_classify(&in, from, to, out);
@@ -270,8 +299,12 @@ static bool known_service(const struct gp_config *cfg, const char *name)
 static int check_entry(const struct gp_config *cfg, const struct gp_ledger_entry *e, char *err,
 		       size_t errlen)
 {
-	if (!e->service || !known_service(cfg, e->service))
+	if (e->target) {
+		if (!gp_config_target(cfg, e->target))
+			return gp_errf(err, errlen, "no target '%s' in the config", e->target);
+	} else if (!e->service || !known_service(cfg, e->service)) {
 		return gp_errf(err, errlen, "no service '%s' in the config", e->service ? e->service : "");
+	}
 	if (e->end <= e->start)
 		return gp_errf(err, errlen, "--to must come after --from");
 	if (!e->reason || !*e->reason)
@@ -342,13 +375,51 @@ int gp_report_add_downtime(struct gp_store *st, const struct gp_config *cfg,
 	return 0;
 }
 
+/* The first DOWN second the probe recorded for the service over [from,
+ * to), told in o->what. */
+static int recorded_down(struct gp_store *st, const char *service, struct overlap *o)
+{
+	struct gp_sla_period *p;
+	long n = gp_ledger_periods(st, service, o->from, o->to, &p);
+	if (n < 0)
+		return -1;
+	for (long i = 0; i < n && !o->what[0]; i++) {
+		int64_t a = p[i].start > o->from ? p[i].start : o->from;
+		int64_t b = p[i].end < o->to ? p[i].end : o->to;
+		if (p[i].state == GP_LEDGER_DOWN && b > a) {
+			char at[40];
+			gp_format_utc(a, at, sizeof(at));
+			snprintf(o->what, sizeof(o->what), "%s was recorded DOWN at %s", service, at);
+		}
+	}
+	free(p);
+	return 0;
+}
+
 int gp_report_add_maintenance(struct gp_store *st, const struct gp_config *cfg,
 			      const struct gp_ledger_entry *e, int64_t *id, char *err,
 			      size_t errlen)
 {
 	if (check_entry(cfg, e, err, errlen) != 0)
 		return -1;
-	if (gp_store_entry_add(st, GP_ENTRY_MAINTENANCE, e, id) != 0)
+	/* Entered after the fact over downtime the probe recorded: it moves
+	 * that time out of the penalty, so it is said (--retroactive, with the
+	 * reason) and shown as such. */
+	struct overlap o = {e->start, e->end < e->created_at ? e->end : e->created_at, ""};
+	for (size_t i = 0; i < cfg->n_services && o.from < o.to && !o.what[0]; i++) {
+		const struct gp_service *svc = &cfg->services[i];
+		bool concerned = e->target ? gp_maint_concerns(svc, e->target)
+					   : !strcmp(svc->name, e->service);
+		if (concerned && recorded_down(st, svc->name, &o) != 0)
+			return gp_errf(err, errlen, "cannot read the ledger: %s", gp_store_error(st));
+	}
+	if (o.what[0] && !e->retroactive)
+		return gp_errf(err, errlen, "the window covers downtime already recorded (%s): planned "
+			       "work entered after the fact takes --retroactive, and the reason says "
+			       "why", o.what);
+	struct gp_ledger_entry rec = *e;
+	rec.retroactive = o.what[0] != '\0';
+	if (gp_store_entry_add(st, GP_ENTRY_MAINTENANCE, &rec, id) != 0)
 		return gp_errf(err, errlen, "cannot record it: %s", gp_store_error(st));
 	return 0;
 }

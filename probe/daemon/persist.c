@@ -152,6 +152,10 @@ int gp_persist_tick(struct gp_store *st, const struct gp_engine *e, const struct
 		if (ss->state == GP_DEGRADED &&
 		    gp_inc_service_degraded(st, cfg, s, ss->since, now, err, errlen) != 0)
 			return -1;
+		/* Down under planned work: the incident waits for its end. */
+		if (ss->state == GP_DOWN && ss->outage_start != 0 &&
+		    gp_inc_held_outage(st, cfg, s, ss->outage_start, now, err, errlen) != 0)
+			return -1;
 	}
 	return gp_inc_tick(st, cfg, now, err, errlen);
 }

@@ -239,7 +239,9 @@ int gp_store_incident_timeline(struct gp_store *st, int64_t incident, gp_inciden
 enum gp_entry_kind { GP_ENTRY_MAINTENANCE, GP_ENTRY_DOWNTIME };
 struct gp_ledger_entry {
 	int64_t id;
-	const char *service;
+	const char *service;             /* maintenance of a target: "" */
+	const char *target;              /* maintenance only: the component, or NULL */
+	bool retroactive;                /* maintenance only: entered over recorded downtime */
 	int64_t start, end;
 	enum gp_attribution attribution; /* downtime only */
 	bool over_monitored;             /* downtime only: reported over monitored time */
@@ -251,8 +253,10 @@ struct gp_ledger_entry {
 };
 int gp_store_entry_add(struct gp_store *st, enum gp_entry_kind kind,
 		       const struct gp_ledger_entry *e, int64_t *id);
-/* Entries overlapping [from, to), by service and start; service NULL: all.
- * Revoked ones too, with their revocation: what counts is the caller's. */
+/* Entries overlapping [from, to), by service and start; service NULL: all
+ * (with a service, the windows of targets too: which of them concern it
+ * is the caller's to say). Revoked ones too, with their revocation: what
+ * counts is the caller's. */
 typedef void (*gp_ledger_entry_fn)(void *ctx, const struct gp_ledger_entry *e);
 int gp_store_entry_list(struct gp_store *st, enum gp_entry_kind kind, const char *service,
 			int64_t from, int64_t to, gp_ledger_entry_fn fn, void *ctx);

@@ -287,10 +287,16 @@ static void entry_row(void *ctx, const struct gp_ledger_entry *e)
 	struct entries *x = ctx;
 	char a[40], b[40], c[40];
 	fprintf(x->f, "<tr><td>#%lld</td><td>", (long long)e->id);
-	esc(x->f, e->service);
+	if (e->target)
+		fprintf(x->f, "%s ", T(x->cfg, "target", "компонент"));
+	esc(x->f, e->target ? e->target : e->service);
 	fprintf(x->f, "</td><td>%s &ndash; %s</td><td>", when(x->cfg, e->start, a, sizeof(a)),
 		when(x->cfg, e->end, b, sizeof(b)));
 	esc(x->f, x->downtime ? gp_attribution_name(e->attribution) : "");
+	if (e->retroactive)
+		fprintf(x->f, "<small>%s</small>",
+			T(x->cfg, "retroactive: entered over recorded downtime",
+			  "задним числом: внесено поверх зафиксированного простоя"));
 	if (e->over_monitored)
 		fprintf(x->f, "<br><small>%s</small>",
 			T(x->cfg, "reported by the customer over monitored time",

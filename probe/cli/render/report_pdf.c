@@ -132,7 +132,15 @@ static void got_window(void *ctx, const struct gp_ledger_entry *e)
 	gp_grow((void **)&d->win, &d->cap_win, d->n_win, sizeof(*d->win));
 	d->win[d->n_win++] = (struct window){
 		.id = e->id, .start = e->start, .end = e->end, .created_at = e->created_at,
-		.service = gp_xstrdup(e->service), .reason = gp_xstrdup(e->reason ? e->reason : ""),
+		/* A component's window names it; one entered over recorded
+		 * downtime says so beside its reason. */
+		.service = e->target ? gp_xasprintf("%s %s", T(d->cfg, "target", "компонент"),
+						    e->target)
+				     : gp_xstrdup(e->service),
+		.reason = e->retroactive
+				  ? gp_xasprintf("%s [%s]", e->reason ? e->reason : "",
+						 T(d->cfg, "retroactive", "задним числом"))
+				  : gp_xstrdup(e->reason ? e->reason : ""),
 		.by = gp_xstrdup(e->created_by ? e->created_by : ""),
 	};
 }

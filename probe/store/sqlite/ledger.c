@@ -178,9 +178,10 @@ int sq_entry_add(struct gp_store *st, enum gp_entry_kind kind, const struct gp_l
 				  (int64_t)e->over_monitored)
 			 : sq_run(q,
 				  "INSERT INTO maintenance (service, start, end_at, reason,"
-				  " created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-				  "tiitit", e->service, e->start, e->end, e->reason, e->created_at,
-				  e->created_by);
+				  " created_at, created_by, target, retroactive)"
+				  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+				  "tiititti", e->target ? "" : e->service, e->start, e->end, e->reason,
+				  e->created_at, e->created_by, e->target, (int64_t)e->retroactive);
 	if (rc != 1)
 		return -1;
 	*id = sqlite3_last_insert_rowid(q->db);
@@ -202,11 +203,13 @@ int sq_entry_list(struct gp_store *st, enum gp_entry_kind kind, const char *serv
 				  "tii", service, from, to)
 		       : sq_query(sq_of(st),
 				  "SELECT e.id, e.service, e.start, e.end_at, e.reason, e.created_at,"
-				  " e.created_by, NULL, 0, r.revoked_at, r.revoked_by, r.reason"
+				  " e.created_by, NULL, 0, r.revoked_at, r.revoked_by, r.reason,"
+				  " e.target, e.retroactive"
 				  " FROM maintenance e LEFT JOIN entry_revocation r"
 				  " ON r.kind = 'maintenance' AND r.entry = e.id"
-				  " WHERE (?1 IS NULL OR e.service = ?1) AND e.start < ?3 AND e.end_at > ?2"
-				  " ORDER BY e.service, e.start, e.id",
+				  " WHERE (?1 IS NULL OR e.service = ?1 OR e.target IS NOT NULL)"
+				  " AND e.start < ?3 AND e.end_at > ?2"
+				  " ORDER BY e.service, e.target, e.start, e.id",
 				  "tii", service, from, to);
 	if (!s)
 		return -1;
@@ -226,8 +229,12 @@ int sq_entry_list(struct gp_store *st, enum gp_entry_kind kind, const char *serv
 			.revoked_by = sq_col_opt(s, 10),
 			.revoke_reason = sq_col_opt(s, 11),
 		};
-		if (manual)
+		if (manual) {
 			gp_attribution_parse(sq_col_opt(s, 7), &e.attribution);
+		} else {
+			e.target = sq_col_opt(s, 12);
+			e.retroactive = sqlite3_column_int64(s, 13) != 0;
+		}
 		fn(ctx, &e);
 	}
 	return sq_finish(s, rc);

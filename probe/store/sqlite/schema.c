@@ -288,6 +288,13 @@ static const char *const migrations[] = {
 	"ALTER TABLE outage ADD COLUMN attribution TEXT CHECK (attribution IS NULL OR"
 	"  attribution IN ('supplier', 'customer', 'third-party', 'unattributed'));"
 	"CREATE INDEX outage_by_incident ON outage (incident, start);",
+
+	/* 10 -> 11: planned work on one component (target; service is then
+	 * ''), and windows entered after the fact over recorded downtime
+	 * (retroactive: said so in the ledger and the report). */
+	"ALTER TABLE maintenance ADD COLUMN target TEXT;"
+	"ALTER TABLE maintenance ADD COLUMN retroactive INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (retroactive IN (0, 1));",
 };
 
 int sq_user_version(sqlite3 *db)
