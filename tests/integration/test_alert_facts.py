@@ -9,21 +9,15 @@ import json
 import os
 import re
 import signal
-import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from estate import EstateTest, epoch  # noqa: E402
 from labtest import GPROBE, run, wait_until  # noqa: E402
-from test_alerts import Component, Smtp  # noqa: E402
 
 TZ = "Asia/Almaty"
-
-
-def epoch(iso):
-    return int(datetime.datetime.fromisoformat(iso).timestamp())
 
 
 def local(iso):
@@ -40,67 +34,14 @@ def hms_ru(seconds):
     return "%d с" % seconds
 
 
-class FactsTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.data = os.path.join(self.tmp.name, "data")
-        self.comps = {n: Component() for n in ("conf-1", "ocs-1", "ocs-2", "stat-1", "stat-2")}
-        for c in self.comps.values():
-            c.up()
-        self.smtp = Smtp(self.tmp.name)
-        self.smtp.start()
-        self.cfg = os.path.join(self.tmp.name, "gprobe.yaml")
-        targets = "".join(
-            "  - {name: %s, host: 127.0.0.1, owner: supplier,\n"
-            "     checks: [{name: port, tcp_connect: %d}]}\n" % (n, c.port)
-            for n, c in self.comps.items())
-        with open(self.cfg, "w", encoding="utf-8") as f:
-            f.write(f"""probe: {{data_dir: {self.data}, interval: 1s, retry_interval: 1s,
-        timeout: 1s, attempts: 1, rrd: false}}
-targets:
-{targets}services:
-  - {{name: outbound, title: "Исходящий обзвон", up_when: "any(ocs-1, ocs-2) and conf-1",
-     priority: P2}}
-  - {{name: stat-monitor, title: "Монитор статистики", up_when: "any(stat-1, stat-2)",
-     priority: P1}}
-calendar: {{timezone: {TZ}}}
-incidents: {{reopen_window: 3s}}
-alerts:
-  restore_delay: 1s
-  email:
-    smtp_url: "smtp://127.0.0.1:{self.smtp.port}"
-    from: gprobe@example.kz
-    to: [noc@example.kz]
-    language: ru
-    timeout: 5s
-""")
-        self.log = open(os.path.join(self.tmp.name, "run.log"), "a")
-        self.daemon = subprocess.Popen([GPROBE, "-c", self.cfg, "run"], stdout=self.log,
-                                       stderr=self.log)
-
-    def tearDown(self):
-        if self.daemon.poll() is None:
-            self.daemon.kill()
-            self.daemon.wait()
-        self.log.close()
-        self.smtp.stop()
-        for c in self.comps.values():
-            c.down()
-        self.tmp.cleanup()
-
-    def json(self, *args):
-        rc, out, err = run([GPROBE, "-c", self.cfg] + list(args))
-        self.assertEqual(rc, 0, err)
-        return json.loads(out)
-
-    def state(self, service):
-        rc, out, _ = run([GPROBE, "-c", self.cfg, "status", "--json"])
-        if rc != 0:
-            return None
-        return {s["name"]: s["state"] for s in json.loads(out)["services"]}.get(service)
-
-    def wait_state(self, service, state):
-        wait_until("%s %s" % (service, state), lambda: self.state(service) == state, 30)
+class FactsTest(EstateTest):
+    COMPONENTS = ("conf-1", "ocs-1", "ocs-2", "stat-1", "stat-2")
+    SERVICES = """  - {name: outbound, title: "Исходящий обзвон", up_when: "any(ocs-1, ocs-2) and conf-1",
+     priority: P2}
+  - {name: stat-monitor, title: "Монитор статистики", up_when: "any(stat-1, stat-2)",
+     priority: P1}
+"""
+    EXTRA = "calendar: {timezone: %s}\nincidents: {reopen_window: 3s}\n" % TZ
 
     def outages(self, service):
         return self.json("downtime", "--raw", "--json", "--service",
@@ -246,16 +187,12 @@ alerts:
         # counts after reopen_window, 3 s; then 3 s more).
         since = [s for s in self.json("status", "--json")["services"]
                  if s["name"] == "stat-monitor"][0]["since"]
-        wait_until("a few more turns", lambda: self.heartbeats_after(epoch(since) + 3 + 3))
+        wait_until("a few more turns", lambda: self.heartbeat() > epoch(since) + 3 + 3)
         incidents = self.json("incidents", "--all", "--json")
         self.assertEqual(len(incidents), 1, incidents)
         kinds = [e["kind"] for e in self.json("incident", "show", "1", "--json")["timeline"]]
         self.assertEqual(kinds.count("degraded"), 1, kinds)
         self.assertEqual(len([m for m in self.smtp.messages() if "Избыточность" in m[1]]), 1)
-
-    def heartbeats_after(self, t):
-        raw = self.json("downtime", "--raw", "--json")
-        return epoch(raw["heartbeat"]) > t
 
 
 if __name__ == "__main__":

@@ -7,22 +7,15 @@ then; a fault elsewhere is not covered; a window entered after the fact
 over recorded downtime needs --retroactive and says so. `gprobe run` over
 TCP listeners this test opens and closes, mails through aiosmtpd."""
 import datetime
-import json
 import os
 import signal
-import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from labtest import GPROBE, run, wait_until  # noqa: E402
-from test_alerts import Component, Smtp  # noqa: E402
-
-
-def epoch(iso):
-    return int(datetime.datetime.fromisoformat(iso).timestamp())
+from estate import EstateTest, epoch  # noqa: E402
+from labtest import wait_until  # noqa: E402
 
 
 def iso(t):
@@ -30,69 +23,14 @@ def iso(t):
         "%Y-%m-%dT%H:%M:%S+00:00")
 
 
-class MaintenanceTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.data = os.path.join(self.tmp.name, "data")
-        self.comps = {n: Component() for n in ("conf-1", "ocs-1")}
-        for c in self.comps.values():
-            c.up()
-        self.smtp = Smtp(self.tmp.name)
-        self.smtp.start()
-        self.cfg = os.path.join(self.tmp.name, "gprobe.yaml")
-        targets = "".join(
-            "  - {name: %s, host: 127.0.0.1, owner: supplier,\n"
-            "     checks: [{name: port, tcp_connect: %d}]}\n" % (n, c.port)
-            for n, c in self.comps.items())
-        with open(self.cfg, "w", encoding="utf-8") as f:
-            f.write(f"""probe: {{data_dir: {self.data}, interval: 1s, retry_interval: 1s,
-        timeout: 1s, attempts: 1, rrd: false}}
-targets:
-{targets}services:
-  - {{name: outbound, title: "Исходящий обзвон", up_when: "ocs-1 and conf-1", priority: P2}}
-calendar: {{timezone: Asia/Almaty}}
-alerts:
-  restore_delay: 1s
-  email:
-    smtp_url: "smtp://127.0.0.1:{self.smtp.port}"
-    from: gprobe@example.kz
-    to: [noc@example.kz]
-    language: ru
-    timeout: 5s
-""")
-        self.log = open(os.path.join(self.tmp.name, "run.log"), "a")
-        self.daemon = subprocess.Popen([GPROBE, "-c", self.cfg, "run"], stdout=self.log,
-                                       stderr=self.log)
-
-    def tearDown(self):
-        if self.daemon.poll() is None:
-            self.daemon.kill()
-            self.daemon.wait()
-        self.log.close()
-        self.smtp.stop()
-        for c in self.comps.values():
-            c.down()
-        self.tmp.cleanup()
-
-    def gprobe(self, *args):
-        return run([GPROBE, "-c", self.cfg] + list(args))
-
-    def json(self, *args):
-        rc, out, err = self.gprobe(*args)
-        self.assertEqual(rc, 0, err)
-        return json.loads(out)
-
-    def state(self):
-        rc, out, _ = self.gprobe("status", "--json")
-        if rc != 0:
-            return None
-        return {s["name"]: s["state"] for s in json.loads(out)["services"]}.get("outbound")
+class MaintenanceTest(EstateTest):
+    COMPONENTS = ("conf-1", "ocs-1")
+    SERVICES = ('  - {name: outbound, title: "Исходящий обзвон", up_when: "ocs-1 and conf-1",'
+                ' priority: P2}\n')
+    EXTRA = "calendar: {timezone: Asia/Almaty}\n"
 
     def wait_state(self, state):
-        wait_until("outbound " + state, lambda: self.state() == state, 30)
-
-    def heartbeat(self):
-        return epoch(self.json("status", "--json")["heartbeat"])
+        super().wait_state("outbound", state)
 
     def down_intervals(self):
         return [(i["class"], epoch(i["from"]), epoch(i["to"]))
