@@ -139,14 +139,16 @@ char *gp_mail_build(const struct gp_mail *m)
 				 "To: %s\r\n"
 				 "Subject: %s\r\n"
 				 "Message-ID: %s\r\n"
-				 "%s"
+				 "%s%s%s%s"
 				 "MIME-Version: 1.0\r\n"
 				 "Content-Type: text/plain; charset=utf-8\r\n"
 				 "Content-Transfer-Encoding: base64\r\n"
 				 "Auto-Submitted: auto-generated\r\n"
 				 "\r\n"
 				 "%s\r\n",
-				 date, m->from, to, subject, m->message_id, refs, body);
+				 date, m->from, to, subject, m->message_id, refs,
+				 m->reply_to ? "Reply-To: " : "", m->reply_to ? m->reply_to : "",
+				 m->reply_to ? "\r\n" : "", body);
 	free(to);
 	free(subject);
 	free(text);

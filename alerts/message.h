@@ -30,6 +30,7 @@ struct gp_mail {
 	const char *message_id; /* "<...>" */
 	const char *references; /* "<...>" or NULL: threads an incident's mails */
 	int64_t date;
+	const char *reply_to;   /* an address, or NULL: where replies go (reply.h) */
 };
 /* The whole message, headers and body, CRLF line ends. */
 char *gp_mail_build(const struct gp_mail *m);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -178,7 +179,7 @@ static int queue(struct gp_store *st, const struct gp_incident *inc, const char 
 
 int gp_outbox_incident(struct gp_store *st, const struct gp_config *cfg,
 		       const struct gp_incident *inc, const char *kind, const char *text,
-		       int64_t at, char *err, size_t errlen)
+		       int64_t at, int64_t auto_close_at, char *err, size_t errlen)
 {
 	enum gp_alert_event ev;
 	if ((!cfg->email.set && !cfg->webhook.set) || !event_of(inc, kind, &ev))
@@ -241,6 +242,10 @@ int gp_outbox_incident(struct gp_store *st, const struct gp_config *cfg,
 		.text = ev == GP_ALERT_RESOLVED ? inc->resolution : text,
 		.members = m.v,
 		.n_members = m.n,
+		.auto_close_at = ev == GP_ALERT_RESOLVED ? auto_close_at : 0,
+		.auto_close_days = cfg->incidents.auto_close_working_days,
+		.by_reply = cfg->email.reply_to != NULL,
+		.noc = cfg->email.n_to > 0 ? cfg->email.to[0] : NULL,
 	};
 	int64_t not_before = ev == GP_ALERT_RESTORED ? at + cfg->alerts.restore_delay_ms / 1000 : at;
 	const char *name = gp_alert_event_name(ev);
@@ -254,6 +259,20 @@ int gp_outbox_incident(struct gp_store *st, const struct gp_config *cfg,
 		for (size_t i = 0; rc == 0 && i < n; i++) {
 			char *mid = gp_outbox_message_id(cfg, name);
 			rc = queue(st, inc, name, GP_ALERT_EMAIL, to[i], subject, body, mid, at, not_before,
+				   err, errlen);
+			free(mid);
+		}
+		/* The resolution is the customer's to confirm: their
+		 * contacts get it too (one row each, as the NOC's). */
+		for (size_t i = 0; rc == 0 && ev == GP_ALERT_RESOLVED && i < cfg->n_contacts; i++) {
+			const char *addr = cfg->contacts[i].email;
+			bool noc = false;
+			for (size_t k = 0; k < n && !noc; k++)
+				noc = !strcasecmp(to[k], addr);
+			if (noc)
+				continue;
+			char *mid = gp_outbox_message_id(cfg, name);
+			rc = queue(st, inc, name, GP_ALERT_EMAIL, addr, subject, body, mid, at, not_before,
 				   err, errlen);
 			free(mid);
 		}

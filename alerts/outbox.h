@@ -14,7 +14,9 @@
  *   restored         held back for alerts.restore_delay; cancelled if the
  *                    service falls again meanwhile, so a flapping service
  *                    sends one "down" and, once it is stable, one "up"
- *   resolve          resolved, with what was done
+ *   resolve          resolved, with what was done, how to confirm or
+ *                    reject, when it counts as closed; to the customer's
+ *                    contacts and the NOC
  *   escalation       to alerts.email.escalate_to
  *   auto-closed
  *
@@ -33,11 +35,15 @@
 #include "store.h"
 
 /* Queues the messages of an incident's timeline event `kind` (as
- * incidents.c names them; other kinds queue nothing). 0, or -1 with the
- * reason in err: the caller's transaction then rolls back. */
+ * incidents.c names them; other kinds queue nothing). auto_close_at: for
+ * a resolve, when the incident counts as closed unless the customer
+ * confirms or rejects (the contract's working time; 0: not said). The
+ * "resolved" mail goes to the customer's contacts and to the NOC.
+ * 0, or -1 with the reason in err: the caller's transaction then rolls
+ * back. */
 int gp_outbox_incident(struct gp_store *st, const struct gp_config *cfg,
 		       const struct gp_incident *inc, const char *kind, const char *text,
-		       int64_t at, char *err, size_t errlen);
+		       int64_t at, int64_t auto_close_at, char *err, size_t errlen);
 
 /* A fresh Message-ID, "<gprobe.KIND.RANDOM@DOMAIN>" (DOMAIN from the
  * sender's address). */

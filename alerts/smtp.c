@@ -6,6 +6,7 @@
  */
 #include "channel.h"
 #include "message.h"
+#include "reply.h"
 #include "secret.h"
 #include "util.h"
 
@@ -41,7 +42,20 @@ static int smtp_deliver(void *ctx, const struct gp_config *cfg, const struct gp_
 	char *thread = a->incident ? gp_xasprintf("<gprobe.incident.%lld@%s>", (long long)a->incident,
 						  at ? at + 1 : "gprobe.invalid")
 				   : NULL;
+	/* Replies carry the token of this incident and event (reply.h). */
+	char *reply = NULL;
+	if (e->reply_to && e->reply_secret_file && a->incident > 0 && a->event) {
+		char why[256];
+		char *secret = gp_read_secret(e->reply_secret_file, why, sizeof(why));
+		if (!secret) {
+			free(thread);
+			return gp_errf(err, errlen, "alerts.email.reply_secret_file: %s", why);
+		}
+		reply = gp_reply_address(e->reply_to, secret, a->incident, a->event);
+		gp_secret_free(secret);
+	}
 	struct gp_mail m = {
+		.reply_to = reply,
 		.from = e->from,
 		.to = to,
 		.n_to = 1,
@@ -53,6 +67,7 @@ static int smtp_deliver(void *ctx, const struct gp_config *cfg, const struct gp_
 	};
 	char *msg = gp_mail_build(&m);
 	free(thread);
+	free(reply);
 	struct upload up = {msg, strlen(msg)};
 
 	CURL *c = curl_easy_init();

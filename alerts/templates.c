@@ -4,6 +4,7 @@
 #include "templates.h"
 #include "util.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,63 @@ char *gp_alert_subject(const struct gp_alert_facts *f)
 	return s;
 }
 
+/* The customer's side: what was done, how to confirm or reject it, and
+ * when it counts as closed without an answer. */
+static char *resolved_text(const struct gp_alert_facts *f, const char *svc, const char *at)
+{
+	char *how;
+	const char *noc = f->noc ? f->noc : "NOC";
+	if (f->by_reply)
+		how = gp_xasprintf(TR(f, "To confirm, reply to this mail with this first line:\n"
+					 "  confirm\n"
+					 "To reject, reply with the reason on the first line:\n"
+					 "  reject: REASON\n"
+					 "(or tell the NOC: %s).\n",
+				      "Чтобы подтвердить, ответьте на это письмо, написав первой "
+				      "строкой:\n"
+				      "  подтверждаю\n"
+				      "Чтобы отклонить, напишите первой строкой ответа причину:\n"
+				      "  отклоняю: ПРИЧИНА\n"
+				      "(или сообщите дежурной смене: %s).\n"),
+				   noc);
+	else
+		how = gp_xasprintf(TR(f, "Please tell the NOC (%s).\n",
+				      "Просим сообщить дежурной смене (%s).\n"),
+				   noc);
+	char *close = gp_xstrdup("");
+	if (f->auto_close_at > 0 && f->auto_close_at < INT64_MAX) {
+		char t[80];
+		when(f, f->auto_close_at, t, sizeof(t));
+		free(close);
+		close = gp_xasprintf(TR(f, "Unless it is confirmed or rejected, the incident counts "
+					   "as closed at %s (after %d working days).\n",
+					"Если решение не будет ни подтверждено, ни отклонено, инцидент "
+					"будет считаться закрытым %s (через %d рабочих дн.).\n"),
+				     t, f->auto_close_days);
+	}
+	char *out = gp_xasprintf(TR(f, "The incident of service %s is resolved (%s):\n  %s\n\n"
+				       "Please confirm the resolution, or reject it with a reason.\n"
+				       "%s%s",
+				    "Инцидент по сервису %s решён (%s):\n  %s\n\n"
+				    "Просим подтвердить решение или отклонить его с указанием "
+				    "причины.\n%s%s"),
+				 svc, at, f->text ? f->text : "", how, close);
+	free(how);
+	free(close);
+	return out;
+}
+
+/* How the NOC takes an incident into work by replying. */
+static const char *ack_hint(const struct gp_alert_facts *f)
+{
+	if (!f->by_reply || f->event == GP_ALERT_RESOLVED || f->event == GP_ALERT_AUTO_CLOSED)
+		return "";
+	return TR(f, "\nTo take it into work, reply to this mail with \"ack\" as its first line "
+		     "(a comment may follow on that line).\n",
+		  "\nЧтобы принять в работу, ответьте на это письмо, написав первой строкой "
+		  "«принято» (или ack), можно с комментарием.\n");
+}
+
 /* The opening lines: what happened to the service. */
 static char *headline(const struct gp_alert_facts *f, const char *svc)
 {
@@ -138,11 +196,7 @@ static char *headline(const struct gp_alert_facts *f, const char *svc)
 				       "(с %s).\n"),
 				    svc, at, dur, since);
 	case GP_ALERT_RESOLVED:
-		return gp_xasprintf(TR(f, "The incident of service %s is resolved (%s):\n  %s\n"
-					  "Please confirm, or reject it with a reason.\n",
-				       "Инцидент по сервису %s решён (%s):\n  %s\n"
-				       "Просим подтвердить решение или отклонить его с причиной.\n"),
-				    svc, at, f->text ? f->text : "");
+		return resolved_text(f, svc, at);
 	case GP_ALERT_ESCALATION:
 		return gp_xasprintf(TR(f, "Nobody has taken the incident of service %s into work: "
 					  "the response target passed at %s.\n",
@@ -208,14 +262,14 @@ char *gp_alert_text(const struct gp_alert_facts *f)
 	char *members = components(f);
 	char *text = gp_xasprintf(
 		TR(f,
-		   "%s%s\nIncident #%lld, priority %s, status: %s, attribution: %s.\n"
+		   "%s%s%s\nIncident #%lld, priority %s, status: %s, attribution: %s.\n"
 		   "Response due: %s.\nThe incident: gprobe incident show %lld\n"
 		   "-- \ngprobe\n",
-		   "%s%s\nИнцидент #%lld, приоритет %s, статус: %s, ответственность: %s.\n"
+		   "%s%s%s\nИнцидент #%lld, приоритет %s, статус: %s, ответственность: %s.\n"
 		   "Срок реакции: %s.\nИнцидент: gprobe incident show %lld\n"
 		   "-- \ngprobe\n"),
-		head, members, (long long)f->incident, f->priority, status_text(f), owner(f), due,
-		(long long)f->incident);
+		head, members, ack_hint(f), (long long)f->incident, f->priority, status_text(f),
+		owner(f), due, (long long)f->incident);
 	free(head);
 	free(members);
 	free(svc);

@@ -50,6 +50,12 @@ struct gp_alert_facts {
 	const char *text;        /* the incident's text, or the resolution */
 	const struct gp_alert_member *members; /* see gp_alert_member */
 	size_t n_members;
+	/* resolved: when it counts as closed unless confirmed or rejected
+	 * (0: not said), after auto_close_days working days. */
+	int64_t auto_close_at;
+	int auto_close_days;
+	bool by_reply;           /* replies are taken (gprobe mail-in): say how */
+	const char *noc;         /* the NOC's address, or NULL */
 };
 
 char *gp_alert_subject(const struct gp_alert_facts *f);

@@ -19,7 +19,7 @@ esac
 BUILD_DIR=${FUZZ_BUILD_DIR:-build-fuzz}
 TIMEOUT=${FUZZ_TIMEOUT:-2}
 RSS_MB=${FUZZ_RSS_MB:-2048}
-ALL_TARGETS=(fuzz_yaml fuzz_expr fuzz_range fuzz_time fuzz_json_pointer fuzz_octets)
+ALL_TARGETS=(fuzz_yaml fuzz_expr fuzz_range fuzz_time fuzz_json_pointer fuzz_octets fuzz_inmail)
 read -r -a TARGETS <<<"${FUZZ_TARGETS:-${ALL_TARGETS[*]}}"
 
 # What the build needs, and clang with its libFuzzer runtime

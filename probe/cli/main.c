@@ -116,6 +116,9 @@ static int cmd_later(const char *name, const char *usage, const char *what, int 
 	return 1;
 }
 
+/* cli_mailin.c: a reply to an alert, on stdin. */
+int gp_cmd_mailin(struct gp_cli *cli, int argc, char **argv);
+
 struct command {
 	const char *name;
 	int (*fn)(struct gp_cli *, int, char **);
@@ -147,6 +150,8 @@ static const struct command commands[] = {
 	 "the monthly availability and penalty report"},
 	{"graph", gp_cmd_graph, "gprobe graph TARGET CHECK [--from -24h] -o FILE.png",
 	 "a PNG of a check's values"},
+	{"mail-in", gp_cmd_mailin, "gprobe mail-in < MESSAGE",
+	 "a reply to an alert: ack, confirm or reject by e-mail"},
 };
 
 static void usage(FILE *out)

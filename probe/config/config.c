@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -436,7 +437,7 @@ static const char *const alerts_keys[] = {"email", "webhook", "undelivered_after
 					  "restore_delay", NULL};
 static const char *const email_keys[] = {"smtp_url", "starttls", "user", "password_file", "from",
 					 "to", "escalate_to", "language", "timeout", "rate_limit",
-					 "ca_file", NULL};
+					 "ca_file", "reply_to", "reply_secret_file", "ack_from", NULL};
 static const char *const webhook_keys[] = {"url", "secret_file", "timeout", NULL};
 
 static void check_addresses(struct gp_ld *L, const struct gp_ynode *m, const char *key, char **v,
@@ -445,9 +446,74 @@ static void check_addresses(struct gp_ld *L, const struct gp_ynode *m, const cha
 	const struct gp_ynode *seq = gp_ymap_get(m, key);
 	for (size_t i = 0; i < n; i++) {
 		const char *at = strchr(v[i], '@');
-		if (!at || at == v[i] || !at[1] || strpbrk(v[i], " <>,\r\n"))
+		/* ack_from may name a whole domain: "@example.kz". */
+		bool domain = !strcmp(key, "ack_from") && at == v[i] && at[1];
+		if (!domain && (!at || at == v[i] || !at[1] || strpbrk(v[i], " <>,\r\n")))
 			gp_ld_err(L, seq && seq->type == GP_Y_SEQ && i < seq->n ? seq->items[i] : m,
 			       "alerts.email.%s[%zu]: '%s' is not an e-mail address", key, i, v[i]);
+	}
+}
+
+/* alerts.email.reply_to, reply_secret_file, ack_from: replies that
+ * gprobe mail-in takes (alerts/mailin.h). */
+static void load_replies(struct gp_ld *L, const struct gp_ynode *em, struct gp_email *e)
+{
+	const char *p = "alerts.email";
+	const struct gp_ynode *rv = gp_ld_scalar(L, em, p, "reply_to", false);
+	if (rv) {
+		e->reply_to = gp_xstrdup(rv->text);
+		const char *at = strchr(rv->text, '@');
+		/* The tag "+ID.EVENT.TOKEN" (up to 44 characters) must fit the
+		 * local part's 64. */
+		if (!at || at == rv->text || !at[1] || strchr(at + 1, '@') ||
+		    strpbrk(rv->text, " <>,+\"\r\n()[];:\\"))
+			gp_ld_err(L, rv, "%s.reply_to: '%s' is not a plain e-mail address (no '+': "
+				  "gprobe adds its own tag after one)", p, rv->text);
+		else if (at - rv->text > 20)
+			gp_ld_err(L, rv, "%s.reply_to: the local part '%.*s' is longer than 20 "
+				  "characters: the reply tag would not fit", p, (int)(at - rv->text),
+				  rv->text);
+	}
+	gp_ld_file(L, em, p, "reply_secret_file", false, GP_LD_SECRET, &e->reply_secret_file);
+	if (!e->reply_to != !gp_ymap_get(em, "reply_secret_file"))
+		gp_ld_err(L, em, "%s: 'reply_to' and 'reply_secret_file' go together", p);
+	gp_ld_str_list(L, em, p, "ack_from", false, &e->ack_from, &e->n_ack_from);
+	check_addresses(L, em, "ack_from", e->ack_from, e->n_ack_from);
+}
+
+static const char *const contact_keys[] = {"name", "email", NULL};
+
+/* contacts: [{name, email}], the customer's responsible people. */
+static void load_contacts(struct gp_ld *L, const struct gp_ynode *root)
+{
+	struct gp_config *cfg = L->cfg;
+	const struct gp_ynode *seq = gp_ld_sequence(L, root, "", "contacts", false);
+	for (size_t i = 0; seq && i < seq->n; i++) {
+		const struct gp_ynode *cm = seq->items[i];
+		char *p = gp_xasprintf("contacts[%zu]", i);
+		if (cm->type != GP_Y_MAP) {
+			gp_ld_err(L, cm, "%s: expected a mapping {name, email}, got %s", p,
+				  gp_ynode_type_name(cm));
+			free(p);
+			continue;
+		}
+		gp_ld_check_keys(L, cm, p, contact_keys);
+		struct gp_contact c = {0};
+		gp_ld_str(L, cm, p, "name", true, &c.name);
+		gp_ld_str(L, cm, p, "email", true, &c.email);
+		if (c.email) {
+			const char *at = strchr(c.email, '@');
+			if (!at || at == c.email || !at[1] || strpbrk(c.email, " <>,\r\n"))
+				gp_ld_err(L, gp_ymap_get(cm, "email"),
+					  "%s.email: '%s' is not an e-mail address", p, c.email);
+			for (size_t j = 0; j < cfg->n_contacts; j++)
+				if (cfg->contacts[j].email && !strcasecmp(cfg->contacts[j].email, c.email))
+					gp_ld_err(L, gp_ymap_get(cm, "email"),
+						  "%s.email: '%s' is listed twice", p, c.email);
+		}
+		cfg->contacts = gp_xrealloc(cfg->contacts, (cfg->n_contacts + 1) * sizeof(c));
+		cfg->contacts[cfg->n_contacts++] = c;
+		free(p);
 	}
 }
 
@@ -504,6 +570,7 @@ static void load_alerts(struct gp_ld *L, const struct gp_ynode *root)
 		e->language = gp_xstrdup(langs[lang]);
 		gp_ld_duration(L, em, p, "timeout", &e->timeout_ms);
 		gp_ld_intv(L, em, p, "rate_limit", 1, 100000, &e->rate_limit);
+		load_replies(L, em, e);
 	}
 
 	const struct gp_ynode *wm = gp_ld_mapping(L, m, "alerts", "webhook", false);
@@ -526,7 +593,7 @@ static void load_alerts(struct gp_ld *L, const struct gp_ynode *root)
 /* The whole file                                                      */
 
 static const char *const top_keys[] = {"probe",    "targets",   "services", "contract",
-				       "calendar", "incidents", "alerts",   NULL};
+				       "calendar", "incidents", "alerts",   "contacts", NULL};
 
 static struct gp_config *load_root(struct gp_ynode *root, const char *file,
 				   const struct gp_config_opts *opts, struct gp_errlist *el,
@@ -579,6 +646,7 @@ static struct gp_config *load_root(struct gp_ynode *root, const char *file,
 	load_calendar(&L, root);
 	load_incidents(&L, root);
 	load_alerts(&L, root);
+	load_contacts(&L, root);
 
 done:
 	free(L.base_dir);
@@ -664,6 +732,14 @@ void gp_config_free(struct gp_config *cfg)
 	free_strv(cfg->email.escalate_to, cfg->email.n_escalate_to);
 	free(cfg->email.language);
 	free(cfg->email.ca_file);
+	free(cfg->email.reply_to);
+	free(cfg->email.reply_secret_file);
+	free_strv(cfg->email.ack_from, cfg->email.n_ack_from);
+	for (size_t i = 0; i < cfg->n_contacts; i++) {
+		free(cfg->contacts[i].name);
+		free(cfg->contacts[i].email);
+	}
+	free(cfg->contacts);
 	free(cfg->webhook.url);
 	free(cfg->webhook.secret_file);
 	free(cfg->file);

@@ -51,6 +51,10 @@ struct gp_block {
 	size_t n_opts;
 };
 
+/* A value's meaning, as the mails and status say it: "2 (stopped)". */
+struct gp_value_name {
+	char *value, *name;
+};
 struct gp_check {
 	char *name;
 	struct gp_pos pos;
@@ -63,6 +67,8 @@ struct gp_check {
 	struct gp_optval *opts; /* the kind's own options ("match", "json") */
 	size_t n_opts;
 	char *expect;         /* string equality on the value, or NULL */
+	struct gp_value_name *value_names; /* what values mean ("2": "stopped") */
+	size_t n_value_names;
 	char *uom;            /* perfdata unit */
 	struct gp_range warning, critical;
 	bool availability;    /* default true */
@@ -70,6 +76,8 @@ struct gp_check {
 	int attempts;
 	bool from_profile;
 };
+/* The name the check gives the value (value_names), or NULL. */
+const char *gp_check_value_name(const struct gp_check *c, const char *value);
 
 /* Named values a profile's checks take ("{port}", "{log_dir}"). */
 struct gp_vars {
@@ -169,6 +177,20 @@ struct gp_email {
 	char *ca_file;  /* NULL: the system's trust store */
 	int64_t timeout_ms;
 	int rate_limit;  /* messages per recipient an hour (30); more fold into a digest */
+	/* Replies (gprobe mail-in): alerts carry Reply-To: LOCAL+ID.EVENT.TOKEN@DOMAIN
+	 * of reply_to, the token an HMAC under reply_secret_file; both or
+	 * neither. ack_from: who may acknowledge by reply (addresses, or
+	 * "@domain" for a whole domain); default to and escalate_to. */
+	char *reply_to;
+	char *reply_secret_file;
+	char **ack_from;
+	size_t n_ack_from;
+};
+
+/* contacts: the customer's responsible people; the "resolved" mail goes
+ * to them, and they confirm or reject a resolution (by reply too). */
+struct gp_contact {
+	char *name, *email;
 };
 
 /* The outbox: how long an undelivered alert waits before it is flagged
@@ -222,6 +244,8 @@ struct gp_config {
 	struct gp_email email;
 	struct gp_webhook webhook;
 	struct gp_alert_settings alerts;
+	struct gp_contact *contacts;
+	size_t n_contacts;
 };
 
 /*

@@ -32,7 +32,11 @@ static int save(struct gp_store *st, const struct gp_config *cfg, struct gp_inci
 	struct gp_incident_event ev = {at, actor, kind, old_status, (int)inc->status, text};
 	if (gp_store_incident_event_add(st, inc->id, &ev) != 0)
 		return gp_errf(err, errlen, "cannot write the timeline: %s", gp_store_error(st));
-	return gp_outbox_incident(st, cfg, inc, kind, text, at, err, errlen);
+	/* A resolved incident's mail says when it counts as closed. */
+	int64_t close_at = inc->status == GP_INCIDENT_RESOLVED && inc->resolved_at > 0
+				   ? gp_inc_auto_close_at(cfg, inc->resolved_at)
+				   : 0;
+	return gp_outbox_incident(st, cfg, inc, kind, text, at, close_at, err, errlen);
 }
 
 enum gp_attribution gp_inc_attribution(const struct gp_config *cfg, const char *members)

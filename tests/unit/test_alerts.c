@@ -78,7 +78,7 @@ static void test_mail_build(void **state)
 		strcat(body, "Длинная строка текста о состоянии компонентов. ");
 	struct gp_mail m = {"gprobe@example.kz", to, 1, "[P1 #7] Недоступен сервис", body,
 			    "<gprobe.opened.1@example.kz>", "<gprobe.incident.7@example.kz>",
-			    1764063850};
+			    1764063850, NULL};
 	char *msg = gp_mail_build(&m);
 	assert_non_null(strstr(msg, "Date: Tue, 25 Nov 2025 09:44:10 +0000\r\n"));
 	assert_non_null(strstr(msg, "From: gprobe@example.kz\r\nTo: noc@example.kz\r\n"));
@@ -262,43 +262,43 @@ static void test_outbox_restored_held_and_cancelled(void **state)
 	struct fx *f = *state;
 	struct gp_incident inc = incident(new_incident(f), GP_INCIDENT_OPEN);
 	/* Opened: to both addresses of `to` at once. */
-	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "opened", "x", 1000, f->err,
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "opened", "x", 1000, 0, f->err,
 					    sizeof(f->err)),
 			 0);
 	assert_int_equal(count(f, "queued"), 2);
 	/* Restored: held for restore_delay (60 s); a reopen within it cancels
 	 * it and sends nothing. */
 	inc.restored_at = 1100;
-	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "restored", "up", 1100, f->err,
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "restored", "up", 1100, 0, f->err,
 					    sizeof(f->err)),
 			 0);
 	assert_int_equal(count(f, "queued"), 4);
 	struct rec r = {0};
 	pass(f, &r, 1101);
 	assert_int_equal(r.calls, 2); /* the opened ones only */
-	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "reopened", "down", 1120, f->err,
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "reopened", "down", 1120, 0, f->err,
 					    sizeof(f->err)),
 			 0);
 	assert_int_equal(count(f, "queued"), 0);
 	/* Once the restore was told, a reopen is told too. */
-	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "restored", "up", 1200, f->err,
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "restored", "up", 1200, 0, f->err,
 					    sizeof(f->err)),
 			 0);
 	pass(f, &r, 1260);
 	assert_int_equal(r.calls, 4);
 	assert_string_equal(r.subjects[2], "[P1 #1] ha restored");
-	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "reopened", "down", 1300, f->err,
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "reopened", "down", 1300, 0, f->err,
 					    sizeof(f->err)),
 			 0);
 	assert_int_equal(count(f, "queued"), 2);
 	/* Escalations go to escalate_to; notes and acks send nothing. */
-	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "escalation", "late", 1400,
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "escalation", "late", 1400, 0,
 					    f->err, sizeof(f->err)),
 			 0);
-	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "note", "n", 1400, f->err,
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "note", "n", 1400, 0, f->err,
 					    sizeof(f->err)),
 			 0);
-	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "ack", "n", 1400, f->err,
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "ack", "n", 1400, 0, f->err,
 					    sizeof(f->err)),
 			 0);
 	assert_int_equal(count(f, "queued"), 3);
@@ -314,7 +314,7 @@ static void test_sender_retries_and_failures(void **state)
 
 	struct gp_incident inc = incident(new_incident(f), GP_INCIDENT_OPEN);
 	f->cfg->email.n_to = 1;
-	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "opened", "x", 1000, f->err,
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "opened", "x", 1000, 0, f->err,
 					    sizeof(f->err)),
 			 0);
 	struct rec r = {.fail_first = 2};
@@ -333,7 +333,7 @@ static void test_sender_retries_and_failures(void **state)
 	assert_int_equal(r.calls, 3); /* never twice */
 
 	/* Refused for good: kept as failed, not retried. */
-	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "restored", "x", 3000, f->err,
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "restored", "x", 3000, 0, f->err,
 					    sizeof(f->err)),
 			 0);
 	struct rec bad = {.permanent = true};
@@ -343,7 +343,7 @@ static void test_sender_retries_and_failures(void **state)
 	assert_int_equal(count(f, "failed"), 1);
 
 	/* Undelivered for a day: flagged, and still tried. */
-	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "escalation", "x", 10000, f->err,
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "escalation", "x", 10000, 0, f->err,
 					    sizeof(f->err)),
 			 0);
 	struct rec down = {.fail_first = 1000};
@@ -364,7 +364,7 @@ static void test_rate_limit_digest(void **state)
 	const char *kinds[] = {"opened", "restored", "reopened", "resolve", "auto-closed"};
 	struct rec r = {0};
 	for (int i = 0; i < 5; i++) {
-		assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, kinds[i], "x", 1000 + i,
+		assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, kinds[i], "x", 1000 + i, 0,
 						    f->err, sizeof(f->err)),
 				 0);
 		pass(f, &r, 1100 + i);
@@ -457,7 +457,7 @@ static void test_row_sending_before_handover(void **state)
 	struct fx *f = *state;
 	f->cfg->email.n_to = 1;
 	struct gp_incident inc = incident(new_incident(f), GP_INCIDENT_OPEN);
-	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "opened", "x", 1000, f->err,
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "opened", "x", 1000, 0, f->err,
 					    sizeof(f->err)),
 			 0);
 	struct seen s;
@@ -501,14 +501,14 @@ static void test_row_left_sending_by_a_crash(void **state)
 	f->cfg->email.n_to = 1;
 	f->cfg->email.rate_limit = 1;
 	struct gp_incident inc = incident(new_incident(f), GP_INCIDENT_OPEN);
-	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "opened", "x", 1000, f->err,
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "opened", "x", 1000, 0, f->err,
 					    sizeof(f->err)),
 			 0);
 	struct rec r = {0};
 	pass(f, &r, 1000); /* sent: the rate limit (1 an hour) is used up */
 	assert_int_equal(count(f, "sent"), 1);
 	inc.restored_at = 1100;
-	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "restored", "up", 1100, f->err,
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "restored", "up", 1100, 0, f->err,
 					    sizeof(f->err)),
 			 0);
 	/* The crash: marked for try 1 (restored_delay passed), then nothing. */
@@ -552,7 +552,7 @@ static void test_row_left_sending_by_a_crash(void **state)
 	assert_int_equal(c.sending + c.queued + c.folded, 0);
 
 	/* A crash again, then a permanent refusal: sending -> failed. */
-	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "escalation", "late", 1400,
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "escalation", "late", 1400, 0,
 					    f->err, sizeof(f->err)),
 			 0);
 	assert_true(gp_store_alert_next(f->st, 1400, &a));
