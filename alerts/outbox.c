@@ -66,9 +66,11 @@ static void add_check(void *ctx, const struct gp_check_row *row)
 	struct lines *l = ctx;
 	if (++l->n > 20)
 		return;
-	char *next = gp_xasprintf("%s%s: %s%s%.200s\n", l->text, row->name,
-				  gp_state_name(row->state), row->output && *row->output ? " - " : "",
-				  row->output ? row->output : "");
+	const char *out = row->output ? row->output : "";
+	/* Cut on a character: a mail declared UTF-8 is UTF-8. */
+	char *next = gp_xasprintf("%s%s: %s%s%.*s\n", l->text, row->name,
+				  gp_state_name(row->state), *out ? " - " : "",
+				  gp_utf8_prefix(out, 200), out);
 	free(l->text);
 	l->text = next;
 }

@@ -411,9 +411,11 @@ int main(int argc, char **argv)
 	 * every check's with -v. */
 	for (size_t i = 0, shown = 0; bad == 0 && (n == 1 || a.verbose) && i < n; i++) {
 		struct gp_outcome *o = &jobs[i].out;
-		if (o->text)
-			printf("%s%s = %.80s", shown++ ? ", " : ": ", jobs[i].check->name,
-			       one_line(o->text));
+		if (o->text) {
+			const char *v = one_line(o->text);
+			printf("%s%s = %.*s", shown++ ? ", " : ": ", jobs[i].check->name,
+			       gp_utf8_prefix(v, 80), v);
+		}
 	}
 	for (size_t i = 0, shown = 0; i < n; i++) {
 		const struct gp_outcome *o = &jobs[i].out;

@@ -856,3 +856,17 @@ void gp_format_local(int64_t t, const char *tz, char *buf, size_t len)
 	gp_format_tz(t, z, buf, len);
 	gp_tz_free(z);
 }
+
+int gp_utf8_prefix(const char *s, int max)
+{
+	int n = 0;
+	while (n < max && s[n])
+		n++;
+	if (s[n] == '\0' || n == 0)
+		return n;
+	/* s[n] is where the cut falls: back off while it is a continuation
+	 * byte, so the character it belongs to is left out whole. */
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return n;
+}

@@ -16,6 +16,10 @@
 
 #define GP_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* How many bytes of s, at most max, end on a whole UTF-8 character: for
+ * "%.*s", so that a cut text stays valid UTF-8. */
+int gp_utf8_prefix(const char *s, int max);
+
 /* Allocation that aborts on exhaustion: a monitoring probe out of memory
  * cannot do anything useful, and checking every small string would hide
  * the real error paths. */

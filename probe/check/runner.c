@@ -30,22 +30,38 @@ static void set_str(char **dst, const char *src)
 	*dst = src ? gp_xstrdup(src) : NULL;
 }
 
-void gp_evaluate(const struct gp_check *c, struct gp_outcome *o)
+/* "2 (stopped)" when the check names the value, else "'2'". */
+static char *shown_value(const struct gp_check *c, const char *v)
+{
+	const char *name = gp_check_value_name(c, v);
+	return name ? gp_xasprintf("%s (%s)", v, name) : gp_xasprintf("'%s'", v);
+}
+
+#define TR(ru, en_text, ru_text) ((ru) ? (ru_text) : (en_text))
+
+void gp_evaluate_in(const struct gp_check *c, struct gp_outcome *o, bool ru)
 {
 	o->state = o->probe_state;
 	if (o->probe_state != GP_STATE_OK)
 		return;
 	if (c->expect) {
+		char *got = shown_value(c, o->text ? o->text : "");
+		char *want = shown_value(c, c->expect);
+		free(o->evaluation);
 		if (!o->text || strcmp(o->text, c->expect) != 0) {
 			o->state = GP_STATE_CRITICAL;
-			char *e = gp_xasprintf("value '%s' is not the expected '%s'",
-					       o->text ? o->text : "", c->expect);
-			free(o->evaluation);
-			o->evaluation = e;
+			o->evaluation = gp_xasprintf(TR(ru, "value %s is not the expected %s",
+							"значение %s, ожидалось %s"),
+						     got, want);
+			free(got);
+			free(want);
 			return;
 		}
-		free(o->evaluation);
-		o->evaluation = gp_xasprintf("value '%s' is the expected '%s'", o->text, c->expect);
+		o->evaluation = gp_xasprintf(TR(ru, "value %s is the expected %s",
+						"значение %s, как ожидалось (%s)"),
+					     got, want);
+		free(got);
+		free(want);
 	}
 	if (!c->critical.set && !c->warning.set)
 		return;
@@ -54,7 +70,8 @@ void gp_evaluate(const struct gp_check *c, struct gp_outcome *o)
 	if (!o->has_value || isnan(o->value)) {
 		o->state = GP_STATE_UNKNOWN;
 		free(o->evaluation);
-		o->evaluation = gp_xasprintf("value '%s' is not a number; thresholds cannot apply",
+		o->evaluation = gp_xasprintf(TR(ru, "value '%s' is not a number; thresholds cannot apply",
+						"значение '%s' не число: пороги неприменимы"),
 					     o->text ? o->text : "");
 		return;
 	}
@@ -65,14 +82,25 @@ void gp_evaluate(const struct gp_check *c, struct gp_outcome *o)
 	free(o->evaluation);
 	if (gp_range_alerts(&c->critical, o->value)) {
 		o->state = GP_STATE_CRITICAL;
-		o->evaluation = gp_xasprintf("%s is outside the critical range '%s'", v, cr);
+		o->evaluation = gp_xasprintf(TR(ru, "%s is outside the critical range '%s'",
+						"%s вне критического диапазона '%s'"),
+					     v, cr);
 	} else if (gp_range_alerts(&c->warning, o->value)) {
 		o->state = GP_STATE_WARNING;
-		o->evaluation = gp_xasprintf("%s is outside the warning range '%s'", v, w);
+		o->evaluation = gp_xasprintf(TR(ru, "%s is outside the warning range '%s'",
+						"%s вне диапазона предупреждения '%s'"),
+					     v, w);
 	} else {
-		o->evaluation = gp_xasprintf("%s is within the thresholds (warning '%s', critical '%s')",
-					     v, w, cr);
+		o->evaluation = gp_xasprintf(
+			TR(ru, "%s is within the thresholds (warning '%s', critical '%s')",
+			   "%s в пределах порогов (предупреждение '%s', критический '%s')"),
+			v, w, cr);
 	}
+}
+
+void gp_evaluate(const struct gp_check *c, struct gp_outcome *o)
+{
+	gp_evaluate_in(c, o, false);
 }
 
 /* ------------------------------------------------------------------ */
@@ -117,6 +145,7 @@ struct gp_runner {
 	/* Give-ups are a safety net: looked for every GIVE_UP_SCAN_US, not on
 	 * every turn of a loop over thousands of jobs. */
 	int64_t next_give_up_scan_us;
+	bool russian; /* the evaluation's text (gp_runner_set_language) */
 };
 
 #define GIVE_UP_SCAN_US 100000
@@ -148,7 +177,7 @@ static void deliver(struct gp_runner *r, size_t i, const struct gp_result *res)
 	}
 	o.started_us = j->started_us;
 	o.duration_us = gp_monotonic_us() - j->started_us;
-	gp_evaluate(j->check, &o);
+	gp_evaluate_in(j->check, &o, r->russian);
 	if (r->done)
 		r->done(r->done_ctx, i, &o);
 	gp_outcome_clear(&o);
@@ -191,6 +220,11 @@ static int host_state_get(void *ctx, const char *key, char *buf, size_t len)
 {
 	struct gp_runner *r = ctx;
 	return r->store.get ? r->store.get(r->store.ctx, key, buf, len) : -1;
+}
+
+void gp_runner_set_language(struct gp_runner *r, const char *language)
+{
+	r->russian = language && !strcmp(language, "ru");
 }
 
 struct gp_runner *gp_runner_new(struct gp_registry *reg, const struct gp_state_store *store,

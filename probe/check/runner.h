@@ -89,6 +89,12 @@ void gp_outcome_copy(struct gp_outcome *dst, const struct gp_outcome *src);
 
 /* Applies expect / critical / warning to an OK probe result. */
 void gp_evaluate(const struct gp_check *c, struct gp_outcome *o);
+/* The same, its text in Russian when ru; a value the check names (its
+ * value_names) is shown with its name: "2 (stopped), expected 4 (running)". */
+void gp_evaluate_in(const struct gp_check *c, struct gp_outcome *o, bool ru);
+/* The evaluation text's language, "ru" or "en" (default): the daemon's is
+ * that of the NOC's mails, since they quote it. */
+void gp_runner_set_language(struct gp_runner *r, const char *language);
 
 
 #endif

@@ -195,9 +195,10 @@ static void print_table(json_t *root, bool tty, int64_t heartbeat, const char *t
 		json_array_foreach(json_object_get(v, "checks"), k, c) {
 			const char *cs = json_string_value(json_object_get(c, "state"));
 			const char *out = json_string_value(json_object_get(c, "output"));
-			printf("  %-18s %s%-9s%s %-26s %.100s\n",
+			out = out ? out : "";
+			printf("  %-18s %s%-9s%s %-26s %.*s\n",
 			       json_string_value(json_object_get(c, "name")), colour(cs, tty),
-			       shown(c, b1, sizeof(b1)), reset, "", out ? out : "");
+			       shown(c, b1, sizeof(b1)), reset, "", gp_utf8_prefix(out, 100), out);
 		}
 	}
 }

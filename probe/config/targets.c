@@ -27,9 +27,43 @@
 
 /* Keys every check has, whatever its kind. */
 static const char *const generic_check_keys[] = {
-	"name", "expect", "uom", "warning", "critical", "availability", "interval",
+	"name", "expect", "value_names", "uom", "warning", "critical", "availability", "interval",
 	"retry_interval", "timeout", "attempts", NULL,
 };
+
+/* value_names: {VALUE: NAME, ...}, scalars both ("2": stopped). */
+static void read_value_names(struct gp_ld *L, const struct gp_ynode *m, const char *path,
+			     struct gp_check *c)
+{
+	const struct gp_ynode *v = gp_ymap_get(m, "value_names");
+	if (!v)
+		return;
+	if (v->type != GP_Y_MAP) {
+		gp_ld_err(L, v, "%s.value_names: expected a mapping of values to names "
+			  "({\"2\": stopped, \"4\": running})", path);
+		return;
+	}
+	for (size_t i = 0; i < v->n; i++) {
+		const struct gp_ynode *name = v->items[i];
+		if (name->type != GP_Y_SCALAR || !*name->text) {
+			gp_ld_err(L, name, "%s.value_names.%s: expected the value's name", path,
+				  v->keys[i]->text);
+			continue;
+		}
+		c->value_names = gp_xrealloc(c->value_names,
+					     (c->n_value_names + 1) * sizeof(*c->value_names));
+		c->value_names[c->n_value_names++] = (struct gp_value_name){
+			gp_xstrdup(v->keys[i]->text), gp_xstrdup(name->text)};
+	}
+}
+
+const char *gp_check_value_name(const struct gp_check *c, const char *value)
+{
+	for (size_t i = 0; value && i < c->n_value_names; i++)
+		if (!strcmp(c->value_names[i].value, value))
+			return c->value_names[i].name;
+	return NULL;
+}
 
 static bool is_generic_check_key(const char *k)
 {
@@ -596,6 +630,11 @@ static void check_free_fields(struct gp_check *c)
 	free(c->arg);
 	optvals_free(c->opts, c->n_opts);
 	free(c->expect);
+	for (size_t i = 0; i < c->n_value_names; i++) {
+		free(c->value_names[i].value);
+		free(c->value_names[i].name);
+	}
+	free(c->value_names);
 	free(c->uom);
 	memset(c, 0, sizeof(*c));
 }
@@ -776,6 +815,7 @@ static bool load_check(struct gp_ld *L, const struct gp_ynode *m, const char *pa
 	add_defaults(d->options, &c->opts, &c->n_opts);
 
 	gp_ld_str(L, m, path, "expect", false, &c->expect);
+	read_value_names(L, m, path, c);
 	gp_ld_str(L, m, path, "uom", false, &c->uom);
 	static const char *const rkeys[] = {"warning", "critical"};
 	struct gp_range *ranges[] = {&c->warning, &c->critical};

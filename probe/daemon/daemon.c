@@ -407,6 +407,8 @@ static struct daemon *daemon_load(const struct gp_daemon_opts *o)
 	struct gp_state_store ss = gp_persist_plugin_state(d->store);
 	d->runner = gp_runner_new(&d->reg, &ss, on_outcome, d, &el);
 	gp_runner_set_log(d->runner, d->log);
+	/* What the checks say is quoted in the NOC's mails: their language. */
+	gp_runner_set_language(d->runner, d->cfg->email.language);
 	for (size_t i = 0; i < el.n; i++) {
 		char *m = gp_errlist_format(&el, i);
 		gp_log(d->log, GP_LOG_ERROR, "%s", m);

@@ -19,6 +19,7 @@ def epoch(iso):
 
 class EstateTest(unittest.TestCase):
     COMPONENTS = ()   # target names, each a TCP listener
+    CHECKS = {}       # target: more checks, YAML flow mappings ("{PORT}": its port)
     SERVICES = ""     # the services: list, YAML flow mappings a line each
     EXTRA = ""        # more top-level keys (calendar, incidents, ...)
     LANGUAGE = "ru"
@@ -34,7 +35,9 @@ class EstateTest(unittest.TestCase):
         self.cfg = os.path.join(self.tmp.name, "gprobe.yaml")
         targets = "".join(
             "  - {name: %s, host: 127.0.0.1, owner: supplier,\n"
-            "     checks: [{name: port, tcp_connect: %d}]}\n" % (n, c.port)
+            "     checks: [{name: port, tcp_connect: %d}%s]}\n"
+            % (n, c.port, "".join(", " + x.replace("{PORT}", str(c.port))
+                                  for x in self.CHECKS.get(n, ())))
             for n, c in self.comps.items())
         with open(self.cfg, "w", encoding="utf-8") as f:
             f.write(f"""probe: {{data_dir: {self.data}, interval: 1s, retry_interval: 1s,

@@ -195,5 +195,27 @@ class FactsTest(EstateTest):
         self.assertEqual(len([m for m in self.smtp.messages() if "Избыточность" in m[1]]), 1)
 
 
+class LanguageTest(EstateTest):
+    """A Russian mail is Russian through and through: the check's judgement
+    of its value too (a connect time inside an alerting range here)."""
+    COMPONENTS = ("app-1",)
+    CHECKS = {"app-1": ['{name: latency, tcp_connect: {PORT}, critical: "@0:100000"}']}
+    SERVICES = '  - {name: app, title: "Приложение", up_when: app-1, priority: P2}\n'
+    EXTRA = "calendar: {timezone: %s}\n" % TZ
+
+    def test_check_text_in_the_mails_language(self):
+        self.wait_state("app", "DOWN")
+
+        def opened():
+            for _, subject, body, _ in self.smtp.messages():
+                if "Недоступен сервис «Приложение»" in subject:
+                    return body.replace("\r\n", "\n")
+            return None
+        body = wait_until("the mail", opened, 30)
+        self.assertRegex(body, r"    latency: CRITICAL - .*[0-9.]+ вне критического диапазона "
+                               r"'@0:100000'\n")
+        self.assertNotIn("outside", body)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

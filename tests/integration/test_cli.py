@@ -106,7 +106,7 @@ class Diag(unittest.TestCase):
         try:
             rc, out, _ = gprobe("diag", "stat-2")
             self.assertEqual(rc, 2)
-            self.assertIn("judged:    value '2' is not the expected '4'", out)
+            self.assertIn("judged:    value 2 (stopped) is not the expected 4 (running)", out)
         finally:
             lab("snmp-set", "1.3.6.1.4.1.1729.100.1.2.1.3.104", "integer", "4")
 
@@ -125,7 +125,7 @@ class Diag(unittest.TestCase):
         self.assertEqual(port["state"], "OK")
         self.assertGreaterEqual(port["numeric"], 0.0)
         self.assertEqual(app["value"], "4")
-        self.assertEqual(app["evaluation"], "value '4' is the expected '4'")
+        self.assertEqual(app["evaluation"], "value 4 (running) is the expected 4 (running)")
         self.assertTrue(app["request"].startswith("GET 1.3.6.1.4.1.1729.100.1.2.1.3.104 from "))
 
     def test_diag_without_plugins(self):

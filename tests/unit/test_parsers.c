@@ -260,9 +260,24 @@ static void test_numbers(void **state)
 	assert_string_equal(rb, "100000000:697202257");
 }
 
+/* A cut text stays valid UTF-8: "значение" is 2 bytes a letter. */
+static void test_utf8_prefix(void **state)
+{
+	(void)state;
+	assert_int_equal(gp_utf8_prefix("abc", 10), 3);
+	assert_int_equal(gp_utf8_prefix("abc", 2), 2);
+	assert_int_equal(gp_utf8_prefix("значение", 4), 4);
+	assert_int_equal(gp_utf8_prefix("значение", 5), 4);
+	assert_int_equal(gp_utf8_prefix("aзн", 2), 1);
+	assert_int_equal(gp_utf8_prefix("€x", 2), 0); /* 3 bytes: all or nothing */
+	assert_int_equal(gp_utf8_prefix("€x", 3), 3);
+	assert_int_equal(gp_utf8_prefix("", 5), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_utf8_prefix),
 		cmocka_unit_test(test_durations), cmocka_unit_test(test_money),
 		cmocka_unit_test(test_dates),     cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_expr_eval), cmocka_unit_test(test_expr_errors),

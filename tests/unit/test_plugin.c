@@ -276,6 +276,28 @@ static void test_evaluate(void **state)
 	free(o.text);
 	free(o.evaluation);
 
+	/* Named values, and the text in the mails' language. */
+	struct gp_value_name names[] = {{"2", "stopped"}, {"4", "running"}};
+	c.value_names = names;
+	c.n_value_names = 2;
+	o = (struct gp_outcome){.probe_state = GP_STATE_OK, .text = gp_xstrdup("2")};
+	gp_evaluate(&c, &o);
+	assert_string_equal(o.evaluation, "value 2 (stopped) is not the expected 4 (running)");
+	free(o.evaluation);
+	o.evaluation = NULL;
+	gp_evaluate_in(&c, &o, true);
+	assert_int_equal(o.state, GP_STATE_CRITICAL);
+	assert_string_equal(o.evaluation, "значение 2 (stopped), ожидалось 4 (running)");
+	free(o.text);
+	free(o.evaluation);
+	o = (struct gp_outcome){.probe_state = GP_STATE_OK, .text = gp_xstrdup("9")};
+	gp_evaluate_in(&c, &o, true);
+	assert_string_equal(o.evaluation, "значение '9', ожидалось 4 (running)");
+	free(o.text);
+	free(o.evaluation);
+	c.value_names = NULL;
+	c.n_value_names = 0;
+
 	const char *why;
 	struct gp_check t = {0};
 	assert_true(gp_range_parse("1:", &t.warning, &why));
@@ -287,6 +309,10 @@ static void test_evaluate(void **state)
 	v = (struct gp_outcome){.probe_state = GP_STATE_OK, .has_value = true, .value = -1};
 	gp_evaluate(&t, &v);
 	assert_int_equal(v.state, GP_STATE_CRITICAL);
+	free(v.evaluation);
+	v = (struct gp_outcome){.probe_state = GP_STATE_OK, .has_value = true, .value = -1};
+	gp_evaluate_in(&t, &v, true);
+	assert_string_equal(v.evaluation, "-1 вне критического диапазона '0:'");
 	free(v.evaluation);
 	v = (struct gp_outcome){.probe_state = GP_STATE_OK, .has_value = true, .value = 5};
 	gp_evaluate(&t, &v);
