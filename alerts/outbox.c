@@ -75,6 +75,13 @@ static void add_check(void *ctx, const struct gp_check_row *row)
 	l->text = next;
 }
 
+char *gp_outbox_failing_checks(struct gp_store *st, const char *target)
+{
+	struct lines l = {gp_xstrdup(""), 0};
+	gp_store_list_checks(st, target, true, add_check, &l);
+	return l.text;
+}
+
 static const struct gp_service *service_of(const struct gp_config *cfg, const char *name)
 {
 	for (size_t i = 0; i < cfg->n_services; i++)
@@ -124,9 +131,7 @@ static void add_member(struct members *m, const char *name, bool with_checks)
 	gp_grow((void **)&m->v, &m->cap, m->n, sizeof(*m->v));
 	char *checks = NULL;
 	if (with_checks) {
-		struct lines l = {gp_xstrdup(""), 0};
-		gp_store_list_checks(m->st, t->name, true, add_check, &l);
-		checks = l.text;
+		checks = gp_outbox_failing_checks(m->st, t->name);
 	}
 	m->v[m->n++] = (struct gp_alert_member){t->name, t->host, checks};
 }

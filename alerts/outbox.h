@@ -20,6 +20,9 @@
  *   escalation       to alerts.email.escalate_to
  *   auto-closed
  *
+ * Mails one component's fault caused together are folded into one per
+ * recipient before they are sent (cause.h).
+ *
  * Every message tells of the service's latest outage (its start, how long
  * it lasted) and of the components as they are: those DOWN now, each with
  * its host, failing checks and diag command, or, for a restore, those
@@ -48,5 +51,9 @@ int gp_outbox_incident(struct gp_store *st, const struct gp_config *cfg,
 /* A fresh Message-ID, "<gprobe.KIND.RANDOM@DOMAIN>" (DOMAIN from the
  * sender's address). */
 char *gp_outbox_message_id(const struct gp_config *cfg, const char *kind);
+
+/* The target's failing checks, a line each ("port: CRITICAL - ..."),
+ * capped; the caller frees. */
+char *gp_outbox_failing_checks(struct gp_store *st, const char *target);
 
 #endif

@@ -316,3 +316,94 @@ json_t *gp_alert_json(const struct gp_alert_facts *f, const char *idempotency_ke
 		json_object_set_new(j, "text", json_string(f->text));
 	return j;
 }
+
+/* ------------------------------------------------------------------ */
+/* A root cause                                                        */
+
+/* "[P1 #3 #4 #5]": the highest priority, every incident. */
+static char *cause_tag(const struct gp_cause_facts *f)
+{
+	const char *best = "P4";
+	for (size_t i = 0; i < f->n_services; i++)
+		if (f->services[i].priority && strcmp(f->services[i].priority, best) < 0)
+			best = f->services[i].priority;
+	char *tag = gp_xasprintf("[%s", best);
+	for (size_t i = 0; i < f->n_services; i++) {
+		char *next = gp_xasprintf("%s #%lld", tag, (long long)f->services[i].incident);
+		free(tag);
+		tag = next;
+	}
+	char *out = gp_xasprintf("%s]", tag);
+	free(tag);
+	return out;
+}
+
+char *gp_cause_subject(const struct gp_cause_facts *f)
+{
+	char *tag = cause_tag(f);
+	char *s = f->russian
+			  ? gp_xasprintf(f->restored ? "%s Восстановлен компонент %s: сервисов %zu"
+						     : "%s Недоступен компонент %s: сервисов %zu",
+					 tag, f->component.name, f->n_services)
+			  : gp_xasprintf(f->restored ? "%s Component %s restored: %zu services"
+						     : "%s Component %s DOWN: %zu services",
+					 tag, f->component.name, f->n_services);
+	free(tag);
+	return s;
+}
+
+char *gp_cause_text(const struct gp_cause_facts *f)
+{
+	struct gp_alert_facts tf = {.russian = f->russian, .tz = f->tz};
+	char since[80], at[80], dur[40];
+	when(&tf, f->since, since, sizeof(since));
+	when(&tf, f->at, at, sizeof(at));
+	duration(&tf, f->at > f->since ? f->at - f->since : 0, dur, sizeof(dur));
+	const char *host = f->component.host && *f->component.host ? f->component.host : "?";
+	char *text = f->restored
+			     ? gp_xasprintf(TR(&tf, "Component %s (%s) is up again since %s; it was "
+						    "down for %s (since %s). The services back with it:\n",
+					       "Компонент %s (%s) снова доступен с %s; простой длился "
+					       "%s (с %s). Вместе с ним восстановлены сервисы:\n"),
+					    f->component.name, host, at, dur, since)
+			     : gp_xasprintf(TR(&tf, "Component %s (%s) is DOWN since %s. The services "
+						    "down because of it, one incident each:\n",
+					       "Компонент %s (%s) недоступен с %s. Из-за него "
+					       "недоступны сервисы (у каждого свой инцидент):\n"),
+					    f->component.name, host, since);
+	for (size_t i = 0; i < f->n_services; i++) {
+		const struct gp_cause_service *c = &f->services[i];
+		struct gp_alert_facts sf = {.russian = f->russian, .service = c->service,
+					    .title = c->title};
+		char *name = service_name(&sf);
+		char *next = gp_xasprintf(TR(&tf, "%s  %s: incident #%lld, %s\n",
+					     "%s  %s: инцидент #%lld, %s\n"),
+					  text, name, (long long)c->incident,
+					  c->priority ? c->priority : "?");
+		free(name);
+		free(text);
+		text = next;
+	}
+	if (!f->restored) {
+		char *next = gp_xasprintf("%s\n", text);
+		free(text);
+		text = next;
+		for (const char *p = f->component.checks ? f->component.checks : ""; *p;) {
+			size_t n = strcspn(p, "\n");
+			next = gp_xasprintf("%s  %.*s\n", text, (int)n, p);
+			free(text);
+			text = next;
+			p += n + (p[n] == '\n');
+		}
+		next = gp_xasprintf(TR(&tf, "%sTo diagnose: gprobe diag %s\n",
+				       "%sДиагностика: gprobe diag %s\n"),
+				    text, f->component.name);
+		free(text);
+		text = next;
+	}
+	char *out = gp_xasprintf(TR(&tf, "%s\nEach incident: gprobe incident show ID\n-- \ngprobe\n",
+				    "%s\nКаждый инцидент: gprobe incident show ID\n-- \ngprobe\n"),
+				 text);
+	free(text);
+	return out;
+}

@@ -63,4 +63,23 @@ char *gp_alert_text(const struct gp_alert_facts *f);
 /* The webhook's body: the event and the incident, times ISO 8601. */
 json_t *gp_alert_json(const struct gp_alert_facts *f, const char *idempotency_key);
 
+/* One root cause: a component whose fault took several services down
+ * (the Framework's conf-1, say), or its restore. One mail tells of all;
+ * each service's incident still has its own in the store, folded into it. */
+struct gp_cause_service {
+	const char *service, *title; /* title may be NULL */
+	int64_t incident;
+	const char *priority;
+};
+struct gp_cause_facts {
+	bool russian, restored;
+	const char *tz;
+	struct gp_alert_member component; /* its checks: DOWN only */
+	int64_t since, at;               /* the fault's start; now */
+	const struct gp_cause_service *services;
+	size_t n_services;
+};
+char *gp_cause_subject(const struct gp_cause_facts *f);
+char *gp_cause_text(const struct gp_cause_facts *f);
+
 #endif

@@ -13,6 +13,7 @@
  * delays nobody: its checks only wait for their own timeout.
  */
 #include "daemon.h"
+#include "cause.h"
 #include "engine.h"
 #include "persist.h"
 #include "reloadcheck.h"
@@ -257,6 +258,10 @@ static void commit_batch(struct daemon *d, int64_t now)
 		rc = gp_persist_events(d->store, d->engine, d->cfg, now);
 	if (rc == 0 && now != d->last_heartbeat)
 		rc = gp_persist_tick(d->store, d->engine, d->cfg, now, err, sizeof(err));
+	/* The mails of this turn that one component's fault caused go as
+	 * one, before the sender can see them (this transaction). */
+	if (rc == 0)
+		rc = gp_outbox_causes(d->store, d->cfg, now, err, sizeof(err));
 	if (rc == 0)
 		rc = gp_store_heartbeat(d->store, now);
 	if (rc == 0)

@@ -217,5 +217,54 @@ class LanguageTest(EstateTest):
         self.assertNotIn("outside", body)
 
 
+class CauseTest(EstateTest):
+    """The Framework's conf-1 under three services: one mail names it and
+    every service with its incident, one mail tells of the restore; each
+    service still has its own incident."""
+    COMPONENTS = ("conf-1", "ocs-1", "stat-1")
+    SERVICES = """  - {name: outbound, title: "Исходящий обзвон", up_when: "ocs-1 and conf-1", priority: P2}
+  - {name: stat-monitor, title: "Монитор статистики", up_when: "stat-1 and conf-1", priority: P1}
+  - {name: config, title: "Конфигурация", up_when: conf-1, priority: P1}
+  - {name: ocs-only, up_when: ocs-1, priority: P3}
+"""
+    EXTRA = "calendar: {timezone: %s}\n" % TZ
+
+    def mails(self):
+        return [(s, b.replace("\r\n", "\n")) for _, s, b, _ in self.smtp.messages()]
+
+    def test_one_mail_per_root_cause(self):
+        for s in ("outbound", "stat-monitor", "config", "ocs-only"):
+            self.wait_state(s, "UP")
+        self.comps["conf-1"].down()
+        for s in ("outbound", "stat-monitor", "config"):
+            self.wait_state(s, "DOWN")
+        self.assertEqual(self.state("ocs-only"), "UP")
+        subject, body = wait_until("the cause mail", lambda: [
+            m for m in self.mails() if "Недоступен компонент conf-1" in m[0]], 30)[0]
+        incidents = self.json("incidents", "--json")
+        self.assertEqual(sorted(i["service"] for i in incidents),
+                         ["config", "outbound", "stat-monitor"])
+        ids = {i["service"]: i["id"] for i in incidents}
+        self.assertRegex(subject, r"^\[P1( #\d){3}\] Недоступен компонент conf-1: сервисов 3$")
+        self.assertIn("Компонент conf-1 (127.0.0.1) недоступен с", body)
+        for svc, title in (("outbound", "Исходящий обзвон"),
+                           ("stat-monitor", "Монитор статистики"), ("config", "Конфигурация")):
+            self.assertIn("  «%s» (%s): инцидент #%d, " % (title, svc, ids[svc]), body)
+        self.assertIn("port: CRITICAL", body)
+        self.assertIn("Диагностика: gprobe diag conf-1", body)
+        # ... and no mail per service.
+        self.assertEqual([m[0] for m in self.mails() if "Недоступен сервис" in m[0]], [])
+
+        self.comps["conf-1"].up()
+        for s in ("outbound", "stat-monitor", "config"):
+            self.wait_state(s, "UP")
+        subject, body = wait_until("the cause's restore", lambda: [
+            m for m in self.mails() if "Восстановлен компонент conf-1" in m[0]], 30)[0]
+        self.assertIn("сервисов 3", subject)
+        self.assertIn("Компонент conf-1 (127.0.0.1) снова доступен с", body)
+        self.assertEqual([m[0] for m in self.mails() if "Восстановлен сервис" in m[0]], [])
+        self.assertEqual(len(self.mails()), 2, [m[0] for m in self.mails()])
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
