@@ -319,11 +319,23 @@ int sq_migrate(sqlite3 *db, char *err, size_t errlen)
 			 v, target);
 		return -1;
 	}
-	bool migrated = v < target;
-	for (; v < target; v++) {
+	/* Each step under the write lock, the version read again inside it:
+	 * two processes opening a new database at once (the daemon starting,
+	 * a command beside it) must not both run a step. */
+	bool migrated = false;
+	for (;;) {
+		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "schema migration: cannot lock the database: %s",
+				 sqlite3_errmsg(db));
+			return -1;
+		}
+		v = sq_user_version(db);
+		if (v >= target) {
+			sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+			break;
+		}
 		char *msg = NULL;
-		char *sql = gp_xasprintf("BEGIN IMMEDIATE; %s PRAGMA user_version = %d; COMMIT;",
-					 migrations[v], v + 1);
+		char *sql = gp_xasprintf("%s PRAGMA user_version = %d; COMMIT;", migrations[v], v + 1);
 		int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
 		free(sql);
 		if (rc != SQLITE_OK) {
@@ -333,6 +345,7 @@ int sq_migrate(sqlite3 *db, char *err, size_t errlen)
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 			return -1;
 		}
+		migrated = true;
 	}
 	/* A schema text changed in place (6 -> 7) is read again only when
 	 * the schema cookie moves: this connection's and every other's. */
