@@ -720,7 +720,35 @@ static int end_transaction(struct gp_store *st, int rc, char *err, size_t errlen
 	return rc;
 }
 
-/* downtime add / maintenance add: one entry in one transaction. */
+/* --repeat weekly --until DATE: how many weekly windows from start, the
+ * last beginning on DATE at the latest (at most 520: ten years). */
+static bool repeat_weeks(const struct gp_config *cfg, const char *cmd, const char *repeat,
+			 const char *until, int64_t start, int *weeks)
+{
+	struct gp_date u;
+	const char *why;
+	if (strcmp(repeat, "weekly")) {
+		fprintf(stderr, "gprobe %s: --repeat '%s': only weekly\n", cmd, repeat);
+		return false;
+	}
+	if (!until || !gp_parse_date(until, &u, &why)) {
+		fprintf(stderr, "gprobe %s: --repeat weekly needs --until YYYY-MM-DD%s%s\n", cmd,
+			until ? ": " : "", until ? why : "");
+		return false;
+	}
+	struct gp_date d = gp_cal_local_date(&cfg->calendar, start);
+	int64_t days = gp_date_days(u) - gp_date_days(d);
+	if (days < 0 || days / 7 >= 520) {
+		fprintf(stderr, "gprobe %s: --until %s: %s\n", cmd, until,
+			days < 0 ? "before the first window" : "more than 520 weeks");
+		return false;
+	}
+	*weeks = (int)(days / 7) + 1;
+	return true;
+}
+
+/* downtime add / maintenance add: one entry in one transaction (or a
+ * weekly series of windows). */
 static int entry_add(const struct gp_config *cfg, struct gp_store *st, bool is_downtime, int argc,
 		     char **argv)
 {
@@ -755,21 +783,39 @@ static int entry_add(const struct gp_config *cfg, struct gp_store *st, bool is_d
 	if (!parse_time_flag(cfg, cmd, "--from", gp_cli_flag(argc, argv, "--from"), &e.start) ||
 	    !parse_time_flag(cfg, cmd, "--to", gp_cli_flag(argc, argv, "--to"), &e.end))
 		return 1;
+	/* --repeat weekly --until DATE: one window a week at the same local
+	 * time (the calendar's zone), each its own row, added together. */
+	int weeks = 1;
+	const char *repeat = is_downtime ? NULL : gp_cli_flag(argc, argv, "--repeat");
+	if (repeat && !repeat_weeks(cfg, cmd, repeat, gp_cli_flag(argc, argv, "--until"), e.start,
+				    &weeks))
+		return 1;
 	char err[512] = "";
-	int64_t id = 0;
+	int64_t id = 0, first_id = 0;
 	int rc = gp_store_begin(st);
 	if (rc != 0)
 		snprintf(err, sizeof(err), "database: %s", gp_store_error(st));
 	else if (is_downtime)
 		rc = gp_report_add_downtime(st, cfg, &e, e.created_at, &id, err, sizeof(err));
-	else
-		rc = gp_report_add_maintenance(st, cfg, &e, &id, err, sizeof(err));
+	for (int k = 0; rc == 0 && !is_downtime && k < weeks; k++) {
+		struct gp_ledger_entry w = e;
+		w.start = gp_cal_add_days_local(&cfg->calendar, e.start, 7 * k);
+		w.end = gp_cal_add_days_local(&cfg->calendar, e.end, 7 * k);
+		rc = gp_report_add_maintenance(st, cfg, &w, &id, err, sizeof(err));
+		if (k == 0)
+			first_id = id;
+	}
 	if (end_transaction(st, rc, err, sizeof(err)) != 0) {
 		fprintf(stderr, "gprobe %s: %s\n", cmd, err);
 		if (is_downtime && !e.over_monitored && strstr(err, "the probe monitored"))
 			fprintf(stderr, "gprobe %s: an outage the customer reported that the probe "
 					"missed: add --over-monitored\n", cmd);
 		return 1;
+	}
+	if (weeks > 1) {
+		printf("maintenance windows #%lld..#%lld: %d, weekly\n", (long long)first_id,
+		       (long long)id, weeks);
+		return 0;
 	}
 	char a[40], b[40], d[40];
 	local(cfg, e.start, a, sizeof(a));
@@ -848,6 +894,97 @@ static int entry_revoke(const struct gp_config *cfg, struct gp_store *st, bool i
 	return 0;
 }
 
+/* maintenance change ID [--from TIME] [--to TIME] --reason TEXT: the
+ * window is cancelled (kept, marked "replaced by #NEW") and a new one
+ * entered with the changes, both in one transaction: audited, never
+ * edited in place. */
+struct found_window {
+	int64_t id;
+	bool found, revoked, retroactive;
+	char *service, *target;
+	int64_t start, end;
+};
+
+static void find_window(void *ctx, const struct gp_ledger_entry *e)
+{
+	struct found_window *f = ctx;
+	if (e->id != f->id || f->found)
+		return;
+	f->found = true;
+	f->revoked = e->revoked_at != 0;
+	f->service = gp_xstrdup(e->service);
+	f->target = e->target ? gp_xstrdup(e->target) : NULL;
+	f->start = e->start;
+	f->end = e->end;
+}
+
+static int entry_change(const struct gp_config *cfg, struct gp_store *st, int argc, char **argv)
+{
+	const char *cmd = "maintenance change";
+	const char *reason = gp_cli_flag(argc, argv, "--reason");
+	char *endp = NULL;
+	long long id = argc > 2 ? strtoll(argv[2], &endp, 10) : 0;
+	if (argc < 3 || !endp || *endp || id <= 0 || !reason || !*reason) {
+		fprintf(stderr, "usage: gprobe %s ID [--from TIME] [--to TIME] --reason TEXT "
+				"[--retroactive]\n", cmd);
+		return 1;
+	}
+	struct found_window f = {.id = id};
+	if (gp_store_entry_list(st, GP_ENTRY_MAINTENANCE, NULL, INT64_MIN, INT64_MAX, find_window,
+				&f) != 0 ||
+	    !f.found || f.revoked) {
+		fprintf(stderr, "gprobe %s: %s #%lld\n", cmd,
+			!f.found ? "no maintenance window" : "cancelled already: nothing to change in",
+			id);
+		free(f.service);
+		free(f.target);
+		return 1;
+	}
+	struct gp_ledger_entry e = {
+		.service = f.target ? NULL : f.service,
+		.target = f.target,
+		.start = f.start,
+		.end = f.end,
+		.retroactive = gp_cli_has(argc, argv, "--retroactive"),
+		.created_at = (int64_t)time(NULL),
+		.created_by = gp_cli_login_name(),
+	};
+	const char *from = gp_cli_flag(argc, argv, "--from"), *to = gp_cli_flag(argc, argv, "--to");
+	int rc = 1;
+	char *why = gp_xasprintf("%s (replaces #%lld)", reason, id);
+	e.reason = why;
+	if ((!from || parse_time_flag(cfg, cmd, "--from", from, &e.start)) &&
+	    (!to || parse_time_flag(cfg, cmd, "--to", to, &e.end))) {
+		char err[512] = "";
+		int64_t nid = 0;
+		rc = gp_store_begin(st);
+		if (rc != 0)
+			snprintf(err, sizeof(err), "database: %s", gp_store_error(st));
+		else
+			rc = gp_report_add_maintenance(st, cfg, &e, &nid, err, sizeof(err));
+		char *cancel = gp_xasprintf("replaced by #%lld: %s", (long long)nid, reason);
+		if (rc == 0)
+			rc = gp_report_revoke_entry(st, GP_ENTRY_MAINTENANCE, id, e.created_by, cancel,
+						    e.created_at, err, sizeof(err));
+		free(cancel);
+		if (end_transaction(st, rc, err, sizeof(err)) != 0) {
+			fprintf(stderr, "gprobe %s: %s\n", cmd, err);
+			rc = 1;
+		} else {
+			char a[40], b[40];
+			local(cfg, e.start, a, sizeof(a));
+			local(cfg, e.end, b, sizeof(b));
+			printf("maintenance window #%lld replaced by #%lld: %s .. %s (#%lld stays, "
+			       "cancelled)\n", id, (long long)nid, a, b, id);
+			rc = 0;
+		}
+	}
+	free(why);
+	free(f.service);
+	free(f.target);
+	return rc;
+}
+
 int gp_cmd_downtime(struct gp_cli *cli, int argc, char **argv)
 {
 	if (gp_cli_want_help(argc, argv)) {
@@ -896,12 +1033,16 @@ int gp_cmd_maintenance(struct gp_cli *cli, int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : "";
 	bool add = !strcmp(sub, "add"), cancel = !strcmp(sub, "cancel"), list = !strcmp(sub, "list");
+	bool change = !strcmp(sub, "change");
 	bool help = gp_cli_want_help(argc, argv);
-	if (help || !(add || cancel || list)) {
+	if (help || !(add || cancel || list || change)) {
 		fprintf(help ? stdout : stderr,
 			"usage: gprobe [-c FILE] maintenance add --service S | --target T\n"
 			"                  --from TIME --to TIME --reason TEXT [--retroactive]\n"
+			"                  [--repeat weekly --until YYYY-MM-DD]\n"
 			"       gprobe maintenance list [--service S] [--json]\n"
+			"       gprobe maintenance change ID [--from TIME] [--to TIME] --reason TEXT\n"
+			"                  [--retroactive]\n"
 			"       gprobe maintenance cancel ID --reason TEXT\n\n"
 			"Planned work: down time inside the window counts as maintenance, not\n"
 			"as downtime (up time stays up), and while it lasts no incident opens\n"
@@ -910,17 +1051,20 @@ int gp_cmd_maintenance(struct gp_cli *cli, int argc, char **argv)
 			"while every component it is down for is under a window. Windows may\n"
 			"lie in the future and may overlap; one entered after the fact over\n"
 			"recorded downtime takes --retroactive and is marked so. Who entered\n"
-			"one, when and why are kept. `list` shows every\n"
+			"one, when and why are kept. --repeat weekly adds one window a week at\n"
+			"the same local time up to --until. `change` cancels a window and\n"
+			"enters its replacement (both kept). `list` shows every\n"
 			"window, cancelled ones marked; `cancel` withdraws one: it stays,\n"
 			"marked with who, when and why, and stops counting.\n");
 		return help ? 0 : 1;
 	}
 	struct gp_config *cfg;
 	struct gp_store *st;
-	if (gp_cli_open(cli, add || cancel, &cfg, &st, "maintenance") != 0)
+	if (gp_cli_open(cli, add || cancel || change, &cfg, &st, "maintenance") != 0)
 		return 1;
 	int rc = add	  ? entry_add(cfg, st, false, argc, argv)
 		 : cancel ? entry_revoke(cfg, st, false, argc, argv)
+		 : change ? entry_change(cfg, st, argc, argv)
 			  : entry_list(cfg, st, false, argc, argv);
 	gp_store_close(st);
 	gp_config_free(cfg);

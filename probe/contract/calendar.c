@@ -57,6 +57,15 @@ int64_t gp_cal_local_time(const struct gp_calendar *cal, struct gp_date d, int m
 	return t;
 }
 
+int64_t gp_cal_add_days_local(const struct gp_calendar *cal, int64_t t, int days)
+{
+	struct gp_tz *z = open_zone(cal);
+	int64_t local = t + gp_tz_offset(z, t) + (int64_t)days * 86400;
+	int64_t out = gp_tz_utc(z, local);
+	gp_tz_free(z);
+	return out;
+}
+
 /* ------------------------------------------------------------------ */
 /* Working days and time                                               */
 

@@ -27,6 +27,10 @@ struct gp_date gp_cal_local_date(const struct gp_calendar *cal, int64_t t);
 /* UTC of local date d at minute-of-day min (0..1440). */
 int64_t gp_cal_local_time(const struct gp_calendar *cal, struct gp_date d, int min);
 
+/* The same local clock time `days` days after t (a weekly window keeps its
+ * 02:00 across an offset change of the zone). */
+int64_t gp_cal_add_days_local(const struct gp_calendar *cal, int64_t t, int days);
+
 bool gp_cal_is_holiday(const struct gp_calendar *cal, struct gp_date d);
 bool gp_cal_is_working_day(const struct gp_calendar *cal, struct gp_date d);
 

@@ -113,6 +113,47 @@ class MaintenanceTest(EstateTest):
         self.assertEqual(rc, 1)
         self.assertIn("no target 'nope'", err)
 
+    def test_weekly_and_changed(self):
+        # Weekly at 02:00 local across Asia/Almaty's change of offset
+        # (+06 to +05 on 2024-03-01): each window keeps its 02:00.
+        rc, out, err = self.gprobe("maintenance", "add", "--target", "ocs-1", "--from",
+                                   "2024-02-20T02:00", "--to", "2024-02-20T03:30", "--reason",
+                                   "weekly OCS housekeeping", "--repeat", "weekly",
+                                   "--until", "2024-03-10")
+        self.assertEqual(rc, 0, err)
+        self.assertIn(": 3, weekly", out)
+        listed = self.json("maintenance", "list", "--json")
+        self.assertEqual([(w["from"], w["to"]) for w in listed],
+                         [("2024-02-20T02:00:00+06:00", "2024-02-20T03:30:00+06:00"),
+                          ("2024-02-27T02:00:00+06:00", "2024-02-27T03:30:00+06:00"),
+                          ("2024-03-05T02:00:00+05:00", "2024-03-05T03:30:00+05:00")])
+        rc, out, err = self.gprobe("maintenance", "add", "--service", "outbound", "--from",
+                                   "2024-02-20T02:00", "--to", "2024-02-20T03:00", "--reason",
+                                   "x", "--repeat", "monthly", "--until", "2024-03-10")
+        self.assertEqual(rc, 1)
+        self.assertIn("only weekly", err)
+
+        # A change: the window is kept, cancelled, and a new one says why.
+        first = listed[0]["id"]
+        rc, out, err = self.gprobe("maintenance", "change", str(first), "--to",
+                                   "2024-02-20T04:00", "--reason", "the vendor needs longer")
+        self.assertEqual(rc, 0, err)
+        listed = {w["id"]: w for w in self.json("maintenance", "list", "--json")}
+        old = listed[first]
+        new = [w for w in listed.values() if "(replaces #%d)" % first in w["reason"]]
+        self.assertEqual(len(new), 1, listed)
+        new = new[0]
+        self.assertTrue(old["revoked"])
+        self.assertEqual(old["revoke_reason"], "replaced by #%d: the vendor needs longer"
+                         % new["id"])
+        self.assertEqual((new["target"], new["from"], new["to"], new["revoked"]),
+                         ("ocs-1", "2024-02-20T02:00:00+06:00", "2024-02-20T04:00:00+06:00",
+                          False))
+        rc, out, err = self.gprobe("maintenance", "change", str(first), "--to",
+                                   "2024-02-20T05:00", "--reason", "again")
+        self.assertEqual(rc, 1)
+        self.assertIn("cancelled already", err)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
