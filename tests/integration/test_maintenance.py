@@ -114,6 +114,7 @@ class MaintenanceTest(EstateTest):
         self.assertIn("no target 'nope'", err)
 
     def test_weekly_and_changed(self):
+        self.wait_state("UP")
         # Weekly at 02:00 local across Asia/Almaty's change of offset
         # (+06 to +05 on 2024-03-01): each window keeps its 02:00.
         rc, out, err = self.gprobe("maintenance", "add", "--target", "ocs-1", "--from",
