@@ -199,11 +199,15 @@ static int fold_cause(struct pool *p, const struct item *like, const char *comp,
 	if (like->restored) {
 		/* How long the component was down: from the earliest of the
 		 * services' outages that end now. */
-		struct latest l = {0};
-		gp_store_outage_list(p->st, svcs[0].service, p->now - 86400 * 400, p->now + 1,
-				     keep_latest, &l);
-		f.since = l.members ? l.start : p->now;
-		free(l.members);
+		f.since = p->now;
+		for (size_t i = 0; i < n; i++) {
+			struct latest l = {0};
+			gp_store_outage_list(p->st, svcs[i].service, p->now - 86400 * 400,
+					     p->now + 1, keep_latest, &l);
+			if (l.members && l.start < f.since)
+				f.since = l.start;
+			free(l.members);
+		}
 	}
 	char *subject = gp_cause_subject(&f);
 	char *body = gp_cause_text(&f);

@@ -380,6 +380,16 @@ char *gp_cause_text(const struct gp_cause_facts *f)
 					     "%s  %s: инцидент #%lld, %s\n"),
 					  text, name, (long long)c->incident,
 					  c->priority ? c->priority : "?");
+		if (!f->restored) {
+			/* One mail for several incidents has no reply token:
+			 * each is taken into work by its own command. */
+			char *ack = gp_xasprintf(TR(&tf, "%s      to take it: gprobe incident ack %lld "
+							 "--by NAME\n",
+						    "%s      принять: gprobe incident ack %lld --by ИМЯ\n"),
+						 next, (long long)c->incident);
+			free(next);
+			next = ack;
+		}
 		free(name);
 		free(text);
 		text = next;

@@ -317,7 +317,6 @@ static int open_manual(struct gp_config *cfg, struct gp_store *st, int argc, cha
 	return 0;
 }
 
-/* --at TIME, when given: *at (else 0). False after saying what is wrong. */
 /* --outage N (attribute only): the incident's N-th outage, 1-based; 0
  * when absent (its latest). */
 static bool outage_flag(const char *sub, enum gp_inc_cmd cmd, int argc, char **argv,
@@ -339,6 +338,7 @@ static bool outage_flag(const char *sub, enum gp_inc_cmd cmd, int argc, char **a
 	return true;
 }
 
+/* --at TIME, when given: *at (else 0). False after saying what is wrong. */
 static bool at_flag(const struct gp_config *cfg, const char *sub, int argc, char **argv,
 		    int64_t *at)
 {

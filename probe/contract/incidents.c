@@ -2,6 +2,7 @@
  * incidents.c - the incident manager (see incidents.h).
  */
 #include "incidents.h"
+#include "expr.h"
 #include "maintenance.h"
 #include "calendar.h"
 #include "outbox.h"
@@ -138,6 +139,35 @@ static enum gp_attribution outage_attribution(const struct gp_config *cfg,
 	return a != GP_ATTR_UNATTRIBUTED ? a : inc->attribution;
 }
 
+/* The service's members whose state is DOWN now (or DEGRADED too), comma
+ * separated; the caller frees. What planned work must cover now, rather
+ * than what was down when an outage began. */
+struct now_ctx {
+	struct gp_store *st;
+	bool degraded_too;
+	char *list;
+};
+
+static void member_now(const struct gp_expr *node, void *ctx)
+{
+	struct now_ctx *c = ctx;
+	struct gp_target_status ts;
+	if (!gp_store_load_target(c->st, node->name, &ts) ||
+	    !(ts.state == GP_DOWN || (c->degraded_too && ts.state == GP_DEGRADED)))
+		return;
+	char *next = gp_xasprintf("%s%s%s", c->list, *c->list ? "," : "", node->name);
+	free(c->list);
+	c->list = next;
+}
+
+static char *members_now(struct gp_store *st, const struct gp_service *svc, bool degraded_too)
+{
+	struct now_ctx c = {st, degraded_too, gp_xstrdup("")};
+	if (svc->expr)
+		gp_expr_foreach_name(svc->expr, member_now, &c);
+	return c.list;
+}
+
 /* 1 when planned work covers the service now (its window, or one on each
  * DOWN member), 0 when not, -1 when the store fails. */
 static int under_maintenance(struct gp_store *st, const char *service, const char *members,
@@ -204,7 +234,7 @@ int gp_inc_outage_opened(struct gp_store *st, const struct gp_config *cfg, size_
 		inc.resolved_at = 0;
 		/* This outage has its own cause: what someone said of the last
 		 * one's does not carry over. */
-		inc.attribution = outage_attribution(cfg, &inc, members);
+		inc.attribution = gp_inc_attribution(cfg, members);
 		rc = save(st, cfg, &inc, false, now, ACTOR_PROBE, "reopened", old, text, err, errlen);
 		if (rc == 0)
 			rc = link_outage(st, name, outage_start, inc.id, inc.attribution, err, errlen);
@@ -244,8 +274,14 @@ int gp_inc_held_outage(struct gp_store *st, const struct gp_config *cfg, size_t 
 				 find_held, &h) != 0)
 		return gp_errf(err, errlen, "cannot read the outage: %s", gp_store_error(st));
 	int rc = 0;
-	if (h.found)
-		rc = gp_inc_outage_opened(st, cfg, service, outage_start, h.members, now, err, errlen);
+	if (h.found) {
+		/* Judged by what is down now: a second component failing under
+		 * a first one's window is not covered. */
+		char *down = members_now(st, &cfg->services[service], false);
+		rc = gp_inc_outage_opened(st, cfg, service, outage_start, *down ? down : h.members,
+					  now, err, errlen);
+		free(down);
+	}
 	free(h.members);
 	return rc;
 }
@@ -292,7 +328,10 @@ int gp_inc_service_degraded(struct gp_store *st, const struct gp_config *cfg, si
 {
 	if (now - since < cfg->incidents.reopen_window_ms / 1000)
 		return 0;
-	int covered = under_maintenance(st, cfg->services[service].name, NULL, now);
+	/* A window on the service, or on every member down or degraded. */
+	char *down = members_now(st, &cfg->services[service], true);
+	int covered = under_maintenance(st, cfg->services[service].name, down, now);
+	free(down);
 	if (covered != 0)
 		return covered < 0 ? gp_errf(err, errlen, "cannot read maintenance windows: %s",
 					     gp_store_error(st))

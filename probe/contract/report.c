@@ -377,7 +377,44 @@ int gp_report_add_downtime(struct gp_store *st, const struct gp_config *cfg,
 
 /* The first DOWN second the probe recorded for the service over [from,
  * to), told in o->what. */
-static int recorded_down(struct gp_store *st, const char *service, struct overlap *o)
+/* The first second of [a, b) no window in force covers for this service
+ * (its own windows, or those on the target a new window names), or -1. */
+static int64_t uncovered(const struct gp_maint *m, const char *service, const char *target,
+			 int64_t a, int64_t b)
+{
+	struct gp_span *sv, *tg;
+	size_t ns = gp_maint_cover(m, service, NULL, a, b, &sv);
+	size_t nt = target ? gp_maint_cover(m, "", target, a, b, &tg) : 0;
+	if (!target)
+		tg = NULL;
+	struct gp_span *all = gp_xcalloc(ns + nt + 1, sizeof(*all));
+	if (ns)
+		memcpy(all, sv, ns * sizeof(*all));
+	if (nt)
+		memcpy(all + ns, tg, nt * sizeof(*all));
+	size_t n = ns + nt;
+	for (size_t i = 1; i < n; i++) /* by start (few: insertion sort) */
+		for (size_t j = i; j > 0 && all[j].start < all[j - 1].start; j--) {
+			struct gp_span t = all[j];
+			all[j] = all[j - 1];
+			all[j - 1] = t;
+		}
+	n = gp_span_merge(all, n);
+	int64_t t = a;
+	for (size_t i = 0; i < n && all[i].start <= t; i++)
+		if (all[i].end > t)
+			t = all[i].end;
+	free(sv);
+	free(tg);
+	free(all);
+	return t < b ? t : -1;
+}
+
+/* The first DOWN second the probe recorded for the service over [from,
+ * to) that no window in force already covers (a change of a window
+ * while its work goes on is not after the fact), told in o->what. */
+static int recorded_down(struct gp_store *st, const struct gp_maint *m, const char *service,
+			 const char *target, struct overlap *o)
 {
 	struct gp_sla_period *p;
 	long n = gp_ledger_periods(st, service, o->from, o->to, &p);
@@ -386,9 +423,11 @@ static int recorded_down(struct gp_store *st, const char *service, struct overla
 	for (long i = 0; i < n && !o->what[0]; i++) {
 		int64_t a = p[i].start > o->from ? p[i].start : o->from;
 		int64_t b = p[i].end < o->to ? p[i].end : o->to;
-		if (p[i].state == GP_LEDGER_DOWN && b > a) {
+		int64_t t = p[i].state == GP_LEDGER_DOWN && b > a ? uncovered(m, service, target, a, b)
+								: -1;
+		if (t >= 0) {
 			char at[40];
-			gp_format_utc(a, at, sizeof(at));
+			gp_format_utc(t, at, sizeof(at));
 			snprintf(o->what, sizeof(o->what), "%s was recorded DOWN at %s", service, at);
 		}
 	}
@@ -406,13 +445,19 @@ int gp_report_add_maintenance(struct gp_store *st, const struct gp_config *cfg,
 	 * that time out of the penalty, so it is said (--retroactive, with the
 	 * reason) and shown as such. */
 	struct overlap o = {e->start, e->end < e->created_at ? e->end : e->created_at, ""};
+	struct gp_maint m = {0};
+	if (o.from < o.to && gp_maint_load(st, o.from, o.to, &m) != 0)
+		return gp_errf(err, errlen, "cannot read maintenance windows: %s", gp_store_error(st));
 	for (size_t i = 0; i < cfg->n_services && o.from < o.to && !o.what[0]; i++) {
 		const struct gp_service *svc = &cfg->services[i];
 		bool concerned = e->target ? gp_maint_concerns(svc, e->target)
 					   : !strcmp(svc->name, e->service);
-		if (concerned && recorded_down(st, svc->name, &o) != 0)
+		if (concerned && recorded_down(st, &m, svc->name, e->target, &o) != 0) {
+			gp_maint_free(&m);
 			return gp_errf(err, errlen, "cannot read the ledger: %s", gp_store_error(st));
+		}
 	}
+	gp_maint_free(&m);
 	if (o.what[0] && !e->retroactive)
 		return gp_errf(err, errlen, "the window covers downtime already recorded (%s): planned "
 			       "work entered after the fact takes --retroactive, and the reason says "

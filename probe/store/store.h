@@ -303,7 +303,9 @@ int gp_store_alert_retry(struct gp_store *st, int64_t id, int64_t next_at, const
 int gp_store_alert_failed(struct gp_store *st, int64_t id, const char *error);
 /* Held back by the rate limit (digest 0), or taken into a digest. */
 int gp_store_alert_fold(struct gp_store *st, int64_t id, int64_t digest);
-/* Cancels an incident's queued alerts of one event; how many, or -1. */
+/* Cancels an incident's queued alerts of one event; how many, or -1. One
+ * folded into a root-cause mail not yet handed over counts too: that mail
+ * is cancelled and its other alerts are queued again. */
 int gp_store_alert_cancel(struct gp_store *st, int64_t incident, const char *event);
 /* Messages sent to recipient since a time (the rate limit); -1 on error. */
 int64_t gp_store_alert_sent_since(struct gp_store *st, const char *recipient, int64_t since);

@@ -23,6 +23,7 @@ class EstateTest(unittest.TestCase):
     SERVICES = ""     # the services: list, YAML flow mappings a line each
     EXTRA = ""        # more top-level keys (calendar, incidents, ...)
     LANGUAGE = "ru"
+    RESTORE_DELAY = "1s"
 
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
@@ -45,7 +46,7 @@ class EstateTest(unittest.TestCase):
 targets:
 {targets}services:
 {self.SERVICES}{self.EXTRA}alerts:
-  restore_delay: 1s
+  restore_delay: {self.RESTORE_DELAY}
   email:
     smtp_url: "smtp://127.0.0.1:{self.smtp.port}"
     from: gprobe@example.kz

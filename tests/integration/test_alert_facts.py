@@ -217,10 +217,9 @@ class LanguageTest(EstateTest):
         self.assertNotIn("outside", body)
 
 
-class CauseTest(EstateTest):
-    """The Framework's conf-1 under three services: one mail names it and
-    every service with its incident, one mail tells of the restore; each
-    service still has its own incident."""
+class CauseEstate(EstateTest):
+    """The Framework's conf-1 under three services, and a fourth service
+    without it."""
     COMPONENTS = ("conf-1", "ocs-1", "stat-1")
     SERVICES = """  - {name: outbound, title: "Исходящий обзвон", up_when: "ocs-1 and conf-1", priority: P2}
   - {name: stat-monitor, title: "Монитор статистики", up_when: "stat-1 and conf-1", priority: P1}
@@ -231,6 +230,11 @@ class CauseTest(EstateTest):
 
     def mails(self):
         return [(s, b.replace("\r\n", "\n")) for _, s, b, _ in self.smtp.messages()]
+
+
+class CauseTest(CauseEstate):
+    """One mail names conf-1 and every service with its incident, one mail
+    tells of the restore; each service still has its own incident."""
 
     def test_one_mail_per_root_cause(self):
         for s in ("outbound", "stat-monitor", "config", "ocs-only"):
@@ -263,6 +267,36 @@ class CauseTest(EstateTest):
         self.assertIn("сервисов 3", subject)
         self.assertIn("Компонент conf-1 (127.0.0.1) снова доступен с", body)
         self.assertEqual([m[0] for m in self.mails() if "Восстановлен сервис" in m[0]], [])
+        self.assertEqual(len(self.mails()), 2, [m[0] for m in self.mails()])
+
+
+class CauseFlapTest(CauseEstate):
+    """The cause comes back and falls again within the restore delay: its
+    restore mail is held back and dropped, no "down again" is sent, and
+    the final restore is told once."""
+    RESTORE_DELAY = "6s"
+
+    def test_flap_of_the_cause(self):
+        for s in ("outbound", "stat-monitor", "config"):
+            self.wait_state(s, "UP")
+        self.comps["conf-1"].down()
+        wait_until("the cause mail", lambda: [
+            m for m in self.mails() if "Недоступен компонент conf-1" in m[0]], 30)
+        self.comps["conf-1"].up()
+        for s in ("outbound", "stat-monitor", "config"):
+            self.wait_state(s, "UP")
+        back = self.heartbeat()
+        self.comps["conf-1"].down()
+        for s in ("outbound", "stat-monitor", "config"):
+            self.wait_state(s, "DOWN")
+        self.assertLess(self.heartbeat(), back + 6, "fell again within the restore delay")
+        wait_until("past the restore delay", lambda: self.heartbeat() >= back + 6 + 2, 30)
+        self.assertEqual([m[0] for m in self.mails()],
+                         [m[0] for m in self.mails() if "Недоступен компонент" in m[0]])
+        self.assertEqual(len(self.mails()), 1, [m[0] for m in self.mails()])
+        self.comps["conf-1"].up()
+        wait_until("the restore", lambda: [
+            m for m in self.mails() if "Восстановлен компонент conf-1" in m[0]], 30)
         self.assertEqual(len(self.mails()), 2, [m[0] for m in self.mails()])
 
 

@@ -113,6 +113,25 @@ class MaintenanceTest(EstateTest):
         self.assertEqual(rc, 1)
         self.assertIn("no target 'nope'", err)
 
+    def test_change_while_the_work_goes_on(self):
+        """Lengthening a window whose work is under way is not entering
+        one after the fact: the down time so far is already covered."""
+        self.wait_state("UP")
+        now = int(time.time())
+        rc, out, err = self.gprobe("maintenance", "add", "--target", "ocs-1", "--from",
+                                   iso(now - 60), "--to", iso(now + 600), "--reason", "upgrade")
+        self.assertEqual(rc, 0, err)
+        self.comps["ocs-1"].down()
+        self.wait_state("DOWN")
+        hb = self.heartbeat()
+        wait_until("down time recorded", lambda: self.heartbeat() >= hb + 2)
+        rc, out, err = self.gprobe("maintenance", "change", "1", "--to", iso(now + 1200),
+                                   "--reason", "the vendor needs longer")
+        self.assertEqual(rc, 0, err)
+        listed = [w for w in self.json("maintenance", "list", "--json") if not w["revoked"]]
+        self.assertEqual([(w["target"], w["retroactive"]) for w in listed], [("ocs-1", False)])
+        self.assertEqual(self.json("incidents", "--all", "--json"), [])
+
     def test_weekly_and_changed(self):
         self.wait_state("UP")
         # Weekly at 02:00 local across Asia/Almaty's change of offset

@@ -294,7 +294,7 @@ static void entry_row(void *ctx, const struct gp_ledger_entry *e)
 		when(x->cfg, e->end, b, sizeof(b)));
 	esc(x->f, x->downtime ? gp_attribution_name(e->attribution) : "");
 	if (e->retroactive)
-		fprintf(x->f, "<small>%s</small>",
+		fprintf(x->f, "<br><small>%s</small>",
 			T(x->cfg, "retroactive: entered over recorded downtime",
 			  "задним числом: внесено поверх зафиксированного простоя"));
 	if (e->over_monitored)

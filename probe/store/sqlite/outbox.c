@@ -142,10 +142,47 @@ int sq_alert_fold(struct gp_store *st, int64_t id, int64_t digest)
 
 int sq_alert_cancel(struct gp_store *st, int64_t incident, const char *event)
 {
-	return sq_run(sq_of(st),
-		      "UPDATE alert SET status = 'cancelled' WHERE incident = ?1 AND event = ?2"
-		      " AND status = 'queued'",
-		      "it", incident, event);
+	struct sq *q = sq_of(st);
+	int n = sq_run(q,
+		       "UPDATE alert SET status = 'cancelled' WHERE incident = ?1 AND event = ?2"
+		       " AND status = 'queued'",
+		       "it", incident, event);
+	if (n < 0)
+		return -1;
+	/* Folded into a root-cause mail (alerts/cause.c) not handed over yet:
+	 * that mail is cancelled too, and its other rows are queued again for
+	 * the next turn to fold anew. */
+	sqlite3_stmt *s = sq_query(q,
+				   "SELECT DISTINCT a.digest FROM alert a JOIN alert d ON d.id = a.digest"
+				   " WHERE a.incident = ?1 AND a.event = ?2 AND a.status = 'folded'"
+				   " AND d.status = 'queued' AND d.attempts = 0"
+				   " AND d.event IN ('cause', 'cause-restored')",
+				   "it", incident, event);
+	if (!s)
+		return -1;
+	int64_t digests[16];
+	size_t nd = 0;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (nd < GP_ARRAY_LEN(digests))
+			digests[nd++] = sqlite3_column_int64(s, 0);
+	if (sq_finish(s, rc) != 0)
+		return -1;
+	for (size_t i = 0; i < nd; i++) {
+		int m = sq_run(q,
+			       "UPDATE alert SET status = 'cancelled' WHERE digest = ?1 AND incident = ?2"
+			       " AND event = ?3 AND status = 'folded'",
+			       "iit", digests[i], incident, event);
+		if (m < 0 ||
+		    sq_run(q, "UPDATE alert SET status = 'queued', digest = NULL WHERE digest = ?1"
+			      " AND status = 'folded'",
+			   "i", digests[i]) < 0 ||
+		    sq_run(q, "UPDATE alert SET status = 'cancelled' WHERE id = ?1", "i",
+			   digests[i]) != 1)
+			return -1;
+		n += m;
+	}
+	return n;
 }
 
 int64_t sq_alert_sent_since(struct gp_store *st, const char *recipient, int64_t since)

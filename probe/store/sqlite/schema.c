@@ -323,6 +323,8 @@ int sq_migrate(sqlite3 *db, char *err, size_t errlen)
 	 * two processes opening a new database at once (the daemon starting,
 	 * a command beside it) must not both run a step. */
 	bool migrated = false;
+	if (v == target)
+		return 0; /* current: no lock to take */
 	for (;;) {
 		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
 			snprintf(err, errlen, "schema migration: cannot lock the database: %s",
