@@ -180,15 +180,6 @@ static void print_table(json_t *root, bool tty, int64_t heartbeat, const char *t
 		printf("%-20s %s%-9s%s %s", json_string_value(json_object_get(v, "name")),
 		       colour(state, tty), shown(v, b1, sizeof(b1)), reset,
 		       json_string_value(json_object_get(v, "since")));
-		json_t *inc = json_object_get(v, "incident");
-		const char *p3 = json_string_value(json_object_get(v, "p3_at"));
-		if (json_is_object(inc))
-			printf("  incident #%lld (%s, %s)",
-			       (long long)json_integer_value(json_object_get(inc, "id")),
-			       json_string_value(json_object_get(inc, "priority")),
-			       json_string_value(json_object_get(inc, "status")));
-		else if (p3)
-			printf("  redundancy lost: a P3 opens at %s", p3);
 		printf("\n");
 		size_t k;
 		json_t *c;

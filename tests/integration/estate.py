@@ -25,6 +25,13 @@ class EstateTest(unittest.TestCase):
     LANGUAGE = "ru"
     RESTORE_DELAY = "1s"
 
+    def prepare(self):
+        """Before the config is written: files it names (self.tmp is there)."""
+
+    def email_extra(self):
+        """More keys of alerts.email, each a line indented 4 spaces."""
+        return ""
+
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
         self.data = os.path.join(self.tmp.name, "data")
@@ -33,6 +40,7 @@ class EstateTest(unittest.TestCase):
             c.up()
         self.smtp = Smtp(self.tmp.name)
         self.smtp.start()
+        self.prepare()
         self.cfg = os.path.join(self.tmp.name, "gprobe.yaml")
         targets = "".join(
             "  - {name: %s, host: 127.0.0.1, owner: supplier,\n"
@@ -53,7 +61,7 @@ targets:
     to: [noc@example.kz]
     language: {self.LANGUAGE}
     timeout: 5s
-""")
+{self.email_extra()}""")
         self.log = open(os.path.join(self.tmp.name, "run.log"), "a")
         self.daemon = subprocess.Popen([GPROBE, "-c", self.cfg, "run"], stdout=self.log,
                                        stderr=self.log)

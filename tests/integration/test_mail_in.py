@@ -17,14 +17,13 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import unittest
 import zoneinfo
 from email.message import EmailMessage
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from labtest import GPROBE, run, wait_until  # noqa: E402
-from test_alerts import Component, Smtp  # noqa: E402
+from estate import EstateTest  # noqa: E402
 
 TZ = "Asia/Almaty"
 NOC = "noc@example.kz"
@@ -51,32 +50,12 @@ def add_working(t, seconds, tz=TZ):
         cur = datetime.datetime(nxt.year, nxt.month, nxt.day, 0, tzinfo=z)
 
 
-class MailInTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.data = os.path.join(self.tmp.name, "data")
-        self.comps = {n: Component() for n in ("ocs-1", "stat-1")}
-        for c in self.comps.values():
-            c.up()
-        self.smtp = Smtp(self.tmp.name)
-        self.smtp.start()
-        self.secret = os.path.join(self.tmp.name, "reply.secret")
-        fd = os.open(self.secret, os.O_WRONLY | os.O_CREAT, 0o600)
-        os.write(fd, b"a-reply-secret-of-this-test\n")
-        os.close(fd)
-        self.cfg = os.path.join(self.tmp.name, "gprobe.yaml")
-        targets = "".join(
-            "  - {name: %s, host: 127.0.0.1, owner: supplier,\n"
-            "     checks: [{name: port, tcp_connect: %d}]}\n" % (n, c.port)
-            for n, c in self.comps.items())
-        with open(self.cfg, "w", encoding="utf-8") as f:
-            f.write(f"""probe: {{data_dir: {self.data}, interval: 1s, retry_interval: 1s,
-        timeout: 1s, attempts: 1, rrd: false}}
-targets:
-{targets}services:
-  - {{name: outbound, title: "Исходящий обзвон", up_when: "ocs-1", priority: P2}}
-  - {{name: stat-monitor, title: "Монитор статистики", up_when: "stat-1", priority: P1}}
-calendar:
+class MailInTest(EstateTest):
+    COMPONENTS = ("ocs-1", "stat-1")
+    SERVICES = """  - {name: outbound, title: "Исходящий обзвон", up_when: "ocs-1", priority: P2}
+  - {name: stat-monitor, title: "Монитор статистики", up_when: "stat-1", priority: P1}
+"""
+    EXTRA = f"""calendar:
   timezone: {TZ}
   working_days: [mon, tue, wed, thu, fri]
   working_hours: "09:00-18:00"
@@ -84,37 +63,19 @@ calendar:
 incidents: {{reopen_window: 1s, auto_close_working_days: 5}}
 contacts:
   - {{name: "Айгуль Сериккызы", email: {CONTACT}}}
-alerts:
-  restore_delay: 1s
-  email:
-    smtp_url: "smtp://127.0.0.1:{self.smtp.port}"
-    from: gprobe@example.kz
-    to: [{NOC}]
-    language: ru
-    timeout: 5s
-    reply_to: gprobe@example.kz
-    reply_secret_file: {self.secret}
-""")
-        self.log = open(os.path.join(self.tmp.name, "run.log"), "a")
-        self.daemon = subprocess.Popen([GPROBE, "-c", self.cfg, "run"], stdout=self.log,
-                                       stderr=self.log)
+"""
 
-    def tearDown(self):
-        if self.daemon.poll() is None:
-            self.daemon.kill()
-            self.daemon.wait()
-        self.log.close()
-        self.smtp.stop()
-        for c in self.comps.values():
-            c.down()
-        self.tmp.cleanup()
+    def prepare(self):
+        self.secret = os.path.join(self.tmp.name, "reply.secret")
+        fd = os.open(self.secret, os.O_WRONLY | os.O_CREAT, 0o600)
+        os.write(fd, b"a-reply-secret-of-this-test\n")
+        os.close(fd)
+
+    def email_extra(self):
+        return ("    reply_to: gprobe@example.kz\n"
+                "    reply_secret_file: %s\n" % self.secret)
 
     # -- helpers -----------------------------------------------------------
-
-    def json(self, *args):
-        rc, out, err = run([GPROBE, "-c", self.cfg] + list(args))
-        self.assertEqual(rc, 0, err)
-        return json.loads(out)
 
     def raw_mails(self):
         box = os.path.join(self.tmp.name, "mail")
