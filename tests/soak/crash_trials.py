@@ -12,7 +12,8 @@ crash is verified:
   - a service never has two open incidents (`gprobe incidents --all
     --json`, after every kill and at the end);
   - every alert row is delivered (sent, or folded into a sent digest, or a
-    "restored" cancelled by a reopen and then never delivered), and none
+    "restored" or "cause-restored" cancelled by a reopen or a flap of the
+    cause within the restore delay, and then never delivered), and none
     arrives twice, except a row the kill left 'sending' (handed over, its
     acceptance not recorded): that one may arrive once more per such kill,
     with the same Message-ID. No mail of this run carries an id that no
@@ -332,11 +333,11 @@ class Run:
                 if not d or d[2] != "sent":
                     self.violation("alert #%d %s: folded into %s, not sent" % (rid, event, digest))
             elif status == "cancelled":
-                if event != "restored":
+                if event not in ("restored", "cause-restored"):
                     self.violation("alert #%d %s: cancelled" % (rid, event))
                 elif n:
-                    self.violation("alert #%d restored: cancelled, yet %d mail(s) have %s"
-                                   % (rid, n, mid))
+                    self.violation("alert #%d %s: cancelled, yet %d mail(s) have %s"
+                                   % (rid, event, n, mid))
             else:
                 self.violation("alert #%d %s: left %s after %d tries" % (rid, event, status,
                                                                          attempts))
