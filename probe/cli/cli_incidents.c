@@ -154,7 +154,9 @@ static void timeline_json(void *ctx, const struct gp_incident_event *ev)
 					"text", ev->text ? json_string(ev->text) : json_null()));
 }
 
-/* The incident's outages, numbered as `attribute --outage N` takes them. */
+/* The incident's outages, numbered as `attribute --outage N` takes them,
+ * with who attributed each and when (null: the probe's default, from the
+ * owners of the components down). */
 struct outages_ctx {
 	const struct gp_config *cfg;
 	int64_t incident;
@@ -167,11 +169,14 @@ static void outage_json(void *ctx, const struct gp_outage_row *o)
 	if (o->incident != c->incident)
 		return;
 	json_array_append_new(
-		c->arr, json_pack("{s:I, s:o, s:o, s:s, s:s}", "n",
+		c->arr, json_pack("{s:I, s:o, s:o, s:s, s:s, s:o, s:o}", "n",
 				  (json_int_t)json_array_size(c->arr) + 1, "from",
 				  gp_cli_jtime(c->cfg, o->start), "to", gp_cli_jtime(c->cfg, o->end),
 				  "members", o->members ? o->members : "", "attribution",
-				  gp_attribution_name(o->attribution)));
+				  gp_attribution_name(o->attribution), "attributed_by",
+				  json_str_or_null(o->attributed_by), "attributed_at",
+				  o->attributed_by ? gp_cli_jtime(c->cfg, o->attributed_at)
+						   : json_null()));
 }
 
 static json_t *outages_of(const struct gp_config *cfg, struct gp_store *st,
@@ -238,9 +243,14 @@ static int show(struct gp_config *cfg, struct gp_store *st, int64_t id, bool as_
 			printf("\noutages (attribute --outage N):\n");
 		json_array_foreach(outages, k, o) {
 			const char *to = json_string_value(json_object_get(o, "to"));
-			printf("  %lld  %s .. %s  %s  down: %s\n",
+			const char *by = json_string_value(json_object_get(o, "attributed_by"));
+			/* By a person: who and when; else the probe's default. */
+			char who[200] = "";
+			if (by)
+				snprintf(who, sizeof(who), " by %s at %s", by, str(o, "attributed_at"));
+			printf("  %lld  %s .. %s  %s%s  down: %s\n",
 			       (long long)json_integer_value(json_object_get(o, "n")), str(o, "from"),
-			       to ? to : "(open)", str(o, "attribution"), str(o, "members"));
+			       to ? to : "(open)", str(o, "attribution"), who, str(o, "members"));
 		}
 		json_decref(outages);
 		printf("\ntimeline:\n");

@@ -629,7 +629,8 @@ static int command(struct gp_store *st, const struct gp_config *cfg, int64_t id,
 		 * incident's own attribution is its latest outage's. */
 		int64_t start = 0;
 		bool latest = false;
-		int found = gp_store_outage_attribute(st, id, outage, a, &start, &latest);
+		int found = gp_store_outage_attribute(st, id, outage, a, actor, now, &start,
+						      &latest);
 		if (found < 0) {
 			gp_errf(err, errlen, "cannot write the outage's attribution: %s",
 				gp_store_error(st));
@@ -643,8 +644,8 @@ static int command(struct gp_store *st, const struct gp_config *cfg, int64_t id,
 		char since[40] = "";
 		if (found == 0)
 			gp_format_utc(start, since, sizeof(since));
-		snprintf(text, sizeof(text), "attribution %s%s%s -> %s: %s",
-			 found == 0 ? "of the outage since " : "", since, found == 0 ? ": " : "",
+		snprintf(text, sizeof(text), "attribution %s%s%s-> %s: %s",
+			 found == 0 ? "of the outage since " : "", since, found == 0 ? " " : "",
 			 arg, reason ? reason : "");
 		if (found > 0 || latest)
 			inc.attribution = a;

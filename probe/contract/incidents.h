@@ -74,8 +74,10 @@ int gp_inc_command(struct gp_store *st, const struct gp_config *cfg, int64_t id,
 		   enum gp_inc_cmd cmd, const char *arg, const char *reason, const char *actor,
 		   int64_t now, int64_t at, char *err, size_t errlen);
 /* `incident attribute ID A --reason R --outage N`: the incident's N-th
- * outage (1-based, by start; 0: its latest) counts as A; the incident's
- * own attribution follows its latest outage's. */
+ * outage (1-based, by start; 0: its latest) counts as A, attributed by
+ * actor at now (the outage keeps both: gp_outage_row's attributed_by and
+ * attributed_at); the incident's own attribution follows its latest
+ * outage's. */
 int gp_inc_attribute(struct gp_store *st, const struct gp_config *cfg, int64_t id,
 		     const char *attribution, int outage, const char *reason, const char *actor,
 		     int64_t now, char *err, size_t errlen);

@@ -69,8 +69,8 @@ struct gp_store {
 		int64_t incident, enum gp_attribution attribution), (st, service, start, incident, \
 		attribution)) \
 	X(int, outage_attribute, (struct gp_store *st, int64_t incident, int n, \
-		enum gp_attribution attribution, int64_t *start, bool *latest), (st, incident, n, \
-		attribution, start, latest)) \
+		enum gp_attribution attribution, const char *by, int64_t at, int64_t *start, \
+		bool *latest), (st, incident, n, attribution, by, at, start, latest)) \
 	X(int, outage_list, (struct gp_store *st, const char *service, int64_t from, int64_t to, \
 		gp_outage_fn fn, void *ctx), (st, service, from, to, fn, ctx)) \
 	X(int, event_add, (struct gp_store *st, const struct gp_event_row *ev), (st, ev)) \

@@ -142,21 +142,29 @@ struct gp_outage_row {
 	bool has_incident;             /* then: */
 	enum gp_attribution attribution;
 	enum gp_incident_status incident_status;
+	/* Who attributed it (`incident attribute`), and when; NULL and 0: the
+	 * probe's default, from the owners of the components down. */
+	const char *attributed_by;
+	int64_t attributed_at;
 };
 int gp_store_outage_open(struct gp_store *st, const char *service, int64_t start,
 			 const char *members);
 /* Ends the service's open outage. */
 int gp_store_outage_restore(struct gp_store *st, const char *service, int64_t end);
 /* The service's open outage that began at `start` belongs to `incident`,
- * its seconds counting as `attribution` (each outage has its own). */
+ * its seconds counting as `attribution` (each outage has its own): the
+ * probe's default, attributed by no one (attributed_by NULL). */
 int gp_store_outage_link(struct gp_store *st, const char *service, int64_t start,
 			 int64_t incident, enum gp_attribution attribution);
 /* The incident's n-th outage (1-based, by start; 0: its latest) counts as
- * `attribution`; its start in *start, whether it is the latest in
- * *latest. 0, 1 when it has no such outage, -1 on error. */
+ * `attribution`, attributed by `by` at `at` (by NULL: by no one, and no
+ * time kept); its start in *start, whether it is the latest in *latest.
+ * 0, 1 when it has no such outage, -1 on error. */
 int gp_store_outage_attribute(struct gp_store *st, int64_t incident, int n,
-			      enum gp_attribution attribution, int64_t *start, bool *latest);
-/* Outages overlapping [from, to), oldest first, with their incident. */
+			      enum gp_attribution attribution, const char *by, int64_t at,
+			      int64_t *start, bool *latest);
+/* Outages overlapping [from, to), oldest first, with their incident and
+ * who attributed them. The row is the callback's only for the call. */
 typedef void (*gp_outage_fn)(void *ctx, const struct gp_outage_row *o);
 int gp_store_outage_list(struct gp_store *st, const char *service, int64_t from, int64_t to,
 			 gp_outage_fn fn, void *ctx);

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""gprobe's commands against the lab: config check, diag, check_genesys and
-the run loop with its signals."""
+"""gprobe's commands against the lab: config check, diag, check_genesys,
+the run loop with its signals, and who attributed an incident's outages."""
 import json
 import os
 import re
@@ -252,6 +252,51 @@ class RunLoop(unittest.TestCase):
             rc, _, err = run([GPROBE, "-c", cfg, "run"], timeout=30)
             self.assertEqual(rc, 1)
             self.assertIn("bad.yaml:1:10: targets: the list is empty", err)
+
+
+class IncidentAttribution(unittest.TestCase):
+    """`incident show` tells each outage's attribution and by whom it was
+    attributed: the person of `incident attribute` and when, or no one
+    (the probe's default, from the components' owners)."""
+
+    def test_attributed_by(self):
+        with tempfile.TemporaryDirectory() as d:
+            cfg = os.path.join(d, "gprobe.yaml")
+            with open(CONFIG) as f:
+                text = re.sub(r"data_dir: .*", "data_dir: %s/data" % d, f.read(), count=1)
+            with open(cfg, "w") as f:
+                f.write(text)
+            os.makedirs(os.path.join(d, "data"))  # the daemon's, that did not run here
+            rc, out, err = run([GPROBE, "-c", cfg, "incident", "open", "--service",
+                                "stat-monitor", "--priority", "P2", "--channel", "phone",
+                                "--reported-at", "2026-01-12T10:00:00+00:00", "--text",
+                                "agents see old figures"])
+            self.assertEqual(rc, 0, err)
+            # Two outages the probe linked to it, with its default (no
+            # daemon here: the rows as outage_link writes them).
+            import sqlite3
+            db = sqlite3.connect(os.path.join(d, "data", "gprobe.db"), isolation_level=None)
+            db.execute("INSERT INTO outage (service, start, end_at, members, incident,"
+                       " attribution) VALUES ('stat-monitor', 1768212000, 1768212600,"
+                       " 'stat-1,stat-2', 1, 'supplier'), ('stat-monitor', 1768213000, NULL,"
+                       " 'stat-2', 1, 'supplier')")
+            db.close()
+            rc, out, err = run([GPROBE, "-c", cfg, "incident", "attribute", "1", "customer",
+                                "--reason", "the customer's maintenance", "--outage", "1"],
+                               env={"SUDO_USER": "duty-engineer"})
+            self.assertEqual(rc, 0, err)
+            rc, out, err = run([GPROBE, "-c", cfg, "incident", "show", "1", "--json"])
+            self.assertEqual(rc, 0, err)
+            outages = json.loads(out)["outages"]
+            self.assertEqual([(o["n"], o["attribution"], o["attributed_by"]) for o in outages],
+                             [(1, "customer", "duty-engineer"), (2, "supplier", None)])
+            self.assertIsNotNone(outages[0]["attributed_at"])
+            self.assertIsNone(outages[1]["attributed_at"])
+            rc, out, err = run([GPROBE, "-c", cfg, "incident", "show", "1"])
+            self.assertEqual(rc, 0, err)
+            self.assertIn(" customer by duty-engineer at %s  down: stat-1,stat-2\n"
+                          % outages[0]["attributed_at"], out)
+            self.assertRegex(out, r"\n  2  .* \.\. \(open\)  supplier  down: stat-2\n")
 
 
 class Help(unittest.TestCase):

@@ -2,7 +2,8 @@
  * The incident manager on a real database, with the clock passed in:
  * opening, the reopen window, restore, the response clock in working time,
  * escalation, resolve/confirm/reject, auto-close, requests by phone,
- * attribution, void, and every refused transition's message.
+ * attribution (each outage's, with who attributed it and when, and its
+ * migration from schema 11), void, and every refused transition's message.
  *
  * Estate: tests/configs/good/engine.yaml (a, b: supplier; c: customer;
  * gw: third-party; services ha, one, both), default calendar (Asia/Almaty,
@@ -24,6 +25,10 @@
 
 #include "calendar.h"
 #include "incidents.h"
+
+/* The migration test builds a database as gprobe of schema 11 left it. */
+#include <sqlite3.h>
+#include "sqlite/sqlite.h"
 
 enum { S_HA = 0, S_ONE = 1, S_BOTH = 2 };
 
@@ -379,6 +384,234 @@ static void test_attribution(void **state)
 	assert_string_equal(f->err, "attribution 'nobody': supplier, customer or third-party");
 }
 
+/* The outages of a service as gp_store_outage_list gives them, kept past
+ * the callback. */
+struct kept_outage {
+	int64_t start, end, incident;
+	bool has_incident;
+	char members[64];
+	enum gp_attribution attribution;
+	enum gp_incident_status incident_status;
+	char *attributed_by; /* NULL: the probe's default */
+	int64_t attributed_at;
+};
+struct kept_outages {
+	struct kept_outage v[8];
+	int n;
+};
+
+static void keep_outage(void *ctx, const struct gp_outage_row *o)
+{
+	struct kept_outages *k = ctx;
+	assert_true(k->n < 8);
+	struct kept_outage *c = &k->v[k->n++];
+	*c = (struct kept_outage){o->start, o->end, o->incident, o->has_incident, "",
+				  o->attribution, o->incident_status,
+				  o->attributed_by ? gp_xstrdup(o->attributed_by) : NULL,
+				  o->attributed_at};
+	snprintf(c->members, sizeof(c->members), "%s", o->members ? o->members : "");
+}
+
+static struct kept_outages outages(struct gp_store *st, const char *service)
+{
+	struct kept_outages k = {.n = 0};
+	assert_int_equal(gp_store_outage_list(st, service, INT64_MIN, INT64_MAX, keep_outage, &k), 0);
+	return k;
+}
+
+static void outages_free(struct kept_outages *k)
+{
+	for (int i = 0; i < k->n; i++)
+		free(k->v[i].attributed_by);
+	k->n = 0;
+}
+
+/* Each outage keeps who attributed it and when: the person of `incident
+ * attribute` (the command's actor, at its time), or no one when the
+ * attribution is the probe's default from the components' owners. */
+static void test_outage_attributed_by(void **state)
+{
+	struct fx *f = *state;
+	int64_t t0 = T(f, "2026-11-25T10:00");
+	/* Down, up, down again within the reopen window: one incident, two
+	 * outages, both linked by the probe. */
+	assert_int_equal(gp_store_outage_open(f->st, "one", t0, "a"), 0);
+	assert_int_equal(gp_inc_outage_opened(f->st, f->cfg, S_ONE, t0, "a", t0, f->err,
+					      sizeof(f->err)),
+			 0);
+	assert_int_equal(gp_store_outage_restore(f->st, "one", t0 + 600), 0);
+	assert_int_equal(gp_inc_service_up(f->st, f->cfg, S_ONE, t0 + 600, t0, f->err,
+					   sizeof(f->err)),
+			 0);
+	assert_int_equal(gp_store_outage_open(f->st, "one", t0 + 1200, "a"), 0);
+	assert_int_equal(gp_inc_outage_opened(f->st, f->cfg, S_ONE, t0 + 1200, "a", t0 + 1210,
+					      f->err, sizeof(f->err)),
+			 0);
+	struct kept_outages k = outages(f->st, "one");
+	assert_int_equal(k.n, 2);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(k.v[i].incident, 1);
+		assert_string_equal(gp_attribution_name(k.v[i].attribution), "supplier");
+		assert_null(k.v[i].attributed_by);
+		assert_int_equal(k.v[i].attributed_at, 0);
+	}
+	outages_free(&k);
+
+	/* The first outage to the customer, by ivanov: only that one says so. */
+	assert_int_equal(gp_inc_attribute(f->st, f->cfg, 1, "customer", 1, "their OCS maintenance",
+					  "ivanov", t0 + 3000, f->err, sizeof(f->err)),
+			 0);
+	k = outages(f->st, "one");
+	assert_int_equal(k.n, 2);
+	assert_int_equal(k.v[0].start, t0);
+	assert_string_equal(gp_attribution_name(k.v[0].attribution), "customer");
+	assert_string_equal(k.v[0].attributed_by, "ivanov");
+	assert_int_equal(k.v[0].attributed_at, t0 + 3000);
+	assert_int_equal(k.v[1].start, t0 + 1200);
+	assert_string_equal(gp_attribution_name(k.v[1].attribution), "supplier");
+	assert_null(k.v[1].attributed_by);
+	assert_int_equal(k.v[1].attributed_at, 0);
+	outages_free(&k);
+
+	/* Without --outage: the latest, by the command's actor at its time;
+	 * the first keeps its own. */
+	assert_int_equal(cmd(f, 1, GP_INC_ATTRIBUTE, "third-party", "the operator's link",
+			     t0 + 3100),
+			 0);
+	k = outages(f->st, "one");
+	assert_string_equal(k.v[0].attributed_by, "ivanov");
+	assert_int_equal(k.v[0].attributed_at, t0 + 3000);
+	assert_string_equal(gp_attribution_name(k.v[1].attribution), "third-party");
+	assert_string_equal(k.v[1].attributed_by, "tester");
+	assert_int_equal(k.v[1].attributed_at, t0 + 3100);
+	outages_free(&k);
+
+	/* Linked again by the probe (the open one): its default, by no one. */
+	assert_int_equal(gp_store_outage_link(f->st, "one", t0 + 1200, 1, GP_ATTR_SUPPLIER), 0);
+	k = outages(f->st, "one");
+	assert_string_equal(gp_attribution_name(k.v[1].attribution), "supplier");
+	assert_null(k.v[1].attributed_by);
+	assert_int_equal(k.v[1].attributed_at, 0);
+	assert_string_equal(k.v[0].attributed_by, "ivanov");
+	outages_free(&k);
+
+	/* No such outage: nothing written, no one recorded. */
+	int64_t start = 0;
+	bool latest = false;
+	assert_int_equal(gp_store_outage_attribute(f->st, 1, 3, GP_ATTR_CUSTOMER, "x", t0 + 3200,
+						   &start, &latest),
+			 1);
+	assert_int_equal(gp_store_outage_attribute(f->st, 99, 0, GP_ATTR_CUSTOMER, "x", t0 + 3200,
+						   &start, &latest),
+			 1);
+}
+
+/* A database of schema 11 (before attributed_by and attributed_at) keeps
+ * its outages through the migration; none of them was attributed by
+ * anyone the database knows of. */
+static void test_migration_11_keeps_outages(void **state)
+{
+	(void)state;
+	char dir[64];
+	snprintf(dir, sizeof(dir), "/tmp/gprobe-test-migrate-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	char *path = gp_xasprintf("%s/gprobe.db", dir);
+	sqlite3 *db = NULL;
+	char err[256] = "";
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sq_migrate_to(db, 11, err, sizeof(err)), 0);
+	assert_int_equal(sq_user_version(db), 11);
+	/* An incident attributed to the customer with two outages: one
+	 * attributed (schema 10 on), one of before schema 10 (NULL: the
+	 * incident's); and an outage of another service, never linked. */
+	const char *rows =
+		"INSERT INTO incident (id, service, status, priority, channel, opened_at,"
+		"  response_due_at, attribution, outage_start, members)"
+		"  VALUES (1, 'one', 'restored', 'P1', 'probe', 1000, 4600, 'customer', 1000, 'a');"
+		"INSERT INTO outage (service, start, end_at, members, incident, attribution)"
+		"  VALUES ('one', 1000, 1600, 'a', 1, 'supplier');"
+		"INSERT INTO outage (service, start, end_at, members, incident, attribution)"
+		"  VALUES ('one', 2000, 2600, 'a,b', 1, NULL);"
+		"INSERT INTO outage (service, start, end_at, members) VALUES ('ha', 3000, NULL, 'b');";
+	assert_int_equal(sqlite3_exec(db, rows, NULL, NULL, NULL), SQLITE_OK);
+	/* The columns are not there yet. */
+	assert_int_not_equal(sqlite3_exec(db, "SELECT attributed_by FROM outage", NULL, NULL, NULL),
+			     SQLITE_OK);
+	sqlite3_close(db);
+
+	struct gp_store *st = gp_store_open(NULL, dir, true, err, sizeof(err));
+	if (!st)
+		fprintf(stderr, "%s\n", err);
+	assert_non_null(st);
+	assert_true(gp_store_schema_version(st) >= 12);
+	struct kept_outages k = outages(st, "one");
+	assert_int_equal(k.n, 2);
+	assert_int_equal(k.v[0].start, 1000);
+	assert_int_equal(k.v[0].end, 1600);
+	assert_string_equal(k.v[0].members, "a");
+	assert_int_equal(k.v[0].incident, 1);
+	assert_true(k.v[0].has_incident);
+	assert_string_equal(gp_attribution_name(k.v[0].attribution), "supplier");
+	assert_string_equal(gp_incident_status_name(k.v[0].incident_status), "restored");
+	assert_int_equal(k.v[1].start, 2000);
+	assert_int_equal(k.v[1].end, 2600);
+	assert_string_equal(k.v[1].members, "a,b");
+	assert_string_equal(gp_attribution_name(k.v[1].attribution), "customer");
+	for (int i = 0; i < 2; i++) {
+		assert_null(k.v[i].attributed_by);
+		assert_int_equal(k.v[i].attributed_at, 0);
+	}
+	outages_free(&k);
+	k = outages(st, "ha");
+	assert_int_equal(k.n, 1);
+	assert_int_equal(k.v[0].start, 3000);
+	assert_int_equal(k.v[0].end, 0);
+	assert_int_equal(k.v[0].incident, 0);
+	assert_false(k.v[0].has_incident);
+	assert_null(k.v[0].attributed_by);
+	outages_free(&k);
+
+	/* The migrated rows take an attribution by someone like new ones;
+	 * by no one (NULL), no time is kept either. */
+	int64_t start = 0;
+	bool latest = false;
+	assert_int_equal(gp_store_outage_attribute(st, 1, 2, GP_ATTR_THIRD_PARTY, "petrov", 5000,
+						   &start, &latest),
+			 0);
+	assert_int_equal(start, 2000);
+	assert_true(latest);
+	assert_int_equal(gp_store_outage_attribute(st, 1, 1, GP_ATTR_CUSTOMER, NULL, 5100, &start,
+						   &latest),
+			 0);
+	assert_int_equal(start, 1000);
+	assert_false(latest);
+	k = outages(st, "one");
+	assert_null(k.v[0].attributed_by);
+	assert_int_equal(k.v[0].attributed_at, 0);
+	assert_string_equal(gp_attribution_name(k.v[0].attribution), "customer");
+	assert_string_equal(k.v[1].attributed_by, "petrov");
+	assert_int_equal(k.v[1].attributed_at, 5000);
+	assert_string_equal(gp_attribution_name(k.v[1].attribution), "third-party");
+	outages_free(&k);
+	gp_store_close(st);
+
+	/* Who and when go together. */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE outage SET attributed_at = NULL"
+					      " WHERE attributed_by IS NOT NULL",
+					  NULL, NULL, NULL),
+			     SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE outage SET attributed_by = 'x'"
+					      " WHERE attributed_by IS NULL",
+					  NULL, NULL, NULL),
+			     SQLITE_OK);
+	sqlite3_close(db);
+	free(path);
+	char *rm = gp_xasprintf("rm -rf '%s'", dir);
+	assert_int_equal(system(rm), 0);
+	free(rm);
+}
+
 static void test_void(void **state)
 {
 	struct fx *f = *state;
@@ -434,6 +667,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_waiting_moves_the_resolution_deadline, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_attribution, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outage_attributed_by, setup, teardown),
+		cmocka_unit_test(test_migration_11_keeps_outages),
 		cmocka_unit_test_setup_teardown(test_void, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_degraded_for_long_is_p3, setup, teardown),
 	};

@@ -18,13 +18,20 @@ int sq_event_add(struct gp_store *st, const struct gp_event_row *ev)
 int sq_event_list(struct gp_store *st, const char *subject, int64_t since, size_t limit,
 		  gp_event_fn fn, void *ctx)
 {
-	/* The last `limit` rows, then in their order. */
-	sqlite3_stmt *s = sq_query(sq_of(st),
+	/* The last `limit` rows, then in their order. One subject's through
+	 * its index (an "?1 IS NULL OR" would scan the whole log). */
+	sqlite3_stmt *s =
+		subject ? sq_query(sq_of(st),
 				   "SELECT * FROM (SELECT id, at, recorded_at, kind, subject,"
 				   " old_state, new_state, detail FROM event"
-				   " WHERE (?1 IS NULL OR subject = ?1) AND at >= ?2"
+				   " WHERE subject = ?1 AND at >= ?2"
 				   " ORDER BY id DESC LIMIT ?3) ORDER BY id",
-				   "tii", subject, since, limit ? (int64_t)limit : (int64_t)-1);
+				   "tii", subject, since, limit ? (int64_t)limit : (int64_t)-1)
+			: sq_query(sq_of(st),
+				   "SELECT * FROM (SELECT id, at, recorded_at, kind, subject,"
+				   " old_state, new_state, detail FROM event"
+				   " WHERE at >= ?1 ORDER BY id DESC LIMIT ?2) ORDER BY id",
+				   "ii", since, limit ? (int64_t)limit : (int64_t)-1);
 	if (!s)
 		return -1;
 	int rc;

@@ -102,15 +102,16 @@ int sq_outage_link(struct gp_store *st, const char *service, int64_t start, int6
 		   enum gp_attribution attribution)
 {
 	return sq_run(sq_of(st),
-		      "UPDATE outage SET incident = ?3, attribution = ?4 WHERE service = ?1"
-		      " AND start = ?2 AND end_at IS NULL",
+		      "UPDATE outage SET incident = ?3, attribution = ?4, attributed_by = NULL,"
+		      " attributed_at = NULL WHERE service = ?1 AND start = ?2 AND end_at IS NULL",
 		      "tiit", service, start, incident, gp_attribution_name(attribution)) >= 0
 		       ? 0
 		       : -1;
 }
 
 int sq_outage_attribute(struct gp_store *st, int64_t incident, int n,
-			enum gp_attribution attribution, int64_t *start, bool *latest)
+			enum gp_attribution attribution, const char *by, int64_t at, int64_t *start,
+			bool *latest)
 {
 	/* n-th by start, 1-based; 0: the latest. */
 	sqlite3_stmt *s = sq_query(sq_of(st),
@@ -128,8 +129,11 @@ int sq_outage_attribute(struct gp_store *st, int64_t incident, int n,
 	*start = sqlite3_column_int64(s, 1);
 	*latest = sqlite3_column_int(s, 2) != 0;
 	sq_finish(s, SQLITE_DONE);
-	return sq_run(sq_of(st), "UPDATE outage SET attribution = ?2 WHERE id = ?1", "it", id,
-		      gp_attribution_name(attribution)) == 1
+	/* Who and when go together (a CHECK says so): no one, no time. */
+	return sq_run(sq_of(st),
+		      "UPDATE outage SET attribution = ?2, attributed_by = ?3, attributed_at = ?4"
+		      " WHERE id = ?1",
+		      "ittn", id, gp_attribution_name(attribution), by, by ? at : 0) == 1
 		       ? 0
 		       : -1;
 }
@@ -140,7 +144,8 @@ int sq_outage_list(struct gp_store *st, const char *service, int64_t from, int64
 	sqlite3_stmt *s = sq_query(sq_of(st),
 				   "SELECT o.start, o.end_at, o.members, o.incident,"
 				   " coalesce(o.attribution, i.attribution),"
-				   " i.status FROM outage o LEFT JOIN incident i ON i.id = o.incident"
+				   " i.status, o.attributed_by, o.attributed_at"
+				   " FROM outage o LEFT JOIN incident i ON i.id = o.incident"
 				   " WHERE o.service = ?1 AND o.start < ?3"
 				   " AND (o.end_at IS NULL OR o.end_at > ?2) ORDER BY o.start",
 				   "tii", service, from, to);
@@ -154,6 +159,8 @@ int sq_outage_list(struct gp_store *st, const char *service, int64_t from, int64
 			.members = sq_col_text(s, 2),
 			.incident = sq_col_time(s, 3),
 			.attribution = GP_ATTR_UNATTRIBUTED,
+			.attributed_by = sq_col_opt(s, 6),
+			.attributed_at = sq_col_time(s, 7),
 		};
 		o.has_incident = gp_attribution_parse(sq_col_opt(s, 4), &o.attribution) &&
 				 gp_incident_status_parse(sq_col_opt(s, 5), &o.incident_status);

@@ -295,6 +295,17 @@ static const char *const migrations[] = {
 	"ALTER TABLE maintenance ADD COLUMN target TEXT;"
 	"ALTER TABLE maintenance ADD COLUMN retroactive INTEGER NOT NULL DEFAULT 0"
 	"  CHECK (retroactive IN (0, 1));",
+
+	/* 11 -> 12: who attributed each outage, and when (the signed report
+	 * says so beside its attribution; the incident's timeline has it too,
+	 * as text). NULL both: the probe's default, from the owners of the
+	 * components down (outage_link), as every row of before. */
+	"ALTER TABLE outage ADD COLUMN attributed_by TEXT;"
+	"ALTER TABLE outage ADD COLUMN attributed_at INTEGER"  /* UTC epoch seconds */
+	"  CHECK ((attributed_at IS NULL) = (attributed_by IS NULL));"
+	/* The report reads each failed check's own events (which check an
+	 * outage's graph shows): one subject's, not a scan of the log. */
+	"CREATE INDEX event_by_subject ON event (subject, id);",
 };
 
 int sq_user_version(sqlite3 *db)
@@ -311,8 +322,17 @@ int sq_user_version(sqlite3 *db)
 
 int sq_migrate(sqlite3 *db, char *err, size_t errlen)
 {
+	return sq_migrate_to(db, (int)GP_ARRAY_LEN(migrations), err, errlen);
+}
+
+int sq_migrate_to(sqlite3 *db, int target, char *err, size_t errlen)
+{
 	int v = sq_user_version(db);
-	int target = (int)GP_ARRAY_LEN(migrations);
+	if (target < 0 || target > (int)GP_ARRAY_LEN(migrations)) {
+		snprintf(err, errlen, "no schema version %d (this gprobe has 0 to %d)", target,
+			 (int)GP_ARRAY_LEN(migrations));
+		return -1;
+	}
 	if (v > target) {
 		snprintf(err, errlen, "the database has schema version %d, newer than this gprobe "
 				      "(%d): upgrade gprobe",

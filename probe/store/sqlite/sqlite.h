@@ -45,6 +45,9 @@ static inline struct sq *sq_of(struct gp_store *st)
 /* schema.c */
 int sq_user_version(sqlite3 *db);
 int sq_migrate(sqlite3 *db, char *err, size_t errlen);
+/* The same, up to schema version `target` only: for the tests of a
+ * migration, which build a database as an older gprobe left it. */
+int sq_migrate_to(sqlite3 *db, int target, char *err, size_t errlen);
 
 /* backend.c: statements.
  * sq_cached: the statement of `sql` (a string literal: its address is the
