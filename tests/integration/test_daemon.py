@@ -296,25 +296,30 @@ class DaemonTest(unittest.TestCase):
         iv = json.loads(out)["services"][0]["intervals"]
         self.assertEqual(sum(i["seconds"] for i in iv if i["class"] == "down"), down)
         self.assertEqual({i["incident"] for i in iv if i["class"] == "down"}, {iid})
-        # A printable report with the incident, its timeline and a graph.
+        # A printable report with the outage, the request and the graph
+        # of the check that failed in it.
         html = os.path.join(self.tmp.name, "sla.html")
         rc, out, err = self.gprobe("report", "--month", self.month, "--html", html)
         self.assertEqual(rc, 0, err)
         with open(html, encoding="utf-8") as f:
             page = f.read()
-        self.assertIn("<h3>#%d stat-monitor" % iid, page)
-        self.assertIn("resolution confirmed", page)
+        self.assertRegex(page, r"<td>#%d</td><td>stat-monitor</td><td>P\d, зонд</td>" % iid)
+        self.assertIn("обнаружен зондом", page)
         self.assertIn("data:image/png;base64,iVBORw0KGgo", page)
+        self.assertRegex(page, r"<figcaption>Простой с [^<]*, stat-monitor, инцидент #%d: "
+                         r"stat-\d / [a-z-]+</figcaption>" % iid)
         # The same as a PDF: the probe's outage with its incident, the graph.
         pdf = os.path.join(self.tmp.name, "sla.pdf")
         rc, out, err = self.gprobe("report", "--month", self.month, "--pdf", pdf)
         self.assertEqual(rc, 0, err)
         rc, text, err = run(["pdftotext", "-layout", pdf, "-"])
         self.assertEqual(rc, 0, err)
-        self.assertRegex(" ".join(text.split()), r" stat-monitor [a-z0-9,. -]+? "
-                         r"поставщик #%d " % iid)
-        self.assertIn("Инцидент #%d: " % iid, text)
-        self.assertNotIn("графика нет", text)
+        flat = " ".join(text.split())
+        self.assertRegex(flat, r" stat-monitor [a-z0-9,. -]+? поставщик #%d [0-9:. ]+ зонд, по "
+                         r"владельцам компонентов " % iid)
+        self.assertRegex(flat, r"Простой с [0-9 :-]+, stat-monitor, инцидент #%d: stat-\d / "
+                         % iid)
+        self.assertNotIn("графика нет", text.lower())
         self.assertIn("обнаружен зондом", text)
         rc, out, err = run(["pdfimages", "-list", pdf])
         self.assertGreater(len(out.splitlines()), 2, out)

@@ -46,7 +46,9 @@ def pdftotext(path):
     return p.stdout
 
 
-class ReportPdfTest(unittest.TestCase):
+class MonthTest(unittest.TestCase):
+    """A store of its own with last month filled by hand (fill_month);
+    test_report_print.py prints the same month."""
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
         data = os.path.join(self.tmp.name, "data")
@@ -82,6 +84,15 @@ class ReportPdfTest(unittest.TestCase):
         self.assertEqual(rc, 0, "%s: %s" % (" ".join(args), err))
         return out
 
+    def english_config(self):
+        """The same config, the reports in English."""
+        with open(self.cfg, encoding="utf-8") as f:
+            text = f.read()
+        en = os.path.join(self.tmp.name, "en.yaml")
+        with open(en, "w", encoding="utf-8") as f:
+            f.write(text.replace("    language: ru", "    language: en", 1))
+        return en
+
     def at(self, day, hhmm):
         return "%s-%02dT%s" % (self.month, day, hhmm)
 
@@ -108,6 +119,8 @@ class ReportPdfTest(unittest.TestCase):
                 "--at", self.at(3, "12:40"))
         return iid
 
+
+class ReportPdfTest(MonthTest):
     def test_pdf_holds_the_report(self):
         iid = self.fill_month()
         table = self.ok("report", "--month", self.month)
@@ -183,11 +196,7 @@ class ReportPdfTest(unittest.TestCase):
 
     def test_english(self):
         self.fill_month()
-        with open(self.cfg, encoding="utf-8") as f:
-            text = f.read()
-        en = os.path.join(self.tmp.name, "en.yaml")
-        with open(en, "w", encoding="utf-8") as f:
-            f.write(text.replace("    language: ru", "    language: en", 1))
+        en = self.english_config()
         pdf = os.path.join(self.tmp.name, "en.pdf")
         self.ok("report", "--month", self.month, "--pdf", pdf, cfg=en)
         text = pdftotext(pdf)

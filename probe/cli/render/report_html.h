@@ -1,9 +1,8 @@
 /*
  * report_html.h - the monthly SLA report as one printable HTML file for
- * the customer's and the supplier's representatives to sign: the summary,
- * every incident of the month with its timeline and attribution, a graph
- * of each outage's key check (embedded, so the file stands alone), the
- * manual entries and maintenance windows, and how each figure was rounded.
+ * the customer's and the supplier's representatives to sign: the same
+ * document as the PDF (report_doc.h), graphs embedded so the file stands
+ * alone, with a print stylesheet that fits it on A4 landscape.
  */
 #ifndef GP_REPORT_HTML_H
 #define GP_REPORT_HTML_H
