@@ -97,6 +97,10 @@ class ReportPrintTest(base.MonthTest):
                 "--to", self.at(20, "11:00"), "--attribution", "supplier",
                 "--reason", "звонок заказчика", "--over-monitored")
         self.ok("downtime", "revoke", "6", "--reason", "ошибочная запись")
+        # A window agreed afterwards over the last 5 minutes of the
+        # voice-search outage: 2:40:00 of its 2:45:00 charged.
+        self.ok("maintenance", "add", "--service", "voice-search", "--from", self.at(12, "17:00"),
+                "--to", self.at(12, "18:00"), "--retroactive", "--reason", "согласованное окно")
         return iid
 
     def printed(self, cfg=None):
@@ -129,7 +133,12 @@ class ReportPrintTest(base.MonthTest):
         self.assertGreater(len(money), 10)
         for fig in money:
             self.assertIn(fig, flat)
-        self.assertIn("Штраф за месяц: 9 114.58 тг", flat)
+        # 2:30:00 + 2:40:00 = 18 600 s x 125 000 000 / (720 x 3600) tiyn
+        self.assertIn("Штраф за месяц: 8 969.91 тг", flat)
+        self.assertIn("%s-12 14:20:00 %s-12 17:05:00 2:45:00 voice-search внесён вручную, "
+                      "запись #5: поставщик — 0:05:00 2:40:00 4 629.63"
+                      % (self.month, self.month), flat)
+        self.assertIn("согласованное окно", flat)
         # Nothing beyond the right-hand edge: every word inside the page,
         # the per-service penalty column on the page where its table is.
         for n, width, word, xmax in words_with_boxes(pdf):
@@ -138,7 +147,7 @@ class ReportPrintTest(base.MonthTest):
         sheets = text.split("\f")
         services_page = [s for s in sheets if "Деградация" in s][0]
         self.assertIn("Штраф, тг", services_page)
-        self.assertIn("4 774.31", " ".join(services_page.split()))
+        self.assertIn("4 629.63", " ".join(services_page.split()))
         # The month's name, the contract, the parties, the signatories.
         self.assertIn("Отчёт об уровне обслуживания за %s %d"
                       % (base.MONTHS_RU[self.mon - 1], self.year), flat)

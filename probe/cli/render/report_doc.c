@@ -320,7 +320,7 @@ struct build {
 	const struct gp_report *r;
 	struct month_data *m;
 	int64_t now;
-	char offset[16]; /* the period's UTC offset as gp_format_local writes it */
+	char offset[64]; /* the period's UTC offset as gp_format_local writes it */
 };
 
 static struct gp_doc_block *add(struct gp_doc *d, enum gp_doc_kind kind)
