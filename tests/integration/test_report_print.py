@@ -202,6 +202,27 @@ class ReportPrintTest(base.MonthTest):
         for ru in ["Штраф", "Простой", "Подписи", "Дата", "поставщик", "телефон"]:
             self.assertNotIn(ru, text)
 
+    def test_text_from_the_config_stays_text(self):
+        # The contract's number is printed in the page and in each page's
+        # footer (a CSS string): markup in it is shown, never obeyed.
+        self.fill_month()
+        with open(self.cfg, encoding="utf-8") as f:
+            text = f.read()
+        odd = '2880</style><script>x()</script>&amp;"\\'
+        text = text.replace('number: "2880-2/ГК"', "number: '%s'" % odd, 1)
+        self.assertIn("<script>", text)
+        with open(self.cfg, "w", encoding="utf-8") as f:
+            f.write(text)
+        pdf, info, printed = self.printed()
+        html = open(os.path.join(self.tmp.name, "sla.html"), encoding="utf-8").read()
+        self.assertNotIn("<script>", html)
+        self.assertEqual(html.count("</style>"), 1)
+        flat = " ".join(printed.split())
+        shown = '2880</style><script>x()</script>&amp;"\\'
+        self.assertIn("Договор № %s" % shown, flat)
+        pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+        self.assertEqual(flat.count("договор № %s" % shown), pages)
+
     def test_same_rows_as_the_pdf(self):
         self.fill_month()
         printed, info, text = self.printed()

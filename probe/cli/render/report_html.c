@@ -42,13 +42,17 @@ static void esc(FILE *f, const char *s)
 	esc_text(f, s, true);
 }
 
-/* Text into a CSS string: " and \ escaped, a line break a space. */
+/* Text into a CSS string: " and \ escaped, < as its code point (a
+ * "</style>" in the contract's number must not end the style sheet), a
+ * line break a space. */
 static void css_string(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; s && *s; s++) {
 		if (*s == '"' || *s == '\\')
 			fprintf(f, "\\%c", *s);
+		else if (*s == '<')
+			fputs("\\3C ", f);
 		else if (*s == '\n')
 			fputc(' ', f);
 		else
