@@ -11,7 +11,8 @@ PKGS=(
   libcairo2-dev libpango1.0-dev fonts-dejavu-core poppler-utils
   snmpd snmp rrdtool rrdcached sqlite3 openssh-server openssh-sftp-server openssh-client
   python3 python3-aiosmtpd procps tzdata valgrind scdoc openssl nagios4-core faketime
-  nginx icinga2-bin icinga2-common snmpsim gdb chromium
+  nginx icinga2-bin icinga2-common snmpsim gdb chromium chromium-driver python3-selenium
+  libmicrohttpd-dev libcrypt-dev
   "$@"
 )
 

@@ -48,6 +48,14 @@ void gp_cli_print_plugins(struct gp_registry *reg, bool json);
 /* What went wrong loading plugins, one "gprobe CMD: ..." line each. */
 void gp_cli_print_plugin_errors(struct gp_registry *reg, const char *cmd);
 
+/* The JSON the commands print, built once for them and the web console:
+ * `status --json`, `incidents [--all] --json`, `incident show ID --json`
+ * (NULL: no such incident). Read from st's current snapshot. */
+json_t *gp_status_json(const struct gp_config *cfg, struct gp_store *st);
+json_t *gp_incidents_json(const struct gp_config *cfg, struct gp_store *st, bool all);
+json_t *gp_incident_show_json(const struct gp_config *cfg, struct gp_store *st, int64_t id);
+
+int gp_cmd_web(struct gp_cli *cli, int argc, char **argv);
 int gp_cmd_plugins(struct gp_cli *cli, int argc, char **argv);
 int gp_cmd_diag(struct gp_cli *cli, int argc, char **argv);
 int gp_cmd_status(struct gp_cli *cli, int argc, char **argv);

@@ -60,6 +60,13 @@ static void add_incident(void *ctx, const struct gp_incident *inc)
 	json_array_append_new(l->arr, incident_json(l->cfg, l->st, inc));
 }
 
+json_t *gp_incidents_json(const struct gp_config *cfg, struct gp_store *st, bool all)
+{
+	struct list_ctx l = {cfg, st, json_array()};
+	gp_store_incident_list(st, all, add_incident, &l);
+	return l.arr;
+}
+
 static const char *str(json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
@@ -88,8 +95,7 @@ int gp_cmd_incidents(struct gp_cli *cli, int argc, char **argv)
 	struct gp_store *st;
 	if (gp_cli_open(cli, false, &cfg, &st, "incidents") != 0)
 		return 1;
-	struct list_ctx l = {cfg, st, json_array()};
-	gp_store_incident_list(st, all, add_incident, &l);
+	struct list_ctx l = {cfg, st, gp_incidents_json(cfg, st, all)};
 	if (as_json) {
 		gp_cli_print_json(l.arr);
 	} else if (json_array_size(l.arr) == 0) {
@@ -187,6 +193,33 @@ static json_t *outages_of(const struct gp_config *cfg, struct gp_store *st,
 	return c.arr;
 }
 
+json_t *gp_incident_show_json(const struct gp_config *cfg, struct gp_store *st, int64_t id)
+{
+	struct gp_incident inc;
+	if (!gp_store_incident_get(st, id, &inc))
+		return NULL;
+	json_t *j = incident_json(cfg, st, &inc);
+	json_t *tl = json_array();
+	json_t *pair[2] = {tl, (json_t *)cfg};
+	gp_store_incident_timeline(st, id, timeline_json, pair);
+	json_object_set_new(j, "text", inc.text ? json_string(inc.text) : json_null());
+	json_object_set_new(j, "members", inc.members ? json_string(inc.members) : json_null());
+	json_object_set_new(j, "acknowledged_by",
+			    inc.acknowledged_by ? json_string(inc.acknowledged_by) : json_null());
+	json_object_set_new(j, "workaround",
+			    inc.workaround ? json_string(inc.workaround) : json_null());
+	json_object_set_new(j, "resolution",
+			    inc.resolution ? json_string(inc.resolution) : json_null());
+	json_object_set_new(j, "response_working_minutes",
+			    inc.response_working_seconds >= 0
+				    ? json_integer(inc.response_working_seconds / 60)
+				    : json_null());
+	json_object_set_new(j, "timeline", tl);
+	json_object_set_new(j, "outages", outages_of(cfg, st, &inc));
+	gp_incident_clear(&inc);
+	return j;
+}
+
 static int show(struct gp_config *cfg, struct gp_store *st, int64_t id, bool as_json)
 {
 	struct gp_incident inc;
@@ -196,21 +229,8 @@ static int show(struct gp_config *cfg, struct gp_store *st, int64_t id, bool as_
 	}
 	json_t *j = incident_json(cfg, st, &inc);
 	if (as_json) {
-		json_t *tl = json_array();
-		json_t *pair[2] = {tl, (json_t *)cfg};
-		gp_store_incident_timeline(st, id, timeline_json, pair);
-		json_object_set_new(j, "text", inc.text ? json_string(inc.text) : json_null());
-		json_object_set_new(j, "members", inc.members ? json_string(inc.members) : json_null());
-		json_object_set_new(j, "workaround",
-				    inc.workaround ? json_string(inc.workaround) : json_null());
-		json_object_set_new(j, "resolution",
-				    inc.resolution ? json_string(inc.resolution) : json_null());
-		json_object_set_new(j, "response_working_minutes",
-				    inc.response_working_seconds >= 0
-					    ? json_integer(inc.response_working_seconds / 60)
-					    : json_null());
-		json_object_set_new(j, "timeline", tl);
-		json_object_set_new(j, "outages", outages_of(cfg, st, &inc));
+		json_decref(j);
+		j = gp_incident_show_json(cfg, st, id);
 		gp_cli_print_json(j);
 	} else {
 		printf("incident #%lld  %s  %s  %s (via %s)\n", (long long)inc.id, inc.service,

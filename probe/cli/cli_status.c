@@ -278,35 +278,10 @@ static void print_alerts(json_t *root)
 	}
 }
 
-int gp_cmd_status(struct gp_cli *cli, int argc, char **argv)
+/* What `status --json` prints, from the store's current snapshot (the
+ * web console's /api/status too). */
+json_t *gp_status_json(const struct gp_config *cfg, struct gp_store *st)
 {
-	bool as_json = false;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			as_json = true;
-		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: gprobe [-c FILE] status [--json]\n\n"
-			       "Services and targets as the daemon last saw them, since when, and\n"
-			       "each check's last result. Times are in calendar.timezone. Colours\n"
-			       "only on a terminal, never with NO_COLOR set.\n");
-			return 0;
-		} else {
-			fprintf(stderr, "gprobe status: unknown argument '%s'\n", argv[i]);
-			return 1;
-		}
-	}
-	struct gp_config *cfg = gp_cli_load_config(cli);
-	if (!cfg)
-		return 1;
-	char err[512];
-	struct gp_store *st = gp_store_open(NULL, cfg->probe.data_dir, false, err, sizeof(err));
-	/* One snapshot: the heartbeat and the rows agree. */
-	if (!st || gp_store_begin(st) != 0) {
-		fprintf(stderr, "gprobe status: %s\n", st ? gp_store_error(st) : err);
-		gp_store_close(st);
-		gp_config_free(cfg);
-		return 1;
-	}
 	const char *tz = cfg->calendar.timezone;
 	struct status_ctx c = {.st = st, .tz = tz};
 	json_t *root = json_object();
@@ -345,6 +320,41 @@ int gp_cmd_status(struct gp_cli *cli, int argc, char **argv)
 	gp_store_alert_list(st, GP_ALERT_SENDING, NULL, add_flagged, bad);
 	json_object_set_new(root, "undelivered_alerts", bad);
 
+	return root;
+}
+
+int gp_cmd_status(struct gp_cli *cli, int argc, char **argv)
+{
+	bool as_json = false;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			as_json = true;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("usage: gprobe [-c FILE] status [--json]\n\n"
+			       "Services and targets as the daemon last saw them, since when, and\n"
+			       "each check's last result. Times are in calendar.timezone. Colours\n"
+			       "only on a terminal, never with NO_COLOR set.\n");
+			return 0;
+		} else {
+			fprintf(stderr, "gprobe status: unknown argument '%s'\n", argv[i]);
+			return 1;
+		}
+	}
+	struct gp_config *cfg = gp_cli_load_config(cli);
+	if (!cfg)
+		return 1;
+	char err[512];
+	struct gp_store *st = gp_store_open(NULL, cfg->probe.data_dir, false, err, sizeof(err));
+	/* One snapshot: the heartbeat and the rows agree. */
+	if (!st || gp_store_begin(st) != 0) {
+		fprintf(stderr, "gprobe status: %s\n", st ? gp_store_error(st) : err);
+		gp_store_close(st);
+		gp_config_free(cfg);
+		return 1;
+	}
+	json_t *root = gp_status_json(cfg, st);
+	int64_t hb = gp_store_last_heartbeat(st);
+	const char *tz = cfg->calendar.timezone;
 	if (as_json) {
 		char *s = json_dumps(root, JSON_INDENT(2));
 		printf("%s\n", s);

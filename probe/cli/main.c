@@ -152,6 +152,8 @@ static const struct command commands[] = {
 	{"graph", gp_cmd_graph,
 	 "gprobe graph TARGET CHECK [--from -24h] -o FILE.png | --outage SERVICE [--at T] -o F",
 	 "a PNG of a check's values, or of the check that failed in an outage"},
+	{"web", gp_cmd_web, "gprobe web | web passwd USER --role viewer|operator|manager",
+	 "the NOC web console; its users"},
 	{"mail-in", gp_cmd_mailin, "gprobe mail-in < MESSAGE",
 	 "a reply to an alert: ack, confirm or reject by e-mail"},
 };

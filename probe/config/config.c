@@ -7,7 +7,9 @@
  * and the walk goes on, so one run reports every error of the file.
  */
 #include "loader.h"
+#include "secret.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -590,10 +592,103 @@ static void load_alerts(struct gp_ld *L, const struct gp_ynode *root)
 }
 
 /* ------------------------------------------------------------------ */
+/* web                                                                 */
+
+static const char *const web_keys[] = {"listen", "users_file", "tls_cert", "tls_key", NULL};
+
+/* "HOST:PORT" or "[V6]:PORT" into host and port; false when malformed. */
+static bool split_listen(const char *s, char **host, int *port)
+{
+	const char *colon;
+	const char *h = s, *he;
+	if (*s == '[') {
+		he = strchr(s, ']');
+		if (!he || he[1] != ':')
+			return false;
+		h = s + 1;
+		colon = he + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || strchr(s, ':') != colon)
+			return false;
+		he = colon;
+	}
+	if (he == h)
+		return false;
+	int64_t p;
+	const char *why;
+	if (!gp_parse_int64(colon + 1, 1, 65535, &p, &why))
+		return false;
+	*host = gp_xstrndup(h, (size_t)(he - h));
+	*port = (int)p;
+	return true;
+}
+
+static bool is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return false;
+}
+
+static void load_web(struct gp_ld *L, const struct gp_ynode *root)
+{
+	struct gp_web *w = &L->cfg->web;
+	const char *p = "web";
+	w->listen = gp_xstrdup("127.0.0.1:8443");
+	const struct gp_ynode *m = gp_ld_mapping(L, root, "", "web", false);
+	if (!m) {
+		w->host = gp_xstrdup("127.0.0.1");
+		w->port = 8443;
+		w->loopback = true;
+		return;
+	}
+	w->set = true;
+	gp_ld_check_keys(L, m, p, web_keys);
+	gp_ld_str(L, m, p, "listen", false, &w->listen);
+	if (!split_listen(w->listen, &w->host, &w->port)) {
+		gp_ld_err(L, gp_ymap_get(m, "listen") ? gp_ymap_get(m, "listen") : m,
+			  "web.listen: '%s' is not ADDRESS:PORT (an IP address, [IPv6] in brackets, "
+			  "port 1-65535)", w->listen);
+	} else if (!(w->loopback = is_loopback(w->host))) {
+		struct in_addr a4;
+		struct in6_addr a6;
+		if (inet_pton(AF_INET, w->host, &a4) != 1 && inet_pton(AF_INET6, w->host, &a6) != 1)
+			gp_ld_err(L, gp_ymap_get(m, "listen"),
+				  "web.listen: '%s' is not an IP address", w->host);
+	}
+	/* The users file is written by `gprobe web passwd`: it may not exist
+	 * yet, but when it does it must be private. */
+	const struct gp_ynode *uv = gp_ld_scalar(L, m, p, "users_file", true);
+	if (uv) {
+		w->users_file = gp_ld_resolve(L, uv->text);
+		struct stat sb;
+		if (stat(w->users_file, &sb) == 0 || errno != ENOENT) {
+			char *why = gp_secret_file_problem(w->users_file);
+			if (why)
+				gp_ld_err(L, uv, "web.users_file: %s", why);
+			free(why);
+		}
+	}
+	gp_ld_file(L, m, p, "tls_cert", false, GP_LD_PLAIN, &w->tls_cert);
+	gp_ld_file(L, m, p, "tls_key", false, GP_LD_SECRET, &w->tls_key);
+	if (!gp_ymap_get(m, "tls_cert") != !gp_ymap_get(m, "tls_key"))
+		gp_ld_err(L, m, "web: 'tls_cert' and 'tls_key' go together");
+	else if (w->host && !w->loopback && !gp_ymap_get(m, "tls_cert"))
+		gp_ld_err(L, gp_ymap_get(m, "listen"),
+			  "web.listen: '%s' is not a loopback address: plain HTTP is refused there, "
+			  "set web.tls_cert and web.tls_key", w->listen);
+}
+
+/* ------------------------------------------------------------------ */
 /* The whole file                                                      */
 
 static const char *const top_keys[] = {"probe",    "targets",   "services", "contract",
-				       "calendar", "incidents", "alerts",   "contacts", NULL};
+				       "calendar", "incidents", "alerts",   "contacts", "web", NULL};
 
 static struct gp_config *load_root(struct gp_ynode *root, const char *file,
 				   const struct gp_config_opts *opts, struct gp_errlist *el,
@@ -647,6 +742,7 @@ static struct gp_config *load_root(struct gp_ynode *root, const char *file,
 	load_incidents(&L, root);
 	load_alerts(&L, root);
 	load_contacts(&L, root);
+	load_web(&L, root);
 
 done:
 	free(L.base_dir);
@@ -742,6 +838,11 @@ void gp_config_free(struct gp_config *cfg)
 	free(cfg->contacts);
 	free(cfg->webhook.url);
 	free(cfg->webhook.secret_file);
+	free(cfg->web.listen);
+	free(cfg->web.host);
+	free(cfg->web.users_file);
+	free(cfg->web.tls_cert);
+	free(cfg->web.tls_key);
 	free(cfg->file);
 	free_strv(cfg->files, cfg->n_files);
 	free(cfg->target_index);

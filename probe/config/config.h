@@ -208,6 +208,18 @@ struct gp_webhook {
 	int64_t timeout_ms;
 };
 
+/* web: the NOC console (`gprobe web`); off unless the block is written. */
+struct gp_web {
+	bool set;
+	char *listen;      /* "127.0.0.1:8443" */
+	char *host;        /* its address part, without [] */
+	int port;
+	bool loopback;     /* plain HTTP is allowed only there */
+	char *users_file;  /* name:role:hash lines (private; may not exist yet) */
+	char *tls_cert;    /* both or neither; required off loopback */
+	char *tls_key;     /* private */
+};
+
 struct gp_probe_settings {
 	char *data_dir;          /* /var/lib/gprobe */
 	int64_t interval_ms;     /* 10s */
@@ -244,6 +256,7 @@ struct gp_config {
 	struct gp_email email;
 	struct gp_webhook webhook;
 	struct gp_alert_settings alerts;
+	struct gp_web web;
 	struct gp_contact *contacts;
 	size_t n_contacts;
 };

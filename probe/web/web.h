@@ -1,0 +1,89 @@
+/*
+ * web.h - what the web console's files share (internal to probe/web):
+ * the server's state, one request as the handlers see it, the response
+ * they fill, and a growing text buffer.
+ *
+ *   server.c  the libmicrohttpd daemon, sessions on requests, routing
+ *   auth.c    users, hashes, sessions, CSRF, throttling (pure logic)
+ *   pages.c   the HTML pages (ru/en)
+ *   api.c     the JSON API, and the incident actions both share
+ */
+#ifndef GP_WEB_H
+#define GP_WEB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "cli.h"
+
+struct gp_webd {
+	struct gp_cli *cli;
+	struct gp_config *cfg;
+	bool tls;
+	char *dummy_hash; /* verified against for an unknown user */
+	struct gp_web_sessions sessions;
+	struct gp_web_throttle throttle;
+};
+
+struct gp_sb {
+	char *s;
+	size_t n, cap;
+};
+void gp_sb_add(struct gp_sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* s with & < > " ' escaped for HTML text and attribute values. */
+void gp_sb_esc(struct gp_sb *b, const char *s);
+
+struct gp_web_req {
+	const char *method, *path;
+	const struct gp_web_session *session; /* NULL: none */
+	bool english;
+	bool wall;
+	char *(*form)(const struct gp_web_req *r, const char *key); /* malloc'd or NULL */
+	void *ctx;
+};
+
+struct gp_web_resp {
+	int status;
+	struct gp_sb body;
+	const char *type;   /* Content-Type; text/html by default */
+	char *location;     /* a redirect's */
+	char *cookie;       /* Set-Cookie */
+	int64_t retry_after;
+};
+
+/* The store for one request: read (a snapshot begun) or write (the
+ * caller begins); NULL after filling a 503. */
+struct gp_store *gp_web_store(struct gp_webd *w, bool writable, struct gp_web_resp *resp);
+
+/* An incident action from a form or the API, by the session's user:
+ * "ack", "note", "resolve" (operator and manager), "attribute"
+ * (manager). Returns the HTTP status: 200, or 403 (role), 404 (no such
+ * action or incident), 400 (missing text), 409 (refused transition) or
+ * 503, with why in err. */
+int gp_web_action(struct gp_webd *w, const struct gp_web_session *ss, int64_t id,
+		  const char *action, const char *text, const char *reason, char *err,
+		  size_t errlen);
+
+/* pages.c */
+void gp_page_login(struct gp_webd *w, const struct gp_web_req *r, struct gp_web_resp *resp,
+		   const char *error);
+void gp_page_board(struct gp_webd *w, const struct gp_web_req *r, struct gp_web_resp *resp);
+void gp_page_incidents(struct gp_webd *w, const struct gp_web_req *r, struct gp_web_resp *resp);
+void gp_page_incident(struct gp_webd *w, const struct gp_web_req *r, struct gp_web_resp *resp,
+		      int64_t id, const char *error);
+void gp_page_error(const struct gp_web_req *r, struct gp_web_resp *resp, int status,
+		   const char *text);
+
+/* api.c */
+void gp_api_status(struct gp_webd *w, struct gp_web_resp *resp);
+void gp_api_incidents(struct gp_webd *w, bool all, struct gp_web_resp *resp);
+void gp_api_incident(struct gp_webd *w, int64_t id, struct gp_web_resp *resp);
+void gp_api_error(struct gp_web_resp *resp, int status, const char *error);
+
+/* server.c: serves until SIGTERM or SIGINT; 0, or 1 when it could not
+ * start (said on stderr). */
+int gp_web_serve(struct gp_webd *w);
+
+#endif
