@@ -65,7 +65,8 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null 2>&1 ||
     { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; }
 fi
-elves=(/usr/bin/gprobe /usr/lib/nagios/plugins/check_genesys /usr/lib/gprobe/collectors/*.so)
+elves=(/usr/bin/gprobe /usr/lib/nagios/plugins/check_genesys /usr/lib/gprobe/collectors/*.so
+       /usr/lib/gprobe/collectors/http/*.so)
 hardening-check --nocfprotection "${elves[@]}"
 for f in "${elves[@]}"; do
   if readelf -S --wide "$f" | grep -qE ' \.(symtab|debug_info) '; then

@@ -271,6 +271,26 @@ struct gp_kinds gp_registry_kinds(struct gp_registry *r)
 	};
 }
 
+void gp_registry_retain_kinds(struct gp_registry *r, const char *const *kinds, size_t n)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		bool used = false;
+		for (const struct gp_kind_decl *k = r->v[i].c->kinds; k->name && !used; k++)
+			for (size_t j = 0; j < n && !used; j++)
+				used = strcmp(k->name, kinds[j]) == 0;
+		if (used) {
+			r->v[kept++] = r->v[i];
+			continue;
+		}
+		if (r->v[i].inst)
+			r->v[i].c->fini(r->v[i].inst);
+		dlclose(r->v[i].dl); /* RTLD_NODELETE: it stays mapped */
+		free(r->v[i].path);
+	}
+	r->n = kept;
+}
+
 void gp_registry_free(struct gp_registry *r)
 {
 	for (size_t i = 0; i < r->n; i++) {

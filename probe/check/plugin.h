@@ -59,6 +59,11 @@ struct gp_kinds gp_registry_kinds(struct gp_registry *r);
 /* Loads every collector of the registry's directory (set by the config,
  * or gp_plugin_dir(NULL)). */
 void gp_registry_load_all(struct gp_registry *r);
+/* Unloads the plugins that serve none of kinds[0..n) (before
+ * gp_registry_init: their init() is never called), so a one-shot run starts
+ * only the collectors its checks use. Their declarations stay mapped
+ * (RTLD_NODELETE): a loaded config may keep pointing into them. */
+void gp_registry_retain_kinds(struct gp_registry *r, const char *const *kinds, size_t n);
 void gp_registry_free(struct gp_registry *r);
 
 #endif

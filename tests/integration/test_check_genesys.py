@@ -178,6 +178,92 @@ class StandaloneTest(unittest.TestCase):
         self.assertIn("invalid range", out)
 
 
+def loaded(argv):
+    """Runs argv with the dynamic loader's log of the objects it maps:
+    (exit code, stdout, the file names of every object loaded)."""
+    rc, out, err = run(argv, env={"LD_DEBUG": "files"})
+    names = re.findall(r"file=(\S+) \[\d+\];\s+generating link map", err)
+    return rc, out, {os.path.basename(n) for n in names}
+
+
+def named(objects, *prefixes):
+    return sorted(o for o in objects if o.startswith(prefixes))
+
+
+class LoadingTest(unittest.TestCase):
+    """A one-shot run maps the collector its check needs and nothing else:
+    the libraries are most of its CPU time (a plain HTTP GET once loaded
+    libxml2 with ICU and libstdc++, a TCP check of a config libcurl,
+    libssh2 and net-snmp)."""
+
+    @classmethod
+    def setUpClass(cls):
+        info = lab_info()
+        cls.tmp = tempfile.mkdtemp()
+        cls.http = "http://127.0.0.1:%d" % info["ports"]["http"]
+        lab("snmp-set", OID, "integer", "42")
+        lab("http-set", "/test/loading/state.xml", "--content-type", "application/xml",
+            "--body", "<health state='up'/>")
+        cls.cfg = os.path.join(cls.tmp, "gprobe.yaml")
+        ssh = os.path.join(info["dir"], "ssh")
+        with open(cls.cfg, "w") as f:
+            f.write("probe: {data_dir: %s/data, rrd: false}\ntargets:\n"
+                    "  - name: every\n    host: 127.0.0.1\n    owner: supplier\n"
+                    "    snmp: {port: %d, community: public}\n"
+                    "    http: {base_url: \"%s\"}\n"
+                    "    ssh: {port: %d, user: %s, key: %s/id_ed25519, known_hosts: %s/known_hosts}\n"
+                    "    checks:\n"
+                    "      - {name: value, snmp_get: %s}\n"
+                    "      - {name: page, http_get: /test/loading/state.xml}\n"
+                    "      - {name: state, http_get: /test/loading/state.xml, xpath: /health/@state,"
+                    " expect: up}\n"
+                    "      - {name: shell, ssh_command: 'echo 1'}\n"
+                    "      - {name: port, tcp_connect: %d}\n"
+                    % (cls.tmp, info["ports"]["snmp"], cls.http, info["ports"]["ssh"],
+                       info["user"], ssh, ssh, OID, info["ports"]["lca-1"]))
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp)
+
+    def test_plain_http_get_maps_no_xml(self):
+        rc, out, objs = loaded([CHECK_GENESYS, "-H", "127.0.0.1", "-P", "http", "-u",
+                                self.http + "/api/v2/diagnostics/version"])
+        self.assertEqual(rc, 0, out)
+        self.assertIn("http.so", objs)
+        self.assertTrue(named(objs, "libcurl"), objs)
+        self.assertEqual(named(objs, "libxml2", "libicu", "xpath.so", "snmp.so",
+                               "ssh.so", "tcp.so", "libnetsnmp"), [])
+
+    def test_snmp_maps_only_its_collector(self):
+        rc, out, objs = loaded([CHECK_GENESYS, "-H", "127.0.0.1", "-p",
+                                str(lab_info()["ports"]["snmp"]), "-P", "snmp", "-o", OID])
+        self.assertEqual(rc, 0, out)
+        self.assertIn("snmp.so", objs)
+        self.assertEqual(named(objs, "http.so", "curl.so", "libcurl", "ssh.so", "libssh2",
+                               "tcp.so", "libxml2"), [])
+
+    def test_config_check_maps_what_it_uses(self):
+        # Every collector is loaded for the config's declarations; only the
+        # check's own starts, and HTTP's transfers (libcurl) and XPath
+        # (libxml2) are mapped only for an HTTP check, an xpath one.
+        rc, out, objs = loaded([CHECK_GENESYS, "-c", self.cfg, "-T", "every", "-C", "port"])
+        self.assertEqual(rc, 0, out)
+        self.assertEqual(named(objs, "curl.so", "libcurl", "xpath.so", "libxml2"), [])
+        rc, out, objs = loaded([CHECK_GENESYS, "-c", self.cfg, "-T", "every", "-C", "page"])
+        self.assertEqual(rc, 0, out)
+        self.assertTrue(named(objs, "libcurl"), objs)
+        self.assertEqual(named(objs, "xpath.so", "libxml2"), [])
+        rc, out, objs = loaded([CHECK_GENESYS, "-c", self.cfg, "-T", "every", "-C", "state"])
+        self.assertEqual(rc, 0, out)
+        self.assertIn("state = up", out)
+        self.assertTrue(named(objs, "xpath.so") and named(objs, "libxml2"), objs)
+        # All of them at once still run, each through its collector.
+        rc, out = run([CHECK_GENESYS, "-c", self.cfg, "-T", "every"])[:2]
+        self.assertEqual(rc, 0, out)
+        self.assertIn("5 checks OK", out)
+
+
 NAGIOS_CFG = """log_file={d}/nagios.log
 cfg_file={d}/objects.cfg
 object_cache_file={d}/objects.cache

@@ -2,6 +2,7 @@
 """The HTTP collector against the lab's HTTP server: health documents in
 JSON, XML and text, failures of every kind, and hostile bodies."""
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -97,6 +98,38 @@ class HttpTest(unittest.TestCase):
             self.assertNotIn("root:", c["xxe"][field] or "")
         # Internal entities are not expanded either: no amplification.
         self.assertLess(len(c["laughs"]["value"] or ""), 100)
+
+    def test_xpath_module_loaded_only_when_needed(self):
+        # XPath is http/xpath.so's (libxml2), beside the collector. A
+        # plugin folder without it still serves every other HTTP check;
+        # an xpath check says what is missing, as UNKNOWN.
+        page = self.route("--content-type", "application/xml", "--body",
+                          "<health state='up'><n>7</n></health>")
+        checks = ["{name: state, http_get: %s, xpath: /health/@state, expect: up}" % page,
+                  "{name: n, http_get: %s, xpath: 'number(/health/n)', critical: '5'}" % page,
+                  "{name: plain, http_get: %s, match: health}" % page]
+        rc, c = self.diag(checks)
+        self.assertEqual(c["state"]["state"], "OK", c["state"])
+        self.assertEqual(c["state"]["value"], "up")
+        self.assertEqual(c["n"]["state"], "CRITICAL", c["n"])
+        self.assertEqual(c["n"]["numeric"], 7)
+        built = os.environ["GPROBE_PLUGIN_DIR"]
+        plugins = os.path.join(self.tmp.name, "plugins")
+        os.makedirs(os.path.join(plugins, "http"))
+        for name in ("http.so", os.path.join("http", "curl.so")):
+            shutil.copy(os.path.join(built, name), os.path.join(plugins, name))
+        old = os.environ["GPROBE_PLUGIN_DIR"]
+        os.environ["GPROBE_PLUGIN_DIR"] = plugins
+        try:
+            rc, c = self.diag(checks)
+        finally:
+            os.environ["GPROBE_PLUGIN_DIR"] = old
+        self.assertEqual(rc, 3, c)
+        for name in ("state", "n"):
+            self.assertEqual(c[name]["state"], "UNKNOWN", c[name])
+            self.assertIn("xpath needs the HTTP collector's XPath module", c[name]["message"])
+            self.assertIn("xpath.so", c[name]["message"])
+        self.assertEqual(c["plain"]["state"], "OK", c["plain"])
 
     def test_slow_answer_times_out(self):
         slow = self.route("--delay-ms", "3000", "--body", "late")
