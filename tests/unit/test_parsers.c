@@ -9,10 +9,12 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "expr.h"
+#include "log.h"
 #include "range.h"
 #include "util.h"
 
@@ -274,10 +276,45 @@ static void test_utf8_prefix(void **state)
 	assert_int_equal(gp_utf8_prefix("", 5), 0);
 }
 
+/* A log line is written whole, however long: the short ones from the
+ * stack, a long one through the heap, each ending in one newline. */
+static void test_log_lines(void **state)
+{
+	(void)state;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	struct gp_logger lg = {f, GP_LOG_INFO};
+	char *long_text = malloc(5001);
+	memset(long_text, 'x', 5000);
+	long_text[5000] = '\0';
+	gp_log(&lg, GP_LOG_INFO, "short %d", 42);
+	gp_log(&lg, GP_LOG_ERROR, "long %s end", long_text);
+	gp_log(&lg, GP_LOG_DEBUG, "dropped");
+	fclose(f);
+	/* "YYYY-MM-DDTHH:MM:SSZ INFO  short 42\n" */
+	assert_true(len > 0);
+	char *nl = strchr(buf, '\n');
+	assert_non_null(nl);
+	assert_int_equal(nl - buf, 20 + 1 + 5 + 1 + 8);
+	assert_memory_equal(buf + 20, " INFO  short 42", 15);
+	char *second = nl + 1;
+	assert_memory_equal(second + 20, " ERROR long x", 13);
+	char *end = strchr(second, '\n');
+	assert_non_null(end);
+	assert_int_equal(end - second, 20 + 1 + 5 + 1 + 5 + 5000 + 4);
+	assert_memory_equal(end - 4, " end", 4);
+	assert_int_equal(end + 1 - buf, (long)len);
+	free(long_text);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_utf8_prefix),
+		cmocka_unit_test(test_log_lines),
 		cmocka_unit_test(test_durations), cmocka_unit_test(test_money),
 		cmocka_unit_test(test_dates),     cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_expr_eval), cmocka_unit_test(test_expr_errors),
