@@ -24,7 +24,6 @@ values in RRD files too (about 1.7 MB a check: mind the disk). Work files
 go to bench/out/.
 """
 import argparse
-import json
 import os
 import re
 import signal
@@ -33,92 +32,8 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LAB_PY = os.path.join(ROOT, "tests", "lab", "lab.py")
-
-# Objects net-snmp's own agent serves (no pass_persist script in the way).
-OIDS = [
-    ("uptime", "1.3.6.1.2.1.1.3.0", ""),
-    ("processes", "1.3.6.1.2.1.25.1.6.0", ""),
-    ("load-1min", "1.3.6.1.4.1.2021.10.1.3.1", "warning: '~:64'"),
-    ("memory", "1.3.6.1.4.1.2021.4.6.0", "critical: '1:'"),
-    ("users", "1.3.6.1.2.1.25.1.5.0", ""),
-    ("sysname", "1.3.6.1.2.1.1.5.0", ""),
-    ("hr-uptime", "1.3.6.1.2.1.25.1.1.0", ""),
-    ("swap", "1.3.6.1.4.1.2021.4.4.0", ""),
-]
-
-
-def cpu_seconds(pid):
-    """utime + stime of a process, in seconds."""
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def peak_rss_mb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    return 0.0
-
-
-def open_fds(pid):
-    """(descriptors, of which sockets) of a process."""
-    fds = os.listdir("/proc/%d/fd" % pid)
-    socks = 0
-    for fd in fds:
-        try:
-            socks += os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:")
-        except OSError:
-            pass
-    return len(fds), socks
-
-
-def loopback(net, i):
-    """The i-th address of 127.NET.0.0/16, from .0.1 on."""
-    return "127.%d.%d.%d" % (net, (i + 1) // 256, (i + 1) % 256)
-
-
-def snmp_counter(port, oid):
-    out = subprocess.run(["snmpget", "-v2c", "-c", "public", "-Oqv", "127.0.0.1:%d" % port, oid],
-                         capture_output=True, text=True, timeout=10).stdout
-    return int(out.strip().split()[0])
-
-
-def build(build_dir):
-    if not os.path.exists(os.path.join(build_dir, "probe", "gprobe")):
-        subprocess.run(["cmake", "-S", ROOT, "-B", build_dir,
-                        "-DCMAKE_BUILD_TYPE=RelWithDebInfo"], check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(["cmake", "--build", build_dir, "-j", str(os.cpu_count() or 2)], check=True,
-                   stdout=subprocess.DEVNULL)
-
-
-def write_config(path, a, data_dir, snmp_port, agents, detect_port):
-    n_hole = a.targets * a.blackhole // 100
-    lines = ["# Written by bench/daemon.py", "probe:",
-             "  data_dir: %s" % data_dir,
-             "  interval: %ds" % a.interval,
-             "  retry_interval: %ds" % a.retry,
-             "  attempts: 3",
-             "  timeout: 2s",
-             "  rrd: %s" % ("true" if a.rrd else "false"),
-             "targets:"]
-    for i in range(a.targets):
-        host = loopback(2, i % len(agents)) if i < n_hole else agents[i % len(agents)]
-        lines += ["  - name: t%05d" % i, "    host: %s" % host, "    owner: supplier",
-                  "    snmp: {port: %d, version: 2c, community: public, retries: 1}" % snmp_port,
-                  "    checks:"]
-        for name, oid, extra in OIDS[:a.checks]:
-            lines.append("      - {name: %s, snmp_get: %s%s}" % (name, oid,
-                                                                ", " + extra if extra else ""))
-    lines += ["  - name: detect", "    host: 127.0.0.1", "    owner: supplier", "    checks:",
-              "      - {name: port, tcp_connect: %d}" % detect_port,
-              "services:", "  - {name: detected, up_when: detect}"]
-    with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    return n_hole
+from common import (LAB_PY, OIDS, ROOT, LabSnmpd, build, cpu_seconds, open_fds, peak_rss_mb,
+                    snmp_counter, write_config)
 
 
 def main():
@@ -143,20 +58,12 @@ def main():
     lab_dir, data_dir = os.path.join(out, "lab"), os.path.join(out, "data")
     subprocess.run(["rm", "-rf", data_dir], check=True)
     os.makedirs(out, exist_ok=True)
-    subprocess.run([LAB_PY, "stop", lab_dir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    subprocess.run([LAB_PY, "start", lab_dir], check=True, stdout=subprocess.DEVNULL,
-                   env=dict(os.environ, GPROBE_LAB_SNMP_ADDRESSES=str(max(a.agents - 1, 0))))
+    lab = LabSnmpd(lab_dir, a.agents).__enter__()
     daemon = None
     try:
-        with open(os.path.join(lab_dir, "lab.json")) as f:
-            lab = json.load(f)
-        snmp_port = lab["ports"]["snmp"]
-        with open(os.path.join(lab_dir, "pids", "snmpd.pid")) as f:
-            snmpd_pid = int(f.read())
+        snmp_port, snmpd_pid = lab.port, lab.pid
         cfg = os.path.join(out, "bench.yaml")
-        n_hole = write_config(cfg, a, data_dir, snmp_port,
-                              ["127.0.0.1"] + lab.get("snmp_addresses", []),
-                              lab["ports"]["lca-1"])
+        n_hole = write_config(cfg, a, data_dir, snmp_port, lab.agents, lab.info["ports"]["lca-1"])
         n_checks = a.targets * a.checks
         print("gprobe run: %d targets x %d SNMP checks every %d s, %d targets black-holed, "
               "%d s, %d agent addresses" % (a.targets, a.checks, a.interval, n_hole, a.seconds,
@@ -233,7 +140,7 @@ def main():
     finally:
         if daemon and daemon.poll() is None:
             daemon.kill()
-        subprocess.run([LAB_PY, "stop", lab_dir], stdout=subprocess.DEVNULL)
+        lab.stop()
 
 
 if __name__ == "__main__":
