@@ -31,7 +31,9 @@
  * is reopened with it (which localizes the keys without a probe).
  *
  * Numeric OIDs only: no MIB is loaded, no config file read, nothing
- * persisted by net-snmp.
+ * persisted by net-snmp. init_snmp() (USM, OpenSSL's random generator,
+ * the MIB tree) runs only when the first v3 target appears: v1 and v2c
+ * need none of it (library_v3()).
  */
 #include "collector.h"
 #include "text.h"
@@ -283,8 +285,65 @@ struct snmp_inst {
 	struct htable keys;
 };
 
-/* net-snmp is initialised once per process; it keeps its own globals. */
-static bool library_ready;
+/* net-snmp is initialised once per process; it keeps its own globals.
+ *
+ * In two steps. v1 and v2c need none of init_snmp(): a session's
+ * defaults come from snmp_sess_init(), its transport is ours, a PDU is
+ * built and parsed with the community alone, callbacks and containers
+ * set themselves up on first use. What init_snmp() does beyond that is
+ * for SNMPv3 (the USM security model, OpenSSL's random generator, the
+ * engine ID, the noName user) or for names (the MIB tree, the scan of
+ * every file in the MIB directories): most of the library's cost in a
+ * one-shot run. So init_snmp() runs when the first v3 target appears,
+ * whatever v1/v2c sessions are open then, and never in a process that
+ * has none. */
+static bool library_base_ready; /* the settings, no init_snmp() */
+static bool library_ready;      /* init_snmp(): USM, for v3 */
+static bool library_usm;        /* USM is there, after init_snmp() */
+
+static void library_base(void)
+{
+	if (library_base_ready)
+		return;
+	/* Numeric OIDs only: no MIBs, no config files, no persistent
+	 * state written on the probe's host. */
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_READ_CONFIGS, 1);
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_PERSIST_STATE, 1);
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_LOAD_HOST_FILES, 1);
+	/* net-snmp logs nothing of ours: without a handler it would turn
+	 * stderr logging on at its first message. */
+	netsnmp_register_loghandler(NETSNMP_LOGHANDLER_NONE, LOG_DEBUG);
+	library_base_ready = true;
+}
+
+/* The whole library, for SNMPv3; false if net-snmp has no USM. */
+static bool library_v3(void)
+{
+	if (library_ready)
+		return library_usm;
+	library_base();
+	/* No MIB directory (nothing scanned) and an empty MIBS list, net-snmp's
+	 * own way (snmpcmd -m "") to load no MIB module (without it, the
+	 * default modules are looked for in vain, at some milliseconds); the
+	 * caller's MIBS is put back after. */
+	netsnmp_set_mib_directory("");
+	const char *old = getenv("MIBS");
+	char *saved = old ? strdup(old) : NULL;
+	setenv("MIBS", "", 1);
+	init_snmp("gprobe");
+	snmp_disable_log();
+	if (saved) {
+		setenv("MIBS", saved, 1);
+		free(saved);
+	} else {
+		unsetenv("MIBS");
+	}
+	library_ready = true;
+	library_usm = find_sec_mod(SNMP_SEC_MODEL_USM) != NULL;
+	return library_usm;
+}
 
 static int64_t now_us(struct snmp_inst *in)
 {
@@ -789,6 +848,10 @@ static struct peer *peer_new(struct snmp_inst *in, const struct gp_check_spec *s
 		return p;
 	}
 
+	if (!library_v3()) {
+		snprintf(err, errlen, "SNMPv3 is not available (net-snmp without USM)");
+		goto bad;
+	}
 	s->version = SNMP_VERSION_3;
 	p->user = strdup(opt(spec, "snmp.user", ""));
 	s->securityName = p->user;
@@ -1544,30 +1607,7 @@ static void *snmp_init(const struct gp_host_api *host, char *err, size_t errlen)
 {
 	(void)err;
 	(void)errlen;
-	if (!library_ready) {
-		/* Numeric OIDs only: no MIBs, no config files, no persistent
-		 * state written on the probe's host. */
-		netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_READ_CONFIGS, 1);
-		netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_PERSIST_STATE, 1);
-		netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
-		netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
-		netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_LOAD_HOST_FILES, 1);
-		/* An empty MIBS list is net-snmp's own way (snmpcmd -m "") to
-		 * load no MIB module; the caller's value is put back after. */
-		const char *old = getenv("MIBS");
-		char *saved = old ? strdup(old) : NULL;
-		setenv("MIBS", "", 1);
-		snmp_disable_log();
-		init_snmp("gprobe");
-		snmp_disable_log(); /* init re-enables stderr logging */
-		if (saved) {
-			setenv("MIBS", saved, 1);
-			free(saved);
-		} else {
-			unsetenv("MIBS");
-		}
-		library_ready = true;
-	}
+	library_base();
 	struct snmp_inst *in = calloc(1, sizeof(*in));
 	if (in) {
 		in->host = host;

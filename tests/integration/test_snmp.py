@@ -488,6 +488,40 @@ class SnmpTest(unittest.TestCase):
             self.assertEqual(p.wait(timeout=30), 0)
             lab("snmp-set", oid, "counter64", "1000")
 
+    def test_v3_target_added_by_reload(self):
+        """A daemon started with v2c targets only has not initialised
+        net-snmp's USM; a v3 target added by a reload initialises it
+        then, with the v2c sessions open, and both targets answer."""
+        v2c = "{port: %d, version: 2c, community: public}" % self.port
+        checks = ["{name: up, snmp_get: 1.3.6.1.2.1.1.3.0, interval: 1s, timeout: 1s}"]
+        cfg = self.config(v2c, checks)
+        with open(cfg) as f:
+            first = f.read()
+        logpath = os.path.join(self.tmp.name, "run.log")
+        with open(logpath, "w") as log:
+            p = subprocess.Popen([GPROBE, "-c", cfg, "-v", "-v", "run"], stdout=log, stderr=log)
+        try:
+            def count(pattern):
+                with open(logpath) as f:
+                    return len(re.findall(pattern, f.read(), re.M))
+            wait_until("v2c answers", lambda: count(r"\bt/up OK: ") >= 1)
+            more = ["  - name: t3", "    host: 127.0.0.1", "    owner: supplier",
+                    "    snmp: " + self.v3, "    checks:", "      - " + checks[0]]
+            with open(cfg, "w") as f:
+                f.write(first + "\n".join(more) + "\n")
+            p.send_signal(signal.SIGHUP)
+            wait_until("reloaded", lambda: count(r"config reloaded") >= 1, deadline_s=30)
+            v2c_before = count(r"\bt/up OK: ")
+            wait_until("v3 answers", lambda: count(r"\bt3/up OK: ") >= 2, deadline_s=30)
+            wait_until("v2c still answers", lambda: count(r"\bt/up OK: ") >= v2c_before + 2,
+                       deadline_s=30)
+        finally:
+            p.send_signal(signal.SIGTERM)
+            self.assertEqual(p.wait(timeout=30), 0)
+        with open(logpath) as f:
+            log_text = f.read()
+        self.assertNotIn("No log handling enabled", log_text)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
