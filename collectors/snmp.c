@@ -31,9 +31,11 @@
  * is reopened with it (which localizes the keys without a probe).
  *
  * Numeric OIDs only: no MIB is loaded, no config file read, nothing
- * persisted by net-snmp. init_snmp() (USM, OpenSSL's random generator,
- * the MIB tree) runs only when the first v3 target appears: v1 and v2c
- * need none of it (library_v3()).
+ * persisted by net-snmp. In a one-shot check_genesys run, init_snmp()
+ * (USM, OpenSSL's random generator, the MIB tree) runs only when the
+ * first v3 target appears: v1 and v2c need none of it (library_v3()); a
+ * long-running process does it at the plugin's start, before its other
+ * threads (snmp_init()).
  */
 #include "collector.h"
 #include "text.h"
@@ -1607,7 +1609,16 @@ static void *snmp_init(const struct gp_host_api *host, char *err, size_t errlen)
 {
 	(void)err;
 	(void)errlen;
-	library_base();
+	/* init_snmp sets MIBS in the environment for its call, and setenv
+	 * races any getenv of another thread (the daemon's RRD writer and
+	 * alert sender start after the collectors). So the full set-up waits
+	 * for the first v3 target only in a one-shot process, which has one
+	 * thread (check_genesys says so: GPROBE_LAZY_BIND); the daemon and the
+	 * CLI pay for it here, before any thread starts. */
+	if (getenv("GPROBE_LAZY_BIND"))
+		library_base();
+	else
+		library_v3();
 	struct snmp_inst *in = calloc(1, sizeof(*in));
 	if (in) {
 		in->host = host;
