@@ -27,8 +27,11 @@
 #include "config.h"
 #include "plugin.h"
 #include "runner.h"
+#include "store.h"
 #include "util.h"
+#include "yaml.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -37,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef GPROBE_VERSION
@@ -64,6 +68,9 @@ static void usage(FILE *out)
 		"                     [-w RANGE] [-c RANGE]\n"
 		"       check_genesys -H HOST -P ssh -l USER -i KEY --known-hosts FILE\n"
 		"                     --command CMD [-p PORT] [-w RANGE] [-c RANGE]\n"
+		"       check_genesys [-c FILE] --service NAME | --target NAME [--stale-after S]\n"
+		"       check_genesys [-c FILE] --self [-w SECONDS] [-c SECONDS] [--max-backlog N]\n"
+		"                     [--stale-after S]\n"
 		"       check_genesys -V | -h\n\n"
 		"Config mode runs the checks of TARGET from the gprobe config (default\n"
 		"$GPROBE_CONFIG, then /etc/gprobe/gprobe.yaml) once and reports the worst.\n"
@@ -72,6 +79,14 @@ static void usage(FILE *out)
 		"Standalone mode (-H) runs one check without a config; -w and -c are\n"
 		"Nagios ranges (10, 10:, ~:10, 10:20, @10:20), -C the SNMP community.\n"
 		"Passwords and keys are read from files (mode 0600 or 0400).\n"
+		"--service and --target read the running daemon's state from its store\n"
+		"(read-only; nothing is polled, no collector loaded): UP OK, DEGRADED\n"
+		"WARNING, DOWN CRITICAL, never seen or a stale heartbeat UNKNOWN.\n"
+		"--self: the daemon's heartbeat age against -w/-c (30 and 120 s;\n"
+		"CRITICAL when stale), the alerts queued or sending (WARNING above\n"
+		"--max-backlog, 50) and those undelivered (WARNING above 0).\n"
+		"  --stale-after S  a heartbeat older than S seconds: daemon stopped (30)\n"
+		"  --config FILE    the config, where -c is a threshold\n"
 		"  -t SECONDS  give up after this long (UNKNOWN), default 10\n"
 		"  -v          more detail: -vv adds every check's output\n");
 }
@@ -246,13 +261,292 @@ static void config_error(struct gp_errlist *el, bool standalone)
 	free(m);
 }
 
+
+/* ------------------------------------------------------------------ */
+/* --service, --target, --self: the running daemon's state, read from   */
+/* its store (read-only, one snapshot), as `gprobe status` reads it. No */
+/* collector is loaded and nothing is polled: the config is read for    */
+/* probe.data_dir, calendar.timezone and the service's up_when only.    */
+
+
+struct state_args {
+	const char *cfgfile, *service, *target, *warn, *crit;
+	bool self;
+	long max_backlog, stale_s;
+};
+
+/* The few keys read from the config: a plain YAML read, so that no
+ * collector (and none of its libraries) is needed to validate checks. */
+struct state_cfg {
+	char *data_dir, *tz, *up_when;
+	bool has_service;
+};
+
+static const char *yscalar(const struct gp_ynode *map, const char *key)
+{
+	const struct gp_ynode *v = map && map->type == GP_Y_MAP ? gp_ymap_get(map, key) : NULL;
+	return v && v->type == GP_Y_SCALAR && !gp_ynode_is_null(v) ? v->text : NULL;
+}
+
+static bool state_cfg_read(const char *file, const char *service, struct state_cfg *sc,
+			   char *why, size_t whylen)
+{
+	struct gp_errlist el = {0};
+	struct gp_ynode *root = gp_yaml_load(file, &el);
+	if (!root) {
+		char *m = el.n ? gp_errlist_format(&el, 0) : gp_xstrdup("cannot read");
+		snprintf(why, whylen, "config error: %s", one_line(m));
+		free(m);
+		gp_errlist_free(&el);
+		return false;
+	}
+	gp_errlist_free(&el);
+	const char *dd = yscalar(gp_ymap_get(root, "probe"), "data_dir");
+	if (!dd)
+		dd = "/var/lib/gprobe";
+	if (dd[0] == '/') {
+		sc->data_dir = gp_xstrdup(dd);
+	} else {
+		/* Relative to the config file's folder, as the loader takes it. */
+		char buf[PATH_MAX];
+		const char *abs = realpath(file, buf) ? buf : file;
+		const char *slash = strrchr(abs, '/');
+		sc->data_dir = slash ? gp_xasprintf("%.*s/%s", (int)(slash - abs), abs, dd)
+				     : gp_xstrdup(dd);
+	}
+	const char *tz = yscalar(gp_ymap_get(root, "calendar"), "timezone");
+	sc->tz = gp_xstrdup(tz ? tz : "Asia/Almaty");
+	const struct gp_ynode *svcs = gp_ymap_get(root, "services");
+	for (size_t i = 0; service && svcs && svcs->type == GP_Y_SEQ && i < svcs->n; i++) {
+		const char *n = yscalar(svcs->items[i], "name");
+		if (n && !strcmp(n, service)) {
+			const char *uw = yscalar(svcs->items[i], "up_when");
+			sc->up_when = uw ? gp_xstrdup(uw) : NULL;
+			sc->has_service = true;
+		}
+	}
+	gp_ynode_free(root);
+	return true;
+}
+
+/* Whether name is a whole word of the expression (a target it names). */
+static bool names_target(const char *expr, const char *name)
+{
+	size_t len = strlen(name);
+	for (const char *p = expr; expr && (p = strstr(p, name)) != NULL; p++) {
+		bool before = p == expr || !(isalnum((unsigned char)p[-1]) || p[-1] == '_' ||
+					     p[-1] == '-' || p[-1] == '.');
+		char c = p[len];
+		bool after = !(isalnum((unsigned char)c) || c == '_' || c == '-' || c == '.');
+		if (before && after)
+			return true;
+	}
+	return false;
+}
+
+struct fault_ctx {
+	const char *up_when;
+	FILE *out;
+	size_t n;
+};
+
+static void add_down_member(void *ctx, const struct gp_status_row *r)
+{
+	struct fault_ctx *c = ctx;
+	if (r->state != GP_DOWN || !names_target(c->up_when, r->name))
+		return;
+	fprintf(c->out, "%s%s", c->n++ ? ", " : "", r->name);
+}
+
+static void add_failing_check(void *ctx, const struct gp_check_row *r)
+{
+	struct fault_ctx *c = ctx;
+	if (!r->has_result)
+		return;
+	fprintf(c->out, "%s%s %s", c->n++ ? ", " : "", r->name, gp_state_name(r->state));
+	if (r->output && *r->output) {
+		char *o = one_line(gp_xstrdup(r->output));
+		fprintf(c->out, " (%.*s)", gp_utf8_prefix(o, 80), o);
+		free(o);
+	}
+}
+
+static enum gp_state health_state(enum gp_health h)
+{
+	switch (h) {
+	case GP_UP: return GP_STATE_OK;
+	case GP_DEGRADED: return GP_STATE_WARNING;
+	case GP_DOWN: return GP_STATE_CRITICAL;
+	default: return GP_STATE_UNKNOWN;
+	}
+}
+
+/* A threshold of --self: a whole number of seconds or alerts, or -1. */
+static long parse_count(const char *s)
+{
+	if (!s || !*s)
+		return -1;
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	return *end || errno || v < 0 ? -2 : v;
+}
+
+static int state_mode(const struct state_args *a)
+{
+	const char *cfgfile = a->cfgfile ? a->cfgfile
+			      : getenv("GPROBE_CONFIG") ? getenv("GPROBE_CONFIG")
+							: "/etc/gprobe/gprobe.yaml";
+	long warn = a->warn ? parse_count(a->warn) : 30, crit = a->crit ? parse_count(a->crit) : 120;
+	if (a->self && (warn < 0 || crit < 0 || a->max_backlog < 0)) {
+		printf("GENESYS UNKNOWN - invalid threshold (whole seconds, alerts)\n");
+		return GP_STATE_UNKNOWN;
+	}
+	char why[1024];
+	struct state_cfg sc = {0};
+	if (!state_cfg_read(cfgfile, a->service, &sc, why, sizeof(why))) {
+		printf("GENESYS UNKNOWN - %s\n", why);
+		return GP_STATE_UNKNOWN;
+	}
+	int rc = GP_STATE_UNKNOWN;
+	char err[512];
+	struct gp_store *st = gp_store_open(NULL, sc.data_dir, false, err, sizeof(err));
+	/* One snapshot: the heartbeat and the rows agree (gp_cli_open). */
+	if (!st || gp_store_begin(st) != 0) {
+		char *m = gp_xstrdup(st ? gp_store_error(st) : err);
+		printf("GENESYS UNKNOWN - cannot read the store in %s: %s\n", sc.data_dir, one_line(m));
+		free(m);
+		goto out;
+	}
+	int64_t now = (int64_t)time(NULL), hb = gp_store_last_heartbeat(st);
+	int64_t hb_age = hb > 0 ? now - hb : -1;
+	bool stale = hb <= 0 || hb_age > a->stale_s;
+	char when[48];
+	if (a->self) {
+		struct gp_alert_counts ac = {0};
+		bool have_ac = gp_store_alert_counts(st, &ac) == 0;
+		int64_t backlog = ac.queued + ac.sending, undelivered = ac.failed + ac.flagged;
+		enum gp_state s = GP_STATE_OK;
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+		if (!f) {
+			printf("GENESYS UNKNOWN - out of memory\n");
+			goto out;
+		}
+		if (hb <= 0) {
+			s = GP_STATE_CRITICAL;
+			fprintf(f, "daemon never ran: no heartbeat in %s", sc.data_dir);
+		} else {
+			gp_format_local(hb, sc.tz, when, sizeof(when));
+			if (stale || hb_age > crit)
+				s = GP_STATE_CRITICAL;
+			else if (hb_age > warn)
+				s = GP_STATE_WARNING;
+			fprintf(f, "%s, last heartbeat %s (%lld s ago)",
+				stale ? "daemon NOT RUNNING OR STUCK" : "daemon running", when,
+				(long long)hb_age);
+		}
+		if (have_ac) {
+			fprintf(f, ", %lld alert%s queued or sending", (long long)backlog,
+				backlog == 1 ? "" : "s");
+			if (backlog > a->max_backlog)
+				s = gp_worse_state(s, GP_STATE_WARNING);
+			if (ac.failed)
+				fprintf(f, ", %lld FAILED (not retried)", (long long)ac.failed);
+			if (ac.flagged)
+				fprintf(f, ", %lld UNDELIVERED FOR TOO LONG", (long long)ac.flagged);
+			if (undelivered)
+				s = gp_worse_state(s, GP_STATE_WARNING);
+		}
+		fclose(f);
+		printf("GENESYS %s - %s |", gp_state_name(s), text);
+		if (hb > 0)
+			printf(" 'heartbeat_age'=%llds;%ld;%ld;0;", (long long)hb_age, warn, crit);
+		if (have_ac)
+			printf(" 'backlog'=%lld;%ld;;0; 'undelivered'=%lld;0;;0;", (long long)backlog,
+			       a->max_backlog, (long long)undelivered);
+		putchar('\n');
+		free(text);
+		rc = s;
+		goto out;
+	}
+	const char *what = a->service ? "service" : "target", *name = a->service ? a->service
+										   : a->target;
+	struct gp_service_status ss;
+	struct gp_target_status ts;
+	bool found;
+	enum gp_health h = GP_HEALTH_UNKNOWN;
+	int64_t since = 0;
+	if (a->service) {
+		found = gp_store_load_service(st, name, &ss);
+		if (found)
+			h = ss.state, since = ss.since;
+	} else {
+		found = gp_store_load_target(st, name, &ts);
+		if (found)
+			h = ts.state, since = ts.since;
+	}
+	if (a->service && !found && !sc.has_service) {
+		printf("GENESYS UNKNOWN - no service '%s' in %s\n", name, cfgfile);
+		goto out;
+	}
+	if (!found) {
+		printf("GENESYS UNKNOWN - %s %s never seen by the daemon\n", what, name);
+		goto out;
+	}
+	gp_format_local(since, sc.tz, when, sizeof(when));
+	long long age = since > 0 && now >= since ? (long long)(now - since) : 0;
+	if (stale) {
+		/* Nobody knows the state now: never the last one as if current. */
+		char hbw[48] = "never";
+		if (hb > 0)
+			gp_format_local(hb, sc.tz, hbw, sizeof(hbw));
+		printf("GENESYS UNKNOWN - %s %s: daemon not running or stuck (last heartbeat %s), "
+		       "last seen %s since %s | 'age'=%llds;;;0;\n",
+		       what, name, hbw, gp_health_name(h), when, age);
+		goto out;
+	}
+	char *faults = NULL;
+	size_t flen = 0;
+	struct fault_ctx fc = {.up_when = sc.up_when, .out = open_memstream(&faults, &flen)};
+	if (!fc.out) {
+		printf("GENESYS UNKNOWN - out of memory\n");
+		goto out;
+	}
+	if (h != GP_UP) {
+		if (a->service)
+			gp_store_list_targets(st, add_down_member, &fc);
+		else
+			gp_store_list_checks(st, name, true, add_failing_check, &fc);
+	}
+	fclose(fc.out);
+	rc = health_state(h);
+	printf("GENESYS %s - %s %s %s since %s", gp_state_name(rc), what, name, gp_health_name(h),
+	       when);
+	if (fc.n)
+		printf(" (%s: %s)", a->service ? "down" : "failing", faults);
+	printf(" | 'age'=%llds;;;0;\n", age);
+	free(faults);
+out:
+	gp_store_close(st);
+	free(sc.data_dir);
+	free(sc.tz);
+	free(sc.up_when);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct args a = {.timeout_s = 10};
 	enum {
 		O_SNMP_VERSION = 256, O_EXPECT_STATUS, O_JSON, O_EXPECT, O_INSECURE, O_KNOWN_HOSTS,
-		O_COMMAND, O_CA_FILE
+		O_COMMAND, O_CA_FILE, O_SERVICE, O_TARGET, O_SELF, O_CONFIG, O_MAX_BACKLOG,
+		O_STALE_AFTER
 	};
+	struct state_args sa = {.max_backlog = 50, .stale_s = GP_HEARTBEAT_STALE_S};
+	const char *c_args[2] = {NULL, NULL};
+	size_t n_c = 0;
 	static const struct option longs[] = {
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -268,13 +562,41 @@ int main(int argc, char **argv)
 		{"ca-file", required_argument, NULL, O_CA_FILE},
 		{"known-hosts", required_argument, NULL, O_KNOWN_HOSTS},
 		{"command", required_argument, NULL, O_COMMAND},
+		{"service", required_argument, NULL, O_SERVICE},
+		{"target", required_argument, NULL, O_TARGET},
+		{"self", no_argument, NULL, O_SELF},
+		{"config", required_argument, NULL, O_CONFIG},
+		{"max-backlog", required_argument, NULL, O_MAX_BACKLOG},
+		{"stale-after", required_argument, NULL, O_STALE_AFTER},
 		{NULL, 0, NULL, 0},
 	};
 	int opt;
 	while ((opt = getopt_long(argc, argv, "c:T:C:t:vVhH:P:o:p:U:L:a:A:x:X:u:l:i:w:", longs,
 				  NULL)) != -1) {
 		switch (opt) {
-		case 'c': a.c_arg = optarg; break;
+		case 'c':
+			a.c_arg = optarg;
+			if (n_c < 2)
+				c_args[n_c++] = optarg;
+			break;
+		case O_SERVICE: sa.service = optarg; break;
+		case O_TARGET: sa.target = optarg; break;
+		case O_SELF: sa.self = true; break;
+		case O_CONFIG: sa.cfgfile = optarg; break;
+		case O_MAX_BACKLOG:
+			sa.max_backlog = parse_count(optarg);
+			if (sa.max_backlog < 0) {
+				printf("GENESYS UNKNOWN - invalid --max-backlog '%s'\n", optarg);
+				return GP_STATE_UNKNOWN;
+			}
+			break;
+		case O_STALE_AFTER:
+			sa.stale_s = parse_count(optarg);
+			if (sa.stale_s <= 0) {
+				printf("GENESYS UNKNOWN - invalid --stale-after '%s'\n", optarg);
+				return GP_STATE_UNKNOWN;
+			}
+			break;
 		case 'C': a.C_arg = optarg; break;
 		case 'T': a.target = optarg; break;
 		case 'H': a.host = optarg; break;
@@ -320,6 +642,24 @@ int main(int argc, char **argv)
 			return GP_STATE_UNKNOWN;
 		}
 	}
+	if (sa.service || sa.target || sa.self) {
+		if ((sa.service != NULL) + (sa.target != NULL) + sa.self != 1 || a.host || a.target) {
+			printf("GENESYS UNKNOWN - give one of --service, --target, --self (without -T or -H)\n");
+			return GP_STATE_UNKNOWN;
+		}
+		/* -c is the config; with --self a number is the critical
+		 * threshold (-w 30 -c 120), so both can be given. */
+		for (size_t i = 0; i < n_c; i++) {
+			if (sa.self && parse_count(c_args[i]) >= 0)
+				sa.crit = c_args[i];
+			else if (!sa.cfgfile)
+				sa.cfgfile = c_args[i];
+		}
+		sa.warn = a.warn;
+		signal(SIGALRM, on_alarm);
+		alarm((unsigned)a.timeout_s);
+		return state_mode(&sa);
+	}
 	bool standalone = a.host != NULL;
 	if (!standalone && !a.target) {
 		printf("GENESYS UNKNOWN - no target given (-T TARGET, or -H HOST -P PROTOCOL)\n");
@@ -346,9 +686,10 @@ int main(int argc, char **argv)
 	 * run. The variable is GnuTLS's own switch for that; one set by the
 	 * caller is kept. */
 	setenv("GNUTLS_NO_IMPLICIT_INIT", "1", 0);
-	/* The HTTP collector's transfers bind libcurl's libraries as they are
-	 * called, not all at load (collectors/http_engine.h): a run calls a
-	 * small part of them. */
+	/* This process is a one-shot with one thread: the HTTP collector's
+	 * transfers bind libcurl's libraries as they are called, not all at
+	 * load (collectors/http_engine.h), and the SNMP collector sets up
+	 * net-snmp's SNMPv3 part only for a v3 target (collectors/snmp.c). */
 	setenv("GPROBE_LAZY_BIND", "1", 0);
 	struct gp_kinds kinds = gp_registry_kinds(&reg);
 	struct gp_config_opts opts = {.default_profile_dir = getenv("GPROBE_PROFILE_DIR")
@@ -370,6 +711,8 @@ int main(int argc, char **argv)
 		target = "standalone";
 		only = NULL;
 	} else {
+		if (!cfgfile)
+			cfgfile = sa.cfgfile; /* --config */
 		if (!cfgfile)
 			cfgfile = getenv("GPROBE_CONFIG") ? getenv("GPROBE_CONFIG")
 							  : "/etc/gprobe/gprobe.yaml";

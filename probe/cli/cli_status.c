@@ -101,9 +101,6 @@ static const char *colour(const char *state, bool on)
 	return "\033[35m";
 }
 
-/* The daemon writes its heartbeat every second; one older than this means
- * it is not running, or its loop is stuck (the watchdog's 30 s). */
-#define STALE_AFTER_S 30
 
 /*
  * When the heartbeat is stale nobody knows the states now: each service,
@@ -149,7 +146,7 @@ static void print_table(json_t *root, bool tty, int64_t heartbeat, const char *t
 	int64_t age = (int64_t)time(NULL) - heartbeat;
 	if (heartbeat <= 0)
 		printf("DAEMON NEVER RAN: no heartbeat in the database; nothing below is known\n\n");
-	else if (age > STALE_AFTER_S)
+	else if (age > GP_HEARTBEAT_STALE_S)
 		printf("DAEMON NOT RUNNING OR STUCK since %s (last heartbeat %lld s ago): every state "
 		       "below is UNKNOWN, with the last one seen\n\n",
 		       hb, (long long)age);
@@ -295,7 +292,7 @@ json_t *gp_status_json(const struct gp_config *cfg, struct gp_store *st)
 	int64_t hb = gp_store_last_heartbeat(st);
 	json_object_set_new(root, "heartbeat", json_time(hb, tz));
 	int64_t age = hb > 0 ? (int64_t)time(NULL) - hb : -1;
-	bool stale = hb <= 0 || age > STALE_AFTER_S;
+	bool stale = hb <= 0 || age > GP_HEARTBEAT_STALE_S;
 	json_object_set_new(root, "daemon",
 			    json_pack("{s:s, s:o}", "state",
 				      hb <= 0 ? "never-ran" : stale ? "not-running-or-stuck" : "running",

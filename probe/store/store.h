@@ -102,6 +102,10 @@ struct gp_heartbeat {
 	int64_t at, started_at; /* 0: the daemon never ran */
 	long pid;
 };
+/* A heartbeat older than this (seconds) means the daemon is not running
+ * or its loop is stuck (the watchdog's 30 s): `gprobe status` and
+ * `check_genesys --service/--target/--self` say so. */
+#define GP_HEARTBEAT_STALE_S 30
 int gp_store_heartbeat_get(struct gp_store *st, struct gp_heartbeat *out);
 /* started_at 0: keeps the start and pid, moves `at` only. */
 int gp_store_heartbeat_put(struct gp_store *st, const struct gp_heartbeat *hb);
