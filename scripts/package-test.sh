@@ -67,7 +67,13 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 elves=(/usr/bin/gprobe /usr/lib/nagios/plugins/check_genesys /usr/lib/gprobe/collectors/*.so
        /usr/lib/gprobe/collectors/http/*.so)
-hardening-check --nocfprotection "${elves[@]}"
+canaried=()
+for f in "${elves[@]}"; do [[ $f == */xpath.so ]] || canaried+=("$f"); done
+hardening-check --nocfprotection "${canaried[@]}"
+# http/xpath.so is built with the same flags, but none of its few functions
+# has a stack buffer, so the compiler put no canary in it for
+# hardening-check to find: every other property is still required of it.
+hardening-check --nocfprotection --nostackprotector /usr/lib/gprobe/collectors/http/xpath.so
 for f in "${elves[@]}"; do
   if readelf -S --wide "$f" | grep -qE ' \.(symtab|debug_info) '; then
     echo "not stripped: $f" >&2
