@@ -263,7 +263,7 @@ struct gp_sender_thread *gp_sender_start(const struct gp_config *cfg,
 	struct gp_sender_thread *t = gp_xcalloc(1, sizeof(*t));
 	t->cfg = cfg;
 	t->log = log;
-	t->st = gp_store_open(NULL, cfg->probe.data_dir, true, err, errlen);
+	t->st = gp_store_open_probe(&cfg->probe, cfg->probe.node, true, err, errlen);
 	if (!t->st) {
 		free(t);
 		return NULL;

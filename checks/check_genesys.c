@@ -410,7 +410,7 @@ static int state_mode(const struct state_args *a)
 	}
 	int rc = GP_STATE_UNKNOWN;
 	char err[512];
-	struct gp_store *st = gp_store_open(NULL, sc.data_dir, false, err, sizeof(err));
+	struct gp_store *st = gp_store_open_dir(sc.data_dir, false, err, sizeof(err));
 	/* One snapshot: the heartbeat and the rows agree (gp_cli_open). */
 	if (!st || gp_store_begin(st) != 0) {
 		char *m = gp_xstrdup(st ? gp_store_error(st) : err);

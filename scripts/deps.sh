@@ -12,7 +12,7 @@ PKGS=(
   snmpd snmp rrdtool rrdcached sqlite3 openssh-server openssh-sftp-server openssh-client
   python3 python3-aiosmtpd procps tzdata valgrind scdoc openssl nagios4-core faketime
   nginx icinga2-bin icinga2-common snmpsim gdb chromium chromium-driver python3-selenium
-  libmicrohttpd-dev libcrypt-dev
+  libmicrohttpd-dev libcrypt-dev libpq-dev postgresql-15 postgresql-client-15
   "$@"
 )
 
@@ -38,3 +38,6 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The Debian package starts a system snmpd on port 161; the lab runs its own
 # agents on free ports and does not need it.
 if systemctl is-active --quiet snmpd 2>/dev/null; then systemctl stop snmpd || true; fi
+# Nor the cluster the PostgreSQL package may create on 5432: the tests run
+# their own (initdb in a temporary directory, on a free port).
+if systemctl is-active --quiet postgresql 2>/dev/null; then systemctl stop postgresql || true; fi

@@ -47,7 +47,7 @@ int gp_cli_open(struct gp_cli *cli, bool writable, struct gp_config **cfg, struc
 	if (!*cfg)
 		return -1;
 	char err[512];
-	*st = gp_store_open(NULL, (*cfg)->probe.data_dir, writable, err, sizeof(err));
+	*st = gp_store_open_probe(&(*cfg)->probe, NULL, writable, err, sizeof(err));
 	if (!*st) {
 		fprintf(stderr, "gprobe %s: %s\n", cmd, err);
 		gp_config_free(*cfg);

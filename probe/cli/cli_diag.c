@@ -151,7 +151,7 @@ int gp_cmd_diag(struct gp_cli *cli, int argc, char **argv)
 	/* The daemon's plugin state, read only: a log check shows what was
 	 * appended since the daemon's last poll, without moving its place. */
 	char err[256];
-	struct gp_store *st = gp_store_open(NULL, cfg->probe.data_dir, false, err, sizeof(err));
+	struct gp_store *st = gp_store_open_probe(&cfg->probe, NULL, false, err, sizeof(err));
 	struct gp_state_store ss = gp_persist_plugin_state(st);
 	gp_run_once(reg, &ss, jobs, n);
 	gp_store_close(st);

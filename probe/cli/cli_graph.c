@@ -226,7 +226,7 @@ int gp_cmd_graph(struct gp_cli *cli, int argc, char **argv)
 		return 1;
 	}
 	char err[512];
-	struct gp_store *st = gp_store_open(NULL, cfg->probe.data_dir, false, err, sizeof(err));
+	struct gp_store *st = gp_store_open_probe(&cfg->probe, NULL, false, err, sizeof(err));
 	struct gp_graph_info gi;
 	int rc = gp_graph_draw(cfg, st, target, check, service, (int64_t)start, (int64_t)end, out,
 			       &gi, err, sizeof(err));

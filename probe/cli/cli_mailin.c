@@ -162,7 +162,7 @@ int gp_cmd_mailin(struct gp_cli *cli, int argc, char **argv)
 		goto out;
 	}
 	char serr[512];
-	st = gp_store_open(NULL, cfg->probe.data_dir, true, serr, sizeof(serr));
+	st = gp_store_open_probe(&cfg->probe, NULL, true, serr, sizeof(serr));
 	if (!st) {
 		say(&cli->log, GP_LOG_ERROR, "the database: %s: the message waits", serr);
 		rc = EX_TEMPFAIL_;

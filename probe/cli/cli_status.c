@@ -277,6 +277,49 @@ static void print_alerts(json_t *root)
 
 /* What `status --json` prints, from the store's current snapshot (the
  * web console's /api/status too). */
+struct nodes_ctx {
+	json_t *list;
+	const char *tz;
+};
+
+static int add_node(void *ctx, const struct gp_node_info *n)
+{
+	struct nodes_ctx *c = ctx;
+	json_array_append_new(
+		c->list,
+		json_pack("{s:s, s:s, s:s, s:o, s:I, s:o, s:I, s:o}", "name", n->name, "site",
+			  n->site, "role", n->active ? "active" : "standby", "since",
+			  json_time(n->since, c->tz), "lease_age_seconds",
+			  (json_int_t)(n->lease_age_ms / 1000), "host",
+			  n->host ? json_string(n->host) : json_null(), "seen_age_seconds",
+			  (json_int_t)(n->seen_age_ms / 1000), "pid",
+			  n->pid > 0 ? json_integer(n->pid) : json_null()));
+	return 0;
+}
+
+/* The nodes of a probe pair as a table (none for a probe alone). */
+static void print_nodes(json_t *root)
+{
+	json_t *nodes = json_object_get(root, "nodes");
+	if (json_array_size(nodes) == 0)
+		return;
+	printf("\n%-16s %-10s %-8s %-26s %-10s %s\n", "NODE", "SITE", "ROLE", "SINCE", "LEASE AGE",
+	       "LAST SEEN");
+	size_t i;
+	json_t *v;
+	json_array_foreach(nodes, i, v) {
+		const char *since = json_string_value(json_object_get(v, "since"));
+		const char *site = json_string_value(json_object_get(v, "site"));
+		char age[32];
+		snprintf(age, sizeof(age), "%llds",
+			 (long long)json_integer_value(json_object_get(v, "lease_age_seconds")));
+		printf("%-16s %-10s %-8s %-26s %-10s %llds ago\n",
+		       json_string_value(json_object_get(v, "name")), site && *site ? site : "-",
+		       json_string_value(json_object_get(v, "role")), since ? since : "-", age,
+		       (long long)json_integer_value(json_object_get(v, "seen_age_seconds")));
+	}
+}
+
 json_t *gp_status_json(const struct gp_config *cfg, struct gp_store *st)
 {
 	const char *tz = cfg->calendar.timezone;
@@ -316,6 +359,9 @@ json_t *gp_status_json(const struct gp_config *cfg, struct gp_store *st)
 	gp_store_alert_list(st, GP_ALERT_QUEUED, NULL, add_flagged, bad);
 	gp_store_alert_list(st, GP_ALERT_SENDING, NULL, add_flagged, bad);
 	json_object_set_new(root, "undelivered_alerts", bad);
+	struct nodes_ctx nc = {json_array(), tz};
+	gp_store_node_list(st, add_node, &nc);
+	json_object_set_new(root, "nodes", nc.list);
 
 	return root;
 }
@@ -341,7 +387,7 @@ int gp_cmd_status(struct gp_cli *cli, int argc, char **argv)
 	if (!cfg)
 		return 1;
 	char err[512];
-	struct gp_store *st = gp_store_open(NULL, cfg->probe.data_dir, false, err, sizeof(err));
+	struct gp_store *st = gp_store_open_probe(&cfg->probe, NULL, false, err, sizeof(err));
 	/* One snapshot: the heartbeat and the rows agree. */
 	if (!st || gp_store_begin(st) != 0) {
 		fprintf(stderr, "gprobe status: %s\n", st ? gp_store_error(st) : err);
@@ -360,6 +406,7 @@ int gp_cmd_status(struct gp_cli *cli, int argc, char **argv)
 		const char *nc = getenv("NO_COLOR");
 		print_table(root, isatty(STDOUT_FILENO) && !(nc && *nc), hb, tz);
 		print_alerts(root);
+		print_nodes(root);
 	}
 	json_decref(root);
 	gp_store_close(st);

@@ -118,6 +118,7 @@ static int cmd_later(const char *name, const char *usage, const char *what, int 
 
 /* cli_mailin.c: a reply to an alert, on stdin. */
 int gp_cmd_mailin(struct gp_cli *cli, int argc, char **argv);
+int gp_cmd_store(struct gp_cli *cli, int argc, char **argv);
 
 struct command {
 	const char *name;
@@ -156,6 +157,8 @@ static const struct command commands[] = {
 	 "the NOC web console; its users"},
 	{"mail-in", gp_cmd_mailin, "gprobe mail-in < MESSAGE",
 	 "a reply to an alert: ack, confirm or reject by e-mail"},
+	{"store", gp_cmd_store, "gprobe store migrate --from URI --to URI",
+	 "copy a store's history into another (sqlite:PATH, postgresql://...)"},
 };
 
 static void usage(FILE *out)

@@ -39,8 +39,69 @@ const char *gp_owner_name(enum gp_owner o)
 
 static const char *const probe_keys[] = {
 	"data_dir", "interval", "retry_interval", "attempts", "timeout", "rrdcached",
-	"plugin_dir", "profile_dir", "uplink", "rrd", NULL,
+	"plugin_dir", "profile_dir", "uplink", "rrd", "store", "store_password_file", "node",
+	"failover_after", "site", NULL,
 };
+
+/* A node's or site's name: it goes into the store, the status and mail,
+ * so letters, digits and . _ - only. */
+static bool plain_name(const char *s)
+{
+	if (!*s || strlen(s) > 63)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
+static void load_store(struct gp_ld *L, const struct gp_ynode *m, struct gp_probe_settings *p)
+{
+	const struct gp_ynode *v = gp_ld_scalar(L, m, "probe", "store", false);
+	if (v) {
+		const char *t = v->text;
+		if (!strcmp(t, "sqlite"))
+			; /* the default */
+		else if (!strncmp(t, "postgresql://", 13) || !strncmp(t, "postgres://", 11))
+			p->store = gp_xstrdup(t);
+		else
+			gp_ld_err(L, v, "probe.store: '%s': 'sqlite' or a postgresql:// URI", t);
+	}
+	gp_ld_file(L, m, "probe", "store_password_file", false, GP_LD_SECRET,
+		   &p->store_password_file);
+	if (p->store_password_file && !p->store)
+		gp_ld_err(L, gp_ymap_get(m, "store_password_file"),
+			  "probe.store_password_file: only a postgresql store has a password");
+	static const struct {
+		const char *key;
+		size_t off;
+	} names[] = {{"node", offsetof(struct gp_probe_settings, node)},
+		     {"site", offsetof(struct gp_probe_settings, site)}};
+	for (size_t i = 0; i < GP_ARRAY_LEN(names); i++) {
+		const struct gp_ynode *n = gp_ld_scalar(L, m, "probe", names[i].key, false);
+		if (!n)
+			continue;
+		if (!plain_name(n->text))
+			gp_ld_err(L, n, "probe.%s: '%s': up to 63 letters, digits, '.', '_' or '-'",
+				  names[i].key, n->text);
+		else
+			*(char **)((char *)p + names[i].off) = gp_xstrdup(n->text);
+	}
+	/* Sites on one ledger need the engine to read other sites' target
+	 * states and a heartbeat per site: not built yet, so not accepted
+	 * (a probe told to poll one site must not poll them all). */
+	if (p->site)
+		gp_ld_err(L, gp_ymap_get(m, "site"),
+			  "probe.site: several sites on one ledger are not supported yet");
+	gp_ld_duration(L, m, "probe", "failover_after", &p->failover_after_ms);
+	if (p->failover_after_ms < 3000)
+		gp_ld_err(L, gp_ymap_get(m, "failover_after"),
+			  "probe.failover_after: at least 3s (the lease is renewed every third of it)");
+	if (p->node && !p->store)
+		gp_ld_err(L, gp_ymap_get(m, "node"),
+			  "probe.node: a probe pair shares a postgresql store (probe.store)");
+}
 
 static void load_probe(struct gp_ld *L, const struct gp_ynode *root)
 {
@@ -51,11 +112,13 @@ static void load_probe(struct gp_ld *L, const struct gp_ynode *root)
 	p->attempts = 3;
 	p->timeout_ms = 5000;
 	p->rrd = true;
+	p->failover_after_ms = 15000;
 
 	const struct gp_ynode *m = gp_ld_mapping(L, root, "", "probe", false);
 	if (!m)
 		return;
 	gp_ld_check_keys(L, m, "probe", probe_keys);
+	load_store(L, m, p);
 	const struct gp_ynode *dd = gp_ld_scalar(L, m, "probe", "data_dir", false);
 	if (dd) {
 		free(p->data_dir);
@@ -801,6 +864,10 @@ void gp_config_free(struct gp_config *cfg)
 	}
 	free(cfg->services);
 	free(cfg->probe.data_dir);
+	free(cfg->probe.store);
+	free(cfg->probe.store_password_file);
+	free(cfg->probe.node);
+	free(cfg->probe.site);
 	free(cfg->probe.rrdcached);
 	free(cfg->probe.plugin_dir);
 	free(cfg->probe.profile_dir);

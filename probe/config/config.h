@@ -235,6 +235,17 @@ struct gp_probe_settings {
 	char **uplink;
 	size_t n_uplink;
 	size_t *uplink_target;   /* their indexes in targets */
+	/* The store: NULL the embedded sqlite under data_dir, else a
+	 * postgresql:// URI (no password in it: store_password_file, or
+	 * libpq's PGPASSFILE). */
+	char *store;
+	char *store_password_file;
+	/* A node of a probe pair (NULL: a probe alone), the lease's age after
+	 * which its standby takes over, and the site whose targets it polls
+	 * (NULL: every target). */
+	char *node;
+	int64_t failover_after_ms; /* 15s */
+	char *site;
 };
 
 struct gp_config {

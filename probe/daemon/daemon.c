@@ -13,6 +13,7 @@
  * delays nobody: its checks only wait for their own timeout.
  */
 #include "daemon.h"
+#include "pair.h"
 #include "cause.h"
 #include "engine.h"
 #include "persist.h"
@@ -358,6 +359,7 @@ static struct gp_config *load_config(const struct gp_daemon_opts *o, struct gp_r
 	return cfg;
 }
 
+/* The config and the store: all a standby node needs. */
 static struct daemon *daemon_load(const struct gp_daemon_opts *o)
 {
 	struct daemon *d = gp_xcalloc(1, sizeof(*d));
@@ -375,11 +377,23 @@ static struct daemon *daemon_load(const struct gp_daemon_opts *o)
 		goto fail;
 	}
 	char err[512];
-	d->store = gp_store_open(NULL, d->cfg->probe.data_dir, true, err, sizeof(err));
+	d->store = gp_store_open_probe(&d->cfg->probe, d->cfg->probe.node, true, err, sizeof(err));
 	if (!d->store) {
 		gp_log(d->log, GP_LOG_ERROR, "%s", err);
 		goto fail;
 	}
+	return d;
+fail:
+	daemon_free(d);
+	return NULL;
+}
+
+/* What an active probe adds: RRD files, the engine with the states
+ * restored (the time since the last heartbeat, whoever wrote it, is
+ * unmonitored), the checks scheduled, the sender. -1 when it cannot. */
+static int daemon_activate(struct daemon *d)
+{
+	char err[512];
 	if (d->cfg->probe.rrd) {
 		struct gp_rrd *rrd = gp_rrd_open(d->cfg->probe.data_dir, d->cfg->probe.rrdcached,
 						 err, sizeof(err));
@@ -394,7 +408,7 @@ static struct daemon *daemon_load(const struct gp_daemon_opts *o)
 	int64_t hb = 0;
 	if (gp_persist_restore(d->store, d->engine, d->cfg, now, (long)getpid(), &hb) != 0) {
 		gp_log(d->log, GP_LOG_ERROR, "cannot restore states: %s", gp_store_error(d->store));
-		goto fail;
+		return -1;
 	}
 	size_t n_ev;
 	const struct gp_event *ev = gp_engine_events(d->engine, &n_ev);
@@ -439,10 +453,17 @@ static struct daemon *daemon_load(const struct gp_daemon_opts *o)
 	d->sender = gp_sender_start(d->cfg, d->log, err, sizeof(err));
 	if (!d->sender && (d->cfg->email.set || d->cfg->webhook.set))
 		gp_log(d->log, GP_LOG_ERROR, "alerts stay queued: %s", err);
+	return 0;
+}
+
+static struct daemon *daemon_start(const struct gp_daemon_opts *o)
+{
+	struct daemon *d = daemon_load(o);
+	if (d && daemon_activate(d) != 0) {
+		daemon_free(d);
+		d = NULL;
+	}
 	return d;
-fail:
-	daemon_free(d);
-	return NULL;
 }
 
 /*
@@ -461,7 +482,7 @@ static struct daemon *reload(struct daemon *d, const struct gp_daemon_opts *o)
 	 * it twice. */
 	gp_sender_stop(d->sender);
 	d->sender = NULL;
-	struct daemon *next = daemon_load(o);
+	struct daemon *next = daemon_start(o);
 	if (next) {
 		daemon_free(d);
 		d = next;
@@ -479,31 +500,123 @@ static struct daemon *reload(struct daemon *d, const struct gp_daemon_opts *o)
 /* A reload's check may take this long; past it the child is killed. */
 #define RELOAD_CHECK_LIMIT_US (20 * 1000000LL)
 
-int gp_daemon_run(const struct gp_daemon_opts *o, volatile sig_atomic_t *term, volatile sig_atomic_t *hup)
+/* ------------------------------------------------------------------ */
+/* The probe pair (pair.h)                                             */
+
+/* Says in the event log and the daemon's log that this node took over
+ * from another: the unmonitored time the restore just wrote, from the
+ * other's last heartbeat, is a failover's. */
+static void record_failover(struct daemon *d, const struct gp_pair *p, const char *from,
+			    int64_t age_ms)
 {
-	/* Sockets and connections are descriptors: as many as allowed. */
-	struct rlimit nofile;
-	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
-		rlim_t soft = nofile.rlim_cur;
-		nofile.rlim_cur = nofile.rlim_max;
-		if (soft < nofile.rlim_max && setrlimit(RLIMIT_NOFILE, &nofile) != 0)
-			nofile.rlim_cur = soft;
-		gp_log(o->log, GP_LOG_INFO, "open files: up to %llu (RLIMIT_NOFILE, hard limit %llu)",
-		       (unsigned long long)nofile.rlim_cur, (unsigned long long)nofile.rlim_max);
+	int64_t now = wall_now();
+	char *detail = gp_xasprintf("node %s took over from %s (its lease %lld ms old)", p->node,
+				    from, (long long)age_ms);
+	struct gp_event_row ev = {.at = now, .recorded_at = now, .kind = GP_EV_FAILOVER,
+				  .subject = "probe", .old_state = -1, .new_state = -1,
+				  .detail = detail};
+	gp_log(d->log, GP_LOG_WARN, "failover: %s", detail);
+	if (gp_store_begin(d->store) != 0 || gp_store_event_add(d->store, &ev) != 0 ||
+	    gp_store_commit(d->store) != 0) {
+		gp_log(d->log, GP_LOG_ERROR, "cannot record the failover: %s",
+		       gp_store_error(d->store));
+		gp_store_rollback(d->store);
 	}
-	struct daemon *d = daemon_load(o);
-	if (!d)
-		return 1;
-	gp_log(d->log, GP_LOG_INFO, "gprobe started: %zu targets, %zu checks, %zu services",
-	       d->cfg->n_targets, d->n, d->cfg->n_services);
-	gp_sd_notify("READY=1\nSTATUS=polling");
-	struct gp_watchdog wd;
-	gp_watchdog_init(&wd, gp_sd_watchdog_usec());
-	if (wd.every_us > 0)
-		gp_log(d->log, GP_LOG_INFO, "systemd watchdog on: WATCHDOG=1 every %lld ms of turning",
-		       (long long)(wd.every_us / 1000));
+	free(detail);
+}
+
+/* Waits, renewing its claim every third of the lease, until this node
+ * holds the lease or *term; a SIGHUP loads the config again. Returns the
+ * daemon to go on with (NULL: a reload failed to open the store). */
+static struct daemon *standby(struct daemon *d, const struct gp_daemon_opts *o, struct gp_pair *p,
+			      struct gp_watchdog *wd, volatile sig_atomic_t *term,
+			      volatile sig_atomic_t *hup)
+{
+	gp_sd_notify("READY=1\nSTATUS=standby");
+	char told[64] = "\001";
+	while (!*term) {
+		if (*hup) {
+			*hup = 0;
+			struct daemon *next = daemon_load(o);
+			if (next) {
+				daemon_free(d);
+				d = next;
+				gp_log(d->log, GP_LOG_INFO, "config reloaded (standby)");
+			} else {
+				gp_log(d->log, GP_LOG_ERROR, "config reload failed; keeping the running "
+							     "config");
+			}
+		}
+		int64_t now = gp_monotonic_us();
+		if (gp_pair_due(p, now)) {
+			char prev[64];
+			snprintf(prev, sizeof(prev), "%s", p->holder);
+			int64_t prev_age = p->holder_age_ms;
+			if (gp_pair_turn(p, d->store, now) == GP_PAIR_TAKE) {
+				gp_log(d->log, GP_LOG_WARN, "node %s is active", p->node);
+				if (prev[0] && strcmp(prev, p->node) != 0)
+					snprintf(told, sizeof(told), "%s", prev), p->holder_age_ms = prev_age;
+				else
+					told[0] = '\0';
+				/* told: the node taken over from ("" none). */
+				snprintf(p->holder, sizeof(p->holder), "%s", told);
+				return d;
+			}
+			if (strcmp(told, p->holder) != 0) {
+				if (p->holder[0])
+					gp_log(d->log, GP_LOG_INFO,
+					       "standby: node %s is active (its lease %lld ms old)",
+					       p->holder, (long long)p->holder_age_ms);
+				else
+					gp_log(d->log, GP_LOG_WARN, "standby: the store cannot be "
+								    "asked for the lease: %s",
+					       gp_store_error(d->store));
+				snprintf(told, sizeof(told), "%s", p->holder);
+			}
+		}
+		if (gp_watchdog_turn(wd, gp_monotonic_us()))
+			gp_sd_notify("WATCHDOG=1");
+		int64_t rest = p->next_us - gp_monotonic_us();
+		if (rest > 100000)
+			rest = 100000;
+		if (rest > 0) {
+			struct timespec ts = {0, (long)rest * 1000};
+			nanosleep(&ts, NULL);
+		}
+	}
+	return d;
+}
+
+/* Polls until *term (false) or until the node must step down (true):
+ * it lost the lease, or could not renew it in time. *dp may be replaced
+ * by a reload. */
+static bool active(struct daemon **dp, const struct gp_daemon_opts *o, struct gp_pair *pair,
+		   struct gp_watchdog *wd, volatile sig_atomic_t *term, volatile sig_atomic_t *hup)
+{
+	struct daemon *d = *dp;
 	struct gp_reload_check *check = NULL; /* of a reload's file, while it runs */
 	while (!*term) {
+		if (pair) {
+			int64_t m = gp_monotonic_us();
+			if (gp_pair_due(pair, m) &&
+			    gp_pair_turn(pair, d->store, m) == GP_PAIR_STEP_DOWN) {
+				gp_log(d->log, GP_LOG_ERROR, "node %s lost the lease%s%s: stepping down",
+				       pair->node, pair->holder[0] ? " to " : " (", pair->holder[0]
+					       ? pair->holder : gp_store_error(d->store));
+				gp_reload_check_free(check);
+				*dp = d;
+				return true;
+			}
+			/* Not renewed in time (the store hangs): stop before the
+			 * standby may start. */
+			if (!gp_pair_may_act(pair, gp_monotonic_us())) {
+				gp_log(d->log, GP_LOG_ERROR, "node %s could not renew its lease in "
+							     "time: stepping down", pair->node);
+				gp_reload_check_free(check);
+				*dp = d;
+				return true;
+			}
+		}
 		if (*hup && !check) {
 			*hup = 0;
 			char err[256];
@@ -548,11 +661,14 @@ int gp_daemon_run(const struct gp_daemon_opts *o, volatile sig_atomic_t *term, v
 			}
 		}
 		gp_runner_poll(d->runner, gp_sched_poll_ms(&d->due, gp_monotonic_us()));
-		process_batch(d, false);
+		/* A result that came after the node may act no more is not
+		 * written (the fence would refuse it anyway). */
+		if (!pair || gp_pair_may_act(pair, gp_monotonic_us()))
+			process_batch(d, false);
 		/* A turn completed: the one place the watchdog hears from, so a
 		 * loop stuck anywhere (a plugin call, the database, a reload)
 		 * goes silent and systemd restarts it. */
-		if (gp_watchdog_turn(&wd, gp_monotonic_us()))
+		if (gp_watchdog_turn(wd, gp_monotonic_us()))
 			gp_sd_notify("WATCHDOG=1");
 		int64_t rest = gp_sched_rest_us(now, gp_monotonic_us());
 		if (rest > 0 && !*term && !*hup) {
@@ -561,12 +677,82 @@ int gp_daemon_run(const struct gp_daemon_opts *o, volatile sig_atomic_t *term, v
 		}
 	}
 	gp_reload_check_free(check);
+	*dp = d;
+	return false;
+}
+
+int gp_daemon_run(const struct gp_daemon_opts *o, volatile sig_atomic_t *term, volatile sig_atomic_t *hup)
+{
+	/* Sockets and connections are descriptors: as many as allowed. */
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+		rlim_t soft = nofile.rlim_cur;
+		nofile.rlim_cur = nofile.rlim_max;
+		if (soft < nofile.rlim_max && setrlimit(RLIMIT_NOFILE, &nofile) != 0)
+			nofile.rlim_cur = soft;
+		gp_log(o->log, GP_LOG_INFO, "open files: up to %llu (RLIMIT_NOFILE, hard limit %llu)",
+		       (unsigned long long)nofile.rlim_cur, (unsigned long long)nofile.rlim_max);
+	}
+	struct daemon *d = daemon_load(o);
+	if (!d)
+		return 1;
+	struct gp_watchdog wd;
+	gp_watchdog_init(&wd, gp_sd_watchdog_usec());
+	if (wd.every_us > 0)
+		gp_log(d->log, GP_LOG_INFO, "systemd watchdog on: WATCHDOG=1 every %lld ms of turning",
+		       (long long)(wd.every_us / 1000));
+	/* A node of a pair waits for the lease before it polls. */
+	struct gp_pair pair;
+	bool paired = d->cfg->probe.node != NULL;
+	if (paired) {
+		gp_pair_init(&pair, &d->cfg->probe, (long)getpid(), wall_now());
+		gp_log(d->log, GP_LOG_INFO, "node %s%s%s: lease of %lld ms", pair.node,
+		       pair.site[0] ? " of site " : "", pair.site, (long long)pair.ttl_ms);
+	}
+	while (!*term) {
+		if (paired) {
+			d = standby(d, o, &pair, &wd, term, hup);
+			if (*term)
+				break;
+		}
+		if (daemon_activate(d) != 0) {
+			daemon_free(d);
+			return 1;
+		}
+		if (paired && pair.holder[0])
+			record_failover(d, &pair, pair.holder, pair.holder_age_ms);
+		gp_log(d->log, GP_LOG_INFO, "gprobe started: %zu targets, %zu checks, %zu services",
+		       d->cfg->n_targets, d->n, d->cfg->n_services);
+		gp_sd_notify("READY=1\nSTATUS=polling");
+		if (!active(&d, o, paired ? &pair : NULL, &wd, term, hup))
+			break;
+		/* Stepped down: nothing more is sent or written. The delivery in
+		 * flight finishes (within the channel's timeout); the checks in
+		 * flight are dropped with their results. */
+		gp_sender_stop(d->sender);
+		d->sender = NULL;
+		daemon_free(d);
+		d = daemon_load(o);
+		if (!d)
+			return 1;
+	}
 	gp_log(d->log, GP_LOG_INFO, "stopping");
 	gp_sd_notify("STOPPING=1");
-	while (gp_runner_in_flight(d->runner) > 0)
-		gp_runner_poll(d->runner, -1);
-	process_batch(d, true);
-	log_stats(d, gp_monotonic_us());
+	if (d->runner) {
+		while (gp_runner_in_flight(d->runner) > 0)
+			gp_runner_poll(d->runner, -1);
+		if (!paired || gp_pair_may_act(&pair, gp_monotonic_us()))
+			process_batch(d, true);
+		log_stats(d, gp_monotonic_us());
+	}
+	/* A clean stop hands over at once: the standby need not wait for the
+	 * lease to expire. The sender is stopped first (daemon_free would
+	 * only then), so nothing is sent after the release. */
+	if (paired && pair.active) {
+		gp_sender_stop(d->sender);
+		d->sender = NULL;
+		gp_store_lease_release(d->store, pair.site, pair.node);
+	}
 	daemon_free(d);
 	return 0;
 }

@@ -20,6 +20,7 @@ const char *gp_event_subject(const struct gp_engine *e, const struct gp_config *
 	case GP_EV_TARGET:
 		return cfg->targets[ev->index].name;
 	case GP_EV_ISOLATION:
+	case GP_EV_FAILOVER:
 		return "probe";
 	default:
 		return cfg->services[ev->index].name;

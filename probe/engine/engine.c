@@ -66,7 +66,7 @@ bool gp_health_parse(const char *s, enum gp_health *out)
 }
 
 static const char *const kind_names[] = {"check", "target", "service", "outage_opened",
-					 "outage_restored", "isolation"};
+					 "outage_restored", "isolation", "failover"};
 
 const char *gp_event_kind_name(enum gp_event_kind k)
 {

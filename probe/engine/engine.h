@@ -77,6 +77,8 @@ enum gp_event_kind {
 	GP_EV_OUTAGE_OPENED,    /* a service went DOWN */
 	GP_EV_OUTAGE_RESTORED,  /* it is up again */
 	GP_EV_ISOLATION,        /* the probe lost (new = 1) or regained (0) its uplink */
+	GP_EV_FAILOVER,         /* a node of a pair took over from another (the daemon's,
+				 * never the engine's: subject "probe") */
 };
 const char *gp_event_kind_name(enum gp_event_kind k);
 bool gp_event_kind_parse(const char *name, enum gp_event_kind *out);

@@ -54,6 +54,17 @@ struct gp_store {
 		gp_check_fn fn, void *ctx), (st, target, failing_only, fn, ctx)) \
 	X(int, heartbeat_get, (struct gp_store *st, struct gp_heartbeat *out), (st, out)) \
 	X(int, heartbeat_put, (struct gp_store *st, const struct gp_heartbeat *hb), (st, hb)) \
+	X(int, lease_renew, (struct gp_store *st, const char *site, const char *node, \
+		int64_t ttl_ms, const char *host, long pid, int64_t started_at, \
+		struct gp_lease *out), (st, site, node, ttl_ms, host, pid, started_at, out)) \
+	X(int, lease_release, (struct gp_store *st, const char *site, const char *node), (st, \
+		site, node)) \
+	X(int, node_list, (struct gp_store *st, gp_node_fn fn, void *ctx), (st, fn, ctx)) \
+	X(int, table_rows, (struct gp_store *st, const char *table, const char *columns, \
+		gp_row_fn fn, void *ctx), (st, table, columns, fn, ctx)) \
+	X(int, table_put, (struct gp_store *st, const char *table, const char *columns, int n, \
+		const char *const *values), (st, table, columns, n, values)) \
+	X(int, copy_finish, (struct gp_store *st), (st)) \
 	X(int, period_list, (struct gp_store *st, const char *service, int64_t from, int64_t to, \
 		gp_period_fn fn, void *ctx), (st, service, from, to, fn, ctx)) \
 	X(int, period_insert, (struct gp_store *st, const char *service, \
@@ -123,8 +134,11 @@ struct gp_store {
 #define GP_STORE_MEMBER(ret, name, params, args) ret(*name) params;
 struct gp_store_backend {
 	const char *name;
-	/* location: the data directory (sqlite), later a URI (postgresql). */
-	struct gp_store *(*open)(const char *location, bool writable, char *err, size_t errlen);
+	/* Whether w->store names this backend (a URI's scheme); NULL: by its
+	 * name only. */
+	bool (*handles)(const char *store);
+	struct gp_store *(*open)(const struct gp_store_where *w, bool writable, char *err,
+				 size_t errlen);
 	void (*close)(struct gp_store *st);
 	void (*rollback)(struct gp_store *st);
 	GP_STORE_FUNCTIONS(GP_STORE_MEMBER)
@@ -132,5 +146,6 @@ struct gp_store_backend {
 #undef GP_STORE_MEMBER
 
 extern const struct gp_store_backend gp_store_sqlite;
+extern const struct gp_store_backend gp_store_postgresql;
 
 #endif

@@ -10,21 +10,37 @@
 #include <string.h>
 
 /* Every backend this build has; the first is the default. */
-static const struct gp_store_backend *const backends[] = {&gp_store_sqlite};
+static const struct gp_store_backend *const backends[] = {&gp_store_sqlite, &gp_store_postgresql};
 
-struct gp_store *gp_store_open(const char *backend, const char *data_dir, bool writable, char *err,
-                               size_t errlen)
+struct gp_store *gp_store_open(const struct gp_store_where *w, bool writable, char *err,
+			       size_t errlen)
 {
-	const char *name = backend && *backend ? backend : backends[0]->name;
+	const char *name = w->store && *w->store ? w->store : backends[0]->name;
 	for (size_t i = 0; i < GP_ARRAY_LEN(backends); i++)
-		if (!strcmp(backends[i]->name, name))
-			return backends[i]->open(data_dir, writable, err, errlen);
+		if (!strcmp(backends[i]->name, name) ||
+		    (backends[i]->handles && backends[i]->handles(name)))
+			return backends[i]->open(w, writable, err, errlen);
 	char known[128] = "";
 	for (size_t i = 0; i < GP_ARRAY_LEN(backends); i++)
 		snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s",
 		         i ? ", " : "", backends[i]->name);
-	snprintf(err, errlen, "unknown store backend '%s' (this gprobe has: %s)", name, known);
+	snprintf(err, errlen, "unknown store '%s' (this gprobe has: %s; postgresql takes a "
+			      "postgresql:// URI)", name, known);
 	return NULL;
+}
+
+struct gp_store *gp_store_open_probe(const struct gp_probe_settings *p, const char *node,
+				     bool writable, char *err, size_t errlen)
+{
+	struct gp_store_where w = {.store = p->store, .data_dir = p->data_dir,
+				   .password_file = p->store_password_file, .node = node};
+	return gp_store_open(&w, writable, err, errlen);
+}
+
+struct gp_store *gp_store_open_dir(const char *dir, bool writable, char *err, size_t errlen)
+{
+	struct gp_store_where w = {.data_dir = dir};
+	return gp_store_open(&w, writable, err, errlen);
 }
 
 /* ------------------------------------------------------------------ */

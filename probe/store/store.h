@@ -31,12 +31,32 @@
 
 struct gp_store;
 
-/* Opens the store of `backend` ("sqlite"; NULL is the default, sqlite)
- * under data_dir, creating and migrating its schema when writable. A
- * read-only open of a store that does not exist yet fails. NULL with the
- * reason in err (an unknown backend names the known ones). */
-struct gp_store *gp_store_open(const char *backend, const char *data_dir, bool writable,
-			       char *err, size_t errlen);
+/* Where the store is: probe.store and its company. */
+struct gp_store_where {
+	/* NULL, "" or "sqlite": the embedded sqlite file under data_dir; a
+	 * postgresql:// (or postgres://) URI: that database. */
+	const char *store;
+	const char *data_dir;
+	/* The database password's file (mode 0600 or 0400); NULL: none, or
+	 * libpq's PGPASSFILE. */
+	const char *password_file;
+	/* A daemon node's name (probe.node): its ledger and outbox writes are
+	 * then fenced by the lease (a backend with one node ignores it). NULL
+	 * for a command's writes. */
+	const char *node;
+};
+
+/* Opens the store of w, creating and migrating its schema when writable.
+ * A read-only open of a store that does not exist yet fails. NULL with
+ * the reason in err (an unknown backend names the known ones). */
+struct gp_store *gp_store_open(const struct gp_store_where *w, bool writable, char *err,
+			       size_t errlen);
+/* The store of a config's probe settings; node: a daemon's probe.node
+ * (fenced writes), NULL for a command. */
+struct gp_store *gp_store_open_probe(const struct gp_probe_settings *p, const char *node,
+				     bool writable, char *err, size_t errlen);
+/* The sqlite store under dir (tests, and what has only a directory). */
+struct gp_store *gp_store_open_dir(const char *dir, bool writable, char *err, size_t errlen);
 void gp_store_close(struct gp_store *st);
 /* "sqlite", ... */
 const char *gp_store_backend_name(const struct gp_store *st);
@@ -113,6 +133,68 @@ int gp_store_heartbeat_put(struct gp_store *st, const struct gp_heartbeat *hb);
  * never). */
 int gp_store_heartbeat(struct gp_store *st, int64_t now);
 int64_t gp_store_last_heartbeat(struct gp_store *st);
+
+/* ------------------------------------------------------------------ */
+/* The probe pair: nodes and the lease                                  */
+/*                                                                      */
+/* Two daemons with the same config share a postgresql store; the one   */
+/* holding its site's lease is active (polls, owns the ledger, sends),   */
+/* the other waits. The lease's times are the database's clock.         */
+
+struct gp_lease {
+	bool held;        /* the asking node holds it now */
+	int64_t since;    /* the holder's term began (UTC epoch seconds) */
+	char holder[64];  /* "" when no node ever held it */
+	int64_t age_ms;   /* since the holder last renewed it */
+};
+/* Renews node's lease of site ("" for none) for ttl_ms, or takes it when
+ * it is free or older than its ttl; says node is alive meanwhile (host,
+ * pid and started_at: for `gprobe status`). Fills out either way; -1 when
+ * the store could not say (the node must then act as if it held
+ * nothing). A backend with one node (sqlite) always grants it. */
+int gp_store_lease_renew(struct gp_store *st, const char *site, const char *node,
+			 int64_t ttl_ms, const char *host, long pid, int64_t started_at,
+			 struct gp_lease *out);
+/* Gives the lease up at once (a clean stop): the standby need not wait. */
+int gp_store_lease_release(struct gp_store *st, const char *site, const char *node);
+
+struct gp_node_info {
+	const char *name, *site, *host;
+	long pid;
+	int64_t started_at;
+	int64_t seen_age_ms;  /* since it last said it was alive */
+	bool active;          /* holds its site's lease, not expired */
+	int64_t since;        /* active: its term's start; standby: started_at */
+	int64_t lease_age_ms; /* its site's lease's age */
+};
+typedef int (*gp_node_fn)(void *ctx, const struct gp_node_info *n);
+/* Every node that ever ran on this store, by site and name. */
+int gp_store_node_list(struct gp_store *st, gp_node_fn fn, void *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Copying a store (`gprobe store migrate`, copy.c)                     */
+
+/* Copies every row of src into dst, which must be empty, ids and all, in
+ * one transaction of each (src: one snapshot, so a running daemon may go
+ * on writing), then checks the copy: the rows of each table, and the
+ * seconds of each ledger state per service and month (UTC) equal. The
+ * report (what was copied and checked, a line each) goes to fn. 0, or -1
+ * with the reason in err. */
+typedef void (*gp_line_fn)(void *ctx, const char *line);
+int gp_store_copy(struct gp_store *src, struct gp_store *dst, gp_line_fn fn, void *ctx,
+		  char *err, size_t errlen);
+
+/* The backends' part of it: a table's rows with the named columns (a
+ * comma-separated list of the schema's, fixed by copy.c, never a user's
+ * text), each row's values as text (NULL for NULL), in id order; and one
+ * row in. copy_finish: after the copy (postgresql moves its id
+ * sequences past the copied ids). */
+typedef int (*gp_row_fn)(void *ctx, int n, const char *const *values);
+int gp_store_table_rows(struct gp_store *st, const char *table, const char *columns,
+			gp_row_fn fn, void *ctx);
+int gp_store_table_put(struct gp_store *st, const char *table, const char *columns, int n,
+		       const char *const *values);
+int gp_store_copy_finish(struct gp_store *st);
 
 /* ------------------------------------------------------------------ */
 /* Ledger periods: what the probe saw of a service, from `start` to     */

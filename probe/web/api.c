@@ -16,7 +16,7 @@
 struct gp_store *gp_web_store(struct gp_webd *w, bool writable, struct gp_web_resp *resp)
 {
 	char err[512];
-	struct gp_store *st = gp_store_open(NULL, w->cfg->probe.data_dir, writable, err, sizeof(err));
+	struct gp_store *st = gp_store_open_probe(&w->cfg->probe, NULL, writable, err, sizeof(err));
 	if (st && !writable && gp_store_begin(st) != 0) {
 		snprintf(err, sizeof(err), "%s", gp_store_error(st));
 		gp_store_close(st);

@@ -405,7 +405,7 @@ static bool find_one(void *ctx, struct gp_alert *a)
 static bool seen_in(const char *dir, enum gp_alert_status status, struct seen *out)
 {
 	char err[256];
-	struct gp_store *other = gp_store_open(NULL, dir, false, err, sizeof(err));
+	struct gp_store *other = gp_store_open_dir(dir, false, err, sizeof(err));
 	assert_non_null(other);
 	memset(out, 0, sizeof(*out));
 	out->attempts = -1;

@@ -539,7 +539,7 @@ static void test_migration_11_keeps_outages(void **state)
 			     SQLITE_OK);
 	sqlite3_close(db);
 
-	struct gp_store *st = gp_store_open(NULL, dir, true, err, sizeof(err));
+	struct gp_store *st = gp_store_open_dir(dir, true, err, sizeof(err));
 	if (!st)
 		fprintf(stderr, "%s\n", err);
 	assert_non_null(st);

@@ -52,7 +52,7 @@ static unsigned next_rand(struct sim *s)
 static void open_probe(struct sim *s)
 {
 	char err[256];
-	s->st = gp_store_open(NULL, s->dir, true, err, sizeof(err));
+	s->st = gp_store_open_dir(s->dir, true, err, sizeof(err));
 	assert_non_null(s->st);
 	s->e = gp_engine_new(s->cfg, s->now);
 	int64_t hb;
@@ -251,7 +251,7 @@ static void test_reader_snapshot(void **state)
 	commit(&s);
 
 	char err[256];
-	struct gp_store *rd = gp_store_open(NULL, s.dir, false, err, sizeof(err));
+	struct gp_store *rd = gp_store_open_dir(s.dir, false, err, sizeof(err));
 	assert_non_null(rd);
 	assert_int_equal(gp_store_begin(rd), 0);
 	struct gp_ledger_totals t;

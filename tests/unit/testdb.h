@@ -29,7 +29,7 @@ static inline void testdb_open(const char *config, const char *name, char *dir,
 	gp_errlist_free(&el);
 	assert_non_null(*cfg);
 	char err[256];
-	*st = gp_store_open(NULL, dir, true, err, sizeof(err));
+	*st = gp_store_open_dir(dir, true, err, sizeof(err));
 	assert_non_null(*st);
 }
 

@@ -777,6 +777,101 @@ static void manual_entries(struct build *b)
 	}
 }
 
+/* The month's unmonitored time, each stretch once with the services it
+ * covers and why: a failover (the event the node that took over wrote at
+ * the stretch's end), else the probe not running. */
+struct gap {
+	int64_t start, end;
+	size_t n_services;
+	char *cause;
+};
+struct gaps {
+	struct gap *v;
+	size_t n, cap;
+	int64_t from, to;
+	struct gp_event_row *fo; /* failovers: at and detail */
+	size_t n_fo, cap_fo;
+};
+
+static void got_period(void *ctx, const struct gp_period_row *p)
+{
+	struct gaps *g = ctx;
+	if (p->state != GP_LEDGER_UNMONITORED || p->end <= 0)
+		return;
+	int64_t a = p->start > g->from ? p->start : g->from;
+	int64_t z = p->end < g->to ? p->end : g->to;
+	if (z <= a)
+		return;
+	for (size_t i = 0; i < g->n; i++)
+		if (g->v[i].start == a && g->v[i].end == z) {
+			g->v[i].n_services++;
+			return;
+		}
+	gp_grow((void **)&g->v, &g->cap, g->n, sizeof(*g->v));
+	g->v[g->n++] = (struct gap){a, z, 1, NULL};
+}
+
+static void got_failover(void *ctx, const struct gp_event_row *ev)
+{
+	struct gaps *g = ctx;
+	if (ev->kind != GP_EV_FAILOVER)
+		return;
+	gp_grow((void **)&g->fo, &g->cap_fo, g->n_fo, sizeof(*g->fo));
+	g->fo[g->n_fo] = *ev;
+	g->fo[g->n_fo++].detail = gp_xstrdup(ev->detail ? ev->detail : "");
+}
+
+static int by_gap_start(const void *a, const void *b)
+{
+	const struct gap *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static void unmonitored(struct build *b, struct gp_store *st)
+{
+	const struct gp_config *cfg = b->cfg;
+	const struct gp_report *r = b->r;
+	struct gaps g = {.from = r->span.start, .to = r->span.end};
+	for (size_t i = 0; i < r->n; i++)
+		gp_store_period_list(st, r->services[i].name, r->span.start, r->span.end, got_period,
+				     &g);
+	gp_store_event_list(st, "probe", r->span.start, 0, got_failover, &g);
+	heading(b, T(cfg, "Unmonitored time", "Время без мониторинга"));
+	if (g.n == 0) {
+		para(b, GP_DOC_BODY, gp_xstrdup(T(cfg, "None this month.", "В этом месяце не было.")));
+	} else {
+		qsort(g.v, g.n, sizeof(*g.v), by_gap_start);
+		const struct colspec cols[] = {
+			{T(cfg, "Start", "Начало"), 1.25, false},
+			{T(cfg, "End", "Конец"), 1.25, false},
+			{T(cfg, "Duration", "Длительность"), 0.85, true},
+			{T(cfg, "Services", "Сервисов"), 0.7, true},
+			{T(cfg, "Why", "Причина"), 4.0, false},
+		};
+		struct gp_doc_block *t = table(b->d, cols, sizeof(cols) / sizeof(cols[0]));
+		for (size_t i = 0; i < g.n; i++) {
+			const char *why = T(cfg, "the probe was not running", "зонд не работал");
+			char *fo = NULL;
+			/* The node that took over dated its event with the end of
+			 * the time it then recorded as unmonitored. */
+			for (size_t k = 0; k < g.n_fo && !fo; k++)
+				if (g.fo[k].at >= g.v[i].end - 2 && g.fo[k].at <= g.v[i].end + 2)
+					fo = gp_xasprintf("%s: %s",
+							  T(cfg, "failover", "переключение зонда"),
+							  g.fo[k].detail);
+			char *c[5] = {when(b, g.v[i].start), when(b, g.v[i].end),
+				      hms(g.v[i].end - g.v[i].start),
+				      gp_xasprintf("%zu", g.v[i].n_services),
+				      fo ? fo : gp_xstrdup(why)};
+			row(t, false, c);
+		}
+	}
+	for (size_t k = 0; k < g.n_fo; k++)
+		free((char *)g.fo[k].detail);
+	free(g.fo);
+	free(g.v);
+}
+
 /* met / breached / pending, for a target `due` done at `done` (0: not yet). */
 static const char *verdict(const struct gp_config *cfg, int64_t due, int64_t done, int64_t now)
 {
@@ -966,6 +1061,7 @@ int gp_report_doc(struct gp_store *st, const struct gp_config *cfg, const struct
 	penalty(&b);
 	windows(&b);
 	manual_entries(&b);
+	unmonitored(&b, st);
 	requests(&b, st);
 	graphs(&b, st);
 	signatures(&b);

@@ -10,9 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct gp_store *sq_open(const char *data_dir, bool writable, char *err, size_t errlen)
+static struct gp_store *sq_open(const struct gp_store_where *w, bool writable, char *err,
+				size_t errlen)
 {
-	char *path = gp_xasprintf("%s/gprobe.db", data_dir);
+	char *path = gp_xasprintf("%s/gprobe.db", w->data_dir);
 	sqlite3 *db = NULL;
 	int flags = writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
 	int rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL);
