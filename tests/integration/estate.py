@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import unittest
 
-from labtest import GPROBE, run, wait_until
+from labtest import GPROBE, run, wait_until, with_store
 from test_alerts import Component, Smtp
 
 
@@ -49,7 +49,7 @@ class EstateTest(unittest.TestCase):
                                   for x in self.CHECKS.get(n, ())))
             for n, c in self.comps.items())
         with open(self.cfg, "w", encoding="utf-8") as f:
-            f.write(f"""probe: {{data_dir: {self.data}, interval: 1s, retry_interval: 1s,
+            f.write(with_store(f"""probe: {{data_dir: {self.data}, interval: 1s, retry_interval: 1s,
         timeout: 1s, attempts: 1, rrd: false}}
 targets:
 {targets}services:
@@ -61,7 +61,7 @@ targets:
     to: [noc@example.kz]
     language: {self.LANGUAGE}
     timeout: 5s
-{self.email_extra()}""")
+{self.email_extra()}"""))
         self.log = open(os.path.join(self.tmp.name, "run.log"), "a")
         self.daemon = subprocess.Popen([GPROBE, "-c", self.cfg, "run"], stdout=self.log,
                                        stderr=self.log)

@@ -12,6 +12,59 @@ CHECK_GENESYS = os.environ["CHECK_GENESYS"]
 LAB_DIR = os.environ["LAB_DIR"]
 LAB_PY = os.environ["LAB_PY"]
 CONFIG = os.path.join(LAB_DIR, "gprobe.yaml")
+# A PostgreSQL server of tests/lab/pg.py: when set, the tests that write
+# their own config run on the postgresql store, each config on a fresh
+# database (ctest runs them so a second time; see tests/CMakeLists.txt).
+PG_DIR = os.environ.get("GPROBE_TEST_PG")
+PG_PY = os.path.join(os.path.dirname(LAB_PY), "pg.py")
+
+
+def pg_info(pg_dir=None):
+    with open(os.path.join(pg_dir or PG_DIR, "pg.json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def pg_createdb(pg_dir=None):
+    """A fresh database on the tests' PostgreSQL: its URI."""
+    return subprocess.run(["/usr/bin/python3", PG_PY, "createdb", pg_dir or PG_DIR],
+                          check=True, timeout=60, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def pg_sql(uri, sql, pg_dir=None):
+    """Runs SQL in the database of uri as the tests' user: its rows as
+    lists of text (psql's unaligned output)."""
+    db = uri.rsplit("/", 1)[1]
+    out = subprocess.run(["/usr/bin/python3", PG_PY, "psql", pg_dir or PG_DIR, db, sql],
+                         check=True, timeout=60, capture_output=True, text=True).stdout
+    return [line.split("|") for line in out.splitlines() if line]
+
+
+def store_keys(uri=None):
+    """The `probe:` keys of the store under test, as flow-mapping text
+    (", store: ..., store_password_file: ..."): none for sqlite; on
+    PostgreSQL a fresh database unless uri is given."""
+    if not PG_DIR:
+        return ""
+    return ", store: \"%s\", store_password_file: %s" % (uri or pg_createdb(),
+                                                         pg_info()["password_file"])
+
+
+def with_store(text, uri=None):
+    """A config's text with the store under test (store_keys) in its
+    `probe:` mapping, flow or block."""
+    keys = store_keys(uri)
+    if not keys:
+        return text
+    if "probe: {" in text:
+        return text.replace("probe: {", "probe: {" + keys[2:] + ", ", 1)
+    block = "probe:\n"
+    i = text.find(block) if text.startswith(block) else text.find("\n" + block)
+    if i < 0:
+        return "probe: {%s}\n" % keys[2:] + text
+    i = text.index(block, i) + len(block)
+    lines = "".join("  %s\n" % kv.strip() for kv in keys[2:].split(", "))
+    return text[:i] + lines + text[i:]
 
 
 def lab_info():
@@ -52,7 +105,7 @@ def write_config(directory, text):
     """A config for one test, next to its own files; returns its path."""
     path = os.path.join(directory, "gprobe.yaml")
     with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
+        f.write(with_store(text))
     return path
 
 

@@ -24,7 +24,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from labtest import GPROBE, run, wait_until  # noqa: E402
+from labtest import GPROBE, PG_DIR, pg_createdb, run, wait_until, with_store  # noqa: E402
 
 SECRET = b"webhook-secret-for-tests"
 
@@ -160,8 +160,12 @@ class AlertsTest(unittest.TestCase):
         self.daemon = None
 
     def write_config(self, smtp):
+        # One store for the test, whatever its configs (a new one each
+        # on PostgreSQL would lose what the last daemon wrote).
+        if not hasattr(self, "store_uri"):
+            self.store_uri = pg_createdb() if PG_DIR else None
         with open(self.cfg, "w", encoding="utf-8") as f:
-            f.write(f"""probe: {{data_dir: {self.data}, interval: 1s, retry_interval: 1s,
+            f.write(with_store(f"""probe: {{data_dir: {self.data}, interval: 1s, retry_interval: 1s,
         timeout: 1s, attempts: 1, rrd: false}}
 targets:
   - {{name: stat-1, host: 127.0.0.1, owner: supplier,
@@ -180,7 +184,7 @@ alerts:
     timeout: 5s
   webhook: {{url: "http://127.0.0.1:{self.hook.port}/hook", secret_file: {self.secret},
             timeout: 5s}}
-""")
+""", self.store_uri))
 
     def tearDown(self):
         if self.daemon and self.daemon.poll() is None:

@@ -24,7 +24,7 @@ import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from labtest import GPROBE, Daemon, run, wait_until  # noqa: E402
+from labtest import GPROBE, Daemon, run, wait_until, with_store  # noqa: E402
 from test_alerts import Component, free_port  # noqa: E402
 
 from aiosmtpd.controller import Controller  # noqa: E402
@@ -89,7 +89,7 @@ class CrashInHandOverTest(unittest.TestCase):
         self.smtp.start()
         self.cfg = os.path.join(self.tmp.name, "gprobe.yaml")
         with open(self.cfg, "w", encoding="utf-8") as f:
-            f.write(f"""probe: {{data_dir: {self.data}, interval: 1s, retry_interval: 1s,
+            f.write(with_store(f"""probe: {{data_dir: {self.data}, interval: 1s, retry_interval: 1s,
         timeout: 1s, attempts: 1, rrd: false}}
 targets:
   - {{name: stat-1, host: 127.0.0.1, owner: supplier,
@@ -103,7 +103,7 @@ alerts:
     to: [noc@example.kz]
     language: en
     timeout: 30s
-""")
+"""))
         self.logpath = os.path.join(self.tmp.name, "run.log")
         self.daemon = None
 
@@ -124,6 +124,10 @@ alerts:
     def kill(self):
         self.daemon.stop(signal.SIGKILL)
 
+    def has_store(self):
+        """Whether the daemon made its store: status can read it."""
+        return run([GPROBE, "-c", self.cfg, "status", "--json"])[0] == 0
+
     def status(self):
         rc, out, err = run([GPROBE, "-c", self.cfg, "status", "--json"])
         self.assertEqual(rc, 0, err)
@@ -135,8 +139,7 @@ alerts:
 
     def test_killed_while_the_server_holds_its_250(self):
         self.start()
-        wait_until("stat-monitor UP", lambda: os.path.exists(
-            os.path.join(self.data, "gprobe.db")) and any(
+        wait_until("stat-monitor UP", lambda: self.has_store() and any(
             s["state"] == "UP" for s in self.status()["services"]), 30)
         self.comp.down()
         seen = []  # per kill: (status, attempts) of the row as status shows it, daemon dead

@@ -19,7 +19,7 @@ import unittest
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, os.path.dirname(__file__))
-from labtest import CONFIG, GPROBE, run  # noqa: E402
+from labtest import CONFIG, GPROBE, run, with_store  # noqa: E402
 
 MONTHS_RU = ["январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август",
              "сентябрь", "октябрь", "ноябрь", "декабрь"]
@@ -71,7 +71,7 @@ class MonthTest(unittest.TestCase):
         self.assertIn("signatories", text)
         self.cfg = os.path.join(self.tmp.name, "gprobe.yaml")
         with open(self.cfg, "w", encoding="utf-8") as f:
-            f.write(text)
+            f.write(with_store(text))
 
     def tearDown(self):
         self.tmp.cleanup()
