@@ -266,7 +266,8 @@ static void config_error(struct gp_errlist *el, bool standalone)
 /* --service, --target, --self: the running daemon's state, read from   */
 /* its store (read-only, one snapshot), as `gprobe status` reads it. No */
 /* collector is loaded and nothing is polled: the config is read for    */
-/* probe.data_dir, calendar.timezone and the service's up_when only.    */
+/* probe.data_dir, probe.store and its password file, calendar.timezone */
+/* and the service's up_when only.                                       */
 
 
 struct state_args {
@@ -279,6 +280,7 @@ struct state_args {
  * collector (and none of its libraries) is needed to validate checks. */
 struct state_cfg {
 	char *data_dir, *tz, *up_when;
+	char *store, *store_password_file; /* NULL: the sqlite file in data_dir */
 	bool has_service;
 };
 
@@ -286,6 +288,17 @@ static const char *yscalar(const struct gp_ynode *map, const char *key)
 {
 	const struct gp_ynode *v = map && map->type == GP_Y_MAP ? gp_ymap_get(map, key) : NULL;
 	return v && v->type == GP_Y_SCALAR && !gp_ynode_is_null(v) ? v->text : NULL;
+}
+
+/* path as the loader takes it: relative to the config file's folder. */
+static char *config_relative(const char *file, const char *path)
+{
+	if (path[0] == '/')
+		return gp_xstrdup(path);
+	char buf[PATH_MAX];
+	const char *abs = realpath(file, buf) ? buf : file;
+	const char *slash = strrchr(abs, '/');
+	return slash ? gp_xasprintf("%.*s/%s", (int)(slash - abs), abs, path) : gp_xstrdup(path);
 }
 
 static bool state_cfg_read(const char *file, const char *service, struct state_cfg *sc,
@@ -304,16 +317,14 @@ static bool state_cfg_read(const char *file, const char *service, struct state_c
 	const char *dd = yscalar(gp_ymap_get(root, "probe"), "data_dir");
 	if (!dd)
 		dd = "/var/lib/gprobe";
-	if (dd[0] == '/') {
-		sc->data_dir = gp_xstrdup(dd);
-	} else {
-		/* Relative to the config file's folder, as the loader takes it. */
-		char buf[PATH_MAX];
-		const char *abs = realpath(file, buf) ? buf : file;
-		const char *slash = strrchr(abs, '/');
-		sc->data_dir = slash ? gp_xasprintf("%.*s/%s", (int)(slash - abs), abs, dd)
-				     : gp_xstrdup(dd);
-	}
+	sc->data_dir = config_relative(file, dd);
+	/* A probe pair's store: the same database on either node. */
+	const char *store = yscalar(gp_ymap_get(root, "probe"), "store");
+	if (store && strcmp(store, "sqlite") != 0)
+		sc->store = gp_xstrdup(store);
+	const char *pw = yscalar(gp_ymap_get(root, "probe"), "store_password_file");
+	if (pw)
+		sc->store_password_file = config_relative(file, pw);
 	const char *tz = yscalar(gp_ymap_get(root, "calendar"), "timezone");
 	sc->tz = gp_xstrdup(tz ? tz : "Asia/Almaty");
 	const struct gp_ynode *svcs = gp_ymap_get(root, "services");
@@ -410,11 +421,14 @@ static int state_mode(const struct state_args *a)
 	}
 	int rc = GP_STATE_UNKNOWN;
 	char err[512];
-	struct gp_store *st = gp_store_open_dir(sc.data_dir, false, err, sizeof(err));
+	struct gp_store_where where = {.store = sc.store, .data_dir = sc.data_dir,
+				       .password_file = sc.store_password_file};
+	struct gp_store *st = gp_store_open(&where, false, err, sizeof(err));
 	/* One snapshot: the heartbeat and the rows agree (gp_cli_open). */
 	if (!st || gp_store_begin(st) != 0) {
 		char *m = gp_xstrdup(st ? gp_store_error(st) : err);
-		printf("GENESYS UNKNOWN - cannot read the store in %s: %s\n", sc.data_dir, one_line(m));
+		printf("GENESYS UNKNOWN - cannot read the store in %s: %s\n",
+		       sc.store ? sc.store : sc.data_dir, one_line(m));
 		free(m);
 		goto out;
 	}
@@ -436,7 +450,7 @@ static int state_mode(const struct state_args *a)
 		}
 		if (hb <= 0) {
 			s = GP_STATE_CRITICAL;
-			fprintf(f, "daemon never ran: no heartbeat in %s", sc.data_dir);
+			fprintf(f, "daemon never ran: no heartbeat in %s", sc.store ? sc.store : sc.data_dir);
 		} else {
 			gp_format_local(hb, sc.tz, when, sizeof(when));
 			if (stale || hb_age > crit)
@@ -531,6 +545,8 @@ static int state_mode(const struct state_args *a)
 out:
 	gp_store_close(st);
 	free(sc.data_dir);
+	free(sc.store);
+	free(sc.store_password_file);
 	free(sc.tz);
 	free(sc.up_when);
 	return rc;

@@ -319,10 +319,15 @@ static void process_batch(struct daemon *d, bool force)
 /* ------------------------------------------------------------------ */
 /* Start and stop                                                      */
 
-static void daemon_free(struct daemon *d)
+/* Back to the config and the store only (a node stepping down): the
+ * delivery in flight finishes (within the channel's timeout), the checks
+ * in flight are dropped with their results, RRD writes queued finish. */
+static void daemon_deactivate(struct daemon *d)
 {
 	gp_sender_stop(d->sender);
+	d->sender = NULL;
 	gp_runner_free(d->runner);
+	d->runner = NULL;
 	for (size_t i = 0; i < d->n_batch; i++) {
 		free(d->batch[i].value);
 		free(d->batch[i].output);
@@ -330,14 +335,27 @@ static void daemon_free(struct daemon *d)
 		free(d->batch[i].state_value);
 	}
 	free(d->batch);
+	d->batch = NULL;
+	d->n_batch = d->cap_batch = 0;
 	forget_unsaved(d);
 	free(d->unsaved);
+	d->unsaved = NULL;
+	d->cap_unsaved = 0;
 	free(d->unsaved_slot);
+	d->unsaved_slot = NULL;
 	gp_engine_free(d->engine);
+	d->engine = NULL;
 	gp_rrd_writer_stop(d->rrd); /* writes what is queued: before the config goes */
+	d->rrd = NULL;
+	gp_due_free(&d->due);
+	d->n = 0;
+}
+
+static void daemon_free(struct daemon *d)
+{
+	daemon_deactivate(d);
 	gp_store_close(d->store);
 	gp_registry_free(&d->reg);
-	gp_due_free(&d->due);
 	gp_config_free(d->cfg);
 	free(d);
 }
@@ -716,8 +734,16 @@ int gp_daemon_run(const struct gp_daemon_opts *o, volatile sig_atomic_t *term, v
 				break;
 		}
 		if (daemon_activate(d) != 0) {
-			daemon_free(d);
-			return 1;
+			/* A node that took the lease and cannot start on it (the
+			 * database went away meanwhile) waits again; the lease
+			 * expires or is renewed by its next ask. */
+			if (!paired) {
+				daemon_free(d);
+				return 1;
+			}
+			daemon_deactivate(d);
+			pair.active = false;
+			continue;
 		}
 		if (paired && pair.holder[0])
 			record_failover(d, &pair, pair.holder, pair.holder_age_ms);
@@ -726,15 +752,10 @@ int gp_daemon_run(const struct gp_daemon_opts *o, volatile sig_atomic_t *term, v
 		gp_sd_notify("READY=1\nSTATUS=polling");
 		if (!active(&d, o, paired ? &pair : NULL, &wd, term, hup))
 			break;
-		/* Stepped down: nothing more is sent or written. The delivery in
-		 * flight finishes (within the channel's timeout); the checks in
-		 * flight are dropped with their results. */
-		gp_sender_stop(d->sender);
-		d->sender = NULL;
-		daemon_free(d);
-		d = daemon_load(o);
-		if (!d)
-			return 1;
+		/* Stepped down: nothing more is sent or written; the config and
+		 * the store stay (its connection is made again when the
+		 * database is back), and the node waits as a standby. */
+		daemon_deactivate(d);
 	}
 	gp_log(d->log, GP_LOG_INFO, "stopping");
 	gp_sd_notify("STOPPING=1");

@@ -6,6 +6,7 @@ one delivery per alert (counted by Message-ID at the SMTP server) and a
 ledger without gap or overlap."""
 import datetime
 import json
+import re
 import os
 import signal
 import subprocess
@@ -207,7 +208,18 @@ alerts:
         finally:
             subprocess.run(["/usr/bin/python3", PG_PY, "restart", PG_DIR], check=True,
                            timeout=60)
-        wait_until("one node active again", lambda: "active" in self.roles().values(), 60)
+        # Both nodes outlived the outage: one active, the other waiting.
+        wait_until("one node active, one standby", lambda: sorted(self.roles().values()) ==
+                   ["active", "standby"], 60)
+        for n, d in self.daemons.items():
+            self.assertIsNone(d.p.poll(), "node %s exited" % n)
+        # Whoever took over did so after a had stopped (the logs' seconds).
+        down_at = re.search(r"(?m)^(\S+) ERROR +node a (lost the lease|could not renew)",
+                            self.log("a")).group(1)
+        for n in ("a", "b"):
+            for m in re.finditer(r"(?m)^(\S+) WARN +node %s is active" % n, self.log(n)):
+                if n == "b" or m.group(1) > down_at:
+                    self.assertGreaterEqual(m.group(1), down_at, self.log(n))
         wait_until("restored", lambda: self.service() == "UP", 60)
         wait_until("the restore's mail", lambda: len(self.mails()) >= 2, 60)
         for d in self.daemons.values():

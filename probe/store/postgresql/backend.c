@@ -112,15 +112,23 @@ static struct gp_store *pgs_open(const struct gp_store_where *w, bool writable, 
 			return NULL;
 		}
 	}
-	const char *keys[] = {"dbname", "password", "application_name", "connect_timeout", NULL};
-	const char *vals[] = {uri, password, w->node ? w->node : "gprobe", "10", NULL};
-	if (!password) {
-		keys[1] = "application_name";
-		vals[1] = w->node ? w->node : "gprobe";
-		keys[2] = "connect_timeout";
-		vals[2] = "10";
-		keys[3] = NULL;
+	/* A daemon node must learn of a lost server within a fraction of its
+	 * lease, not after TCP's minutes: a short connect timeout, keepalives
+	 * and a bound on unacknowledged data. A command may wait longer. */
+	const char *keys[12], *vals[12];
+	int k = 0;
+	keys[k] = "dbname", vals[k++] = uri;
+	if (password)
+		keys[k] = "password", vals[k++] = password;
+	keys[k] = "application_name", vals[k++] = w->node ? w->node : "gprobe";
+	keys[k] = "connect_timeout", vals[k++] = w->node ? "3" : "10";
+	if (w->node) {
+		keys[k] = "keepalives_idle", vals[k++] = "5";
+		keys[k] = "keepalives_interval", vals[k++] = "2";
+		keys[k] = "keepalives_count", vals[k++] = "2";
+		keys[k] = "tcp_user_timeout", vals[k++] = "5000";
 	}
+	keys[k] = NULL, vals[k] = NULL;
 	struct pgs *p = gp_xcalloc(1, sizeof(*p));
 	p->base.be = &gp_store_postgresql;
 	p->writable = writable;
