@@ -26,7 +26,8 @@ import unittest
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from labtest import CONFIG, GPROBE, Daemon, lab, run, wait_until  # noqa: E402
+from labtest import (CONFIG, GPROBE, PG_DIR, Daemon, lab, pg_createdb, pg_sql, run,  # noqa: E402
+                     wait_until, with_store)
 
 APP_STATUS = "1.3.6.1.4.1.1729.100.1.2.1.3"   # .DBID: 2 stopped, 4 running
 OCS_1, OCS_2 = APP_STATUS + ".105", APP_STATUS + ".106"
@@ -56,6 +57,9 @@ class OutageGraphTest(unittest.TestCase):
         text = text.replace("\ncontract:\n", "\n" + extra + "\ncontract:\n", 1)
         self.assertIn("outbound-primary", text)
         self.assertIn("\n    language: ru\n", text)
+        # One store for both configs (on PostgreSQL, one database).
+        self.store_uri = pg_createdb() if PG_DIR else None
+        text = with_store(text, self.store_uri)
         self.cfg = os.path.join(self.tmp.name, "gprobe.yaml")
         with open(self.cfg, "w", encoding="utf-8") as f:
             f.write(text)
@@ -234,10 +238,14 @@ class OutageGraphTest(unittest.TestCase):
         # A log that says nothing of the OCSes' checks (a store from before
         # they were recorded): then, and only then, the first availability
         # check with values of the first member.
-        db = sqlite3.connect(os.path.join(self.data, "gprobe.db"))
-        with db:
-            db.execute("DELETE FROM event WHERE kind = 'check' AND subject LIKE 'ocs-_/%'")
-        db.close()
+        forget = "DELETE FROM event WHERE kind = 'check' AND subject LIKE 'ocs-_/%'"
+        if PG_DIR:
+            pg_sql(self.store_uri, forget)
+        else:
+            db = sqlite3.connect(os.path.join(self.data, "gprobe.db"))
+            with db:
+                db.execute(forget)
+            db.close()
         g = self.graph("--outage", "outbound")
         self.assertEqual(g["caption"], "ocs-1 / port")
         self.assertEqual(g["shaded"], 1)

@@ -23,7 +23,7 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from labtest import GPROBE, free_tcp_port, run, tcp_open, wait_until  # noqa: E402
+from labtest import GPROBE, free_tcp_port, run, tcp_open, wait_until, with_store  # noqa: E402
 from test_alerts import Component  # noqa: E402
 
 PASSWORDS = {"oper": ("operator", "oper-secret-1"), "view": ("viewer", "view-secret-1"),
@@ -52,7 +52,7 @@ class WebTest(unittest.TestCase):
         cls.base = "http://127.0.0.1:%d" % cls.port
         cls.cfg = os.path.join(d, "gprobe.yaml")
         with open(cls.cfg, "w", encoding="utf-8") as f:
-            f.write(f"""probe: {{data_dir: {d}/data, interval: 1s, retry_interval: 1s,
+            f.write(with_store(f"""probe: {{data_dir: {d}/data, interval: 1s, retry_interval: 1s,
         timeout: 1s, attempts: 1, rrd: false}}
 targets:
   - {{name: web-1, host: 127.0.0.1, owner: supplier,
@@ -62,7 +62,7 @@ services:
 web:
   listen: "127.0.0.1:{cls.port}"
   users_file: users
-""")
+"""))
         for user, (role, pw) in PASSWORDS.items():
             p = subprocess.run([GPROBE, "-c", cls.cfg, "web", "passwd", user, "--role", role],
                                input=pw + "\n", capture_output=True, text=True, timeout=60)
