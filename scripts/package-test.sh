@@ -81,23 +81,27 @@ for f in "${elves[@]}"; do
   fi
 done
 
-systemd-analyze verify "$unit"
-# The unit's hardening, as promised.
-for k in User=gprobe StateDirectory=gprobe ProtectSystem=strict NoNewPrivileges=yes \
-         PrivateTmp=yes 'CapabilityBoundingSet=$' Restart=on-failure Type=notify \
-         SystemCallFilter=@system-service MemoryDenyWriteExecute=yes UMask=0077; do
-  grep -q "^$k" "$unit" || { echo "unit lacks $k" >&2; exit 1; }
-done
-# systemd-analyze's exposure (0 to 10) at most 2.0: --threshold counts in tenths.
-if ! systemd-analyze security --offline=yes --threshold=20 "$unit" >/tmp/gprobe-security.$$ 2>&1; then
-  grep '✗' /tmp/gprobe-security.$$ >&2 || true
-  tail -n1 /tmp/gprobe-security.$$ >&2
+# Both units: verified, hardened as promised, exposure at most 2.0.
+web_unit=/lib/systemd/system/gprobe-web.service
+for u in "$unit" "$web_unit"; do
+  systemd-analyze verify "$u"
+  for k in User=gprobe StateDirectory=gprobe ProtectSystem=strict NoNewPrivileges=yes \
+           PrivateTmp=yes 'CapabilityBoundingSet=$' Restart=on-failure \
+           SystemCallFilter=@system-service MemoryDenyWriteExecute=yes UMask=0077; do
+    grep -q "^$k" "$u" || { echo "$u lacks $k" >&2; exit 1; }
+  done
+  # systemd-analyze's exposure (0 to 10): --threshold counts in tenths.
+  if ! systemd-analyze security --offline=yes --threshold=20 "$u" >/tmp/gprobe-security.$$ 2>&1; then
+    grep '✗' /tmp/gprobe-security.$$ >&2 || true
+    tail -n1 /tmp/gprobe-security.$$ >&2
+    rm -f /tmp/gprobe-security.$$
+    echo "$u: exposure above 2.0" >&2
+    exit 1
+  fi
+  echo "$u: $(tail -n1 /tmp/gprobe-security.$$)"
   rm -f /tmp/gprobe-security.$$
-  echo "unit exposure above 2.0" >&2
-  exit 1
-fi
-tail -n1 /tmp/gprobe-security.$$
-rm -f /tmp/gprobe-security.$$
+done
+grep -q "^Type=notify" "$unit" || { echo "$unit lacks Type=notify" >&2; exit 1; }
 
 # The daemon under the unit's restrictions. Here as the unit would run it
 # (the gprobe user, UMask=0077, the state directory StateDirectory= makes),
