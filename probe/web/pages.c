@@ -48,9 +48,11 @@ static void head(const struct gp_web_req *r, struct gp_web_resp *resp, const cha
 		  r->wall ? " class=\"wall\"" : "");
 	if (r->session && !r->wall) {
 		gp_sb_add(b, "<header><b>gprobe</b><a href=\"/\">%s</a><a href=\"/incidents\">%s</a>"
-			     "<a href=\"/?wall=1\">%s</a><span>",
+			     "<a href=\"/?wall=1\">%s</a>"
+			     "<a id=\"report-html\" href=\"/report?format=html\">%s</a>"
+			     "<a id=\"report-pdf\" href=\"/report?format=pdf\">PDF</a><span>",
 			  TR(r, "Services", "Сервисы"), TR(r, "Incidents", "Инциденты"),
-			  TR(r, "Wall", "Табло"));
+			  TR(r, "Wall", "Табло"), TR(r, "This month's report", "Отчёт за месяц"));
 		gp_sb_esc(b, r->session->user);
 		gp_sb_add(b, " (%s)</span><form method=\"post\" action=\"/logout\">"
 			     "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"

@@ -332,6 +332,11 @@ static void route(struct gp_webd *w, struct gp_web_req *r, struct MHD_Connection
 			return gp_page_board(w, r, resp);
 		if (!strcmp(p, "/incidents"))
 			return gp_page_incidents(w, r, resp);
+		if (!strcmp(p, "/report"))
+			return gp_page_report(
+				w, r, resp,
+				MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "month"),
+				MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format"));
 		if (incident_path(p, "/incidents/", &id, &rest) && !*rest)
 			return gp_page_incident(w, r, resp, id, NULL);
 		if (!strcmp(p, "/api/status"))
@@ -437,6 +442,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		MHD_add_response_header(mr, "Location", resp.location);
 	if (resp.cookie)
 		MHD_add_response_header(mr, "Set-Cookie", resp.cookie);
+	if (resp.disposition)
+		MHD_add_response_header(mr, "Content-Disposition", resp.disposition);
 	if (resp.retry_after > 0) {
 		char ra[24];
 		snprintf(ra, sizeof(ra), "%lld", (long long)resp.retry_after);
@@ -446,6 +453,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	MHD_destroy_response(mr);
 	free(resp.location);
 	free(resp.cookie);
+	free(resp.disposition);
 	return ret;
 }
 

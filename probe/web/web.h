@@ -7,6 +7,7 @@
  *   auth.c    users, hashes, sessions, CSRF, throttling (pure logic)
  *   pages.c   the HTML pages (ru/en)
  *   api.c     the JSON API, and the incident actions both share
+ *   report.c  the month's report to download (HTML, PDF)
  */
 #ifndef GP_WEB_H
 #define GP_WEB_H
@@ -50,6 +51,7 @@ struct gp_web_resp {
 	const char *type;   /* Content-Type; text/html by default */
 	char *location;     /* a redirect's */
 	char *cookie;       /* Set-Cookie */
+	char *disposition;  /* Content-Disposition (a download's), or NULL */
 	int64_t retry_after;
 };
 
@@ -75,6 +77,10 @@ void gp_page_incident(struct gp_webd *w, const struct gp_web_req *r, struct gp_w
 		      int64_t id, const char *error);
 void gp_page_error(const struct gp_web_req *r, struct gp_web_resp *resp, int status,
 		   const char *text);
+
+/* report.c: the month's report (NULL: this month) as html or pdf. */
+void gp_page_report(struct gp_webd *w, const struct gp_web_req *r, struct gp_web_resp *resp,
+		    const char *month, const char *format);
 
 /* api.c */
 void gp_api_status(struct gp_webd *w, struct gp_web_resp *resp);

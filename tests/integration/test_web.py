@@ -9,6 +9,7 @@ ack is refused 403, a POST without the CSRF token 403, five wrong
 passwords then 429, /healthz 200 and /api/status 401 without a session,
 / redirects to /login. Screenshots of the board (normal and ?wall=1) go to
 the test's temp dir, and to $GPROBE_SCREENSHOT_DIR when set."""
+import datetime
 import json
 import os
 import re
@@ -21,6 +22,7 @@ import unittest
 import urllib.error
 import urllib.parse
 import urllib.request
+from zoneinfo import ZoneInfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from labtest import GPROBE, free_tcp_port, run, tcp_open, wait_until, with_store  # noqa: E402
@@ -51,6 +53,11 @@ class WebTest(unittest.TestCase):
         cls.port = free_tcp_port()
         cls.base = "http://127.0.0.1:%d" % cls.port
         cls.cfg = os.path.join(d, "gprobe.yaml")
+        # The contract's term from the first of last month (Almaty), so
+        # that this month's report exists whenever the test runs.
+        today = datetime.datetime.now(ZoneInfo("Asia/Almaty")).date()
+        cls.month = today.strftime("%Y-%m")
+        cls.term_start = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
         with open(cls.cfg, "w", encoding="utf-8") as f:
             f.write(with_store(f"""probe: {{data_dir: {d}/data, interval: 1s, retry_interval: 1s,
         timeout: 1s, attempts: 1, rrd: false}}
@@ -59,6 +66,10 @@ targets:
      checks: [{{name: port, tcp_connect: {cls.comp.port}}}]}}
 services:
   - {{name: armo, title: "АРМО", up_when: "web-1", priority: P2}}
+contract: {{start: {cls.term_start}, term_days: 365, monthly_payment: "1250000.00",
+  value_excl_vat: "15000000.00", penalty_hour_divisor: 720, penalty_cap_percent: 5,
+  hour_rounding: exact, overlap: union}}
+calendar: {{timezone: Asia/Almaty}}
 web:
   listen: "127.0.0.1:{cls.port}"
   users_file: users
@@ -333,6 +344,49 @@ web:
         st, _, body = self.http("GET", "/", cookie=mc, headers={"Accept-Language": "en-GB"})
         self.assertIn("Services", body)
         self.assertIn('name="viewport"', body)
+
+    def test_5_report_download(self):
+        """The month's report, HTML and PDF, as `gprobe report` writes it,
+        for any role; nothing without a session."""
+        cookie, _ = self.login("view")
+        st, _, body = self.http("GET", "/", cookie=cookie)
+        self.assertIn('href="/report?format=pdf"', body)
+
+        def get(path, with_cookie=True):
+            req = urllib.request.Request(self.base + path)
+            if with_cookie:
+                req.add_header("Cookie", cookie)
+            try:
+                with OPENER.open(req, timeout=120) as r:
+                    return r.status, r.headers, r.read()
+            except urllib.error.HTTPError as e:
+                return e.code, e.headers, e.read()
+        st, h, data = get("/report?format=pdf")
+        self.assertEqual(st, 200, data[:300])
+        self.assertEqual(h["Content-Type"], "application/pdf")
+        self.assertEqual(h["Content-Disposition"],
+                         'attachment; filename="report-%s.pdf"' % self.month)
+        self.assertTrue(data.startswith(b"%PDF-"), data[:20])
+        st, h, data = get("/report?month=%s&format=html" % self.month)
+        self.assertEqual(st, 200)
+        self.assertTrue(h["Content-Type"].startswith("text/html"))
+        html = data.decode()
+        self.assertIn("armo", html)
+        # The same document the CLI writes.
+        path = os.path.join(self.tmp.name, "cli.html")
+        rc, out, err = run([GPROBE, "-c", self.cfg, "report", "--month", self.month,
+                            "--html", path])
+        self.assertEqual(rc, 0, err)
+        with open(path, encoding="utf-8") as f:
+            cli = f.read()
+        self.assertEqual(re.sub(r"\d\d:\d\d:\d\d", "", cli), re.sub(r"\d\d:\d\d:\d\d", "", html))
+        # A month outside the term, a format it does not have, no session.
+        st, _, data = get("/report?month=1999-01&format=pdf")
+        self.assertEqual(st, 400)
+        st, _, data = get("/report?format=docx")
+        self.assertEqual(st, 400)
+        st, h, _ = get("/report?format=pdf", with_cookie=False)
+        self.assertEqual((st, h["Location"]), (303, "/login"))
 
     def test_9_throttling(self):
         for i in range(5):
