@@ -43,19 +43,6 @@ static const char *const probe_keys[] = {
 	"failover_after", "site", NULL,
 };
 
-/* A node's or site's name: it goes into the store, the status and mail,
- * so letters, digits and . _ - only. */
-static bool plain_name(const char *s)
-{
-	if (!*s || strlen(s) > 63)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-'))
-			return false;
-	return true;
-}
-
 static void load_store(struct gp_ld *L, const struct gp_ynode *m, struct gp_probe_settings *p)
 {
 	const struct gp_ynode *v = gp_ld_scalar(L, m, "probe", "store", false);
@@ -82,18 +69,17 @@ static void load_store(struct gp_ld *L, const struct gp_ynode *m, struct gp_prob
 		const struct gp_ynode *n = gp_ld_scalar(L, m, "probe", names[i].key, false);
 		if (!n)
 			continue;
-		if (!plain_name(n->text))
+		if (!gp_ld_plain_name(n->text))
 			gp_ld_err(L, n, "probe.%s: '%s': up to 63 letters, digits, '.', '_' or '-'",
 				  names[i].key, n->text);
 		else
 			*(char **)((char *)p + names[i].off) = gp_xstrdup(n->text);
 	}
-	/* Sites on one ledger need the engine to read other sites' target
-	 * states and a heartbeat per site: not built yet, so not accepted
-	 * (a probe told to poll one site must not poll them all). */
-	if (p->site)
+	/* Sites share one store and one ledger, each probe a node of it. */
+	if (p->site && !p->node)
 		gp_ld_err(L, gp_ymap_get(m, "site"),
-			  "probe.site: several sites on one ledger are not supported yet");
+			  "probe.site: the probes of several sites are nodes of one postgresql "
+			  "store (probe.node)");
 	gp_ld_duration(L, m, "probe", "failover_after", &p->failover_after_ms);
 	if (p->failover_after_ms < 3000)
 		gp_ld_err(L, gp_ymap_get(m, "failover_after"),

@@ -91,6 +91,7 @@ struct gp_target {
 	struct gp_pos pos;
 	char *host;
 	enum gp_owner owner;
+	char *site;           /* probe.site of the probe that polls it; NULL: none */
 	char *profile;
 	int64_t genesys_dbid; /* -1 when not set; "{dbid}" in a profile */
 	struct gp_vars vars;  /* the target's values for its profile's {name}s */
@@ -242,7 +243,7 @@ struct gp_probe_settings {
 	char *store_password_file;
 	/* A node of a probe pair (NULL: a probe alone), the lease's age after
 	 * which its standby takes over, and the site whose targets it polls
-	 * (NULL: every target). */
+	 * (NULL: every target; else only targets of that site). */
 	char *node;
 	int64_t failover_after_ms; /* 15s */
 	char *site;

@@ -369,3 +369,14 @@ char *gp_ld_name(struct gp_ld *L, const struct gp_ynode *map, const char *path,
 	}
 	return gp_xstrdup(v->text);
 }
+
+bool gp_ld_plain_name(const char *s)
+{
+	if (!*s || strlen(s) > 63)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-'))
+			return false;
+	return true;
+}

@@ -74,6 +74,10 @@ void gp_ld_str_list(struct gp_ld *L, const struct gp_ynode *map, const char *pat
 
 /* Relative paths in the config are relative to the config file. */
 char *gp_ld_resolve(struct gp_ld *L, const char *p);
+/* A node's or site's name: it goes into the store, the status and mail,
+ * so up to 63 letters, digits and . _ - only. */
+bool gp_ld_plain_name(const char *s);
+
 enum gp_ld_file_kind { GP_LD_PLAIN, GP_LD_SECRET, GP_LD_DIR };
 /* A path key: resolved, and checked to exist (and, for secrets, to be
  * private). Stores the resolved path in *out even when the check fails. */

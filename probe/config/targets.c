@@ -994,7 +994,7 @@ static void apply_profile(struct gp_ld *L, struct gp_target *t, const struct gp_
 /* Targets                                                             */
 
 static const char *const target_keys[] = {"name",         "host", "owner", "profile",
-					  "genesys_dbid", "vars", "checks", NULL};
+					  "genesys_dbid", "vars", "checks", "site", NULL};
 static const char *const owners[] = {"supplier", "customer", "third-party", NULL};
 
 static bool is_target_key(const char *k)
@@ -1041,6 +1041,14 @@ static void load_target(struct gp_ld *L, const struct gp_ynode *m, const char *p
 		gp_ld_enum(L, m, path, "owner", owners, &o);
 	t->owner = (enum gp_owner)o;
 	gp_ld_int(L, m, path, "genesys_dbid", 1, INT32_MAX, &t->genesys_dbid);
+	/* The site whose probe polls it (probe.site); none: a probe of no
+	 * site polls it. */
+	const struct gp_ynode *sv = gp_ld_scalar(L, m, path, "site", false);
+	if (sv && !gp_ld_plain_name(sv->text))
+		gp_ld_err(L, sv, "%s.site: '%s': up to 63 letters, digits, '.', '_' or '-'", path,
+			  sv->text);
+	else if (sv)
+		t->site = gp_xstrdup(sv->text);
 	const struct gp_ynode *vm = gp_ld_mapping(L, m, path, "vars", false);
 	if (vm) {
 		char *vp = gp_ld_path(path, "vars");
@@ -1181,6 +1189,7 @@ void gp_ld_target_free(struct gp_target *t)
 	free(t->blocks);
 	free(t->name);
 	free(t->host);
+	free(t->site);
 	free(t->profile);
 	vars_free(&t->vars);
 }

@@ -77,6 +77,11 @@ struct daemon {
 	size_t n_batch, cap_batch;
 	int64_t last_heartbeat;
 	unsigned long db_failures;
+	/* What this probe writes (probe.site: its site's targets; the ledger
+	 * only while it holds the ledger's lease), and when it last read the
+	 * other sites' targets. */
+	struct gp_persist_scope scope;
+	int64_t remote_read_us;
 	/* Since the last stats line: how well the schedule is kept. */
 	struct {
 		int64_t since_us;
@@ -164,6 +169,14 @@ static void on_outcome(void *ctx, size_t job, const struct gp_outcome *o)
 
 static void log_event(struct daemon *d, const struct gp_event *ev)
 {
+	/* A probe that does not keep the ledger says nothing of services:
+	 * the one that does decides them. */
+	if (!d->scope.ledger && ev->kind != GP_EV_CHECK && ev->kind != GP_EV_TARGET &&
+	    ev->kind != GP_EV_ISOLATION)
+		return;
+	if (d->scope.site && ev->kind == GP_EV_TARGET &&
+	    !gp_persist_polls(&d->scope, &d->cfg->targets[ev->index]))
+		return;
 	char buf[200], at[32], from[32];
 	const char *subject = gp_event_subject(d->engine, d->cfg, ev, buf, sizeof(buf));
 	gp_format_utc(ev->at, at, sizeof(at));
@@ -256,14 +269,15 @@ static void commit_batch(struct daemon *d, int64_t now)
 			rc = gp_store_state_put(d->store, u->state_key, u->state_value);
 	}
 	if (rc == 0)
-		rc = gp_persist_events(d->store, d->engine, d->cfg, now);
-	if (rc == 0 && now != d->last_heartbeat)
+		rc = gp_persist_events_scoped(d->store, d->engine, d->cfg, &d->scope, now);
+	bool ledger = d->scope.ledger;
+	if (rc == 0 && ledger && now != d->last_heartbeat)
 		rc = gp_persist_tick(d->store, d->engine, d->cfg, now, err, sizeof(err));
 	/* The mails of this turn that one component's fault caused go as
 	 * one, before the sender can see them (this transaction). */
-	if (rc == 0)
+	if (rc == 0 && ledger)
 		rc = gp_outbox_causes(d->store, d->cfg, now, err, sizeof(err));
-	if (rc == 0)
+	if (rc == 0 && ledger)
 		rc = gp_store_heartbeat(d->store, now);
 	if (rc == 0)
 		rc = gp_store_commit(d->store);
@@ -409,9 +423,11 @@ fail:
 /* What an active probe adds: RRD files, the engine with the states
  * restored (the time since the last heartbeat, whoever wrote it, is
  * unmonitored), the checks scheduled, the sender. -1 when it cannot. */
-static int daemon_activate(struct daemon *d)
+static int daemon_activate(struct daemon *d, bool ledger)
 {
 	char err[512];
+	d->scope = (struct gp_persist_scope){d->cfg->probe.site, ledger};
+	d->remote_read_us = 0;
 	if (d->cfg->probe.rrd) {
 		struct gp_rrd *rrd = gp_rrd_open(d->cfg->probe.data_dir, d->cfg->probe.rrdcached,
 						 err, sizeof(err));
@@ -424,7 +440,8 @@ static int daemon_activate(struct daemon *d)
 	int64_t now = wall_now();
 	d->engine = gp_engine_new(d->cfg, now);
 	int64_t hb = 0;
-	if (gp_persist_restore(d->store, d->engine, d->cfg, now, (long)getpid(), &hb) != 0) {
+	if (gp_persist_restore_scoped(d->store, d->engine, d->cfg, &d->scope, now, (long)getpid(),
+				      &hb) != 0) {
 		gp_log(d->log, GP_LOG_ERROR, "cannot restore states: %s", gp_store_error(d->store));
 		return -1;
 	}
@@ -460,7 +477,11 @@ static int daemon_activate(struct daemon *d)
 	for (size_t k = 0; k < d->n; k++) {
 		const struct gp_check *c = gp_engine_check(d->engine, k);
 		const struct gp_target *t = gp_engine_check_target(d->engine, k);
+		/* A job for every check (the runner's jobs are the engine's
+		 * checks, by index); another site's are never due here. */
 		gp_runner_add(d->runner, t, c);
+		if (!gp_persist_polls(&d->scope, t))
+			continue;
 		/* A target's checks together (one SNMP PDU for all of its
 		 * OIDs), the targets spread over the interval. */
 		gp_due_push(&d->due,
@@ -468,16 +489,19 @@ static int daemon_activate(struct daemon *d)
 					      c->interval_ms),
 			    k);
 	}
-	d->sender = gp_sender_start(d->cfg, d->log, err, sizeof(err));
-	if (!d->sender && (d->cfg->email.set || d->cfg->webhook.set))
-		gp_log(d->log, GP_LOG_ERROR, "alerts stay queued: %s", err);
+	/* Only the ledger's keeper sends: it queued them. */
+	if (ledger) {
+		d->sender = gp_sender_start(d->cfg, d->log, err, sizeof(err));
+		if (!d->sender && (d->cfg->email.set || d->cfg->webhook.set))
+			gp_log(d->log, GP_LOG_ERROR, "alerts stay queued: %s", err);
+	}
 	return 0;
 }
 
 static struct daemon *daemon_start(const struct gp_daemon_opts *o)
 {
 	struct daemon *d = daemon_load(o);
-	if (d && daemon_activate(d) != 0) {
+	if (d && daemon_activate(d, true) != 0) {
 		daemon_free(d);
 		d = NULL;
 	}
@@ -517,6 +541,80 @@ static struct daemon *reload(struct daemon *d, const struct gp_daemon_opts *o)
 
 /* A reload's check may take this long; past it the child is killed. */
 #define RELOAD_CHECK_LIMIT_US (20 * 1000000LL)
+
+/* ------------------------------------------------------------------ */
+/* Sites: the other sites' targets, for the ledger's keeper             */
+
+struct remote_ctx {
+	struct daemon *d;
+	char live[32][64]; /* sites with an active node */
+	size_t n_live;
+	int64_t now;
+};
+
+static int live_site(void *ctx, const struct gp_node_info *n)
+{
+	struct remote_ctx *rc = ctx;
+	if (n->active && rc->n_live < GP_ARRAY_LEN(rc->live))
+		snprintf(rc->live[rc->n_live++], sizeof(rc->live[0]), "%s", n->site);
+	return 0;
+}
+
+static bool site_live(const struct remote_ctx *rc, const char *site)
+{
+	for (size_t i = 0; site && i < rc->n_live; i++)
+		if (!strcmp(rc->live[i], site))
+			return true;
+	return false;
+}
+
+static void remote_row(void *ctx, const struct gp_status_row *row)
+{
+	struct remote_ctx *rc = ctx;
+	struct daemon *d = rc->d;
+	const struct gp_target *t = gp_config_target(d->cfg, row->name);
+	if (!t || gp_persist_polls(&d->scope, t) || !site_live(rc, t->site))
+		return;
+	struct gp_target_status ts = {.state = row->state, .since = row->since};
+	gp_engine_set_target(d->engine, (size_t)(t - d->cfg->targets), &ts, rc->now);
+}
+
+/* Once a second: each target of another site as its probe last stored
+ * it, UNKNOWN while no node of that site is active (nobody polls it; its
+ * stored state is old news). The services follow in the engine; what
+ * changes is committed with the turn. */
+static void refresh_remote(struct daemon *d)
+{
+	int64_t mono = gp_monotonic_us();
+	if (mono - d->remote_read_us < 1000000)
+		return;
+	d->remote_read_us = mono;
+	struct remote_ctx rc = {.d = d, .now = wall_now()};
+	if (gp_store_node_list(d->store, live_site, &rc) != 0) {
+		gp_log(d->log, GP_LOG_WARN, "sites: cannot read the nodes: %s",
+		       gp_store_error(d->store));
+		return;
+	}
+	for (size_t i = 0; i < d->cfg->n_targets; i++) {
+		const struct gp_target *t = &d->cfg->targets[i];
+		if (gp_persist_polls(&d->scope, t) || site_live(&rc, t->site))
+			continue;
+		if (gp_engine_target_status(d->engine, i)->state == GP_HEALTH_UNKNOWN)
+			continue;
+		struct gp_target_status unknown = {.state = GP_HEALTH_UNKNOWN, .since = rc.now};
+		gp_engine_set_target(d->engine, i, &unknown, rc.now);
+		/* Said in the store too, for `gprobe status`: the site's node
+		 * writes its state again when it is back. */
+		if (gp_store_save_target(d->store, t->name, &unknown) != 0)
+			gp_log(d->log, GP_LOG_WARN, "sites: %s: %s", t->name, gp_store_error(d->store));
+		else
+			gp_log(d->log, GP_LOG_WARN, "target %s UNKNOWN: no node of site %s is active",
+			       t->name, t->site ? t->site : "(none)");
+	}
+	if (gp_store_list_targets(d->store, remote_row, &rc) != 0)
+		gp_log(d->log, GP_LOG_WARN, "sites: cannot read the targets: %s",
+		       gp_store_error(d->store));
+}
 
 /* ------------------------------------------------------------------ */
 /* The probe pair (pair.h)                                             */
@@ -567,17 +665,8 @@ static struct daemon *standby(struct daemon *d, const struct gp_daemon_opts *o, 
 		}
 		int64_t now = gp_monotonic_us();
 		if (gp_pair_due(p, now)) {
-			char prev[64];
-			snprintf(prev, sizeof(prev), "%s", p->holder);
-			int64_t prev_age = p->holder_age_ms;
 			if (gp_pair_turn(p, d->store, now) == GP_PAIR_TAKE) {
 				gp_log(d->log, GP_LOG_WARN, "node %s is active", p->node);
-				if (prev[0] && strcmp(prev, p->node) != 0)
-					snprintf(told, sizeof(told), "%s", prev), p->holder_age_ms = prev_age;
-				else
-					told[0] = '\0';
-				/* told: the node taken over from ("" none). */
-				snprintf(p->holder, sizeof(p->holder), "%s", told);
 				return d;
 			}
 			if (strcmp(told, p->holder) != 0) {
@@ -608,12 +697,39 @@ static struct daemon *standby(struct daemon *d, const struct gp_daemon_opts *o, 
 /* Polls until *term (false) or until the node must step down (true):
  * it lost the lease, or could not renew it in time. *dp may be replaced
  * by a reload. */
-static bool active(struct daemon **dp, const struct gp_daemon_opts *o, struct gp_pair *pair,
-		   struct gp_watchdog *wd, volatile sig_atomic_t *term, volatile sig_atomic_t *hup)
+/* Why active() returned. */
+enum active_end { ACTIVE_STOP, ACTIVE_STEP_DOWN, ACTIVE_LEDGER };
+
+static enum active_end active(struct daemon **dp, const struct gp_daemon_opts *o,
+			      struct gp_pair *pair, struct gp_pair *ledger, struct gp_watchdog *wd,
+			      volatile sig_atomic_t *term, volatile sig_atomic_t *hup)
 {
 	struct daemon *d = *dp;
 	struct gp_reload_check *check = NULL; /* of a reload's file, while it runs */
 	while (!*term) {
+		/* Sites: the ledger's lease, taken by a site's active node
+		 * when free or expired, renewed while kept; either change
+		 * starts the node over in its new part. */
+		if (ledger) {
+			int64_t m = gp_monotonic_us();
+			enum gp_pair_verdict v = gp_pair_due(ledger, m)
+							 ? gp_pair_turn(ledger, d->store, m)
+						 : ledger->active ? GP_PAIR_KEEP : GP_PAIR_WAIT;
+			bool lost = d->scope.ledger && (v == GP_PAIR_STEP_DOWN ||
+							!gp_pair_may_act(ledger, gp_monotonic_us()));
+			if (lost || (!d->scope.ledger && v == GP_PAIR_TAKE)) {
+				gp_log(d->log, lost ? GP_LOG_ERROR : GP_LOG_WARN,
+				       lost ? "node %s lost the ledger's lease: it polls its site only"
+					    : "node %s keeps the ledger",
+				       ledger->node);
+				ledger->active = !lost;
+				gp_reload_check_free(check);
+				*dp = d;
+				return ACTIVE_LEDGER;
+			}
+		}
+		if (d->scope.ledger && d->scope.site)
+			refresh_remote(d);
 		if (pair) {
 			int64_t m = gp_monotonic_us();
 			if (gp_pair_due(pair, m) &&
@@ -623,7 +739,7 @@ static bool active(struct daemon **dp, const struct gp_daemon_opts *o, struct gp
 					       ? pair->holder : gp_store_error(d->store));
 				gp_reload_check_free(check);
 				*dp = d;
-				return true;
+				return ACTIVE_STEP_DOWN;
 			}
 			/* Not renewed in time (the store hangs): stop before the
 			 * standby may start. */
@@ -632,7 +748,7 @@ static bool active(struct daemon **dp, const struct gp_daemon_opts *o, struct gp
 							     "time: stepping down", pair->node);
 				gp_reload_check_free(check);
 				*dp = d;
-				return true;
+				return ACTIVE_STEP_DOWN;
 			}
 		}
 		if (*hup && !check) {
@@ -696,7 +812,7 @@ static bool active(struct daemon **dp, const struct gp_daemon_opts *o, struct gp
 	}
 	gp_reload_check_free(check);
 	*dp = d;
-	return false;
+	return ACTIVE_STOP;
 }
 
 int gp_daemon_run(const struct gp_daemon_opts *o, volatile sig_atomic_t *term, volatile sig_atomic_t *hup)
@@ -720,20 +836,44 @@ int gp_daemon_run(const struct gp_daemon_opts *o, volatile sig_atomic_t *term, v
 		gp_log(d->log, GP_LOG_INFO, "systemd watchdog on: WATCHDOG=1 every %lld ms of turning",
 		       (long long)(wd.every_us / 1000));
 	/* A node of a pair waits for the lease before it polls. */
-	struct gp_pair pair;
+	struct gp_pair pair, ledger;
 	bool paired = d->cfg->probe.node != NULL;
+	bool sites = d->cfg->probe.site != NULL;
 	if (paired) {
 		gp_pair_init(&pair, &d->cfg->probe, (long)getpid(), wall_now());
 		gp_log(d->log, GP_LOG_INFO, "node %s%s%s: lease of %lld ms", pair.node,
 		       pair.site[0] ? " of site " : "", pair.site, (long long)pair.ttl_ms);
 	}
+	/* Sites: one of their active nodes also keeps the ledger, by the
+	 * lease of the site '*'. */
+	if (sites) {
+		ledger = pair;
+		snprintf(ledger.site, sizeof(ledger.site), "*");
+	}
+	bool resume = false; /* still holding the site's lease: no standby */
 	while (!*term) {
-		if (paired) {
+		if (paired && !resume) {
 			d = standby(d, o, &pair, &wd, term, hup);
 			if (*term)
 				break;
 		}
-		if (daemon_activate(d) != 0) {
+		resume = false;
+		/* The ledger's keeper: the node itself (a pair), or whoever of
+		 * the sites' active nodes holds the ledger's lease. */
+		bool keeps = true;
+		struct gp_pair *lp = sites ? &ledger : &pair;
+		if (sites) {
+			if (!ledger.active)
+				gp_pair_turn(&ledger, d->store, gp_monotonic_us());
+			keeps = ledger.active;
+		}
+		/* Taken over from another node: a failover of the ledger (said
+		 * once: took_from is cleared once told). */
+		char from[64] = "";
+		if (paired && keeps)
+			snprintf(from, sizeof(from), "%s", lp->took_from);
+		int64_t from_age = lp->took_from_age_ms;
+		if (daemon_activate(d, keeps) != 0) {
 			/* A node that took the lease and cannot start on it (the
 			 * database went away meanwhile) waits again; the lease
 			 * expires or is renewed by its next ask. */
@@ -745,17 +885,33 @@ int gp_daemon_run(const struct gp_daemon_opts *o, volatile sig_atomic_t *term, v
 			pair.active = false;
 			continue;
 		}
-		if (paired && pair.holder[0])
-			record_failover(d, &pair, pair.holder, pair.holder_age_ms);
-		gp_log(d->log, GP_LOG_INFO, "gprobe started: %zu targets, %zu checks, %zu services",
-		       d->cfg->n_targets, d->n, d->cfg->n_services);
+		if (from[0])
+			record_failover(d, &pair, from, from_age);
+		if (paired)
+			lp->took_from[0] = '\0';
+		gp_log(d->log, GP_LOG_INFO, "gprobe started: %zu targets, %zu checks, %zu services%s",
+		       d->cfg->n_targets, d->n, d->cfg->n_services,
+		       sites ? (keeps ? "; keeps the ledger" : "; polls its site only") : "");
 		gp_sd_notify("READY=1\nSTATUS=polling");
-		if (!active(&d, o, paired ? &pair : NULL, &wd, term, hup))
+		enum active_end end = active(&d, o, paired ? &pair : NULL, sites ? &ledger : NULL, &wd,
+					     term, hup);
+		if (end == ACTIVE_STOP)
 			break;
-		/* Stepped down: nothing more is sent or written; the config and
-		 * the store stay (its connection is made again when the
-		 * database is back), and the node waits as a standby. */
+		/* Stepped down, or its part in the ledger changed: nothing more
+		 * is sent or written in the old part; the config and the store
+		 * stay (its connection is made again when the database is
+		 * back). */
 		daemon_deactivate(d);
+		if (end == ACTIVE_LEDGER) {
+			resume = true;
+			continue;
+		}
+		/* Off its site's lease, off the ledger's too: another site's
+		 * active node takes it over at once. */
+		if (sites && ledger.active) {
+			gp_store_lease_release(d->store, ledger.site, ledger.node);
+			ledger.active = false;
+		}
 	}
 	gp_log(d->log, GP_LOG_INFO, "stopping");
 	gp_sd_notify("STOPPING=1");
@@ -772,6 +928,8 @@ int gp_daemon_run(const struct gp_daemon_opts *o, volatile sig_atomic_t *term, v
 	if (paired && pair.active) {
 		gp_sender_stop(d->sender);
 		d->sender = NULL;
+		if (sites && ledger.active)
+			gp_store_lease_release(d->store, ledger.site, ledger.node);
 		gp_store_lease_release(d->store, pair.site, pair.node);
 	}
 	daemon_free(d);

@@ -54,6 +54,11 @@ enum gp_pair_verdict gp_pair_answer(struct gp_pair *p, int64_t mono_us, int rc,
 		p->active = false;
 		return GP_PAIR_STEP_DOWN;
 	}
+	if (!was) {
+		bool other = p->holder[0] && strcmp(p->holder, p->node) != 0;
+		snprintf(p->took_from, sizeof(p->took_from), "%s", other ? p->holder : "");
+		p->took_from_age_ms = other ? p->holder_age_ms : 0;
+	}
 	p->active = true;
 	p->renewed_us = mono_us;
 	p->since = l->since;

@@ -39,6 +39,10 @@ struct gp_pair {
 	int64_t since;         /* the active term's start (UTC epoch seconds) */
 	char holder[64];       /* the holder at the last answer ("" none) */
 	int64_t holder_age_ms; /* its lease's age then (standby) */
+	/* At the last GP_PAIR_TAKE: the node whose lease it took over ("" for
+	 * none: a free lease, or its own) and that lease's age then. */
+	char took_from[64];
+	int64_t took_from_age_ms;
 };
 
 void gp_pair_init(struct gp_pair *p, const struct gp_probe_settings *s, long pid,

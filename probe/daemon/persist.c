@@ -8,6 +8,7 @@
 #include "runner.h"
 
 #include <stdio.h>
+#include <string.h>
 
 const char *gp_event_subject(const struct gp_engine *e, const struct gp_config *cfg,
 			     const struct gp_event *ev, char *buf, size_t len)
@@ -91,19 +92,58 @@ static int persist_event(struct gp_store *st, const struct gp_engine *e,
 	return rc;
 }
 
-int gp_persist_events(struct gp_store *st, const struct gp_engine *e, const struct gp_config *cfg,
-		      int64_t now)
+static const struct gp_persist_scope everything = {NULL, true};
+
+bool gp_persist_polls(const struct gp_persist_scope *sc, const struct gp_target *t)
+{
+	return !sc->site || (t->site && !strcmp(t->site, sc->site));
+}
+
+/* Whether the probe of sc writes ev: its own targets' and checks'
+ * changes; the services' only when it keeps the ledger. */
+static bool in_scope(const struct gp_persist_scope *sc, const struct gp_engine *e,
+		     const struct gp_config *cfg, const struct gp_event *ev)
+{
+	switch (ev->kind) {
+	case GP_EV_CHECK:
+		return gp_persist_polls(sc, gp_engine_check_target(e, ev->index));
+	case GP_EV_TARGET:
+		return gp_persist_polls(sc, &cfg->targets[ev->index]);
+	case GP_EV_ISOLATION:
+	case GP_EV_FAILOVER:
+		return true;
+	default:
+		return sc->ledger;
+	}
+}
+
+int gp_persist_events_scoped(struct gp_store *st, const struct gp_engine *e,
+			     const struct gp_config *cfg, const struct gp_persist_scope *sc,
+			     int64_t now)
 {
 	size_t n;
 	const struct gp_event *ev = gp_engine_events(e, &n);
 	for (size_t i = 0; i < n; i++)
-		if (persist_event(st, e, cfg, &ev[i], now) != 0)
+		if (in_scope(sc, e, cfg, &ev[i]) && persist_event(st, e, cfg, &ev[i], now) != 0)
 			return -1;
 	return 0;
 }
 
+int gp_persist_events(struct gp_store *st, const struct gp_engine *e, const struct gp_config *cfg,
+		      int64_t now)
+{
+	return gp_persist_events_scoped(st, e, cfg, &everything, now);
+}
+
 int gp_persist_restore(struct gp_store *st, struct gp_engine *e, const struct gp_config *cfg,
 		       int64_t now, long pid, int64_t *last_heartbeat)
+{
+	return gp_persist_restore_scoped(st, e, cfg, &everything, now, pid, last_heartbeat);
+}
+
+int gp_persist_restore_scoped(struct gp_store *st, struct gp_engine *e,
+			      const struct gp_config *cfg, const struct gp_persist_scope *sc,
+			      int64_t now, long pid, int64_t *last_heartbeat)
 {
 	for (size_t t = 0; t < cfg->n_targets; t++) {
 		const struct gp_target *tg = &cfg->targets[t];
@@ -123,21 +163,28 @@ int gp_persist_restore(struct gp_store *st, struct gp_engine *e, const struct gp
 	}
 	if (gp_store_begin(st) != 0)
 		return -1;
-	int rc = gp_ledger_resume(st, now, pid, last_heartbeat);
+	/* The ledger's keeper closes the time since the last heartbeat (its
+	 * predecessor's) as unmonitored; a probe that only polls its site
+	 * has no heartbeat of the ledger to keep. */
+	*last_heartbeat = 0;
+	int rc = sc->ledger ? gp_ledger_resume(st, now, pid, last_heartbeat) : 0;
 	gp_engine_resume(e, now);
 	/* Every service's ledger goes on from now in its (restored) state;
 	 * a service new to the config starts its ledger here. */
-	for (size_t s = 0; s < cfg->n_services && rc == 0; s++) {
+	for (size_t s = 0; sc->ledger && s < cfg->n_services && rc == 0; s++) {
 		const struct gp_service_status *ss = gp_engine_service_status(e, s);
 		rc = gp_store_save_service(st, cfg->services[s].name, ss);
 		if (rc == 0)
 			rc = gp_ledger_set_state(st, cfg->services[s].name, ledger_state(ss->state),
 						 now);
 	}
+	/* Only its own targets: another site's are that site's to write. */
 	for (size_t t = 0; t < cfg->n_targets && rc == 0; t++)
-		rc = gp_store_save_target(st, cfg->targets[t].name, gp_engine_target_status(e, t));
+		if (gp_persist_polls(sc, &cfg->targets[t]))
+			rc = gp_store_save_target(st, cfg->targets[t].name,
+						  gp_engine_target_status(e, t));
 	if (rc == 0)
-		rc = gp_persist_events(st, e, cfg, now);
+		rc = gp_persist_events_scoped(st, e, cfg, sc, now);
 	if (rc == 0)
 		rc = gp_store_commit(st);
 	if (rc != 0)

@@ -15,17 +15,34 @@
 #include "runner.h"
 #include "store.h"
 
+/* What one probe writes (probe.site): the states of its site's targets,
+ * and, when it keeps the ledger, the services, their ledger, outages,
+ * incidents, alerts and the heartbeat. The functions without _scoped
+ * write everything (a probe of no site, keeping the ledger). */
+struct gp_persist_scope {
+	const char *site; /* NULL: every target is this probe's */
+	bool ledger;
+};
+/* Whether the probe of scope polls target t. */
+bool gp_persist_polls(const struct gp_persist_scope *sc, const struct gp_target *t);
+
 /* Loads what the database kept into e, then (in one transaction) marks
  * the time since the last heartbeat UNMONITORED, resumes the engine at now
  * and writes its states and their events. *last_heartbeat: the previous
  * heartbeat (0 on a first start). 0, or -1 (rolled back). */
 int gp_persist_restore(struct gp_store *st, struct gp_engine *e, const struct gp_config *cfg,
 		       int64_t now, long pid, int64_t *last_heartbeat);
+int gp_persist_restore_scoped(struct gp_store *st, struct gp_engine *e,
+			      const struct gp_config *cfg, const struct gp_persist_scope *sc,
+			      int64_t now, long pid, int64_t *last_heartbeat);
 
 /* Writes the engine's pending events and the states and ledger periods
  * they change, inside the caller's transaction. Does not clear them. */
 int gp_persist_events(struct gp_store *st, const struct gp_engine *e, const struct gp_config *cfg,
 		      int64_t now);
+int gp_persist_events_scoped(struct gp_store *st, const struct gp_engine *e,
+			     const struct gp_config *cfg, const struct gp_persist_scope *sc,
+			     int64_t now);
 
 /* Once a second, in the daemon's transaction: the incidents' clocks
  * (escalation, auto-close) and services DEGRADED for too long. */

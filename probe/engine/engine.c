@@ -549,6 +549,22 @@ void gp_engine_resume(struct gp_engine *e, int64_t now)
 		service_update(e, s, now);
 }
 
+void gp_engine_set_target(struct gp_engine *e, size_t target, const struct gp_target_status *s,
+			  int64_t at)
+{
+	if (target >= e->n_targets)
+		return;
+	struct eng_target *et = &e->targets[target];
+	if (et->st.state == s->state)
+		return;
+	et->st = *s;
+	/* Dated by the other probe (the first failed result), never later
+	 * than now; the services clamp it to what they have settled. */
+	int64_t when = s->since > 0 && s->since < at ? s->since : at;
+	for (size_t i = 0; i < et->n_services; i++)
+		service_update(e, et->services[i], when);
+}
+
 const struct gp_check_status *gp_engine_check_status(const struct gp_engine *e, size_t check)
 {
 	return &e->checks[check].st;

@@ -122,6 +122,13 @@ void gp_engine_restore_service(struct gp_engine *e, size_t service,
 			       const struct gp_service_status *s);
 void gp_engine_resume(struct gp_engine *e, int64_t now);
 
+/* A target another probe polls (probe.site): its state as that probe
+ * stored it, or UNKNOWN since `at` while no node of its site is active.
+ * Its services follow, as after a result; no target event (the probe
+ * that polls it has logged the change). Its own checks never run here. */
+void gp_engine_set_target(struct gp_engine *e, size_t target, const struct gp_target_status *s,
+			  int64_t at);
+
 /* One result of a check, taken at `at` (when the collection started). Out
  * of order times across checks are fine; a service never changes at a time
  * before its last change. text: the result's message, for the event. */

@@ -263,6 +263,24 @@ static const char *const migrations[] = {
 	"  FOR EACH STATEMENT EXECUTE FUNCTION gprobe_fence();"
 	"CREATE TRIGGER service_status_fence BEFORE INSERT OR UPDATE OR DELETE ON service_status"
 	"  FOR EACH STATEMENT EXECUTE FUNCTION gprobe_fence();",
+
+	/* 1 -> 2: several sites on one ledger. Each site's active node polls
+	 * its site's targets; one of them also keeps the ledger, holding the
+	 * lease of the site '*' (no site's name: names are letters, digits
+	 * and . _ -). Once that lease exists, the ledger's writes need it,
+	 * not a site's. */
+	"CREATE OR REPLACE FUNCTION gprobe_fence() RETURNS trigger LANGUAGE plpgsql AS $$"
+	" DECLARE n text := current_setting('gprobe.node', true);"
+	" BEGIN"
+	"  IF n IS NULL OR n = '' THEN RETURN NULL; END IF;"
+	"  IF NOT EXISTS (SELECT 1 FROM node_lease l WHERE l.holder = n"
+	"      AND (l.site = '*' OR NOT EXISTS (SELECT 1 FROM node_lease WHERE site = '*'))"
+	"      AND l.renewed_at > clock_timestamp() - l.ttl_ms * interval '1 millisecond') THEN"
+	"   RAISE EXCEPTION 'node % does not hold the ledger''s lease: write refused', n"
+	"     USING ERRCODE = 'GP001';"
+	"  END IF;"
+	"  RETURN NULL;"
+	" END $$;",
 };
 
 /* The one lock of schema changes (writers' is another: backend.c). */
