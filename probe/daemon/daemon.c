@@ -82,6 +82,8 @@ struct daemon {
 	 * other sites' targets. */
 	struct gp_persist_scope scope;
 	int64_t remote_read_us;
+	int64_t targets_saved_us; /* sites: its targets' rows written again */
+	bool restart;             /* a commit failed on a shared store */
 	/* Since the last stats line: how well the schedule is kept. */
 	struct {
 		int64_t since_us;
@@ -279,6 +281,17 @@ static void commit_batch(struct daemon *d, int64_t now)
 		rc = gp_outbox_causes(d->store, d->cfg, now, err, sizeof(err));
 	if (rc == 0 && ledger)
 		rc = gp_store_heartbeat(d->store, now);
+	/* Sites: its targets' rows written again every 10 s, so a row the
+	 * ledger's keeper marked UNKNOWN just as this node came back (a race
+	 * between its reading the nodes and its write) is right again soon. */
+	int64_t mono = gp_monotonic_us();
+	if (rc == 0 && d->scope.site && mono - d->targets_saved_us >= 10 * 1000000LL) {
+		for (size_t t = 0; rc == 0 && t < d->cfg->n_targets; t++)
+			if (gp_persist_polls(&d->scope, &d->cfg->targets[t]))
+				rc = gp_store_save_target(d->store, d->cfg->targets[t].name,
+							  gp_engine_target_status(d->engine, t));
+		d->targets_saved_us = mono;
+	}
 	if (rc == 0)
 		rc = gp_store_commit(d->store);
 	if (rc != 0) {
@@ -286,6 +299,12 @@ static void commit_batch(struct daemon *d, int64_t now)
 		gp_log(d->log, GP_LOG_ERROR, "database write failed (%lu so far): %s%s%s",
 		       d->db_failures, gp_store_error(d->store), err[0] ? "; " : "", err);
 		gp_store_rollback(d->store);
+		/* On a shared store a failed commit is routine (a restarted
+		 * server, a terminated session, the fence) and its events,
+		 * cleared below, would be lost: the ledger would miss a state
+		 * change. The node starts over from what the store holds. */
+		if (strcmp(gp_store_backend_name(d->store), "sqlite") != 0)
+			d->restart = true;
 	} else {
 		forget_unsaved(d);
 	}
@@ -428,6 +447,8 @@ static int daemon_activate(struct daemon *d, bool ledger)
 	char err[512];
 	d->scope = (struct gp_persist_scope){d->cfg->probe.site, ledger};
 	d->remote_read_us = 0;
+	d->targets_saved_us = gp_monotonic_us();
+	d->restart = false;
 	if (d->cfg->probe.rrd) {
 		struct gp_rrd *rrd = gp_rrd_open(d->cfg->probe.data_dir, d->cfg->probe.rrdcached,
 						 err, sizeof(err));
@@ -498,10 +519,10 @@ static int daemon_activate(struct daemon *d, bool ledger)
 	return 0;
 }
 
-static struct daemon *daemon_start(const struct gp_daemon_opts *o)
+static struct daemon *daemon_start(const struct gp_daemon_opts *o, bool ledger)
 {
 	struct daemon *d = daemon_load(o);
-	if (d && daemon_activate(d, true) != 0) {
+	if (d && daemon_activate(d, ledger) != 0) {
 		daemon_free(d);
 		d = NULL;
 	}
@@ -524,7 +545,9 @@ static struct daemon *reload(struct daemon *d, const struct gp_daemon_opts *o)
 	 * it twice. */
 	gp_sender_stop(d->sender);
 	d->sender = NULL;
-	struct daemon *next = daemon_start(o);
+	/* The same part in the ledger: a site's node that does not keep it
+	 * must not restore it (the fence would refuse) nor send. */
+	struct daemon *next = daemon_start(o, d->scope.ledger);
 	if (next) {
 		daemon_free(d);
 		d = next;
@@ -533,7 +556,8 @@ static struct daemon *reload(struct daemon *d, const struct gp_daemon_opts *o)
 		/* The file changed again since its check: keep what runs. */
 		gp_log(d->log, GP_LOG_ERROR, "config reload failed; keeping the running config");
 		char err[512];
-		d->sender = gp_sender_start(d->cfg, d->log, err, sizeof(err));
+		if (d->scope.ledger)
+			d->sender = gp_sender_start(d->cfg, d->log, err, sizeof(err));
 	}
 	gp_sd_notify("READY=1\nSTATUS=polling");
 	return d;
@@ -698,7 +722,9 @@ static struct daemon *standby(struct daemon *d, const struct gp_daemon_opts *o, 
  * it lost the lease, or could not renew it in time. *dp may be replaced
  * by a reload. */
 /* Why active() returned. */
-enum active_end { ACTIVE_STOP, ACTIVE_STEP_DOWN, ACTIVE_LEDGER };
+/* ACTIVE_RESTART: its part in the ledger changed, or a commit failed on a
+ * shared store: it starts over from the store, still holding its lease. */
+enum active_end { ACTIVE_STOP, ACTIVE_STEP_DOWN, ACTIVE_RESTART };
 
 static enum active_end active(struct daemon **dp, const struct gp_daemon_opts *o,
 			      struct gp_pair *pair, struct gp_pair *ledger, struct gp_watchdog *wd,
@@ -725,7 +751,7 @@ static enum active_end active(struct daemon **dp, const struct gp_daemon_opts *o
 				ledger->active = !lost;
 				gp_reload_check_free(check);
 				*dp = d;
-				return ACTIVE_LEDGER;
+				return ACTIVE_RESTART;
 			}
 		}
 		if (d->scope.ledger && d->scope.site)
@@ -799,6 +825,13 @@ static enum active_end active(struct daemon **dp, const struct gp_daemon_opts *o
 		 * written (the fence would refuse it anyway). */
 		if (!pair || gp_pair_may_act(pair, gp_monotonic_us()))
 			process_batch(d, false);
+		if (d->restart) {
+			gp_log(d->log, GP_LOG_WARN, "starting over from the store after the failed "
+						    "commit");
+			gp_reload_check_free(check);
+			*dp = d;
+			return ACTIVE_RESTART;
+		}
 		/* A turn completed: the one place the watchdog hears from, so a
 		 * loop stuck anywhere (a plugin call, the database, a reload)
 		 * goes silent and systemd restarts it. */
@@ -850,7 +883,8 @@ int gp_daemon_run(const struct gp_daemon_opts *o, volatile sig_atomic_t *term, v
 		ledger = pair;
 		snprintf(ledger.site, sizeof(ledger.site), "*");
 	}
-	bool resume = false; /* still holding the site's lease: no standby */
+	bool resume = false;  /* still holding the site's lease: no standby */
+	bool started = false; /* activated once: a later failure is retried */
 	while (!*term) {
 		if (paired && !resume) {
 			d = standby(d, o, &pair, &wd, term, hup);
@@ -877,14 +911,32 @@ int gp_daemon_run(const struct gp_daemon_opts *o, volatile sig_atomic_t *term, v
 			/* A node that took the lease and cannot start on it (the
 			 * database went away meanwhile) waits again; the lease
 			 * expires or is renewed by its next ask. */
-			if (!paired) {
+			if (!paired && !started) {
 				daemon_free(d);
 				return 1;
 			}
+			if (!paired) {
+				/* A probe alone that started over after a failed
+				 * commit: it tries again each second until the store
+				 * is back (the time between is unmonitored). */
+				daemon_deactivate(d);
+				struct timespec ts = {1, 0};
+				nanosleep(&ts, NULL);
+				continue;
+			}
+			gp_log(d->log, GP_LOG_ERROR, "node %s could not start on its lease: stepping "
+						     "down, waiting as a standby", pair.node);
 			daemon_deactivate(d);
 			pair.active = false;
+			/* Off the ledger's lease too, or another site could never
+			 * take it while this node retries. */
+			if (sites && ledger.active) {
+				gp_store_lease_release(d->store, ledger.site, ledger.node);
+				ledger.active = false;
+			}
 			continue;
 		}
+		started = true;
 		if (from[0])
 			record_failover(d, &pair, from, from_age);
 		if (paired)
@@ -902,7 +954,7 @@ int gp_daemon_run(const struct gp_daemon_opts *o, volatile sig_atomic_t *term, v
 		 * stay (its connection is made again when the database is
 		 * back). */
 		daemon_deactivate(d);
-		if (end == ACTIVE_LEDGER) {
+		if (end == ACTIVE_RESTART) {
 			resume = true;
 			continue;
 		}

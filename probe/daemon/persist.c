@@ -145,8 +145,14 @@ int gp_persist_restore_scoped(struct gp_store *st, struct gp_engine *e,
 			      const struct gp_config *cfg, const struct gp_persist_scope *sc,
 			      int64_t now, long pid, int64_t *last_heartbeat)
 {
+	/* Read under the writers' lock: a predecessor's last commit is
+	 * either all in what is read here or none of it. */
+	if (gp_store_begin(st) != 0)
+		return -1;
 	for (size_t t = 0; t < cfg->n_targets; t++) {
 		const struct gp_target *tg = &cfg->targets[t];
+		if (!gp_persist_polls(sc, tg))
+			gp_engine_set_remote(e, t);
 		struct gp_target_status ts;
 		if (gp_store_load_target(st, tg->name, &ts))
 			gp_engine_restore_target(e, t, &ts);
@@ -161,8 +167,6 @@ int gp_persist_restore_scoped(struct gp_store *st, struct gp_engine *e,
 		if (gp_store_load_service(st, cfg->services[s].name, &ss))
 			gp_engine_restore_service(e, s, &ss);
 	}
-	if (gp_store_begin(st) != 0)
-		return -1;
 	/* The ledger's keeper closes the time since the last heartbeat (its
 	 * predecessor's) as unmonitored; a probe that only polls its site
 	 * has no heartbeat of the ledger to keep. */

@@ -25,6 +25,7 @@ struct eng_target {
 	size_t *services; /* the services it is a member of */
 	size_t n_services;
 	bool uplink;
+	bool remote; /* another probe polls it: its state is set, never computed */
 	struct gp_target_status st;
 };
 
@@ -542,11 +543,21 @@ void gp_engine_resume(struct gp_engine *e, int64_t now)
 		if (st->since > now)
 			st->since = now;
 	}
+	/* Another probe's target keeps the state it stored: its check rows
+	 * here may be older (that probe writes them, this one reads its
+	 * target rows). */
 	for (size_t t = 0; t < e->n_targets; t++)
-		target_update(e, t, now);
+		if (!e->targets[t].remote)
+			target_update(e, t, now);
 	e->isolated = compute_isolated(e);
 	for (size_t s = 0; s < e->n_services; s++)
 		service_update(e, s, now);
+}
+
+void gp_engine_set_remote(struct gp_engine *e, size_t target)
+{
+	if (target < e->n_targets)
+		e->targets[target].remote = true;
 }
 
 void gp_engine_set_target(struct gp_engine *e, size_t target, const struct gp_target_status *s,

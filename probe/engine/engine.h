@@ -128,6 +128,9 @@ void gp_engine_resume(struct gp_engine *e, int64_t now);
  * that polls it has logged the change). Its own checks never run here. */
 void gp_engine_set_target(struct gp_engine *e, size_t target, const struct gp_target_status *s,
 			  int64_t at);
+/* Marks target as another probe's before gp_engine_resume(): its state is
+ * what was restored or set, never recomputed from check rows here. */
+void gp_engine_set_remote(struct gp_engine *e, size_t target);
 
 /* One result of a check, taken at `at` (when the collection started). Out
  * of order times across checks are fine; a service never changes at a time

@@ -214,7 +214,7 @@ alerts:
         for n, d in self.daemons.items():
             self.assertIsNone(d.p.poll(), "node %s exited" % n)
         # Whoever took over did so after a had stopped (the logs' seconds).
-        down_at = re.search(r"(?m)^(\S+) ERROR +node a (lost the lease|could not renew)",
+        down_at = re.search(r"(?m)^(\S+) ERROR +node a (lost the lease|could not renew|could not start)",
                             self.log("a")).group(1)
         for n in ("a", "b"):
             for m in re.finditer(r"(?m)^(\S+) WARN +node %s is active" % n, self.log(n)):

@@ -970,6 +970,13 @@ static void graphs(struct build *b, struct gp_store *st)
 		return;
 	heading(b, T(cfg, "Graphs of the outages: the check that failed",
 		     "Графики простоев: проверка, которая не прошла"));
+	/* Each node of a pair keeps its own RRD files: the graphs are what
+	 * the node printing the report measured, and say so. */
+	if (cfg->probe.node)
+		para(b, GP_DOC_NOTE,
+		     gp_xasprintf(T(cfg, "Values measured by the probe node %s.",
+				    "Значения измерены узлом зонда %s."),
+				  cfg->probe.node));
 	size_t drawn = 0;
 	for (size_t i = 0; i < m->n_out; i++) {
 		const struct outage *o = &m->out[i];

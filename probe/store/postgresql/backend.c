@@ -43,13 +43,14 @@ static bool is_uri(const char *s)
  * secret into a config file and into `ps` of whoever prints it. */
 static bool uri_has_password(const char *uri)
 {
+	if (strstr(uri, "password="))
+		return true;
 	const char *auth = strstr(uri, "://") + 3;
 	const char *at = strchr(auth, '@');
 	const char *slash = strchr(auth, '/');
 	if (!at || (slash && slash < at))
 		return false;
-	const char *colon = memchr(auth, ':', (size_t)(at - auth));
-	return colon != NULL || strstr(uri, "password=") != NULL;
+	return memchr(auth, ':', (size_t)(at - auth)) != NULL;
 }
 
 /* Runs one statement without parameters; 0 or -1 (error in p->err). */
@@ -67,6 +68,7 @@ static int exec_simple(struct pgs *p, const char *sql)
 /* After a connection is made (or made again): the session's settings. */
 static int session_setup(struct pgs *p)
 {
+	p->setup_ok = false;
 	p->n_cache = 0; /* prepared statements belong to the old session */
 	PQsetNoticeProcessor(p->conn, quiet_notice, NULL);
 	if (exec_simple(p, "SET TIME ZONE 'UTC'") != 0)
@@ -87,6 +89,14 @@ static int session_setup(struct pgs *p)
 	if (!p->writable &&
 	    exec_simple(p, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY") != 0)
 		return -1;
+	/* No gprobe session sits in a transaction: one that does (a command
+	 * cut off half-way) would hold the writers' lock for everyone. A
+	 * node waits for that lock a few seconds at most, then fails the
+	 * batch, rather than outliving its lease in the wait. */
+	if (exec_simple(p, "SET idle_in_transaction_session_timeout = '300s'") != 0 ||
+	    (p->node && exec_simple(p, "SET lock_timeout = '4s'") != 0))
+		return -1;
+	p->setup_ok = true;
 	return 0;
 }
 
@@ -184,8 +194,12 @@ const char *pgs_error(struct gp_store *st)
  * has been told by the failed statement. */
 static int ensure_connected(struct pgs *p)
 {
-	if (PQstatus(p->conn) == CONNECTION_OK)
+	/* A session whose set-up failed half-way (no node named: unfenced)
+	 * is never used: it is set up again, or made again. */
+	if (PQstatus(p->conn) == CONNECTION_OK && p->setup_ok)
 		return 0;
+	if (PQstatus(p->conn) == CONNECTION_OK)
+		return session_setup(p);
 	PQreset(p->conn);
 	if (PQstatus(p->conn) != CONNECTION_OK) {
 		set_err(p, "store connection lost");
@@ -198,8 +212,10 @@ static int ensure_connected(struct pgs *p)
  * sqlite backend's BEGIN IMMEDIATE serialises them: the layers above read,
  * decide and write in one transaction (an incident's next state, a
  * ledger period's end) and were written for that. A transaction-scoped
- * lock is released by COMMIT or by the session's end, so a pooler in
- * transaction mode and a killed node leave none behind. A reader's
+ * lock is released by COMMIT or by the session's end, so a killed node
+ * leaves none behind. A pooler in transaction mode is not supported: the
+ * node's name (the fence's) and the prepared statements are the
+ * session's. A reader's
  * transaction is one snapshot (REPEATABLE READ), as WAL gives sqlite's. */
 #define GP_PG_WRITE_LOCK "7320450001"
 

@@ -38,6 +38,7 @@ struct pgs {
 	PGconn *conn;
 	bool writable;
 	bool in_tx;
+	bool setup_ok; /* the session's settings (node, timeouts) are made */
 	/* Set when a daemon node writes: its name, which the schema's
 	 * triggers check against the lease (fencing). NULL: an engineer's
 	 * command, whose writes no lease governs. */

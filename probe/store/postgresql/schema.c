@@ -280,7 +280,24 @@ static const char *const migrations[] = {
 	"     USING ERRCODE = 'GP001';"
 	"  END IF;"
 	"  RETURN NULL;"
-	" END $$;",
+	" END $$;"
+	/* A site's own rows (its checks' and targets' states) need a live
+	 * lease of that node, any: a node that lost its site's lease must
+	 * not write old states over its successor's. */
+	"CREATE FUNCTION gprobe_fence_site() RETURNS trigger LANGUAGE plpgsql AS $$"
+	" DECLARE n text := current_setting('gprobe.node', true);"
+	" BEGIN"
+	"  IF n IS NULL OR n = '' THEN RETURN NULL; END IF;"
+	"  IF NOT EXISTS (SELECT 1 FROM node_lease l WHERE l.holder = n"
+	"      AND l.renewed_at > clock_timestamp() - l.ttl_ms * interval '1 millisecond') THEN"
+	"   RAISE EXCEPTION 'node % holds no lease: write refused', n USING ERRCODE = 'GP001';"
+	"  END IF;"
+	"  RETURN NULL;"
+	" END $$;"
+	"CREATE TRIGGER target_status_fence BEFORE INSERT OR UPDATE OR DELETE ON target_status"
+	"  FOR EACH STATEMENT EXECUTE FUNCTION gprobe_fence_site();"
+	"CREATE TRIGGER check_status_fence BEFORE INSERT OR UPDATE OR DELETE ON check_status"
+	"  FOR EACH STATEMENT EXECUTE FUNCTION gprobe_fence_site();",
 };
 
 /* The one lock of schema changes (writers' is another: backend.c). */
