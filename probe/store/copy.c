@@ -128,7 +128,7 @@ static int total_row(void *ctx, int n, const char *const *v)
 	int64_t start = strtoll(v[2], NULL, 10);
 	int64_t end = v[3] ? strtoll(v[3], NULL, 10) : t->heartbeat;
 	while (start < end) {
-		char month[16], key[160];
+		char month[32], key[160];
 		int64_t next = next_month(start, month, sizeof(month));
 		int64_t to = next < end ? next : end;
 		snprintf(key, sizeof(key), "%s|%s|%s", v[0], month, v[1]);
