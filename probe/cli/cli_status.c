@@ -287,8 +287,9 @@ static int add_node(void *ctx, const struct gp_node_info *n)
 	struct nodes_ctx *c = ctx;
 	json_array_append_new(
 		c->list,
-		json_pack("{s:s, s:s, s:s, s:o, s:I, s:o, s:I, s:o}", "name", n->name, "site",
-			  n->site, "role", n->active ? "active" : "standby", "since",
+		json_pack("{s:s, s:s, s:s, s:b, s:o, s:I, s:o, s:I, s:o}", "name", n->name, "site",
+			  n->site, "role", n->active ? "active" : "standby", "keeps_ledger",
+			  n->ledger, "since",
 			  json_time(n->since, c->tz), "lease_age_seconds",
 			  (json_int_t)(n->lease_age_ms / 1000), "host",
 			  n->host ? json_string(n->host) : json_null(), "seen_age_seconds",
@@ -303,7 +304,7 @@ static void print_nodes(json_t *root)
 	json_t *nodes = json_object_get(root, "nodes");
 	if (json_array_size(nodes) == 0)
 		return;
-	printf("\n%-16s %-10s %-8s %-26s %-10s %s\n", "NODE", "SITE", "ROLE", "SINCE", "LEASE AGE",
+	printf("\n%-16s %-10s %-14s %-26s %-10s %s\n", "NODE", "SITE", "ROLE", "SINCE", "LEASE AGE",
 	       "LAST SEEN");
 	size_t i;
 	json_t *v;
@@ -313,9 +314,14 @@ static void print_nodes(json_t *root)
 		char age[32];
 		snprintf(age, sizeof(age), "%llds",
 			 (long long)json_integer_value(json_object_get(v, "lease_age_seconds")));
-		printf("%-16s %-10s %-8s %-26s %-10s %llds ago\n",
+		const char *role = json_string_value(json_object_get(v, "role"));
+		char rbuf[32];
+		if (json_is_true(json_object_get(v, "keeps_ledger")))
+			snprintf(rbuf, sizeof(rbuf), "%s+ledger", role);
+		printf("%-16s %-10s %-14s %-26s %-10s %llds ago\n",
 		       json_string_value(json_object_get(v, "name")), site && *site ? site : "-",
-		       json_string_value(json_object_get(v, "role")), since ? since : "-", age,
+		       json_is_true(json_object_get(v, "keeps_ledger")) ? rbuf : role,
+		       since ? since : "-", age,
 		       (long long)json_integer_value(json_object_get(v, "seen_age_seconds")));
 	}
 }

@@ -166,6 +166,7 @@ struct gp_node_info {
 	bool active;          /* holds its site's lease, not expired */
 	int64_t since;        /* active: its term's start; standby: started_at */
 	int64_t lease_age_ms; /* its site's lease's age */
+	bool ledger;          /* sites: holds the ledger's lease ('*'), not expired */
 };
 typedef int (*gp_node_fn)(void *ctx, const struct gp_node_info *n);
 /* Every node that ever ran on this store, by site and name. */

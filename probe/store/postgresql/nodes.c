@@ -23,11 +23,15 @@ int pgs_lease_renew(struct gp_store *st, const char *site, const char *node, int
 		snprintf(p->err, sizeof(p->err), "the lease is renewed outside a transaction");
 		return -1;
 	}
+	/* A node of a site renews two leases, its site's and the ledger's
+	 * ('*'): the node's row keeps its own site (the ledger's lease is
+	 * shown as keeps_ledger). */
 	if (pgs_run(p,
-		    "INSERT INTO node (name, site, host, pid, started_at, seen_at)"
+		    "INSERT INTO node AS n (name, site, host, pid, started_at, seen_at)"
 		    " VALUES ($1, $2, $3, $4, $5, clock_timestamp())"
-		    " ON CONFLICT (name) DO UPDATE SET site = $2, host = $3, pid = $4,"
-		    " started_at = $5, seen_at = clock_timestamp()",
+		    " ON CONFLICT (name) DO UPDATE SET site = CASE WHEN $2 = '*' THEN n.site"
+		    " ELSE $2 END, host = $3, pid = $4, started_at = $5,"
+		    " seen_at = clock_timestamp()",
 		    "tttii", node, site, host, (int64_t)pid, started_at) != 1)
 		return -1;
 	/* Taken anew (a new term, since = now) when it was free, another's
@@ -90,8 +94,11 @@ int pgs_node_list(struct gp_store *st, gp_node_fn fn, void *ctx)
 		" (extract(epoch FROM clock_timestamp() - n.seen_at) * 1000)::bigint,"
 		" coalesce(l.holder = n.name AND l.renewed_at >"
 		"  clock_timestamp() - l.ttl_ms * interval '1 millisecond', false),"
-		" l.since, (extract(epoch FROM clock_timestamp() - l.renewed_at) * 1000)::bigint"
-		" FROM node n LEFT JOIN node_lease l ON l.site = n.site ORDER BY n.site, n.name",
+		" l.since, (extract(epoch FROM clock_timestamp() - l.renewed_at) * 1000)::bigint,"
+		" coalesce(k.holder = n.name AND k.renewed_at >"
+		"  clock_timestamp() - k.ttl_ms * interval '1 millisecond', false)"
+		" FROM node n LEFT JOIN node_lease l ON l.site = n.site"
+		" LEFT JOIN node_lease k ON k.site = '*' ORDER BY n.site, n.name",
 		"");
 	if (!r)
 		return -1;
@@ -106,6 +113,7 @@ int pgs_node_list(struct gp_store *st, gp_node_fn fn, void *ctx)
 			.seen_age_ms = pgs_col_int(r, i, 5),
 			.active = !strcmp(pgs_col_text(r, i, 6), "t"),
 			.lease_age_ms = pgs_col_int(r, i, 8),
+			.ledger = !strcmp(pgs_col_text(r, i, 9), "t"),
 		};
 		n.since = n.active ? pgs_col_int(r, i, 7) : n.started_at;
 		rc = fn(ctx, &n);
