@@ -760,9 +760,14 @@ static enum active_end active(struct daemon **dp, const struct gp_daemon_opts *o
 			int64_t m = gp_monotonic_us();
 			if (gp_pair_due(pair, m) &&
 			    gp_pair_turn(pair, d->store, m) == GP_PAIR_STEP_DOWN) {
-				gp_log(d->log, GP_LOG_ERROR, "node %s lost the lease%s%s: stepping down",
-				       pair->node, pair->holder[0] ? " to " : " (", pair->holder[0]
-					       ? pair->holder : gp_store_error(d->store));
+				/* The holder is the last one the store named: this
+				 * node itself when the renewal failed. */
+				bool other = pair->holder[0] && strcmp(pair->holder, pair->node) != 0;
+				const char *why = gp_store_error(d->store);
+				gp_log(d->log, GP_LOG_ERROR, "node %s lost the lease %s%s%s: stepping down",
+				       pair->node, other ? "to " : "(", other ? pair->holder
+					       : why && *why ? why : "not renewed in time",
+				       other ? "" : ")");
 				gp_reload_check_free(check);
 				*dp = d;
 				return ACTIVE_STEP_DOWN;

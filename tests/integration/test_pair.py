@@ -17,7 +17,7 @@ import unittest
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, os.path.dirname(__file__))
-from labtest import (GPROBE, PG_DIR, PG_PY, Daemon, pg_createdb, run,  # noqa: E402
+from labtest import (GPROBE, PG_DIR, PG_PY, Daemon, pg_createdb, pg_sql, run,  # noqa: E402
                      store_keys, wait_until)
 from test_alerts import Component, Smtp  # noqa: E402
 
@@ -224,6 +224,37 @@ alerts:
         wait_until("the restore's mail", lambda: len(self.mails()) >= 2, 60)
         for d in self.daemons.values():
             d.stop()
+        subjects = self.assert_once_each()
+        self.assertEqual(len(subjects), 2, subjects)
+        self.one_incident()
+        self.assert_ledger_whole()
+
+    def test_sessions_terminated_again_and_again(self):
+        """The server ends the active's sessions (pg_terminate_backend, as
+        an administrator or a failing pooler would) again and again for
+        twice failover_after, while the outage ends: the nodes live on,
+        one active afterwards, each alert delivered once."""
+        self.pair_up()
+        self.comp.down()
+        wait_until("the outage's mail", lambda: len(self.mails()) == 1, 60)
+        killed, rounds = 0, 0
+        end = time.monotonic() + 2 * FAILOVER_S
+        while time.monotonic() < end:
+            rows = pg_sql(self.uri, "SELECT count(pg_terminate_backend(pid)) FROM"
+                                    " pg_stat_activity WHERE application_name = 'a'")
+            killed += int(rows[0][0])
+            rounds += 1
+            if rounds == 3:
+                self.comp.up()
+        self.assertGreater(killed, 0)
+        wait_until("one node active, one standby", lambda: sorted(self.roles().values()) ==
+                   ["active", "standby"], 60)
+        for n, d in self.daemons.items():
+            self.assertIsNone(d.p.poll(), "node %s exited" % n)
+        wait_until("restored", lambda: self.service() == "UP", 60)
+        wait_until("the restore's mail", lambda: len(self.mails()) >= 2, 60)
+        for d in self.daemons.values():
+            self.assertEqual(d.stop(), 0)
         subjects = self.assert_once_each()
         self.assertEqual(len(subjects), 2, subjects)
         self.one_incident()
