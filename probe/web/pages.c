@@ -36,7 +36,7 @@ static const char css[] =
 	"body.wall td,body.wall th{border-color:#333}"
 	"@media(max-width:40em){td,th{font-size:.9em;padding:.25em}}";
 
-static void head(const struct gp_web_req *r, struct gp_web_resp *resp, const char *title)
+void gp_page_head(const struct gp_web_req *r, struct gp_web_resp *resp, const char *title)
 {
 	struct gp_sb *b = &resp->body;
 	resp->type = "text/html; charset=utf-8";
@@ -48,11 +48,17 @@ static void head(const struct gp_web_req *r, struct gp_web_resp *resp, const cha
 		  r->wall ? " class=\"wall\"" : "");
 	if (r->session && !r->wall) {
 		gp_sb_add(b, "<header><b>gprobe</b><a href=\"/\">%s</a><a href=\"/incidents\">%s</a>"
-			     "<a href=\"/?wall=1\">%s</a>"
+			     "<a href=\"/?wall=1\">%s</a><a id=\"ledger\" href=\"/ledger\">%s</a>"
+			     "<a id=\"graphs\" href=\"/graphs\">%s</a>"
 			     "<a id=\"report-html\" href=\"/report?format=html\">%s</a>"
-			     "<a id=\"report-pdf\" href=\"/report?format=pdf\">PDF</a><span>",
+			     "<a id=\"report-pdf\" href=\"/report?format=pdf\">PDF</a>",
 			  TR(r, "Services", "Сервисы"), TR(r, "Incidents", "Инциденты"),
-			  TR(r, "Wall", "Табло"), TR(r, "This month's report", "Отчёт за месяц"));
+			  TR(r, "Wall", "Табло"), TR(r, "Ledger", "Учёт"), TR(r, "Graphs", "Графики"),
+			  TR(r, "This month's report", "Отчёт за месяц"));
+		if (r->session->role == GP_ROLE_MANAGER)
+			gp_sb_add(b, "<a id=\"manage\" href=\"/manage\">%s</a>",
+				  TR(r, "Manage", "Управление"));
+		gp_sb_add(b, "<span>");
 		gp_sb_esc(b, r->session->user);
 		gp_sb_add(b, " (%s)</span><form method=\"post\" action=\"/logout\">"
 			     "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
@@ -63,7 +69,7 @@ static void head(const struct gp_web_req *r, struct gp_web_resp *resp, const cha
 	gp_sb_add(b, "<main>\n");
 }
 
-static void foot(struct gp_web_resp *resp)
+void gp_page_foot(struct gp_web_resp *resp)
 {
 	gp_sb_add(&resp->body, "</main></body></html>\n");
 }
@@ -72,18 +78,18 @@ void gp_page_error(const struct gp_web_req *r, struct gp_web_resp *resp, int sta
 		   const char *text)
 {
 	resp->status = status;
-	head(r, resp, TR(r, "Error", "Ошибка"));
+	gp_page_head(r, resp, TR(r, "Error", "Ошибка"));
 	gp_sb_add(&resp->body, "<p class=\"err\">");
 	gp_sb_esc(&resp->body, text);
 	gp_sb_add(&resp->body, "</p><p><a href=\"/\">%s</a></p>", TR(r, "Back", "Назад"));
-	foot(resp);
+	gp_page_foot(resp);
 }
 
 void gp_page_login(struct gp_webd *w, const struct gp_web_req *r, struct gp_web_resp *resp,
 		   const char *error)
 {
 	(void)w;
-	head(r, resp, TR(r, "Log in", "Вход"));
+	gp_page_head(r, resp, TR(r, "Log in", "Вход"));
 	struct gp_sb *b = &resp->body;
 	gp_sb_add(b, "<h1>gprobe</h1>");
 	if (error) {
@@ -99,7 +105,7 @@ void gp_page_login(struct gp_webd *w, const struct gp_web_req *r, struct gp_web_
 		     "<p><button id=\"login\">%s</button></p></form>",
 		  TR(r, "User", "Пользователь"), TR(r, "Password", "Пароль"),
 		  TR(r, "Log in", "Войти"));
-	foot(resp);
+	gp_page_foot(resp);
 }
 
 static const char *jstr(json_t *o, const char *k)
@@ -157,7 +163,7 @@ void gp_page_board(struct gp_webd *w, const struct gp_web_req *r, struct gp_web_
 		return;
 	json_t *status = gp_status_json(w->cfg, st);
 	resp->status = 200;
-	head(r, resp, TR(r, "Services", "Сервисы"));
+	gp_page_head(r, resp, TR(r, "Services", "Сервисы"));
 	struct gp_sb *b = &resp->body;
 	bool operator = r->session->role >= GP_ROLE_OPERATOR && !r->wall;
 	gp_sb_add(b, "<div id=\"board\">");
@@ -236,7 +242,7 @@ void gp_page_board(struct gp_webd *w, const struct gp_web_req *r, struct gp_web_
 			     ".then(function(t){var n=new DOMParser().parseFromString(t,'text/html')"
 			     ".getElementById('board');if(n)document.getElementById('board')"
 			     ".replaceWith(n)}).catch(function(){})},10000)</script>\n");
-	foot(resp);
+	gp_page_foot(resp);
 	json_decref(status);
 	gp_store_close(st);
 }
@@ -249,7 +255,7 @@ void gp_page_incidents(struct gp_webd *w, const struct gp_web_req *r, struct gp_
 	json_t *list = gp_incidents_json(w->cfg, st, true);
 	gp_store_close(st);
 	resp->status = 200;
-	head(r, resp, TR(r, "Incidents", "Инциденты"));
+	gp_page_head(r, resp, TR(r, "Incidents", "Инциденты"));
 	struct gp_sb *b = &resp->body;
 	gp_sb_add(b, "<h1>%s</h1><table id=\"incidents\"><thead><tr><th>#</th><th>%s</th>"
 		     "<th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>\n",
@@ -273,7 +279,7 @@ void gp_page_incidents(struct gp_webd *w, const struct gp_web_req *r, struct gp_
 			  jstr(v, "attribution"));
 	}
 	gp_sb_add(b, "</tbody></table>");
-	foot(resp);
+	gp_page_foot(resp);
 	json_decref(list);
 }
 
@@ -309,7 +315,7 @@ void gp_page_incident(struct gp_webd *w, const struct gp_web_req *r, struct gp_w
 		resp->status = 200;
 	char title[64];
 	snprintf(title, sizeof(title), "%s #%lld", TR(r, "Incident", "Инцидент"), (long long)id);
-	head(r, resp, title);
+	gp_page_head(r, resp, title);
 	struct gp_sb *b = &resp->body;
 	gp_sb_add(b, "<h1>%s</h1>", title);
 	if (error) {
@@ -372,6 +378,6 @@ void gp_page_incident(struct gp_webd *w, const struct gp_web_req *r, struct gp_w
 		gp_sb_add(b, "</td></tr>\n");
 	}
 	gp_sb_add(b, "</tbody></table>");
-	foot(resp);
+	gp_page_foot(resp);
 	json_decref(j);
 }

@@ -52,6 +52,17 @@ void gp_sb_add(struct gp_sb *b, const char *fmt, ...)
 	b->n += (size_t)n;
 }
 
+void gp_sb_put(struct gp_sb *b, const void *data, size_t n)
+{
+	if (b->n + n + 1 > b->cap) {
+		b->cap = (b->n + n + 1) * 2;
+		b->s = gp_xrealloc(b->s, b->cap);
+	}
+	memcpy(b->s + b->n, data, n);
+	b->n += n;
+	b->s[b->n] = '\0';
+}
+
 void gp_sb_esc(struct gp_sb *b, const char *s)
 {
 	for (; s && *s; s++) {
@@ -136,6 +147,12 @@ static char *req_form(const struct gp_web_req *r, const char *key)
 		return out;
 	}
 	return form_value(b->s ? b->s : "", b->n, key);
+}
+
+static const char *req_arg(const struct gp_web_req *r, const char *key)
+{
+	const struct req_ctx *rc = r->ctx;
+	return MHD_lookup_connection_value(rc->c, MHD_GET_ARGUMENT_KIND, key);
 }
 
 static bool english(struct gp_webd *w, struct MHD_Connection *c)
@@ -325,6 +342,9 @@ static void route(struct gp_webd *w, struct gp_web_req *r, struct MHD_Connection
 		resp->cookie = session_cookie(w, "", true);
 		return redirect(resp, "/login");
 	}
+	if (gp_ledger_route(w, r, resp) || gp_graphs_route(w, r, resp) ||
+	    gp_manage_route(w, r, resp))
+		return;
 	int64_t id;
 	const char *rest;
 	if (get) {
@@ -412,6 +432,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 			now),
 		.english = english(w, c),
 		.form = req_form,
+		.arg = req_arg,
 		.ctx = &rc,
 	};
 	const char *wall = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "wall");

@@ -8,6 +8,10 @@
  *   pages.c   the HTML pages (ru/en)
  *   api.c     the JSON API, and the incident actions both share
  *   report.c  the month's report to download (HTML, PDF)
+ *   ledger.c  the ledger at a glance: a month per service as a calendar
+ *             strip
+ *   graphs.c  the graphs of a check (the PNGs `gprobe graph` draws)
+ *   manage.c  the manager's forms: maintenance windows, ledger entries
  */
 #ifndef GP_WEB_H
 #define GP_WEB_H
@@ -33,6 +37,8 @@ struct gp_sb {
 	size_t n, cap;
 };
 void gp_sb_add(struct gp_sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* n bytes as they are (a PNG's, say: NULs and all). */
+void gp_sb_put(struct gp_sb *b, const void *data, size_t n);
 /* s with & < > " ' escaped for HTML text and attribute values. */
 void gp_sb_esc(struct gp_sb *b, const char *s);
 
@@ -42,6 +48,8 @@ struct gp_web_req {
 	bool english;
 	bool wall;
 	char *(*form)(const struct gp_web_req *r, const char *key); /* malloc'd or NULL */
+	/* A query argument of the URL (?key=value), or NULL; the request's. */
+	const char *(*arg)(const struct gp_web_req *r, const char *key);
 	void *ctx;
 };
 
@@ -69,6 +77,10 @@ int gp_web_action(struct gp_webd *w, const struct gp_web_session *ss, int64_t id
 		  size_t errlen);
 
 /* pages.c */
+/* The page's start (doctype, style, the header's links and the user) and
+ * end; the page's own HTML goes between. */
+void gp_page_head(const struct gp_web_req *r, struct gp_web_resp *resp, const char *title);
+void gp_page_foot(struct gp_web_resp *resp);
 void gp_page_login(struct gp_webd *w, const struct gp_web_req *r, struct gp_web_resp *resp,
 		   const char *error);
 void gp_page_board(struct gp_webd *w, const struct gp_web_req *r, struct gp_web_resp *resp);
@@ -81,6 +93,13 @@ void gp_page_error(const struct gp_web_req *r, struct gp_web_resp *resp, int sta
 /* report.c: the month's report (NULL: this month) as html or pdf. */
 void gp_page_report(struct gp_webd *w, const struct gp_web_req *r, struct gp_web_resp *resp,
 		    const char *month, const char *format);
+
+/* ledger.c, graphs.c, manage.c: each serves the paths it knows (GET or
+ * POST; a POST's CSRF token is checked before) and returns true, or
+ * false for a path not its own. */
+bool gp_ledger_route(struct gp_webd *w, const struct gp_web_req *r, struct gp_web_resp *resp);
+bool gp_graphs_route(struct gp_webd *w, const struct gp_web_req *r, struct gp_web_resp *resp);
+bool gp_manage_route(struct gp_webd *w, const struct gp_web_req *r, struct gp_web_resp *resp);
 
 /* api.c */
 void gp_api_status(struct gp_webd *w, struct gp_web_resp *resp);

@@ -1,0 +1,10 @@
+/*
+ * ledger.c - the ledger at a glance (not yet served: no path is its own).
+ */
+#include "web.h"
+
+bool gp_ledger_route(struct gp_webd *w, const struct gp_web_req *r, struct gp_web_resp *resp)
+{
+	(void)w, (void)r, (void)resp;
+	return false;
+}
