@@ -70,7 +70,7 @@ static void usage(FILE *out)
 		"                     --command CMD [-p PORT] [-w RANGE] [-c RANGE]\n"
 		"       check_genesys [-c FILE] --service NAME | --target NAME [--stale-after S]\n"
 		"       check_genesys [-c FILE] --self [-w SECONDS] [-c SECONDS] [--max-backlog N]\n"
-		"                     [--stale-after S]\n"
+		"                     [--max-lag S] [--max-rrd-failures N] [--stale-after S]\n"
 		"       check_genesys -V | -h\n\n"
 		"Config mode runs the checks of TARGET from the gprobe config (default\n"
 		"$GPROBE_CONFIG, then /etc/gprobe/gprobe.yaml) once and reports the worst.\n"
@@ -84,7 +84,10 @@ static void usage(FILE *out)
 		"WARNING, DOWN CRITICAL, never seen or a stale heartbeat UNKNOWN.\n"
 		"--self: the daemon's heartbeat age against -w/-c (30 and 120 s;\n"
 		"CRITICAL when stale), the alerts queued or sending (WARNING above\n"
-		"--max-backlog, 50) and those undelivered (WARNING above 0).\n"
+		"--max-backlog, 50) and those undelivered (WARNING above 0); over the\n"
+		"daemon's last minute, the latest start of a check behind its time\n"
+		"(WARNING above --max-lag, 5 s) and the RRD writes failed or dropped\n"
+		"(WARNING above --max-rrd-failures, 0).\n"
 		"  --stale-after S  a heartbeat older than S seconds: daemon stopped (30)\n"
 		"  --config FILE    the config, where -c is a threshold\n"
 		"  -t SECONDS  give up after this long (UNKNOWN), default 10\n"
@@ -274,6 +277,7 @@ struct state_args {
 	const char *cfgfile, *service, *target, *warn, *crit;
 	bool self;
 	long max_backlog, stale_s;
+	long max_lag_s, max_rrd_failures;
 };
 
 /* The few keys read from the config: a plain YAML read, so that no
@@ -473,6 +477,28 @@ static int state_mode(const struct state_args *a)
 			if (undelivered)
 				s = gp_worse_state(s, GP_STATE_WARNING);
 		}
+		/* The daemon's last minute, when it said so lately (a daemon
+		 * of before, or one stopped, has no current figures). */
+		struct gp_probe_health h;
+		bool have_h = !stale && gp_store_health_get(st, &h) == 0 && h.at > 0 &&
+			      now - h.at <= 60;
+		if (have_h) {
+			fprintf(f, ", schedule lag %lld ms", (long long)h.lag_ms);
+			if (h.late)
+				fprintf(f, " (%lld check%s more than 1 s late)", (long long)h.late,
+					h.late == 1 ? "" : "s");
+			if (h.lag_ms > a->max_lag_s * 1000) {
+				fprintf(f, " BEHIND SCHEDULE");
+				s = gp_worse_state(s, GP_STATE_WARNING);
+			}
+			int64_t rrd_bad = h.rrd_failed + h.rrd_dropped;
+			if (rrd_bad)
+				fprintf(f, ", RRD: %lld write%s failed, %lld dropped in the last minute",
+					(long long)h.rrd_failed, h.rrd_failed == 1 ? "" : "s",
+					(long long)h.rrd_dropped);
+			if (rrd_bad > a->max_rrd_failures)
+				s = gp_worse_state(s, GP_STATE_WARNING);
+		}
 		fclose(f);
 		printf("GENESYS %s - %s |", gp_state_name(s), text);
 		if (hb > 0)
@@ -480,6 +506,11 @@ static int state_mode(const struct state_args *a)
 		if (have_ac)
 			printf(" 'backlog'=%lld;%ld;;0; 'undelivered'=%lld;0;;0;", (long long)backlog,
 			       a->max_backlog, (long long)undelivered);
+		if (have_h)
+			printf(" 'lag'=%lldms;%ld;;0; 'late_checks'=%lld;;;0; 'rrd_failed'=%lld;%ld;;0;"
+			       " 'rrd_dropped'=%lld;;;0;",
+			       (long long)h.lag_ms, a->max_lag_s * 1000, (long long)h.late,
+			       (long long)h.rrd_failed, a->max_rrd_failures, (long long)h.rrd_dropped);
 		putchar('\n');
 		free(text);
 		rc = s;
@@ -558,9 +589,10 @@ int main(int argc, char **argv)
 	enum {
 		O_SNMP_VERSION = 256, O_EXPECT_STATUS, O_JSON, O_EXPECT, O_INSECURE, O_KNOWN_HOSTS,
 		O_COMMAND, O_CA_FILE, O_SERVICE, O_TARGET, O_SELF, O_CONFIG, O_MAX_BACKLOG,
-		O_STALE_AFTER
+		O_STALE_AFTER, O_MAX_LAG, O_MAX_RRD_FAILURES
 	};
-	struct state_args sa = {.max_backlog = 50, .stale_s = GP_HEARTBEAT_STALE_S};
+	struct state_args sa = {.max_backlog = 50, .stale_s = GP_HEARTBEAT_STALE_S,
+				.max_lag_s = 5, .max_rrd_failures = 0};
 	const char *c_args[2] = {NULL, NULL};
 	size_t n_c = 0;
 	static const struct option longs[] = {
@@ -584,6 +616,8 @@ int main(int argc, char **argv)
 		{"config", required_argument, NULL, O_CONFIG},
 		{"max-backlog", required_argument, NULL, O_MAX_BACKLOG},
 		{"stale-after", required_argument, NULL, O_STALE_AFTER},
+		{"max-lag", required_argument, NULL, O_MAX_LAG},
+		{"max-rrd-failures", required_argument, NULL, O_MAX_RRD_FAILURES},
 		{NULL, 0, NULL, 0},
 	};
 	int opt;
@@ -606,6 +640,17 @@ int main(int argc, char **argv)
 				return GP_STATE_UNKNOWN;
 			}
 			break;
+		case O_MAX_LAG:
+		case O_MAX_RRD_FAILURES: {
+			long v = parse_count(optarg);
+			if (v < 0) {
+				printf("GENESYS UNKNOWN - invalid --%s '%s'\n",
+				       opt == O_MAX_LAG ? "max-lag" : "max-rrd-failures", optarg);
+				return GP_STATE_UNKNOWN;
+			}
+			*(opt == O_MAX_LAG ? &sa.max_lag_s : &sa.max_rrd_failures) = v;
+			break;
+		}
 		case O_STALE_AFTER:
 			sa.stale_s = parse_count(optarg);
 			if (sa.stale_s <= 0) {

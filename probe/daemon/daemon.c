@@ -16,6 +16,7 @@
 #include "pair.h"
 #include "cause.h"
 #include "engine.h"
+#include "health.h"
 #include "persist.h"
 #include "reloadcheck.h"
 #include "plugin.h"
@@ -84,6 +85,10 @@ struct daemon {
 	int64_t remote_read_us;
 	int64_t targets_saved_us; /* sites: its targets' rows written again */
 	bool restart;             /* a commit failed on a shared store */
+	/* The last minute, for check_genesys --self (health.h), written
+	 * beside the heartbeat every 10 s. */
+	struct gp_health_window health;
+	int64_t health_saved_us;
 	/* Since the last stats line: how well the schedule is kept. */
 	struct {
 		int64_t since_us;
@@ -281,10 +286,21 @@ static void commit_batch(struct daemon *d, int64_t now)
 		rc = gp_outbox_causes(d->store, d->cfg, now, err, sizeof(err));
 	if (rc == 0 && ledger)
 		rc = gp_store_heartbeat(d->store, now);
+	int64_t mono = gp_monotonic_us();
+	if (rc == 0 && ledger && mono - d->health_saved_us >= GP_HEALTH_BUCKET_US) {
+		struct gp_rrd_writer_stats rw = {0};
+		if (d->rrd)
+			gp_rrd_writer_stats(d->rrd, &rw);
+		gp_health_rrd(&d->health, mono, rw.rrd.failures, rw.dropped);
+		struct gp_probe_health h;
+		gp_health_sum(&d->health, mono, &h);
+		h.at = now;
+		rc = gp_store_health_put(d->store, &h);
+		d->health_saved_us = mono;
+	}
 	/* Sites: its targets' rows written again every 10 s, so a row the
 	 * ledger's keeper marked UNKNOWN just as this node came back (a race
 	 * between its reading the nodes and its write) is right again soon. */
-	int64_t mono = gp_monotonic_us();
 	if (rc == 0 && d->scope.site && mono - d->targets_saved_us >= 10 * 1000000LL) {
 		for (size_t t = 0; rc == 0 && t < d->cfg->n_targets; t++)
 			if (gp_persist_polls(&d->scope, &d->cfg->targets[t]))
@@ -819,6 +835,7 @@ static enum active_end active(struct daemon **dp, const struct gp_daemon_opts *o
 			 * schedules it again. */
 			if (gp_runner_start(d->runner, e.job)) {
 				int64_t late = now - e.at_us;
+				gp_health_started(&d->health, now, late);
 				d->stats.started++;
 				d->stats.late += late > 1000000;
 				if (late > d->stats.max_late_us)

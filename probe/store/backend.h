@@ -54,6 +54,8 @@ struct gp_store {
 		gp_check_fn fn, void *ctx), (st, target, failing_only, fn, ctx)) \
 	X(int, heartbeat_get, (struct gp_store *st, struct gp_heartbeat *out), (st, out)) \
 	X(int, heartbeat_put, (struct gp_store *st, const struct gp_heartbeat *hb), (st, hb)) \
+	X(int, health_get, (struct gp_store *st, struct gp_probe_health *out), (st, out)) \
+	X(int, health_put, (struct gp_store *st, const struct gp_probe_health *h), (st, h)) \
 	X(int, lease_renew, (struct gp_store *st, const char *site, const char *node, \
 		int64_t ttl_ms, const char *host, long pid, int64_t started_at, \
 		struct gp_lease *out), (st, site, node, ttl_ms, host, pid, started_at, out)) \

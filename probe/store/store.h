@@ -134,6 +134,21 @@ int gp_store_heartbeat_put(struct gp_store *st, const struct gp_heartbeat *hb);
 int gp_store_heartbeat(struct gp_store *st, int64_t now);
 int64_t gp_store_last_heartbeat(struct gp_store *st);
 
+/* How the ledger's daemon keeps up, over the last minute, beside its
+ * heartbeat (`check_genesys --self`): how late its checks started, and
+ * its RRD writes that failed or were dropped. at 0: never written (a
+ * daemon of before, or none). */
+struct gp_probe_health {
+	int64_t at;          /* when written, UTC epoch seconds */
+	int64_t lag_ms;      /* the latest start of a check behind its time */
+	int64_t late;        /* checks started more than 1 s late */
+	int64_t rrd_failed;  /* RRD updates that failed */
+	int64_t rrd_dropped; /* samples the RRD queue refused (full) */
+};
+int gp_store_health_get(struct gp_store *st, struct gp_probe_health *out);
+/* On the heartbeat's row: nothing before the daemon's first restore. */
+int gp_store_health_put(struct gp_store *st, const struct gp_probe_health *h);
+
 /* ------------------------------------------------------------------ */
 /* The probe pair: nodes and the lease                                  */
 /*                                                                      */

@@ -24,6 +24,7 @@ class EstateTest(unittest.TestCase):
     EXTRA = ""        # more top-level keys (calendar, incidents, ...)
     LANGUAGE = "ru"
     RESTORE_DELAY = "1s"
+    RRD = "rrd: false"  # the probe's RRD keys
 
     def prepare(self):
         """Before the config is written: files it names (self.tmp is there)."""
@@ -50,7 +51,7 @@ class EstateTest(unittest.TestCase):
             for n, c in self.comps.items())
         with open(self.cfg, "w", encoding="utf-8") as f:
             f.write(with_store(f"""probe: {{data_dir: {self.data}, interval: 1s, retry_interval: 1s,
-        timeout: 1s, attempts: 1, rrd: false}}
+        timeout: 1s, attempts: 1, {self.RRD}}}
 targets:
 {targets}services:
 {self.SERVICES}{self.EXTRA}alerts:

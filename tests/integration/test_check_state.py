@@ -97,7 +97,9 @@ class CheckStateTest(EstateTest):
         out = self.wait_check(0, "--self")
         self.assertIn("daemon running", out)
         self.assertRegex(out, r"'heartbeat_age'=\d+s;30;120;0; 'backlog'=0;50;;0; "
-                              r"'undelivered'=0;0;;0;\n$")
+                              r"'undelivered'=0;0;;0; 'lag'=\d+ms;5000;;0; 'late_checks'=0;;;0; "
+                              r"'rrd_failed'=0;0;;0; 'rrd_dropped'=0;;;0;\n$")
+        self.assertRegex(out, r", schedule lag \d+ ms \|")
         rc, out = self.check("--self", "-w", "30", "-c", "120")
         self.assertEqual(rc, 0, out)
         # A minute later (libfaketime) the heartbeat is stale: the daemon
@@ -123,6 +125,25 @@ class CheckStateTest(EstateTest):
         out = self.wait_check(2, "--self", "--stale-after", "2", deadline=10)
         self.assertIn("NOT RUNNING OR STUCK", out)
         out = self.wait_check(3, "--service", "stat-monitor", "--stale-after", "2", deadline=10)
+
+    def test_self_behind_schedule(self):
+        """The daemon stopped (SIGSTOP) for 7 s: its checks then start up
+        to 7 s late, and --self says so (WARNING over --max-lag 5 s) for
+        the minute that follows; not with a larger --max-lag."""
+        self.wait_check(0, "--self")
+        self.daemon.send_signal(signal.SIGSTOP)
+        try:
+            until = time.monotonic() + 7
+            wait_until("7 s stopped", lambda: time.monotonic() >= until, 30)
+        finally:
+            self.daemon.send_signal(signal.SIGCONT)
+        out = self.wait_check(1, "--self", deadline=30)
+        self.assertIn("BEHIND SCHEDULE", out)
+        lag = int(re.search(r"'lag'=(\d+)ms;5000;", out).group(1))
+        self.assertGreater(lag, 5000, out)
+        self.assertRegex(out, r"\(\d+ checks? more than 1 s late\)")
+        rc, out = self.check("--self", "--max-lag", "60")
+        self.assertEqual(rc, 0, out)
 
     def test_service_maps_no_collector(self):
         self.wait_check(0, "--service", "stat-monitor")
@@ -152,6 +173,26 @@ class CheckStateTest(EstateTest):
               "max %.2f)" % (med * 1000, min(cpu) * 1000, max(cpu) * 1000), file=sys.stderr)
         if os.environ.get("GPROBE_SANITIZED") != "ON":
             self.assertLess(med, 0.05)
+
+
+class CheckSelfRrdTest(EstateTest):
+    """RRD writes that fail (an rrdcached socket nobody listens on): --self
+    says how many in the last minute, WARNING over --max-rrd-failures."""
+    COMPONENTS = ("lca-1",)
+    SERVICES = '  - {name: stat-monitor, up_when: "lca-1"}\n'
+    RRD = "rrd: true, rrdcached: unix:/nonexistent/rrdcached.sock"
+
+    def test_rrd_failures(self):
+        def failing():
+            rc, out, _ = run([CHECK_GENESYS, "-c", self.cfg, "--self"])
+            return out if rc == 1 and "RRD:" in out else None
+        out = wait_until("--self WARNING for the RRD writes", failing, 40)
+        self.assertRegex(out, r"RRD: \d+ writes? failed, 0 dropped in the last minute")
+        failed = int(re.search(r"'rrd_failed'=(\d+);0;", out).group(1))
+        self.assertGreater(failed, 0, out)
+        rc, out, _ = run([CHECK_GENESYS, "-c", self.cfg, "--self", "--max-rrd-failures",
+                          "100000"])
+        self.assertEqual(rc, 0, out)
 
 
 if __name__ == "__main__":

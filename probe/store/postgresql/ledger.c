@@ -43,6 +43,30 @@ int pgs_heartbeat_put(struct gp_store *st, const struct gp_heartbeat *hb)
 		       "iii", hb->at, hb->started_at, (int64_t)hb->pid) == 1 ? 0 : -1;
 }
 
+int pgs_health_get(struct gp_store *st, struct gp_probe_health *out)
+{
+	*out = (struct gp_probe_health){0};
+	PGresult *r = pgs_query(pgs_of(st), "SELECT health_at, lag_ms, late_checks, rrd_failed,"
+					    " rrd_dropped FROM heartbeat WHERE id = 1", "");
+	if (!r)
+		return -1;
+	if (PQntuples(r) > 0)
+		*out = (struct gp_probe_health){pgs_col_int(r, 0, 0), pgs_col_int(r, 0, 1),
+						pgs_col_int(r, 0, 2), pgs_col_int(r, 0, 3),
+						pgs_col_int(r, 0, 4)};
+	PQclear(r);
+	return 0;
+}
+
+int pgs_health_put(struct gp_store *st, const struct gp_probe_health *h)
+{
+	return pgs_run(pgs_of(st),
+		       "UPDATE heartbeat SET health_at = $1, lag_ms = $2, late_checks = $3,"
+		       " rrd_failed = $4, rrd_dropped = $5 WHERE id = 1",
+		       "iiiii", h->at, h->lag_ms, h->late, h->rrd_failed, h->rrd_dropped) < 0 ? -1
+											     : 0;
+}
+
 int pgs_period_list(struct gp_store *st, const char *service, int64_t from, int64_t to,
 		    gp_period_fn fn, void *ctx)
 {

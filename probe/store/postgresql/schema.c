@@ -298,6 +298,14 @@ static const char *const migrations[] = {
 	"  FOR EACH STATEMENT EXECUTE FUNCTION gprobe_fence_site();"
 	"CREATE TRIGGER check_status_fence BEFORE INSERT OR UPDATE OR DELETE ON check_status"
 	"  FOR EACH STATEMENT EXECUTE FUNCTION gprobe_fence_site();",
+
+	/* 2 -> 3: sqlite's 12 -> 13, how the ledger's daemon keeps up (on the
+	 * heartbeat's row, fenced with it). */
+	"ALTER TABLE heartbeat ADD COLUMN health_at BIGINT NOT NULL DEFAULT 0,"
+	"  ADD COLUMN lag_ms BIGINT NOT NULL DEFAULT 0,"
+	"  ADD COLUMN late_checks BIGINT NOT NULL DEFAULT 0,"
+	"  ADD COLUMN rrd_failed BIGINT NOT NULL DEFAULT 0,"
+	"  ADD COLUMN rrd_dropped BIGINT NOT NULL DEFAULT 0;",
 };
 
 /* The one lock of schema changes (writers' is another: backend.c). */

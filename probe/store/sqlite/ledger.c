@@ -36,6 +36,33 @@ int sq_heartbeat_put(struct gp_store *st, const struct gp_heartbeat *hb)
 		      "iii", hb->at, hb->started_at, (int64_t)hb->pid) == 1 ? 0 : -1;
 }
 
+int sq_health_get(struct gp_store *st, struct gp_probe_health *out)
+{
+	*out = (struct gp_probe_health){0};
+	sqlite3_stmt *s = sq_cached(sq_of(st), "SELECT health_at, lag_ms, late_checks, rrd_failed,"
+					       " rrd_dropped FROM heartbeat WHERE id = 1");
+	if (!s)
+		return -1;
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = (struct gp_probe_health){
+			sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
+			sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3),
+			sqlite3_column_int64(s, 4)};
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* On the heartbeat's row, which the restore made: before it, nothing. */
+int sq_health_put(struct gp_store *st, const struct gp_probe_health *h)
+{
+	return sq_run(sq_of(st),
+		      "UPDATE heartbeat SET health_at = ?1, lag_ms = ?2, late_checks = ?3,"
+		      " rrd_failed = ?4, rrd_dropped = ?5 WHERE id = 1",
+		      "iiiii", h->at, h->lag_ms, h->late, h->rrd_failed, h->rrd_dropped) < 0 ? -1
+											    : 0;
+}
+
 int sq_period_list(struct gp_store *st, const char *service, int64_t from, int64_t to,
 		   gp_period_fn fn, void *ctx)
 {

@@ -306,6 +306,16 @@ static const char *const migrations[] = {
 	/* The report reads each failed check's own events (which check an
 	 * outage's graph shows): one subject's, not a scan of the log. */
 	"CREATE INDEX event_by_subject ON event (subject, id);",
+
+	/* 12 -> 13: how the daemon keeps up, over its last minute, beside
+	 * the heartbeat (check_genesys --self): the latest start of a check
+	 * behind its time, the checks started late, the RRD writes failed
+	 * and dropped. health_at 0: not yet written. */
+	"ALTER TABLE heartbeat ADD COLUMN health_at INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE heartbeat ADD COLUMN lag_ms INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE heartbeat ADD COLUMN late_checks INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE heartbeat ADD COLUMN rrd_failed INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE heartbeat ADD COLUMN rrd_dropped INTEGER NOT NULL DEFAULT 0;",
 };
 
 int sq_user_version(sqlite3 *db)
