@@ -4,7 +4,8 @@
  * thresholds as lines and the outages of the services the target belongs
  * to shaded, so a dispute over a month can be settled with a picture; and
  * `gprobe graph --outage SERVICE [--at TIME] -o FILE.png`: the graph the
- * monthly report shows for one outage of one service.
+ * monthly report shows for one outage of one service. `-o -` writes the
+ * PNG alone to standard output (the web console's /graph.png runs that).
  */
 #include "calendar.h"
 #include "cli.h"
@@ -37,7 +38,8 @@ static int usage(FILE *out)
 		"outage began, from half an hour before it to half an hour after it, with\n"
 		"SERVICE's outages alone shaded.\n\n"
 		"--json prints what was drawn: the file, \"target / check\", the title, the\n"
-		"legend, whether the check has values in the window, the outages shaded.\n");
+		"legend, whether the check has values in the window, the outages shaded.\n\n"
+		"-o - writes the PNG to standard output and nothing else (not with --json).\n");
 	return out == stdout ? 0 : 1;
 }
 
@@ -59,14 +61,15 @@ static void take_outage(void *ctx, const struct gp_outage_row *o)
 }
 
 /* Moves the temporary PNG to out (a copy when they are on two file
- * systems). */
+ * systems, or out is "-": standard output). */
 static int move_file(const char *from, const char *to, char *err, size_t errlen)
 {
-	if (rename(from, to) == 0)
+	bool to_stdout = !strcmp(to, "-");
+	if (!to_stdout && rename(from, to) == 0)
 		return 0;
-	if (errno != EXDEV)
+	if (!to_stdout && errno != EXDEV)
 		return gp_errf(err, errlen, "cannot write %s: %s", to, strerror(errno));
-	FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
+	FILE *in = fopen(from, "rb"), *out = !in ? NULL : to_stdout ? stdout : fopen(to, "wb");
 	int rc = in && out ? 0 : -1;
 	char buf[65536];
 	size_t n;
@@ -75,13 +78,14 @@ static int move_file(const char *from, const char *to, char *err, size_t errlen)
 			rc = -1;
 	if (in && ferror(in))
 		rc = -1;
-	if (out && fclose(out) != 0)
+	if (out && (to_stdout ? fflush(out) : fclose(out)) != 0)
 		rc = -1;
 	if (in)
 		fclose(in);
 	unlink(from);
 	if (rc != 0)
-		return gp_errf(err, errlen, "cannot write %s: %s", to, strerror(errno));
+		return gp_errf(err, errlen, "cannot write %s: %s",
+			       to_stdout ? "the PNG to standard output" : to, strerror(errno));
 	return 0;
 }
 
@@ -89,6 +93,8 @@ static void print_result(const struct gp_config *cfg, bool json, const char *out
 			 const char *caption, const struct gp_graph_info *gi, const char *service,
 			 const struct outage_find *o)
 {
+	if (!strcmp(out, "-"))
+		return; /* standard output holds the PNG alone */
 	if (!json) {
 		printf("%s: %s, %d outage%s shaded\n", out, caption, gi->n_shaded,
 		       gi->n_shaded == 1 ? "" : "s");
@@ -204,6 +210,8 @@ int gp_cmd_graph(struct gp_cli *cli, int argc, char **argv)
 		else
 			return usage(stderr);
 	}
+	if (out && !strcmp(out, "-") && json)
+		return usage(stderr);
 	if (outage) {
 		if (target || range || service || !out)
 			return usage(stderr);

@@ -215,6 +215,23 @@ static void take_info(struct gp_graph_info *gi, const rrd_info_t *info)
 	}
 }
 
+/* Given "-" for a file, librrd renders into memory and hands the PNG
+ * back as the "image" blob of its info: standard output gets it. */
+static int write_image(const rrd_info_t *info, char *err, size_t errlen)
+{
+	for (const rrd_info_t *p = info; p; p = p->next) {
+		if (p->type != RD_I_BLO || strcmp(p->key, "image") != 0)
+			continue;
+		if (fwrite(p->value.u_blo.ptr, 1, p->value.u_blo.size, stdout) !=
+			    p->value.u_blo.size ||
+		    fflush(stdout) != 0)
+			return gp_errf(err, errlen, "cannot write the PNG to standard output: %s",
+				       strerror(errno));
+		return 0;
+	}
+	return gp_errf(err, errlen, "librrd gave no image to write to standard output");
+}
+
 int gp_graph_draw(const struct gp_config *cfg, struct gp_store *st, const char *target,
 		  const char *check, const char *shade_service, int64_t from, int64_t to,
 		  const char *out, struct gp_graph_info *info, char *err, size_t errlen)
@@ -307,6 +324,8 @@ int gp_graph_draw(const struct gp_config *cfg, struct gp_store *st, const char *
 		if (!ri) {
 			snprintf(err, errlen, "%s", rrd_get_error());
 			rc = -1;
+		} else if (!strcmp(out, "-")) {
+			rc = write_image(ri, err, errlen);
 		}
 		take_info(gi, ri);
 		rrd_info_free(ri);

@@ -27,7 +27,8 @@ struct gp_graph_info {
 	int n_legend;
 };
 
-/* Draws [from, to) (UTC epoch seconds) into the PNG file out. Shaded: the
+/* Draws [from, to) (UTC epoch seconds) into the PNG file out ("-":
+ * standard output, the PNG alone). Shaded: the
  * outages of shade_service alone, or (NULL) of every service whose up_when
  * names the target; none when st is NULL. info may be NULL. 0, or -1 with
  * the reason in err (an operator's message: paths and hints). The axis is
