@@ -55,6 +55,40 @@ json_t *gp_status_json(const struct gp_config *cfg, struct gp_store *st);
 json_t *gp_incidents_json(const struct gp_config *cfg, struct gp_store *st, bool all);
 json_t *gp_incident_show_json(const struct gp_config *cfg, struct gp_store *st, int64_t id);
 
+/* The manual ledger entries (`downtime add`) and maintenance windows
+ * (`maintenance add`), for the commands and the manager's web page alike
+ * (cli_report.c). An entry as given: TIMEs as text (ISO 8601, in
+ * calendar.timezone unless they carry an offset), by `by`. */
+struct gp_entry_input {
+	bool downtime;                /* a downtime entry, else a maintenance window */
+	const char *service, *target; /* a window is on one of the two */
+	const char *from, *to;
+	const char *attribution;      /* downtime's */
+	const char *reason;
+	bool over_monitored;          /* downtime's */
+	bool retroactive;             /* a window's */
+	const char *repeat, *until;   /* a window's: "weekly" and YYYY-MM-DD, or NULL */
+	const char *by;
+};
+struct gp_entry_added {
+	int64_t id, first_id; /* the new row; a weekly series' first and last */
+	int weeks;
+	int64_t start, end;   /* the (first) entry's */
+};
+/* Checks the entry and records it in one transaction of its own: 0; 1
+ * refused, -1 the store failed, why in err either way. */
+int gp_entry_add(const struct gp_config *cfg, struct gp_store *st, const struct gp_entry_input *in,
+		 int64_t now, struct gp_entry_added *out, char *err, size_t errlen);
+/* `downtime revoke` / `maintenance cancel` in one transaction: 0; 1
+ * refused (no reason, no such entry, revoked already), -1 the store. */
+int gp_entry_revoke(struct gp_store *st, bool downtime, int64_t id, const char *by,
+		    const char *reason, int64_t now, char *err, size_t errlen);
+/* Every entry of the kind as `downtime list-entries --json` / `maintenance
+ * list --json` (service: only those concerning it, or NULL); NULL when the
+ * store fails. */
+json_t *gp_entries_json(const struct gp_config *cfg, struct gp_store *st, bool downtime,
+			const char *service);
+
 int gp_cmd_web(struct gp_cli *cli, int argc, char **argv);
 int gp_cmd_plugins(struct gp_cli *cli, int argc, char **argv);
 int gp_cmd_diag(struct gp_cli *cli, int argc, char **argv);

@@ -66,16 +66,28 @@ static void local(const struct gp_config *cfg, int64_t t, char *buf, size_t len)
 	gp_format_local(t, cfg->calendar.timezone, buf, len);
 }
 
-static bool parse_time_flag(const struct gp_config *cfg, const char *cmd, const char *flag,
-			    const char *v, int64_t *out)
+/* A flag's TIME into *out; false with why in err. */
+static bool entry_time(const struct gp_config *cfg, const char *flag, const char *v,
+		       int64_t *out, char *err, size_t errlen)
 {
 	const char *why;
 	if (!v) {
-		fprintf(stderr, "gprobe %s: missing %s TIME\n", cmd, flag);
+		snprintf(err, errlen, "missing %s TIME", flag);
 		return false;
 	}
 	if (!gp_cal_parse_time(&cfg->calendar, v, out, &why)) {
-		fprintf(stderr, "gprobe %s: %s '%s': %s\n", cmd, flag, v, why);
+		snprintf(err, errlen, "%s '%s': %s", flag, v, why);
+		return false;
+	}
+	return true;
+}
+
+static bool parse_time_flag(const struct gp_config *cfg, const char *cmd, const char *flag,
+			    const char *v, int64_t *out)
+{
+	char err[600];
+	if (!entry_time(cfg, flag, v, out, err, sizeof(err))) {
+		fprintf(stderr, "gprobe %s: %s\n", cmd, err);
 		return false;
 	}
 	return true;
@@ -722,29 +734,124 @@ static int end_transaction(struct gp_store *st, int rc, char *err, size_t errlen
 
 /* --repeat weekly --until DATE: how many weekly windows from start, the
  * last beginning on DATE at the latest (at most 520: ten years). */
-static bool repeat_weeks(const struct gp_config *cfg, const char *cmd, const char *repeat,
-			 const char *until, int64_t start, int *weeks)
+static bool repeat_weeks(const struct gp_config *cfg, const char *repeat, const char *until,
+			 int64_t start, int *weeks, char *err, size_t errlen)
 {
 	struct gp_date u;
 	const char *why;
 	if (strcmp(repeat, "weekly")) {
-		fprintf(stderr, "gprobe %s: --repeat '%s': only weekly\n", cmd, repeat);
+		snprintf(err, errlen, "--repeat '%s': only weekly", repeat);
 		return false;
 	}
 	if (!until || !gp_parse_date(until, &u, &why)) {
-		fprintf(stderr, "gprobe %s: --repeat weekly needs --until YYYY-MM-DD%s%s\n", cmd,
-			until ? ": " : "", until ? why : "");
+		snprintf(err, errlen, "--repeat weekly needs --until YYYY-MM-DD%s%s",
+			 until ? ": " : "", until ? why : "");
 		return false;
 	}
 	struct gp_date d = gp_cal_local_date(&cfg->calendar, start);
 	int64_t days = gp_date_days(u) - gp_date_days(d);
 	if (days < 0 || days / 7 >= 520) {
-		fprintf(stderr, "gprobe %s: --until %s: %s\n", cmd, until,
-			days < 0 ? "before the first window" : "more than 520 weeks");
+		snprintf(err, errlen, "--until %s: %s", until,
+			 days < 0 ? "before the first window" : "more than 520 weeks");
 		return false;
 	}
 	*weeks = (int)(days / 7) + 1;
 	return true;
+}
+
+int gp_entry_add(const struct gp_config *cfg, struct gp_store *st, const struct gp_entry_input *in,
+		 int64_t now, struct gp_entry_added *out, char *err, size_t errlen)
+{
+	bool is_downtime = in->downtime;
+	struct gp_ledger_entry e = {
+		.service = in->service,
+		.target = is_downtime ? NULL : in->target,
+		.retroactive = !is_downtime && in->retroactive,
+		.reason = in->reason,
+		.created_at = now,
+		.created_by = in->by,
+		.over_monitored = is_downtime && in->over_monitored,
+	};
+	*out = (struct gp_entry_added){0};
+	if (e.service && e.target) {
+		snprintf(err, errlen, "a window is on a service (--service) or on a target "
+				      "(--target), not both");
+		return 1;
+	}
+	if ((!e.service && !e.target) || !e.reason || (is_downtime && !in->attribution)) {
+		snprintf(err, errlen, "%s, --from, --to, %s--reason are required",
+			 is_downtime ? "--service" : "--service S or --target T",
+			 is_downtime ? "--attribution, " : "");
+		return 1;
+	}
+	if (is_downtime && !gp_attribution_parse(in->attribution, &e.attribution)) {
+		snprintf(err, errlen, "attribution '%s': give supplier, customer, third-party "
+				      "or unattributed", in->attribution);
+		return 1;
+	}
+	if (!entry_time(cfg, "--from", in->from, &e.start, err, errlen) ||
+	    !entry_time(cfg, "--to", in->to, &e.end, err, errlen))
+		return 1;
+	/* --repeat weekly --until DATE: one window a week at the same local
+	 * time (the calendar's zone), each its own row, added together. */
+	int weeks = 1;
+	const char *repeat = is_downtime ? NULL : in->repeat;
+	if (repeat && !repeat_weeks(cfg, repeat, in->until, e.start, &weeks, err, errlen))
+		return 1;
+	err[0] = '\0';
+	int64_t id = 0, first_id = 0;
+	if (gp_store_begin(st) != 0) {
+		snprintf(err, errlen, "database: %s", gp_store_error(st));
+		return -1;
+	}
+	int rc = 0;
+	if (is_downtime)
+		rc = gp_report_add_downtime(st, cfg, &e, e.created_at, &id, err, errlen);
+	for (int k = 0; rc == 0 && !is_downtime && k < weeks; k++) {
+		struct gp_ledger_entry w = e;
+		w.start = gp_cal_add_days_local(&cfg->calendar, e.start, 7 * k);
+		w.end = gp_cal_add_days_local(&cfg->calendar, e.end, 7 * k);
+		rc = gp_report_add_maintenance(st, cfg, &w, &id, err, errlen);
+		if (k == 0)
+			first_id = id;
+	}
+	if (rc != 0) {
+		gp_store_rollback(st);
+		return 1;
+	}
+	if (end_transaction(st, 0, err, errlen) != 0)
+		return -1;
+	*out = (struct gp_entry_added){.id = id, .first_id = is_downtime ? id : first_id,
+				       .weeks = weeks, .start = e.start, .end = e.end};
+	return 0;
+}
+
+int gp_entry_revoke(struct gp_store *st, bool downtime, int64_t id, const char *by,
+		    const char *reason, int64_t now, char *err, size_t errlen)
+{
+	err[0] = '\0';
+	if (gp_store_begin(st) != 0) {
+		snprintf(err, errlen, "database: %s", gp_store_error(st));
+		return -1;
+	}
+	if (gp_report_revoke_entry(st, downtime ? GP_ENTRY_DOWNTIME : GP_ENTRY_MAINTENANCE, id, by,
+				   reason, now, err, errlen) != 0) {
+		gp_store_rollback(st);
+		return 1;
+	}
+	return end_transaction(st, 0, err, errlen);
+}
+
+json_t *gp_entries_json(const struct gp_config *cfg, struct gp_store *st, bool downtime,
+			const char *service)
+{
+	struct entries x = {cfg, json_array(), downtime, service};
+	if (gp_store_entry_list(st, downtime ? GP_ENTRY_DOWNTIME : GP_ENTRY_MAINTENANCE, service,
+				INT64_MIN, INT64_MAX, collect_entry, &x) != 0) {
+		json_decref(x.arr);
+		return NULL;
+	}
+	return x.arr;
 }
 
 /* downtime add / maintenance add: one entry in one transaction (or a
@@ -753,82 +860,48 @@ static int entry_add(const struct gp_config *cfg, struct gp_store *st, bool is_d
 		     char **argv)
 {
 	const char *cmd = is_downtime ? "downtime add" : "maintenance add";
-	const char *attribution = is_downtime ? gp_cli_flag(argc, argv, "--attribution") : NULL;
-	struct gp_ledger_entry e = {
+	struct gp_entry_input in = {
+		.downtime = is_downtime,
 		.service = gp_cli_flag(argc, argv, "--service"),
 		.target = is_downtime ? NULL : gp_cli_flag(argc, argv, "--target"),
-		.retroactive = !is_downtime && gp_cli_has(argc, argv, "--retroactive"),
+		.from = gp_cli_flag(argc, argv, "--from"),
+		.to = gp_cli_flag(argc, argv, "--to"),
+		.attribution = is_downtime ? gp_cli_flag(argc, argv, "--attribution") : NULL,
 		.reason = gp_cli_flag(argc, argv, "--reason"),
-		.created_at = (int64_t)time(NULL),
-		.created_by = gp_cli_login_name(),
 		.over_monitored = is_downtime && gp_cli_has(argc, argv, "--over-monitored"),
+		.retroactive = !is_downtime && gp_cli_has(argc, argv, "--retroactive"),
+		.repeat = is_downtime ? NULL : gp_cli_flag(argc, argv, "--repeat"),
+		.until = gp_cli_flag(argc, argv, "--until"),
+		.by = gp_cli_login_name(),
 	};
-	if (e.service && e.target) {
-		fprintf(stderr, "gprobe %s: a window is on a service (--service) or on a target "
-				"(--target), not both\n", cmd);
-		return 1;
-	}
-	if ((!e.service && !e.target) || !e.reason || (is_downtime && !attribution)) {
-		fprintf(stderr, "gprobe %s: %s, --from, --to, %s--reason are required\n", cmd,
-			is_downtime ? "--service" : "--service S or --target T",
-			is_downtime ? "--attribution, " : "");
-		return 1;
-	}
-	if (is_downtime && !gp_attribution_parse(attribution, &e.attribution)) {
-		fprintf(stderr, "gprobe %s: attribution '%s': give supplier, customer, third-party "
-				"or unattributed\n",
-			cmd, attribution);
-		return 1;
-	}
-	if (!parse_time_flag(cfg, cmd, "--from", gp_cli_flag(argc, argv, "--from"), &e.start) ||
-	    !parse_time_flag(cfg, cmd, "--to", gp_cli_flag(argc, argv, "--to"), &e.end))
-		return 1;
-	/* --repeat weekly --until DATE: one window a week at the same local
-	 * time (the calendar's zone), each its own row, added together. */
-	int weeks = 1;
-	const char *repeat = is_downtime ? NULL : gp_cli_flag(argc, argv, "--repeat");
-	if (repeat && !repeat_weeks(cfg, cmd, repeat, gp_cli_flag(argc, argv, "--until"), e.start,
-				    &weeks))
-		return 1;
-	char err[512] = "";
-	int64_t id = 0, first_id = 0;
-	int rc = gp_store_begin(st);
-	if (rc != 0)
-		snprintf(err, sizeof(err), "database: %s", gp_store_error(st));
-	else if (is_downtime)
-		rc = gp_report_add_downtime(st, cfg, &e, e.created_at, &id, err, sizeof(err));
-	for (int k = 0; rc == 0 && !is_downtime && k < weeks; k++) {
-		struct gp_ledger_entry w = e;
-		w.start = gp_cal_add_days_local(&cfg->calendar, e.start, 7 * k);
-		w.end = gp_cal_add_days_local(&cfg->calendar, e.end, 7 * k);
-		rc = gp_report_add_maintenance(st, cfg, &w, &id, err, sizeof(err));
-		if (k == 0)
-			first_id = id;
-	}
-	if (end_transaction(st, rc, err, sizeof(err)) != 0) {
+	char err[600] = "";
+	struct gp_entry_added a;
+	int rc = gp_entry_add(cfg, st, &in, (int64_t)time(NULL), &a, err, sizeof(err));
+	if (rc != 0) {
 		fprintf(stderr, "gprobe %s: %s\n", cmd, err);
-		if (is_downtime && !e.over_monitored && strstr(err, "the probe monitored"))
+		if (is_downtime && !in.over_monitored && strstr(err, "the probe monitored"))
 			fprintf(stderr, "gprobe %s: an outage the customer reported that the probe "
 					"missed: add --over-monitored\n", cmd);
 		return 1;
 	}
-	if (weeks > 1) {
-		printf("maintenance windows #%lld..#%lld: %d, weekly\n", (long long)first_id,
-		       (long long)id, weeks);
+	if (a.weeks > 1) {
+		printf("maintenance windows #%lld..#%lld: %d, weekly\n", (long long)a.first_id,
+		       (long long)a.id, a.weeks);
 		return 0;
 	}
-	char a[40], b[40], d[40];
-	local(cfg, e.start, a, sizeof(a));
-	local(cfg, e.end, b, sizeof(b));
+	char s[40], b[40], d[40];
+	local(cfg, a.start, s, sizeof(s));
+	local(cfg, a.end, b, sizeof(b));
 	char on[200];
-	snprintf(on, sizeof(on), "%s%s", e.target ? "target " : "", e.target ? e.target : e.service);
+	snprintf(on, sizeof(on), "%s%s", in.target ? "target " : "",
+		 in.target ? in.target : in.service);
 	printf("%s #%lld: %s %s .. %s (%s)%s%s%s\n",
-	       is_downtime ? "downtime entry" : "maintenance window", (long long)id, on, a, b,
-	       gp_fmt_hms(e.end - e.start, d, sizeof(d)), is_downtime ? ", " : "",
-	       is_downtime ? attribution : "",
-	       e.over_monitored ? ", reported over monitored time: it counts as down over what "
-				  "the probe saw as up"
-				: "");
+	       is_downtime ? "downtime entry" : "maintenance window", (long long)a.id, on, s, b,
+	       gp_fmt_hms(a.end - a.start, d, sizeof(d)), is_downtime ? ", " : "",
+	       is_downtime ? in.attribution : "",
+	       in.over_monitored ? ", reported over monitored time: it counts as down over what "
+				   "the probe saw as up"
+				 : "");
 	return 0;
 }
 
@@ -837,13 +910,12 @@ static int entry_add(const struct gp_config *cfg, struct gp_store *st, bool is_d
 static int entry_list(const struct gp_config *cfg, struct gp_store *st, bool is_downtime,
 		      int argc, char **argv)
 {
-	struct entries x = {cfg, json_array(), is_downtime, gp_cli_flag(argc, argv, "--service")};
-	if (gp_store_entry_list(st, is_downtime ? GP_ENTRY_DOWNTIME : GP_ENTRY_MAINTENANCE,
-				gp_cli_flag(argc, argv, "--service"), INT64_MIN, INT64_MAX,
-				collect_entry, &x) != 0) {
+	struct entries x = {cfg, gp_entries_json(cfg, st, is_downtime,
+						 gp_cli_flag(argc, argv, "--service")),
+			    is_downtime, NULL};
+	if (!x.arr) {
 		fprintf(stderr, "gprobe %s: cannot read the ledger: %s\n",
 			is_downtime ? "downtime list-entries" : "maintenance list", gp_store_error(st));
-		json_decref(x.arr);
 		return 1;
 	}
 	if (gp_cli_has(argc, argv, "--json")) {
@@ -877,14 +949,8 @@ static int entry_revoke(const struct gp_config *cfg, struct gp_store *st, bool i
 		return 1;
 	}
 	char err[512] = "";
-	int rc = gp_store_begin(st);
-	if (rc != 0)
-		snprintf(err, sizeof(err), "database: %s", gp_store_error(st));
-	else
-		rc = gp_report_revoke_entry(st, is_downtime ? GP_ENTRY_DOWNTIME : GP_ENTRY_MAINTENANCE,
-					    id, gp_cli_login_name(), reason, (int64_t)time(NULL), err,
-					    sizeof(err));
-	if (end_transaction(st, rc, err, sizeof(err)) != 0) {
+	if (gp_entry_revoke(st, is_downtime, id, gp_cli_login_name(), reason, (int64_t)time(NULL),
+			    err, sizeof(err)) != 0) {
 		fprintf(stderr, "gprobe %s: %s\n", cmd, err);
 		return 1;
 	}

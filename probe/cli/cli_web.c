@@ -1,8 +1,9 @@
 /*
  * cli_web.c - `gprobe web`, the NOC web console in the foreground (the
- * server is probe/web/), and `gprobe web passwd USER --role ROLE`, which
+ * server is probe/web/), `gprobe web passwd USER --role ROLE`, which
  * sets a user's password (read on standard input) and role in
- * web.users_file.
+ * web.users_file, and `gprobe web passwd USER --remove`, which takes the
+ * user out of it.
  */
 #include "cli.h"
 #include "web.h"
@@ -17,14 +18,19 @@ static int usage(FILE *out)
 {
 	fprintf(out,
 		"usage: gprobe [-c FILE] web\n"
-		"       gprobe [-c FILE] web passwd USER --role viewer|operator|manager\n\n"
+		"       gprobe [-c FILE] web passwd USER --role viewer|operator|manager\n"
+		"       gprobe [-c FILE] web passwd USER --remove\n\n"
 		"`web` serves the NOC console on web.listen (HTTPS with web.tls_cert and\n"
 		"web.tls_key; plain HTTP only on a loopback address) in the foreground,\n"
 		"until SIGTERM or SIGINT. `web passwd` reads USER's password (8 characters\n"
 		"or more) on standard input and writes it, yescrypt-hashed, with the role\n"
 		"into web.users_file (mode 0600, replaced atomically). A viewer sees;\n"
 		"an operator also acknowledges, notes and resolves; a manager also\n"
-		"attributes.\n");
+		"attributes and voids incidents and enters maintenance windows and\n"
+		"ledger entries (/manage). `--remove` takes USER out of the file (replaced\n"
+		"the same way); the last manager may be removed, which is said. A\n"
+		"running console keeps the removed user's open sessions until they end\n"
+		"(30 minutes unused, 12 hours at most) or it restarts; no new login.\n");
 	return out == stdout ? 0 : 1;
 }
 
@@ -56,13 +62,47 @@ static char *read_password(void)
 	return out;
 }
 
+/* web passwd USER --remove: the user out of the file (no password read). */
+static int cmd_remove(struct gp_cli *cli, const char *user)
+{
+	struct gp_config *cfg = gp_cli_load_config(cli);
+	if (!cfg)
+		return 1;
+	int rc = 1;
+	char err[512];
+	bool manager_left = true;
+	if (!cfg->web.set) {
+		fprintf(stderr, "gprobe web passwd: the config has no web: block (web.users_file)\n");
+	} else if (gp_web_users_remove(cfg->web.users_file, user, &manager_left, err,
+				       sizeof(err)) != 0) {
+		fprintf(stderr, "gprobe web passwd: %s\n", err);
+	} else {
+		printf("%s: removed from %s\n", user, cfg->web.users_file);
+		if (!manager_left)
+			fprintf(stderr, "gprobe web passwd: no manager is left in %s: nobody can "
+					"void incidents or enter maintenance and ledger entries in "
+					"the console (add one with `gprobe web passwd USER --role "
+					"manager`)\n", cfg->web.users_file);
+		rc = 0;
+	}
+	gp_config_free(cfg);
+	return rc;
+}
+
 static int cmd_passwd(struct gp_cli *cli, int argc, char **argv)
 {
 	const char *user = argc > 2 ? argv[2] : NULL;
 	const char *role_s = gp_cli_flag(argc, argv, "--role");
+	bool remove = gp_cli_has(argc, argv, "--remove");
 	enum gp_web_role role;
-	if (!user || user[0] == '-' || !role_s)
+	if (!user || user[0] == '-' || (!role_s && !remove))
 		return usage(stderr);
+	if (remove && role_s) {
+		fprintf(stderr, "gprobe web passwd: --remove or --role, not both\n");
+		return 1;
+	}
+	if (remove)
+		return cmd_remove(cli, user);
 	if (!gp_web_role_parse(role_s, &role)) {
 		fprintf(stderr, "gprobe web passwd: --role '%s': expected viewer, operator or manager\n",
 			role_s);

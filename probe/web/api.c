@@ -3,7 +3,8 @@
  * built by the same functions) and the incident actions that the forms
  * and the API share: each goes through the incident manager's
  * gp_inc_command / gp_inc_attribute in one transaction, as `gprobe
- * incident ...` does, with the logged-in user as the actor.
+ * incident ...` does, with the logged-in user as the actor. (The
+ * manager's maintenance windows and ledger entries are manage.c's.)
  */
 #include "incidents.h"
 #include "web.h"
@@ -31,7 +32,7 @@ struct gp_store *gp_web_store(struct gp_webd *w, bool writable, struct gp_web_re
 	return st;
 }
 
-static void send_json(struct gp_web_resp *resp, int status, json_t *j)
+void gp_web_json(struct gp_web_resp *resp, int status, json_t *j)
 {
 	char *s = json_dumps(j, JSON_INDENT(2));
 	resp->status = status;
@@ -43,7 +44,7 @@ static void send_json(struct gp_web_resp *resp, int status, json_t *j)
 
 void gp_api_error(struct gp_web_resp *resp, int status, const char *error)
 {
-	send_json(resp, status, json_pack("{s:s}", "error", error));
+	gp_web_json(resp, status, json_pack("{s:s}", "error", error));
 }
 
 void gp_api_status(struct gp_webd *w, struct gp_web_resp *resp)
@@ -51,7 +52,7 @@ void gp_api_status(struct gp_webd *w, struct gp_web_resp *resp)
 	struct gp_store *st = gp_web_store(w, false, NULL);
 	if (!st)
 		return gp_api_error(resp, 503, "the store cannot be read");
-	send_json(resp, 200, gp_status_json(w->cfg, st));
+	gp_web_json(resp, 200, gp_status_json(w->cfg, st));
 	gp_store_close(st);
 }
 
@@ -60,7 +61,7 @@ void gp_api_incidents(struct gp_webd *w, bool all, struct gp_web_resp *resp)
 	struct gp_store *st = gp_web_store(w, false, NULL);
 	if (!st)
 		return gp_api_error(resp, 503, "the store cannot be read");
-	send_json(resp, 200, gp_incidents_json(w->cfg, st, all));
+	gp_web_json(resp, 200, gp_incidents_json(w->cfg, st, all));
 	gp_store_close(st);
 }
 
@@ -73,23 +74,26 @@ void gp_api_incident(struct gp_webd *w, int64_t id, struct gp_web_resp *resp)
 	gp_store_close(st);
 	if (!j)
 		return gp_api_error(resp, 404, "no such incident");
-	send_json(resp, 200, j);
+	gp_web_json(resp, 200, j);
 }
 
 int gp_web_action(struct gp_webd *w, const struct gp_web_session *ss, int64_t id,
 		  const char *action, const char *text, const char *reason, char *err,
 		  size_t errlen)
 {
+	/* What each takes: the text (a note, what was done; for attribute
+	 * the attribution), the reason (attribute's; void's only argument). */
 	static const struct {
 		const char *name;
 		enum gp_inc_cmd cmd;
 		enum gp_web_role role;
-		bool needs_text;
+		bool needs_text, needs_reason;
 	} acts[] = {
-		{"ack", GP_INC_ACK, GP_ROLE_OPERATOR, false},
-		{"note", GP_INC_NOTE, GP_ROLE_OPERATOR, true},
-		{"resolve", GP_INC_RESOLVE, GP_ROLE_OPERATOR, true},
-		{"attribute", GP_INC_ATTRIBUTE, GP_ROLE_MANAGER, true},
+		{"ack", GP_INC_ACK, GP_ROLE_OPERATOR, false, false},
+		{"note", GP_INC_NOTE, GP_ROLE_OPERATOR, true, false},
+		{"resolve", GP_INC_RESOLVE, GP_ROLE_OPERATOR, true, false},
+		{"attribute", GP_INC_ATTRIBUTE, GP_ROLE_MANAGER, true, true},
+		{"void", GP_INC_VOID, GP_ROLE_MANAGER, false, true},
 	};
 	int a = -1;
 	for (size_t i = 0; i < GP_ARRAY_LEN(acts); i++)
@@ -109,8 +113,8 @@ int gp_web_action(struct gp_webd *w, const struct gp_web_session *ss, int64_t id
 			 acts[a].cmd == GP_INC_ATTRIBUTE ? "the attribution" : "the text");
 		return 400;
 	}
-	if (acts[a].cmd == GP_INC_ATTRIBUTE && (!reason || !*reason)) {
-		snprintf(err, errlen, "attribute: missing the reason");
+	if (acts[a].needs_reason && (!reason || !*reason)) {
+		snprintf(err, errlen, "%s: missing the reason", action);
 		return 400;
 	}
 	struct gp_store *st = gp_web_store(w, true, NULL);
@@ -127,7 +131,9 @@ int gp_web_action(struct gp_webd *w, const struct gp_web_session *ss, int64_t id
 	gp_incident_clear(&inc);
 	err[0] = '\0';
 	int64_t now = (int64_t)time(NULL);
-	const char *arg = acts[a].cmd == GP_INC_ACK ? ss->user : text;
+	const char *arg = acts[a].cmd == GP_INC_ACK    ? ss->user
+			  : acts[a].cmd == GP_INC_VOID ? reason
+						       : text;
 	int status = 200;
 	if (gp_store_begin(st) != 0 ||
 	    (acts[a].cmd == GP_INC_ATTRIBUTE

@@ -193,6 +193,39 @@ int gp_web_users_load(const char *path, bool missing_ok, struct gp_web_users *u,
 	return 0;
 }
 
+/* Writes u over path atomically: a temp file beside it (mode 0600),
+ * fsync'd, renamed over it. */
+static int users_write(const char *path, const struct gp_web_users *u, char *err, size_t errlen)
+{
+	char *tmp = gp_xasprintf("%s.tmp.%ld", path, (long)getpid());
+	int rc = -1;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		gp_errf(err, errlen, "cannot create '%s': %s", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	for (size_t i = 0; i < u->n; i++)
+		fprintf(f, "%s:%s:%s\n", u->v[i].name, gp_web_role_name(u->v[i].role), u->v[i].hash);
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+		gp_errf(err, errlen, "cannot write '%s': %s", tmp, strerror(errno));
+		fclose(f);
+		unlink(tmp);
+		goto out;
+	}
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		gp_errf(err, errlen, "cannot replace '%s': %s", path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(tmp);
+	return rc;
+}
+
 int gp_web_users_set(const char *path, const char *name, enum gp_web_role role,
 		     const char *password, char *err, size_t errlen)
 {
@@ -209,43 +242,48 @@ int gp_web_users_set(const char *path, const char *name, enum gp_web_role role,
 		gp_web_users_free(&u);
 		return -1;
 	}
-	char *tmp = gp_xasprintf("%s.tmp.%ld", path, (long)getpid());
-	int rc = -1;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (!f) {
-		gp_errf(err, errlen, "cannot create '%s': %s", tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		goto out;
+	struct gp_web_user *found = NULL;
+	for (size_t i = 0; i < u.n && !found; i++)
+		if (!strcmp(u.v[i].name, name))
+			found = &u.v[i];
+	if (!found) {
+		u.v = gp_xrealloc(u.v, (u.n + 1) * sizeof(*u.v));
+		found = &u.v[u.n++];
+		*found = (struct gp_web_user){gp_xstrdup(name), role, NULL};
 	}
-	bool found = false;
-	for (size_t i = 0; i < u.n; i++) {
-		if (!strcmp(u.v[i].name, name)) {
-			found = true;
-			fprintf(f, "%s:%s:%s\n", name, gp_web_role_name(role), hash);
-		} else {
-			fprintf(f, "%s:%s:%s\n", u.v[i].name, gp_web_role_name(u.v[i].role),
-				u.v[i].hash);
-		}
+	free(found->hash);
+	found->hash = hash;
+	found->role = role;
+	int rc = users_write(path, &u, err, errlen);
+	gp_web_users_free(&u);
+	return rc;
+}
+
+int gp_web_users_remove(const char *path, const char *name, bool *manager_left, char *err,
+			size_t errlen)
+{
+	struct gp_web_users u;
+	if (gp_web_users_load(path, false, &u, err, errlen) != 0)
+		return -1;
+	size_t k = u.n;
+	for (size_t i = 0; i < u.n; i++)
+		if (!strcmp(u.v[i].name, name))
+			k = i;
+	if (k == u.n) {
+		gp_errf(err, errlen, "no user '%s' in %s", name ? name : "", path);
+		gp_web_users_free(&u);
+		return -1;
 	}
-	if (!found)
-		fprintf(f, "%s:%s:%s\n", name, gp_web_role_name(role), hash);
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-		gp_errf(err, errlen, "cannot write '%s': %s", tmp, strerror(errno));
-		fclose(f);
-		unlink(tmp);
-		goto out;
+	free(u.v[k].name);
+	free(u.v[k].hash);
+	memmove(&u.v[k], &u.v[k + 1], (u.n - k - 1) * sizeof(*u.v));
+	u.n--;
+	if (manager_left) {
+		*manager_left = false;
+		for (size_t i = 0; i < u.n; i++)
+			*manager_left = *manager_left || u.v[i].role == GP_ROLE_MANAGER;
 	}
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
-		gp_errf(err, errlen, "cannot replace '%s': %s", path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	rc = 0;
-out:
-	free(tmp);
-	free(hash);
+	int rc = users_write(path, &u, err, errlen);
 	gp_web_users_free(&u);
 	return rc;
 }

@@ -8,7 +8,7 @@
  * The users file (web.users_file) holds one user a line, `name:role:hash`,
  * the role viewer, operator or manager, the hash yescrypt ("$y$...") from
  * libxcrypt. It is a secret: mode 0600 or 0400, written only by
- * gp_web_users_set() (temp file + rename).
+ * gp_web_users_set() and gp_web_users_remove() (temp file + rename).
  */
 #ifndef GP_WEB_AUTH_H
 #define GP_WEB_AUTH_H
@@ -43,6 +43,13 @@ const struct gp_web_user *gp_web_users_find(const struct gp_web_users *u, const 
  * atomically (same directory temp file, mode 0600, fsync, rename). */
 int gp_web_users_set(const char *path, const char *name, enum gp_web_role role,
 		     const char *password, char *err, size_t errlen);
+/* Removes name from path, rewritten as gp_web_users_set() does. -1 with
+ * why in err: no such user, the file unreadable or not private. Removing
+ * the last manager (or the last user) is allowed: *manager_left (when
+ * given) says whether a manager remains. A running `gprobe web` ends the
+ * removed user's sessions at their next request (server.c). */
+int gp_web_users_remove(const char *path, const char *name, bool *manager_left, char *err,
+			size_t errlen);
 
 /* A yescrypt hash of password (malloc'd), or NULL with why in err. */
 char *gp_web_hash(const char *password, char *err, size_t errlen);

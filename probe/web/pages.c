@@ -358,6 +358,18 @@ void gp_page_incident(struct gp_webd *w, const struct gp_web_req *r, struct gp_w
 			     "<input type=\"text\" name=\"reason\" id=\"attribute-reason\" required "
 			     "placeholder=\"%s\"><br><button id=\"attribute\">%s</button></p></form>",
 			  TR(r, "reason", "причина"), TR(r, "Attribute", "Отнести"));
+		/* Void: a false alarm, its down time counted as voided; every
+		 * status but voided allows it (gp_inc_command says 409 else). */
+		if (strcmp(status, "voided") != 0) {
+			gp_sb_add(b, "<form method=\"post\" action=\"/incidents/%lld/void\"><p>",
+				  lid);
+			csrf_field(r, b);
+			gp_sb_add(b, "<input type=\"text\" name=\"reason\" id=\"void-reason\" "
+				     "required placeholder=\"%s\"><br><button id=\"void\">%s</button>"
+				     "</p></form>",
+				  TR(r, "why it is a false alarm", "почему это ложная тревога"),
+				  TR(r, "Void: a false alarm", "Аннулировать: ложная тревога"));
+		}
 	}
 	gp_sb_add(b, "<h2>%s</h2><table id=\"timeline\"><tbody>",
 		  TR(r, "Timeline", "Хронология"));

@@ -141,12 +141,32 @@ static char *req_form(const struct gp_web_req *r, const char *key)
 	if (rc->json_body) {
 		json_error_t je;
 		json_t *j = json_loadb(b->s ? b->s : "", b->n, 0, &je);
-		const char *v = json_string_value(json_object_get(j, key));
-		char *out = v ? gp_xstrdup(v) : NULL;
+		/* A JSON true or false as the form's checkbox would say it. */
+		json_t *jv = json_object_get(j, key);
+		const char *v = json_string_value(jv);
+		char *out = v ? gp_xstrdup(v)
+			      : json_is_boolean(jv) ? gp_xstrdup(json_is_true(jv) ? "true" : "false")
+						    : NULL;
 		json_decref(j);
 		return out;
 	}
 	return form_value(b->s ? b->s : "", b->n, key);
+}
+
+/* A session holds while its user is still in web.users_file with the
+ * same role: `gprobe web passwd USER --remove` (or a new role) ends the
+ * user's sessions at their next request. The file is small; read at each
+ * request with a session. Unreadable: no session holds. */
+static bool session_user_current(struct gp_webd *w, const struct gp_web_session *ss)
+{
+	struct gp_web_users users = {0};
+	char err[256];
+	if (gp_web_users_load(w->cfg->web.users_file, false, &users, err, sizeof(err)) != 0)
+		return false;
+	const struct gp_web_user *u = gp_web_users_find(&users, ss->user);
+	bool ok = u && u->role == ss->role;
+	gp_web_users_free(&users);
+	return ok;
 }
 
 static const char *req_arg(const struct gp_web_req *r, const char *key)
@@ -271,8 +291,7 @@ static void healthz(struct gp_webd *w, struct gp_web_resp *resp)
 	}
 }
 
-/* "/incidents/12/ack" -> id 12, *rest "/ack"; false when not that shape. */
-static bool incident_path(const char *p, const char *prefix, int64_t *id, const char **rest)
+bool gp_web_id_path(const char *p, const char *prefix, int64_t *id, const char **rest)
 {
 	size_t n = strlen(prefix);
 	if (strncmp(p, prefix, n) != 0)
@@ -357,7 +376,7 @@ static void route(struct gp_webd *w, struct gp_web_req *r, struct MHD_Connection
 				w, r, resp,
 				MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "month"),
 				MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format"));
-		if (incident_path(p, "/incidents/", &id, &rest) && !*rest)
+		if (gp_web_id_path(p, "/incidents/", &id, &rest) && !*rest)
 			return gp_page_incident(w, r, resp, id, NULL);
 		if (!strcmp(p, "/api/status"))
 			return gp_api_status(w, resp);
@@ -365,10 +384,10 @@ static void route(struct gp_webd *w, struct gp_web_req *r, struct MHD_Connection
 			const char *all = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "all");
 			return gp_api_incidents(w, all && strcmp(all, "0"), resp);
 		}
-		if (incident_path(p, "/api/incidents/", &id, &rest) && !*rest)
+		if (gp_web_id_path(p, "/api/incidents/", &id, &rest) && !*rest)
 			return gp_api_incident(w, id, resp);
-	} else if ((incident_path(p, "/incidents/", &id, &rest) ||
-		    incident_path(p, "/api/incidents/", &id, &rest)) &&
+	} else if ((gp_web_id_path(p, "/incidents/", &id, &rest) ||
+		    gp_web_id_path(p, "/api/incidents/", &id, &rest)) &&
 		   rest[0] == '/' && rest[1]) {
 		char *text = r->form(r, "text"), *reason = r->form(r, "reason");
 		char *attribution = r->form(r, "attribution");
@@ -435,6 +454,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		.arg = req_arg,
 		.ctx = &rc,
 	};
+	if (r.session && !session_user_current(w, r.session)) {
+		gp_web_session_drop(&w->sessions, r.session->token);
+		r.session = NULL;
+	}
 	const char *wall = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "wall");
 	r.wall = wall && strcmp(wall, "0");
 	if (conn->too_big) {

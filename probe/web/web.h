@@ -70,13 +70,20 @@ struct gp_web_resp {
 struct gp_store *gp_web_store(struct gp_webd *w, bool writable, struct gp_web_resp *resp);
 
 /* An incident action from a form or the API, by the session's user:
- * "ack", "note", "resolve" (operator and manager), "attribute"
- * (manager). Returns the HTTP status: 200, or 403 (role), 404 (no such
+ * "ack", "note", "resolve" (operator and manager), "attribute" and
+ * "void" (manager; its reason in `reason`). Returns the HTTP status: 200, or 403 (role), 404 (no such
  * action or incident), 400 (missing text), 409 (refused transition) or
  * 503, with why in err. */
 int gp_web_action(struct gp_webd *w, const struct gp_web_session *ss, int64_t id,
 		  const char *action, const char *text, const char *reason, char *err,
 		  size_t errlen);
+
+/* "/incidents/12/ack" with prefix "/incidents/" -> id 12, *rest "/ack";
+ * false when not that shape (server.c). */
+bool gp_web_id_path(const char *p, const char *prefix, int64_t *id, const char **rest);
+/* j (taken) as the response's JSON body (api.c). */
+struct json_t;
+void gp_web_json(struct gp_web_resp *resp, int status, struct json_t *j);
 
 /* pages.c */
 /* The page's start (doctype, style, the header's links and the user) and

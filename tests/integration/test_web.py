@@ -9,7 +9,6 @@ ack is refused 403, a POST without the CSRF token 403, five wrong
 passwords then 429, /healthz 200 and /api/status 401 without a session,
 / redirects to /login. Screenshots of the board (normal and ?wall=1) go to
 the test's temp dir, and to $GPROBE_SCREENSHOT_DIR when set."""
-import datetime
 import json
 import os
 import re
@@ -23,136 +22,14 @@ import unittest
 import urllib.error
 import urllib.parse
 import urllib.request
-from zoneinfo import ZoneInfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from labtest import GPROBE, free_tcp_port, run, tcp_open, wait_until, with_store  # noqa: E402
-from test_alerts import Component  # noqa: E402
+from labtest import GPROBE, free_tcp_port, run, tcp_open, wait_until  # noqa: E402
+from webestate import OPENER, PASSWORDS, ConsoleEstate, NoRedirect  # noqa: E402
 
-PASSWORDS = {"oper": ("operator", "oper-secret-1"), "view": ("viewer", "view-secret-1"),
-             "boss": ("manager", "boss-secret-1")}
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-OPENER = urllib.request.build_opener(NoRedirect)
-
-
-class WebTest(unittest.TestCase):
+class WebTest(ConsoleEstate):
     """One estate, daemon and console for the class; the tests run in name
     order, the throttling last (it refuses the test's address after)."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory()
-        d = cls.tmp.name
-        cls.comp = Component()
-        cls.comp.up()
-        cls.port = free_tcp_port()
-        cls.base = "http://127.0.0.1:%d" % cls.port
-        cls.cfg = os.path.join(d, "gprobe.yaml")
-        # The contract's term from the first of last month (Almaty), so
-        # that this month's report exists whenever the test runs.
-        today = datetime.datetime.now(ZoneInfo("Asia/Almaty")).date()
-        cls.month = today.strftime("%Y-%m")
-        cls.term_start = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
-        with open(cls.cfg, "w", encoding="utf-8") as f:
-            f.write(with_store(f"""probe: {{data_dir: {d}/data, interval: 1s, retry_interval: 1s,
-        timeout: 1s, attempts: 1, rrd: false}}
-targets:
-  - {{name: web-1, host: 127.0.0.1, owner: supplier,
-     checks: [{{name: port, tcp_connect: {cls.comp.port}}}]}}
-services:
-  - {{name: armo, title: "АРМО", up_when: "web-1", priority: P2}}
-contract: {{start: {cls.term_start}, term_days: 365, monthly_payment: "1250000.00",
-  value_excl_vat: "15000000.00", penalty_hour_divisor: 720, penalty_cap_percent: 5,
-  hour_rounding: exact, overlap: union}}
-calendar: {{timezone: Asia/Almaty}}
-web:
-  listen: "127.0.0.1:{cls.port}"
-  users_file: users
-"""))
-        for user, (role, pw) in PASSWORDS.items():
-            p = subprocess.run([GPROBE, "-c", cls.cfg, "web", "passwd", user, "--role", role],
-                               input=pw + "\n", capture_output=True, text=True, timeout=60)
-            assert p.returncode == 0, p.stderr
-        assert os.stat(os.path.join(d, "users")).st_mode & 0o777 == 0o600
-        cls.daemon_log = open(os.path.join(d, "run.log"), "a")
-        cls.daemon = subprocess.Popen([GPROBE, "-c", cls.cfg, "run"], stdout=cls.daemon_log,
-                                      stderr=cls.daemon_log)
-        cls.web_log = open(os.path.join(d, "web.log"), "a")
-        cls.web = subprocess.Popen([GPROBE, "-c", cls.cfg, "web"], stdout=cls.web_log,
-                                   stderr=cls.web_log)
-        try:
-            wait_until("gprobe web listening", lambda: tcp_open(cls.port), 30)
-            wait_until("armo UP", lambda: cls.service_state() == "UP", 60)
-        except BaseException:
-            cls.stop_all()
-            raise
-
-    @classmethod
-    def service_state(cls):
-        rc, out, _ = run([GPROBE, "-c", cls.cfg, "status", "--json"])
-        if rc != 0:
-            return None
-        return {s["name"]: s["state"] for s in json.loads(out)["services"]}.get("armo")
-
-    @classmethod
-    def stop_all(cls):
-        for p in (cls.web, cls.daemon):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
-        cls.web_log.close()
-        cls.daemon_log.close()
-        cls.comp.down()
-
-    @classmethod
-    def tearDownClass(cls):
-        web_running = cls.web.poll() is None
-        cls.stop_all()
-        with open(os.path.join(cls.tmp.name, "web.log"), encoding="utf-8") as f:
-            log = f.read()
-        cls.tmp.cleanup()
-        # SIGTERM stops the console cleanly.
-        assert not web_running or cls.web.returncode == 0, (cls.web.returncode, log)
-
-    # --- HTTP without a browser ------------------------------------------
-    def http(self, method, path, form=None, cookie=None, headers=None):
-        """(status, headers, body text); redirects are not followed."""
-        data = urllib.parse.urlencode(form).encode() if form is not None else None
-        req = urllib.request.Request(self.base + path, data=data, method=method)
-        if cookie:
-            req.add_header("Cookie", cookie)
-        for k, v in (headers or {}).items():
-            req.add_header(k, v)
-        try:
-            with OPENER.open(req, timeout=30) as r:
-                return r.status, r.headers, r.read().decode()
-        except urllib.error.HTTPError as e:
-            return e.code, e.headers, e.read().decode()
-
-    def login(self, user, password=None):
-        """The session cookie and the CSRF token of a fresh login."""
-        pw = password or PASSWORDS[user][1]
-        st, h, _ = self.http("POST", "/login", {"user": user, "password": pw})
-        self.assertEqual(st, 303)
-        self.assertEqual(h["Location"], "/")
-        sc = h["Set-Cookie"]
-        for attr in ("HttpOnly", "SameSite=Strict", "Path=/"):
-            self.assertIn(attr, sc)
-        cookie = sc.split(";")[0]
-        st, _, body = self.http("GET", "/", cookie=cookie)
-        self.assertEqual(st, 200)
-        csrf = re.search(r'name="csrf" value="([0-9a-f]{64})"', body).group(1)
-        return cookie, csrf
 
     def manual_incident(self):
         rc, out, err = run([GPROBE, "-c", self.cfg, "incident", "open", "--service", "armo",

@@ -29,19 +29,16 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import unittest
 import urllib.error
 import urllib.request
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import test_web  # noqa: E402  (its helpers; `import` keeps its tests out of this run)
-from labtest import GPROBE, free_tcp_port, run, tcp_open, wait_until, with_store  # noqa: E402
-from test_alerts import Component  # noqa: E402
+from labtest import GPROBE, free_tcp_port, run, wait_until  # noqa: E402
+from webestate import OPENER, PASSWORDS, ConsoleEstate  # noqa: E402
 
 ZONE = ZoneInfo("Asia/Almaty")
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -66,95 +63,25 @@ def title_seconds(title, label):
     return h * 3600 + mi * 60 + s
 
 
-class WebLedgerTest(unittest.TestCase):
+class WebLedgerTest(ConsoleEstate):
     """One estate, daemon and console for the class; the tests run in name
     order (the outage of test_2 is what test_3 and test_6 look at)."""
-
-    http = test_web.WebTest.http
-    login = test_web.WebTest.login
-
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory()
-        d = cls.tmp.name
-        cls.comp = Component()
-        cls.comp.up()
-        cls.dead_port = free_tcp_port()  # never listened on: no value, no RRD file
-        cls.port = free_tcp_port()
-        cls.base = "http://127.0.0.1:%d" % cls.port
-        cls.cfg = os.path.join(d, "gprobe.yaml")
-        cls.data = os.path.join(d, "data")
-        # The term from the first of last month (Almaty): this month and
-        # the last are in it whenever the test runs.
-        today = datetime.datetime.now(ZONE).date()
-        cls.month = today.strftime("%Y-%m")
-        cls.last_month = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
-        with open(cls.cfg, "w", encoding="utf-8") as f:
-            f.write(with_store(f"""probe: {{data_dir: {cls.data}, interval: 1s, retry_interval: 1s,
-        timeout: 1s, attempts: 1}}
-targets:
-  - {{name: web-1, host: 127.0.0.1, owner: supplier,
-     checks: [{{name: port, tcp_connect: {cls.comp.port}}}]}}
-  - {{name: dead-1, host: 127.0.0.1, owner: supplier,
-     checks: [{{name: port, tcp_connect: {cls.dead_port}}}]}}
-services:
-  - {{name: armo, title: "АРМО", up_when: "web-1", priority: P2}}
-contract: {{start: {cls.last_month}, term_days: 365, monthly_payment: "1250000.00",
-  value_excl_vat: "15000000.00", penalty_hour_divisor: 720, penalty_cap_percent: 5,
-  hour_rounding: exact, overlap: union}}
-calendar: {{timezone: Asia/Almaty}}
-web:
-  listen: "127.0.0.1:{cls.port}"
-  users_file: users
-"""))
-        role, pw = test_web.PASSWORDS["view"]
-        p = subprocess.run([GPROBE, "-c", cls.cfg, "web", "passwd", "view", "--role", role],
-                           input=pw + "\n", capture_output=True, text=True, timeout=60)
-        assert p.returncode == 0, p.stderr
-        cls.daemon_log = open(os.path.join(d, "run.log"), "a")
-        cls.daemon = subprocess.Popen([GPROBE, "-c", cls.cfg, "run"], stdout=cls.daemon_log,
-                                      stderr=cls.daemon_log)
-        cls.web_log = open(os.path.join(d, "web.log"), "a")
-        cls.web = subprocess.Popen([GPROBE, "-c", cls.cfg, "web"], stdout=cls.web_log,
-                                   stderr=cls.web_log)
-        try:
-            wait_until("gprobe web listening", lambda: tcp_open(cls.port), 30)
-            wait_until("armo UP", lambda: cls.service_state() == "UP", 60)
-            rrd = os.path.join(cls.data, "rrd", "web-1", "port.rrd")
-            wait_until("web-1/port's RRD file", lambda: os.path.exists(rrd), 60)
-        except BaseException:
-            cls.stop_all()
-            raise
+    USERS = {"view": PASSWORDS["view"]}
+    RRD = "rrd: true"
+    # Never listened on: no value, no RRD file.
+    MORE_TARGETS = "  - {name: dead-1, host: 127.0.0.1, owner: supplier,\n" \
+                   "     checks: [{name: port, tcp_connect: DEAD}]}\n"
 
     @classmethod
-    def service_state(cls):
-        rc, out, _ = run([GPROBE, "-c", cls.cfg, "status", "--json"])
-        if rc != 0:
-            return None
-        return {s["name"]: s["state"] for s in json.loads(out)["services"]}.get("armo")
+    def prepare(cls):
+        cls.dead_port = free_tcp_port()
+        cls.MORE_TARGETS = cls.MORE_TARGETS.replace("DEAD", str(cls.dead_port))
+        cls.last_month = cls.term_start
 
     @classmethod
-    def stop_all(cls):
-        for p in (cls.web, cls.daemon):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
-        cls.web_log.close()
-        cls.daemon_log.close()
-        cls.comp.down()
-
-    @classmethod
-    def tearDownClass(cls):
-        web_running = cls.web.poll() is None
-        cls.stop_all()
-        with open(os.path.join(cls.tmp.name, "web.log"), encoding="utf-8") as f:
-            log = f.read()
-        cls.tmp.cleanup()
-        assert not web_running or cls.web.returncode == 0, (cls.web.returncode, log)
+    def ready(cls):
+        rrd = os.path.join(cls.data, "rrd", "web-1", "port.rrd")
+        wait_until("web-1/port's RRD file", lambda: os.path.exists(rrd), 60)
 
     # --- helpers -----------------------------------------------------------
     def get(self, path, cookie):
@@ -163,7 +90,7 @@ web:
         if cookie:
             req.add_header("Cookie", cookie)
         try:
-            with test_web.OPENER.open(req, timeout=60) as r:
+            with OPENER.open(req, timeout=60) as r:
                 return r.status, r.headers, r.read()
         except urllib.error.HTTPError as e:
             return e.code, e.headers, e.read()
@@ -389,7 +316,7 @@ web:
             drv.set_page_load_timeout(30)
             drv.get(self.base + "/login")
             drv.find_element(By.ID, "user").send_keys("view")
-            drv.find_element(By.ID, "password").send_keys(test_web.PASSWORDS["view"][1])
+            drv.find_element(By.ID, "password").send_keys(PASSWORDS["view"][1])
             drv.find_element(By.ID, "login").click()
             wait_until("the board", lambda: drv.find_elements(By.ID, "svc-armo"), 30)
             drv.find_element(By.ID, "ledger").click()

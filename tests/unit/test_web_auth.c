@@ -1,10 +1,12 @@
 /*
  * test_web_auth.c - the web console's auth (probe/web/auth.c): yescrypt
- * hashes, the users file, sessions and their expiry on an injected clock,
- * the CSRF comparison, login throttling.
+ * hashes, the users file (a user added, updated, removed), sessions and
+ * their expiry on an injected clock, the CSRF comparison, login
+ * throttling.
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -113,6 +115,77 @@ static void test_users_file(void **state)
 	rmdir(dir);
 }
 
+static void test_users_remove(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/gp_web_auth_XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[128];
+	snprintf(path, sizeof(path), "%s/users", dir);
+	char err[256] = "";
+	bool manager_left = true;
+	/* No file: nobody to remove. */
+	assert_int_equal(gp_web_users_remove(path, "alice", NULL, err, sizeof(err)), -1);
+	assert_int_equal(gp_web_users_set(path, "alice", GP_ROLE_MANAGER, "password1", err,
+					  sizeof(err)), 0);
+	assert_int_equal(gp_web_users_set(path, "bob", GP_ROLE_OPERATOR, "password2", err,
+					  sizeof(err)), 0);
+	assert_int_equal(gp_web_users_set(path, "carol", GP_ROLE_VIEWER, "password3", err,
+					  sizeof(err)), 0);
+	struct gp_web_users u;
+	assert_int_equal(gp_web_users_load(path, false, &u, err, sizeof(err)), 0);
+	char bob_hash[256];
+	snprintf(bob_hash, sizeof(bob_hash), "%s", gp_web_users_find(&u, "bob")->hash);
+	gp_web_users_free(&u);
+	/* An unknown user: refused with its name, the file as it was. */
+	assert_int_equal(gp_web_users_remove(path, "dave", NULL, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "'dave'"));
+	assert_int_equal(gp_web_users_load(path, false, &u, err, sizeof(err)), 0);
+	assert_int_equal(u.n, 3);
+	gp_web_users_free(&u);
+	/* bob goes; the others stay as they were, in their order, and the file
+	 * stays private. */
+	assert_int_equal(gp_web_users_remove(path, "bob", &manager_left, err, sizeof(err)), 0);
+	assert_true(manager_left);
+	struct stat sb;
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(gp_web_users_load(path, false, &u, err, sizeof(err)), 0);
+	assert_int_equal(u.n, 2);
+	assert_null(gp_web_users_find(&u, "bob"));
+	assert_string_equal(u.v[0].name, "alice");
+	assert_string_equal(u.v[1].name, "carol");
+	assert_true(gp_web_verify(gp_web_users_find(&u, "alice")->hash, "password1"));
+	assert_int_equal(gp_web_users_find(&u, "carol")->role, GP_ROLE_VIEWER);
+	gp_web_users_free(&u);
+	/* Removed twice: the second is refused. */
+	assert_int_equal(gp_web_users_remove(path, "bob", NULL, err, sizeof(err)), -1);
+	/* Added again, bob has a new hash: the old password's is gone. */
+	assert_int_equal(gp_web_users_set(path, "bob", GP_ROLE_OPERATOR, "password4", err,
+					  sizeof(err)), 0);
+	assert_int_equal(gp_web_users_load(path, false, &u, err, sizeof(err)), 0);
+	assert_string_not_equal(gp_web_users_find(&u, "bob")->hash, bob_hash);
+	gp_web_users_free(&u);
+	/* The last manager may go: said through manager_left. */
+	assert_int_equal(gp_web_users_remove(path, "alice", &manager_left, err, sizeof(err)), 0);
+	assert_false(manager_left);
+	/* A file others can read is refused, not rewritten. */
+	chmod(path, 0644);
+	assert_int_equal(gp_web_users_remove(path, "carol", NULL, err, sizeof(err)), -1);
+	chmod(path, 0600);
+	assert_int_equal(gp_web_users_remove(path, "carol", NULL, err, sizeof(err)), 0);
+	assert_int_equal(gp_web_users_remove(path, "bob", &manager_left, err, sizeof(err)), 0);
+	assert_int_equal(gp_web_users_load(path, false, &u, err, sizeof(err)), 0);
+	assert_int_equal(u.n, 0);
+	gp_web_users_free(&u);
+	/* No temp file is left beside it. */
+	char tmp[160];
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	assert_int_not_equal(access(tmp, F_OK), 0);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void test_sessions_expiry(void **state)
 {
 	(void)state;
@@ -213,6 +286,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hash_verify),   cmocka_unit_test(test_ct_equal),
 		cmocka_unit_test(test_roles_names),   cmocka_unit_test(test_users_file),
+		cmocka_unit_test(test_users_remove),
 		cmocka_unit_test(test_sessions_expiry), cmocka_unit_test(test_throttle),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
