@@ -507,10 +507,13 @@ static int state_mode(const struct state_args *a)
 			printf(" 'backlog'=%lld;%ld;;0; 'undelivered'=%lld;0;;0;", (long long)backlog,
 			       a->max_backlog, (long long)undelivered);
 		if (have_h)
+			/* --max-rrd-failures bounds the two together; each
+			 * series carries it. */
 			printf(" 'lag'=%lldms;%ld;;0; 'late_checks'=%lld;;;0; 'rrd_failed'=%lld;%ld;;0;"
-			       " 'rrd_dropped'=%lld;;;0;",
+			       " 'rrd_dropped'=%lld;%ld;;0;",
 			       (long long)h.lag_ms, a->max_lag_s * 1000, (long long)h.late,
-			       (long long)h.rrd_failed, a->max_rrd_failures, (long long)h.rrd_dropped);
+			       (long long)h.rrd_failed, a->max_rrd_failures, (long long)h.rrd_dropped,
+			       a->max_rrd_failures);
 		putchar('\n');
 		free(text);
 		rc = s;

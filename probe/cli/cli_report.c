@@ -817,7 +817,7 @@ int gp_entry_add(const struct gp_config *cfg, struct gp_store *st, const struct 
 	}
 	if (rc != 0) {
 		gp_store_rollback(st);
-		return 1;
+		return rc == GP_REPORT_STORE ? -1 : 1;
 	}
 	if (end_transaction(st, 0, err, errlen) != 0)
 		return -1;
@@ -834,10 +834,11 @@ int gp_entry_revoke(struct gp_store *st, bool downtime, int64_t id, const char *
 		snprintf(err, errlen, "database: %s", gp_store_error(st));
 		return -1;
 	}
-	if (gp_report_revoke_entry(st, downtime ? GP_ENTRY_DOWNTIME : GP_ENTRY_MAINTENANCE, id, by,
-				   reason, now, err, errlen) != 0) {
+	int rc = gp_report_revoke_entry(st, downtime ? GP_ENTRY_DOWNTIME : GP_ENTRY_MAINTENANCE, id,
+					by, reason, now, err, errlen);
+	if (rc != 0) {
 		gp_store_rollback(st);
-		return 1;
+		return rc == GP_REPORT_STORE ? -1 : 1;
 	}
 	return end_transaction(st, 0, err, errlen);
 }

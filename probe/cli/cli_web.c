@@ -29,8 +29,8 @@ static int usage(FILE *out)
 		"attributes and voids incidents and enters maintenance windows and\n"
 		"ledger entries (/manage). `--remove` takes USER out of the file (replaced\n"
 		"the same way); the last manager may be removed, which is said. A\n"
-		"running console keeps the removed user's open sessions until they end\n"
-		"(30 minutes unused, 12 hours at most) or it restarts; no new login.\n");
+		"running console refuses the user's login and ends its open sessions\n"
+		"at their next request (a new role ends the old role's sessions too).\n");
 	return out == stdout ? 0 : 1;
 }
 

@@ -362,16 +362,20 @@ int gp_report_add_downtime(struct gp_store *st, const struct gp_config *cfg,
 		monitored_overlap(&o, p, (size_t)n);
 	free(p);
 	if (n < 0 || gp_store_entry_list(st, GP_ENTRY_DOWNTIME, e->service, e->start, e->end,
-					 entry_overlap, &o) != 0)
-		return gp_errf(err, errlen, "cannot read the ledger: %s", gp_store_error(st));
+					 entry_overlap, &o) != 0) {
+		gp_errf(err, errlen, "cannot read the ledger: %s", gp_store_error(st));
+		return GP_REPORT_STORE;
+	}
 	if (o.what[0] && e->over_monitored)
 		return gp_errf(err, errlen, "refused: %s; entries may not overlap (revoke the other "
 					 "first)", o.what);
 	if (o.what[0])
 		return gp_errf(err, errlen, "refused: %s; a manual entry may only cover time the probe "
 					 "did not monitor", o.what);
-	if (gp_store_entry_add(st, GP_ENTRY_DOWNTIME, e, id) != 0)
-		return gp_errf(err, errlen, "cannot record it: %s", gp_store_error(st));
+	if (gp_store_entry_add(st, GP_ENTRY_DOWNTIME, e, id) != 0) {
+		gp_errf(err, errlen, "cannot record it: %s", gp_store_error(st));
+		return GP_REPORT_STORE;
+	}
 	return 0;
 }
 
@@ -446,15 +450,18 @@ int gp_report_add_maintenance(struct gp_store *st, const struct gp_config *cfg,
 	 * reason) and shown as such. */
 	struct overlap o = {e->start, e->end < e->created_at ? e->end : e->created_at, ""};
 	struct gp_maint m = {0};
-	if (o.from < o.to && gp_maint_load(st, o.from, o.to, &m) != 0)
-		return gp_errf(err, errlen, "cannot read maintenance windows: %s", gp_store_error(st));
+	if (o.from < o.to && gp_maint_load(st, o.from, o.to, &m) != 0) {
+		gp_errf(err, errlen, "cannot read maintenance windows: %s", gp_store_error(st));
+		return GP_REPORT_STORE;
+	}
 	for (size_t i = 0; i < cfg->n_services && o.from < o.to && !o.what[0]; i++) {
 		const struct gp_service *svc = &cfg->services[i];
 		bool concerned = e->target ? gp_maint_concerns(svc, e->target)
 					   : !strcmp(svc->name, e->service);
 		if (concerned && recorded_down(st, &m, svc->name, e->target, &o) != 0) {
 			gp_maint_free(&m);
-			return gp_errf(err, errlen, "cannot read the ledger: %s", gp_store_error(st));
+			gp_errf(err, errlen, "cannot read the ledger: %s", gp_store_error(st));
+			return GP_REPORT_STORE;
 		}
 	}
 	gp_maint_free(&m);
@@ -464,8 +471,10 @@ int gp_report_add_maintenance(struct gp_store *st, const struct gp_config *cfg,
 			       "why", o.what);
 	struct gp_ledger_entry rec = *e;
 	rec.retroactive = o.what[0] != '\0';
-	if (gp_store_entry_add(st, GP_ENTRY_MAINTENANCE, &rec, id) != 0)
-		return gp_errf(err, errlen, "cannot record it: %s", gp_store_error(st));
+	if (gp_store_entry_add(st, GP_ENTRY_MAINTENANCE, &rec, id) != 0) {
+		gp_errf(err, errlen, "cannot record it: %s", gp_store_error(st));
+		return GP_REPORT_STORE;
+	}
 	return 0;
 }
 
@@ -496,8 +505,10 @@ int gp_report_revoke_entry(struct gp_store *st, enum gp_entry_kind kind, int64_t
 	if (!reason || !*reason)
 		return gp_errf(err, errlen, "a reason is required (--reason TEXT)");
 	struct find_entry x = {.id = id};
-	if (gp_store_entry_list(st, kind, NULL, INT64_MIN, INT64_MAX, find_entry, &x) != 0)
-		return gp_errf(err, errlen, "cannot read the ledger: %s", gp_store_error(st));
+	if (gp_store_entry_list(st, kind, NULL, INT64_MIN, INT64_MAX, find_entry, &x) != 0) {
+		gp_errf(err, errlen, "cannot read the ledger: %s", gp_store_error(st));
+		return GP_REPORT_STORE;
+	}
 	if (!x.found)
 		return gp_errf(err, errlen, "no %s #%lld", what, (long long)id);
 	if (x.revoked_at) {
@@ -506,7 +517,9 @@ int gp_report_revoke_entry(struct gp_store *st, enum gp_entry_kind kind, int64_t
 		return gp_errf(err, errlen, "%s #%lld was revoked already (%s, by %s)", what,
 			       (long long)id, at, x.revoked_by);
 	}
-	if (gp_store_entry_revoke(st, kind, id, now, by ? by : "", reason) != 0)
-		return gp_errf(err, errlen, "cannot record it: %s", gp_store_error(st));
+	if (gp_store_entry_revoke(st, kind, id, now, by ? by : "", reason) != 0) {
+		gp_errf(err, errlen, "cannot record it: %s", gp_store_error(st));
+		return GP_REPORT_STORE;
+	}
 	return 0;
 }

@@ -86,6 +86,9 @@ long gp_report_segments(struct gp_store *st, const char *service, int64_t from, 
  * entry in force nor, unless e->over_monitored (an outage the customer
  * reported that the probe missed), with time the probe monitored. *id:
  * the new row. The caller holds the transaction. */
+/* These three: 0; -1 refused (the reason in err); GP_REPORT_STORE when the
+ * store failed (err says so). */
+#define GP_REPORT_STORE (-2)
 int gp_report_add_downtime(struct gp_store *st, const struct gp_config *cfg,
 			   const struct gp_ledger_entry *e, int64_t now, int64_t *id, char *err,
 			   size_t errlen);

@@ -14,13 +14,14 @@
  * The PNG is drawn in a child process, this program itself
  * (/proc/self/exe) run as `gprobe -c CONFIG graph T C --from F -o -`: librrd's
  * graphing is not thread-safe, and gp_graph_draw sets TZ for the time
- * axis only while its thread is the process's only one (graph.c), which a
- * server with handler threads never is. No shell: the child's argv is
- * built here from names checked against the config first. Its standard
- * output (the PNG) and standard error (why it failed) come back through
- * pipes read against a deadline; past it the child is killed (504). It
- * is always reaped. At most GRAPHS_AT_ONCE drawings run at a time; one
- * more is told to come back (503, Retry-After).
+ * axis only while its thread is the process's only one (graph.c), which
+ * the console's process (libmicrohttpd's thread beside main's) is not. No
+ * shell: the child's argv is built here from names checked against the
+ * config first. Its standard output (the PNG) and standard error (why it
+ * failed) come back through pipes read against a deadline; past it the
+ * child is killed (504). It is always reaped. The console answers one
+ * request at a time, so a drawing holds the others back meanwhile: the
+ * deadline is short (a drawing takes 0.1 to 0.5 s on the lab).
  */
 /* pipe2: the pipes are close-on-exec from their start, so a child another
  * thread spawns meanwhile never holds them open. */
@@ -34,7 +35,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -43,8 +43,7 @@
 
 #define TR(r, en, ru) ((r)->english ? (en) : (ru))
 
-#define GRAPHS_AT_ONCE 2
-#define GRAPH_DEADLINE_MS 20000
+#define GRAPH_DEADLINE_MS 10000
 /* A 900x260 PNG is tens of kilobytes; more than this is not one. */
 #define PNG_MAX (8 * 1024 * 1024)
 #define STDERR_MAX 4096
@@ -234,12 +233,6 @@ static void graph_png(struct gp_webd *w, const struct gp_web_req *r, struct gp_w
 					"daemon run it, does it give a number, is probe.rrd on?).",
 				     "У проверки ещё нет значений: нет файла RRD (запускал ли её "
 				     "демон, даёт ли она число, включён ли probe.rrd?)."));
-	if (atomic_fetch_add(&w->drawing, 1) >= GRAPHS_AT_ONCE) {
-		atomic_fetch_sub(&w->drawing, 1);
-		resp->retry_after = 2;
-		return text_error(resp, 503, TR(r, "Other graphs are being drawn; try again.",
-						"Рисуются другие графики; повторите позже."));
-	}
 	/* Names from the config's own strings, not the request's. */
 	char *argv[] = {"gprobe",
 			"-c",
@@ -254,7 +247,6 @@ static void graph_png(struct gp_webd *w, const struct gp_web_req *r, struct gp_w
 			NULL};
 	struct gp_sb png = {0}, err = {0};
 	enum draw_result dr = run_child(argv, &png, &err);
-	atomic_fetch_sub(&w->drawing, 1);
 	static const char sig[8] = "\x89PNG\r\n\x1a\n";
 	if (dr == DRAW_OK && (png.n < sizeof(sig) || memcmp(png.s, sig, sizeof(sig)) != 0)) {
 		dr = DRAW_FAILED;
@@ -267,13 +259,21 @@ static void graph_png(struct gp_webd *w, const struct gp_web_req *r, struct gp_w
 		resp->type = "image/png";
 	} else {
 		free(png.s);
+		/* The child's words (paths, store errors) go to the log, one
+		 * line; the viewer is told it failed. */
+		for (char *c = err.s; c && *c; c++)
+			if (*c == '\n' || *c == '\r')
+				*c = ' ';
 		gp_log(&w->cli->log, GP_LOG_WARN, "web: graph %s/%s: %s", target, check,
 		       dr == DRAW_TIMEOUT ? "killed at the deadline" : err.s ? err.s : "failed");
 		if (dr == DRAW_TIMEOUT)
 			text_error(resp, 504, TR(r, "Drawing the graph took too long.",
 						 "График рисовался слишком долго."));
 		else
-			text_error(resp, 500, err.s ? err.s : "gprobe graph failed");
+			text_error(resp, 500, TR(r, "The graph could not be drawn (the console's log "
+						    "says why).",
+						 "График не удалось нарисовать (причина в журнале "
+						 "консоли)."));
 	}
 	free(err.s);
 }

@@ -161,8 +161,10 @@ static bool session_user_current(struct gp_webd *w, const struct gp_web_session 
 {
 	struct gp_web_users users = {0};
 	char err[256];
-	if (gp_web_users_load(w->cfg->web.users_file, false, &users, err, sizeof(err)) != 0)
+	if (gp_web_users_load(w->cfg->web.users_file, false, &users, err, sizeof(err)) != 0) {
+		gp_log(&w->cli->log, GP_LOG_WARN, "web: sessions refused: %s", err);
 		return false;
+	}
 	const struct gp_web_user *u = gp_web_users_find(&users, ss->user);
 	bool ok = u && u->role == ss->role;
 	gp_web_users_free(&users);

@@ -16,7 +16,6 @@
 #ifndef GP_WEB_H
 #define GP_WEB_H
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,7 +30,6 @@ struct gp_webd {
 	char *dummy_hash; /* verified against for an unknown user */
 	struct gp_web_sessions sessions;
 	struct gp_web_throttle throttle;
-	atomic_int drawing; /* graphs.c: the graphs being drawn now */
 };
 
 struct gp_sb {

@@ -276,6 +276,7 @@ class WebLedgerTest(ConsoleEstate):
             self.assertEqual(st, 200, png[:300])
             self.assertEqual(h["Content-Type"], "image/png")
             self.assertTrue(png.startswith(PNG), png[:20])
+            self.assertEqual((png.count(PNG), png.count(b"IEND")), (1, 1))
             self.assertGreater(len(png), 2000)
         # Every drawing's child reaped.
         wait_until("no child of the console left", lambda: not self.web_children(), 10)
@@ -296,6 +297,8 @@ class WebLedgerTest(ConsoleEstate):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertTrue(p.stdout.startswith(PNG))
         self.assertTrue(p.stdout.endswith(b"IEND\xaeB`\x82"))
+        # One PNG, not two: one signature, one end.
+        self.assertEqual((p.stdout.count(PNG), p.stdout.count(b"IEND")), (1, 1))
         rc, _, err = run([GPROBE, "-c", self.cfg, "graph", "web-1", "port", "-o", "-",
                           "--json"])
         self.assertEqual(rc, 1)
