@@ -178,7 +178,9 @@ int gp_cmd_web(struct gp_cli *cli, int argc, char **argv)
 		return 1;
 	}
 	gp_web_sessions_init(&w.sessions, 1024, 30 * 60, 12 * 3600);
+	pthread_mutex_init(&w.lock, NULL);
 	int rc = gp_web_serve(&w);
+	pthread_mutex_destroy(&w.lock);
 	gp_web_sessions_free(&w.sessions);
 	gp_web_throttle_free(&w.throttle);
 	free(w.dummy_hash);

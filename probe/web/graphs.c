@@ -19,9 +19,11 @@
  * shell: the child's argv is built here from names checked against the
  * config first. Its standard output (the PNG) and standard error (why it
  * failed) come back through pipes read against a deadline; past it the
- * child is killed (504). It is always reaped. The console answers one
- * request at a time, so a drawing holds the others back meanwhile: the
- * deadline is short (a drawing takes 0.1 to 0.5 s on the lab).
+ * child is killed (504). It is always reaped. The server's lock (web.h)
+ * is let go while the child draws, so that the console answers meanwhile;
+ * at most GRAPHS_AT_ONCE drawings run at a time, one more is told to come
+ * back (503, Retry-After). Nothing of the request's session is used after
+ * the drawing (another thread may have ended it meanwhile).
  */
 /* pipe2: the pipes are close-on-exec from their start, so a child another
  * thread spawns meanwhile never holds them open. */
@@ -43,6 +45,7 @@
 
 #define TR(r, en, ru) ((r)->english ? (en) : (ru))
 
+#define GRAPHS_AT_ONCE 2
 #define GRAPH_DEADLINE_MS 10000
 /* A 900x260 PNG is tens of kilobytes; more than this is not one. */
 #define PNG_MAX (8 * 1024 * 1024)
@@ -233,6 +236,11 @@ static void graph_png(struct gp_webd *w, const struct gp_web_req *r, struct gp_w
 					"daemon run it, does it give a number, is probe.rrd on?).",
 				     "У проверки ещё нет значений: нет файла RRD (запускал ли её "
 				     "демон, даёт ли она число, включён ли probe.rrd?)."));
+	if (w->drawing >= GRAPHS_AT_ONCE) {
+		resp->retry_after = 2;
+		return text_error(resp, 503, TR(r, "Other graphs are being drawn; try again.",
+						"Рисуются другие графики; повторите позже."));
+	}
 	/* Names from the config's own strings, not the request's. */
 	char *argv[] = {"gprobe",
 			"-c",
@@ -246,7 +254,11 @@ static void graph_png(struct gp_webd *w, const struct gp_web_req *r, struct gp_w
 			"-",
 			NULL};
 	struct gp_sb png = {0}, err = {0};
+	w->drawing++;
+	pthread_mutex_unlock(&w->lock);
 	enum draw_result dr = run_child(argv, &png, &err);
+	pthread_mutex_lock(&w->lock);
+	w->drawing--;
 	static const char sig[8] = "\x89PNG\r\n\x1a\n";
 	if (dr == DRAW_OK && (png.n < sizeof(sig) || memcmp(png.s, sig, sizeof(sig)) != 0)) {
 		dr = DRAW_FAILED;

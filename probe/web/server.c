@@ -442,6 +442,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		return MHD_YES;
 	}
 	struct gp_web_resp resp = {.status = 500};
+	pthread_mutex_lock(&w->lock);
 	int64_t now = (int64_t)time(NULL);
 	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
 	struct req_ctx rc = {c, conn, ct && !strncasecmp(ct, "application/json", 16)};
@@ -469,6 +470,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	} else {
 		route(w, &r, c, &resp);
 	}
+	pthread_mutex_unlock(&w->lock);
 	struct MHD_Response *mr = MHD_create_response_from_buffer(
 		resp.body.n, resp.body.s ? resp.body.s : (void *)"", MHD_RESPMEM_MUST_COPY);
 	free(resp.body.s);
@@ -582,6 +584,9 @@ int gp_web_serve(struct gp_webd *w)
 		}
 		flags |= MHD_USE_TLS;
 	}
+	/* A few threads, so that a graph's drawing (graphs.c, the lock let go
+	 * meanwhile) and the requests behind it go on side by side. */
+	const unsigned WEB_THREADS = 4;
 	/* SIGTERM and SIGINT are taken by sigwait below; blocked before the
 	 * server's thread starts, so it inherits the mask. */
 	sigset_t set, old;
@@ -595,14 +600,15 @@ int gp_web_serve(struct gp_webd *w)
 				     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, w, MHD_OPTION_SOCK_ADDR,
 				     ai->ai_addr, MHD_OPTION_NOTIFY_COMPLETED, completed, w,
 				     MHD_OPTION_CONNECTION_TIMEOUT, 30U, MHD_OPTION_CONNECTION_LIMIT,
-				     128U, MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY,
+				     128U, MHD_OPTION_THREAD_POOL_SIZE, WEB_THREADS,
+				     MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY,
 				     key, MHD_OPTION_END);
 	else
 		d = MHD_start_daemon(flags, 0, NULL, NULL, handler, w,
 				     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, w, MHD_OPTION_SOCK_ADDR,
 				     ai->ai_addr, MHD_OPTION_NOTIFY_COMPLETED, completed, w,
 				     MHD_OPTION_CONNECTION_TIMEOUT, 30U, MHD_OPTION_CONNECTION_LIMIT,
-				     128U, MHD_OPTION_END);
+				     128U, MHD_OPTION_THREAD_POOL_SIZE, WEB_THREADS, MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (!d) {
 		fprintf(stderr, "gprobe web: cannot listen on %s: %s\n", cfg->web.listen,

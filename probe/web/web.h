@@ -16,6 +16,7 @@
 #ifndef GP_WEB_H
 #define GP_WEB_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,6 +31,12 @@ struct gp_webd {
 	char *dummy_hash; /* verified against for an unknown user */
 	struct gp_web_sessions sessions;
 	struct gp_web_throttle throttle;
+	/* The server's threads answer one request at a time under this lock
+	 * (the sessions, the throttle, the store and the config are not made
+	 * for more); graphs.c lets it go while its child draws, so that a
+	 * drawing holds nobody back. */
+	pthread_mutex_t lock;
+	int drawing; /* graphs.c: the drawings under way (under the lock) */
 };
 
 struct gp_sb {

@@ -280,6 +280,24 @@ class WebLedgerTest(ConsoleEstate):
             self.assertGreater(len(png), 2000)
         # Every drawing's child reaped.
         wait_until("no child of the console left", lambda: not self.web_children(), 10)
+        # Six at once from six connections: each a PNG or told to come back
+        # (at most two drawings at a time), the console answering its
+        # health check meanwhile; every child reaped after.
+        import concurrent.futures
+        with concurrent.futures.ThreadPoolExecutor(7) as pool:
+            draws = [pool.submit(self.get, "/graph.png?target=web-1&check=port&period=week",
+                                 cookie) for _ in range(6)]
+            health = pool.submit(self.get, "/healthz", None)
+            answers = [f.result() for f in draws]
+            self.assertEqual(health.result()[0], 200)
+        for st, h, png in answers:
+            if st == 503:
+                self.assertGreater(int(h["Retry-After"]), 0)
+            else:
+                self.assertEqual(st, 200, png[:300])
+                self.assertTrue(png.startswith(PNG))
+        self.assertIn(200, [a[0] for a in answers])
+        wait_until("no child of the console left", lambda: not self.web_children(), 10)
         st, _, body = self.get("/graph.png?target=web-1&check=nope", cookie)
         self.assertEqual(st, 404)
         st, _, body = self.get("/graph.png?target=nope&check=port", cookie)
