@@ -20,12 +20,11 @@ import tempfile
 import time
 import unittest
 import urllib.error
-import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from labtest import GPROBE, free_tcp_port, run, tcp_open, wait_until  # noqa: E402
-from webestate import OPENER, PASSWORDS, ConsoleEstate, NoRedirect  # noqa: E402
+from webestate import PASSWORDS, ConsoleEstate, NoRedirect  # noqa: E402
 
 class WebTest(ConsoleEstate):
     """One estate, daemon and console for the class; the tests run in name
@@ -60,16 +59,8 @@ class WebTest(ConsoleEstate):
         self.assertIn('name="viewport"', body)
 
     def test_2_browser_board_and_ack(self):
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
         from selenium.webdriver.common.by import By
-
-        opts = webdriver.ChromeOptions()
-        opts.binary_location = "/usr/bin/chromium"
-        for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                  "--disable-gpu", "--window-size=1280,800", "--lang=en-US"):
-            opts.add_argument(a)
-        drv = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+        drv = self.browser()
         shots = []
         try:
             drv.set_page_load_timeout(30)
@@ -231,14 +222,7 @@ class WebTest(ConsoleEstate):
         self.assertIn('href="/report?format=pdf"', body)
 
         def get(path, with_cookie=True):
-            req = urllib.request.Request(self.base + path)
-            if with_cookie:
-                req.add_header("Cookie", cookie)
-            try:
-                with OPENER.open(req, timeout=120) as r:
-                    return r.status, r.headers, r.read()
-            except urllib.error.HTTPError as e:
-                return e.code, e.headers, e.read()
+            return self.get(path, cookie if with_cookie else None)
         st, h, data = get("/report?format=pdf")
         self.assertEqual(st, 200, data[:300])
         self.assertEqual(h["Content-Type"], "application/pdf")

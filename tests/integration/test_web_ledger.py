@@ -32,13 +32,11 @@ import shutil
 import subprocess
 import sys
 import unittest
-import urllib.error
-import urllib.request
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from labtest import GPROBE, free_tcp_port, run, wait_until  # noqa: E402
-from webestate import OPENER, PASSWORDS, ConsoleEstate  # noqa: E402
+from webestate import PASSWORDS, ConsoleEstate  # noqa: E402
 
 ZONE = ZoneInfo("Asia/Almaty")
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -68,6 +66,7 @@ class WebLedgerTest(ConsoleEstate):
     order (the outage of test_2 is what test_3 and test_6 look at)."""
     USERS = {"view": PASSWORDS["view"]}
     RRD = "rrd: true"
+    ACCEPT_LANGUAGE = "en"
     # Never listened on: no value, no RRD file.
     MORE_TARGETS = "  - {name: dead-1, host: 127.0.0.1, owner: supplier,\n" \
                    "     checks: [{name: port, tcp_connect: DEAD}]}\n"
@@ -84,17 +83,6 @@ class WebLedgerTest(ConsoleEstate):
         wait_until("web-1/port's RRD file", lambda: os.path.exists(rrd), 60)
 
     # --- helpers -----------------------------------------------------------
-    def get(self, path, cookie):
-        """(status, headers, bytes), in English; redirects not followed."""
-        req = urllib.request.Request(self.base + path, headers={"Accept-Language": "en"})
-        if cookie:
-            req.add_header("Cookie", cookie)
-        try:
-            with OPENER.open(req, timeout=60) as r:
-                return r.status, r.headers, r.read()
-        except urllib.error.HTTPError as e:
-            return e.code, e.headers, e.read()
-
     def cells(self, month, cookie):
         """The ledger page's day cells of armo: {date: (class, title)}."""
         st, _, body = self.get("/ledger?month=" + month, cookie)
@@ -322,16 +310,8 @@ class WebLedgerTest(ConsoleEstate):
         self.assertEqual(rc, 1)
 
     def test_6_browser(self):
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
         from selenium.webdriver.common.by import By
-
-        opts = webdriver.ChromeOptions()
-        opts.binary_location = "/usr/bin/chromium"
-        for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                  "--disable-gpu", "--window-size=1280,800", "--lang=en-US"):
-            opts.add_argument(a)
-        drv = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+        drv = self.browser()
         shots = []
         try:
             drv.set_page_load_timeout(30)

@@ -146,6 +146,33 @@ web:
         except urllib.error.HTTPError as e:
             return e.code, e.headers, e.read().decode()
 
+    ACCEPT_LANGUAGE = None     # get()'s Accept-Language (None: the config's language)
+
+    def get(self, path, cookie):
+        """(status, headers, bytes) of a GET with the session cookie (None:
+        without); redirects are not followed."""
+        req = urllib.request.Request(self.base + path)
+        if self.ACCEPT_LANGUAGE:
+            req.add_header("Accept-Language", self.ACCEPT_LANGUAGE)
+        if cookie:
+            req.add_header("Cookie", cookie)
+        try:
+            with OPENER.open(req, timeout=120) as r:
+                return r.status, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read()
+
+    def browser(self):
+        """Debian's chromium, headless, driven by selenium (1280x800, en)."""
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+        opts = webdriver.ChromeOptions()
+        opts.binary_location = "/usr/bin/chromium"
+        for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                  "--disable-gpu", "--window-size=1280,800", "--lang=en-US"):
+            opts.add_argument(a)
+        return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+
     def login(self, user, password=None):
         """The session cookie and the CSRF token of a fresh login."""
         pw = password or self.USERS[user][1]
