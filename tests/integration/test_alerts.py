@@ -93,6 +93,19 @@ class Smtp:
                 return s.connect_ex(("127.0.0.1", self.port)) == 0
         wait_until("smtp listening", listening)
 
+    def alerts_yaml(self):
+        """A config's `alerts:` block mailing the NOC through this server
+        (English, restore_delay 1s, a 2 s timeout)."""
+        return f"""alerts:
+  restore_delay: 1s
+  email:
+    smtp_url: "smtp://127.0.0.1:{self.port}"
+    from: gprobe@example.kz
+    to: [noc@example.kz]
+    language: en
+    timeout: 2s
+"""
+
     def stop(self):
         if self.p and self.p.poll() is None:
             self.p.terminate()

@@ -66,15 +66,7 @@ contract: {{start: {self.term_start}, term_days: 365, monthly_payment: "1250000.
   value_excl_vat: "15000000.00", penalty_hour_divisor: 720, penalty_cap_percent: 5,
   hour_rounding: exact, overlap: union}}
 calendar: {{timezone: Asia/Almaty}}
-alerts:
-  restore_delay: 1s
-  email:
-    smtp_url: "smtp://127.0.0.1:{self.smtp.port}"
-    from: gprobe@example.kz
-    to: [noc@example.kz]
-    language: en
-    timeout: 2s
-""")
+""" + self.smtp.alerts_yaml())
         return path
 
     def start(self, node):

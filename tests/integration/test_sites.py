@@ -61,15 +61,7 @@ targets:
      checks: [{{name: port, tcp_connect: {self.comps["tb"].port}}}]}}
 services:
   - {{name: routing, up_when: "ta and tb", priority: P1}}
-alerts:
-  restore_delay: 1s
-  email:
-    smtp_url: "smtp://127.0.0.1:{self.smtp.port}"
-    from: gprobe@example.kz
-    to: [noc@example.kz]
-    language: en
-    timeout: 2s
-""")
+""" + self.smtp.alerts_yaml())
         return path
 
     def start(self, node):
