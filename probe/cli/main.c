@@ -101,7 +101,15 @@ static int cmd_run(struct gp_cli *cli, int argc, char **argv)
 		.profile_dir = cli->profile_dir,
 		.log = &cli->log,
 	};
-	return gp_daemon_run(&o, &got_term, &got_hup);
+	/* The daemon's debug lines go out once a turn (log.h). */
+	struct gp_log_hold hold;
+	gp_log_hold_init(&hold);
+	cli->log.hold = &hold;
+	int rc = gp_daemon_run(&o, &got_term, &got_hup);
+	gp_log_flush(&cli->log);
+	cli->log.hold = NULL;
+	gp_log_hold_done(&hold);
+	return rc;
 }
 
 /* Commands whose modules arrive with later work: their help names them,

@@ -723,6 +723,7 @@ static struct daemon *standby(struct daemon *d, const struct gp_daemon_opts *o, 
 		}
 		if (gp_watchdog_turn(wd, gp_monotonic_us()))
 			gp_sd_notify("WATCHDOG=1");
+		gp_log_flush(d->log);
 		int64_t rest = p->next_us - gp_monotonic_us();
 		if (rest > 100000)
 			rest = 100000;
@@ -859,6 +860,7 @@ static enum active_end active(struct daemon **dp, const struct gp_daemon_opts *o
 		 * goes silent and systemd restarts it. */
 		if (gp_watchdog_turn(wd, gp_monotonic_us()))
 			gp_sd_notify("WATCHDOG=1");
+		gp_log_flush(d->log);
 		int64_t rest = gp_sched_rest_us(now, gp_monotonic_us());
 		if (rest > 0 && !*term && !*hup) {
 			struct timespec ts = {0, (long)rest * 1000};
