@@ -156,12 +156,18 @@ static struct hnode *ht_chain(const struct htable *t, uint64_t hash)
 
 struct peer;
 
+/* An OID as text: at most MAX_OID_LEN numbers of 10 digits and a dot. */
+#define OID_TEXT_MAX (MAX_OID_LEN * 11 + 1)
+
+/* A check lives as long as the config, one per configured check: its OID
+ * and text are sized to fit (they follow the struct in its allocation),
+ * not MAX_OID_LEN's 2.4 KB. */
 struct snmp_check {
 	struct peer *peer;
 	bool walk;
-	oid name[MAX_OID_LEN];
+	oid *name;
 	size_t name_len;
-	char oid_text[MAX_OID_LEN * 11 + 1];
+	char *oid_text;
 	regex_t re;
 	bool has_re;
 	char *match;
@@ -169,16 +175,20 @@ struct snmp_check {
 	struct gp_counter_prev prev; /* of a counter, for its rate */
 };
 
-struct req {
-	uint64_t id;
-	struct snmp_check *check;
-	int64_t started_us, deadline_us;
-	bool solo; /* send alone (after a tooBig) */
-	/* walk state */
+/* Where a walk is: only a walk's request has one. */
+struct walk {
 	oid cur[MAX_OID_LEN];
 	size_t cur_len;
 	long rows, matched;
 	char sample[200]; /* the first matching values, for the message */
+};
+
+struct req {
+	uint64_t id;
+	struct snmp_check *check;
+	int64_t started_us, deadline_us;
+	bool solo;      /* send alone (after a tooBig) */
+	struct walk *w; /* NULL for a GET */
 };
 
 /* A request waiting for the peer to be ready, or to be batched. */
@@ -428,12 +438,13 @@ static void oid_to_text(const oid *o, size_t len, char *buf, size_t size)
 
 static void finish(struct snmp_inst *in, struct req *r, struct gp_result *res)
 {
-	char request[sizeof(r->check->oid_text) + 340];
+	char request[OID_TEXT_MAX + 340];
 	snprintf(request, sizeof(request), "%s %s from %s", r->check->walk ? "WALK" : "GET",
 		 r->check->oid_text, r->check->peer->where);
 	if (!res->request)
 		res->request = request;
 	in->host->complete(in->host->ctx, r->id, res);
+	free(r->w);
 	free(r);
 }
 
@@ -658,7 +669,7 @@ static void get_result(struct snmp_inst *in, struct req *r, const netsnmp_variab
 	struct snmp_check *c = r->check;
 	if (vb->name_length != c->name_len ||
 	    snmp_oid_compare(vb->name, vb->name_length, c->name, c->name_len) != 0) {
-		char got[MAX_OID_LEN * 11 + 1];
+		char got[OID_TEXT_MAX];
 		oid_to_text(vb->name, vb->name_length, got, sizeof(got));
 		fail(in, r, GP_STATE_CRITICAL, "the agent answers out of protocol: check its software",
 		     "the agent answered %s for %s", got, c->oid_text);
@@ -674,7 +685,7 @@ static void get_result(struct snmp_inst *in, struct req *r, const netsnmp_variab
 		     "%s: %s", c->oid_text, exc);
 		return;
 	}
-	char text[TEXT_MAX], msg[TEXT_MAX + sizeof(c->oid_text) + 200];
+	char text[TEXT_MAX], msg[TEXT_MAX + OID_TEXT_MAX + 200];
 	bool numeric, counter;
 	double num = 0;
 	uint64_t raw;
@@ -1244,7 +1255,7 @@ static void send_walk_step(struct snmp_inst *in, struct req *r)
 		pdu->non_repeaters = 0;
 		pdu->max_repetitions = BULK_REPETITIONS;
 	}
-	snmp_add_null_var(pdu, r->cur, r->cur_len);
+	snmp_add_null_var(pdu, r->w->cur, r->w->cur_len);
 	struct inflight *f = calloc(1, sizeof(*f));
 	f->peer = p;
 	f->walk = true;
@@ -1359,6 +1370,7 @@ static const char *report_reason(int type, const char **hint)
 static void walk_response(struct snmp_inst *in, struct req *r, netsnmp_pdu *pdu)
 {
 	struct snmp_check *c = r->check;
+	struct walk *w = r->w;
 	bool done = false;
 	/* SNMPv1 ends a walk at the end of the agent's view with noSuchName
 	 * (echoing the OID asked, which is no row): the walk is complete, as
@@ -1380,31 +1392,31 @@ static void walk_response(struct snmp_inst *in, struct req *r, netsnmp_pdu *pdu)
 			break;
 		}
 		/* OIDs must increase, or a broken agent walks us in circles. */
-		if (snmp_oid_compare(vb->name, vb->name_length, r->cur, r->cur_len) <= 0) {
+		if (snmp_oid_compare(vb->name, vb->name_length, w->cur, w->cur_len) <= 0) {
 			fail(in, r, GP_STATE_CRITICAL, "the agent's table is inconsistent: check its software",
 			     "%s: the agent returned OIDs out of order", c->oid_text);
 			return;
 		}
-		memcpy(r->cur, vb->name, vb->name_length * sizeof(oid));
-		r->cur_len = vb->name_length;
+		memcpy(w->cur, vb->name, vb->name_length * sizeof(oid));
+		w->cur_len = vb->name_length;
 		char text[TEXT_MAX];
 		bool numeric, counter;
 		double num;
 		uint64_t raw;
 		if (!value_of(vb, text, sizeof(text), &numeric, &num, &counter, &raw))
 			text[0] = '\0';
-		r->rows++;
+		w->rows++;
 		bool hit = !c->has_re || regexec(&c->re, text, 0, NULL, 0) == 0;
 		if (hit) {
-			r->matched++;
-			size_t used = strlen(r->sample);
-			if (r->matched <= 3 && used + strlen(text) + 3 < sizeof(r->sample)) {
+			w->matched++;
+			size_t used = strlen(w->sample);
+			if (w->matched <= 3 && used + strlen(text) + 3 < sizeof(w->sample)) {
 				if (used)
-					strcat(r->sample, ", ");
-				strcat(r->sample, text);
+					strcat(w->sample, ", ");
+				strcat(w->sample, text);
 			}
 		}
-		if (r->rows > MAX_WALK_ROWS) {
+		if (w->rows > MAX_WALK_ROWS) {
 			fail(in, r, GP_STATE_CRITICAL, "narrow the OID to one table column",
 			     "%s: more than %d rows", c->oid_text, MAX_WALK_ROWS);
 			return;
@@ -1414,24 +1426,24 @@ static void walk_response(struct snmp_inst *in, struct req *r, netsnmp_pdu *pdu)
 		done = true;
 	if (!done && now_us(in) >= r->deadline_us) {
 		fail(in, r, GP_STATE_CRITICAL, NULL, "%s: the walk took longer than %lld ms (%ld rows)",
-		     c->oid_text, (long long)(c->timeout_us / 1000), r->rows);
+		     c->oid_text, (long long)(c->timeout_us / 1000), w->rows);
 		return;
 	}
 	if (!done) {
 		send_walk_step(in, r);
 		return;
 	}
-	char text[32], msg[sizeof(c->oid_text) + sizeof(r->sample) + 600];
-	snprintf(text, sizeof(text), "%ld", r->matched);
+	char text[32], msg[OID_TEXT_MAX + sizeof(w->sample) + 600];
+	snprintf(text, sizeof(text), "%ld", w->matched);
 	if (c->has_re)
-		snprintf(msg, sizeof(msg), "%ld of %ld rows of %s match '%s'%s%s%s", r->matched, r->rows,
-			 c->oid_text, c->match, r->matched ? " (" : "", r->sample,
-			 r->matched ? (r->matched > 3 ? ", ...)" : ")") : "");
+		snprintf(msg, sizeof(msg), "%ld of %ld rows of %s match '%s'%s%s%s", w->matched, w->rows,
+			 c->oid_text, c->match, w->matched ? " (" : "", w->sample,
+			 w->matched ? (w->matched > 3 ? ", ...)" : ")") : "");
 	else
-		snprintf(msg, sizeof(msg), "%ld rows under %s", r->rows, c->oid_text);
+		snprintf(msg, sizeof(msg), "%ld rows under %s", w->rows, c->oid_text);
 	gp_text_clean(msg);
 	struct gp_result res = {.state = GP_STATE_OK, .text = text, .has_value = true,
-				.value = (double)r->matched, .message = msg};
+				.value = (double)w->matched, .message = msg};
 	finish(in, r, &res);
 }
 
@@ -1660,17 +1672,25 @@ static bool parse_oid(const char *s, oid *out, size_t *len)
 static void *snmp_check_new(void *inst, const struct gp_check_spec *spec, char *err, size_t errlen)
 {
 	struct snmp_inst *in = inst;
-	struct snmp_check *c = calloc(1, sizeof(*c));
-	if (!c)
-		return NULL;
-	c->walk = strcmp(spec->kind, "snmp_walk") == 0;
-	c->timeout_us = spec->timeout_ms * 1000;
-	if (!spec->arg || !parse_oid(spec->arg, c->name, &c->name_len)) {
+	oid name[MAX_OID_LEN];
+	size_t name_len;
+	if (!spec->arg || !parse_oid(spec->arg, name, &name_len)) {
 		snprintf(err, errlen, "'%s' is not a numeric OID", spec->arg ? spec->arg : "");
-		free(c);
 		return NULL;
 	}
-	oid_to_text(c->name, c->name_len, c->oid_text, sizeof(c->oid_text));
+	char text[OID_TEXT_MAX];
+	oid_to_text(name, name_len, text, sizeof(text));
+	size_t text_size = strlen(text) + 1;
+	struct snmp_check *c = calloc(1, sizeof(*c) + name_len * sizeof(oid) + text_size);
+	if (!c)
+		return NULL;
+	c->name = (oid *)(c + 1);
+	memcpy(c->name, name, name_len * sizeof(oid));
+	c->name_len = name_len;
+	c->oid_text = (char *)(c->name + name_len);
+	memcpy(c->oid_text, text, text_size);
+	c->walk = strcmp(spec->kind, "snmp_walk") == 0;
+	c->timeout_us = spec->timeout_ms * 1000;
 	const char *m = gp_spec_option(spec, "match");
 	if (m) {
 		int rc = regcomp(&c->re, m, REG_EXTENDED | REG_NOSUB);
@@ -1720,8 +1740,13 @@ static int snmp_start(void *inst, void *check, uint64_t id)
 	r->started_us = now_us(in);
 	r->deadline_us = r->started_us + c->timeout_us;
 	if (c->walk) {
-		memcpy(r->cur, c->name, c->name_len * sizeof(oid));
-		r->cur_len = c->name_len;
+		r->w = calloc(1, sizeof(*r->w));
+		if (!r->w) {
+			free(r);
+			return -1;
+		}
+		memcpy(r->w->cur, c->name, c->name_len * sizeof(oid));
+		r->w->cur_len = c->name_len;
 	}
 	/* Queued: poll_fds() sends what was started together as one PDU. */
 	q_push(&c->peer->pending, r);

@@ -240,6 +240,11 @@ static void test_numbers(void **state)
 			    "18446744073709551616"); /* 2^64: exact as a double */
 	assert_string_equal(gp_format_number(-42.0, b, sizeof(b)), "-42");
 	assert_string_equal(gp_format_number(0.0, b, sizeof(b)), "0");
+	assert_string_equal(gp_format_number(-0.0, b, sizeof(b)), "-0");
+	assert_string_equal(gp_format_number(7.0, b, sizeof(b)), "7");
+	assert_string_equal(gp_format_number(9007199254740991.0, b, sizeof(b)), "9007199254740991");
+	assert_string_equal(gp_format_number(-9007199254740991.0, b, sizeof(b)), "-9007199254740991");
+	assert_string_equal(gp_format_number(1234.0, b, 3), "12"); /* cut to the buffer */
 	assert_string_equal(gp_format_number(0.5, b, sizeof(b)), "0.5");
 	assert_string_equal(gp_format_number(1.0 / 3.0, b, sizeof(b)), "0.3333333333333333");
 	assert_string_equal(gp_format_number(3.067, b, sizeof(b)), "3.067");
@@ -285,7 +290,7 @@ static void test_log_lines(void **state)
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	assert_non_null(f);
-	struct gp_logger lg = {f, GP_LOG_INFO};
+	struct gp_logger lg = {.out = f, .level = GP_LOG_INFO};
 	char *long_text = malloc(5001);
 	memset(long_text, 'x', 5000);
 	long_text[5000] = '\0';
