@@ -17,13 +17,14 @@
  * line per value, and a write(2) per line was a tenth of its CPU. Only
  * DEBUG lines wait; any other line first writes what is held, then
  * itself, so order is kept and nothing of consequence waits. The owner
- * flushes once a turn (gp_log_flush) and before it exits. */
+ * flushes (gp_log_flush) at least once a second and before it exits; a
+ * crash loses what is held. */
 struct gp_log_hold {
 	pthread_mutex_t lock; /* the alert sender logs from its own thread */
 	size_t n;
 	time_t stamp_sec; /* the second stamp[] was made for */
 	char stamp[24];
-	char data[16384];
+	char data[65536];
 };
 
 struct gp_logger {

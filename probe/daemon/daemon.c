@@ -89,6 +89,11 @@ struct daemon {
 	 * beside the heartbeat every 10 s. */
 	struct gp_health_window health;
 	int64_t health_saved_us;
+	int64_t log_flushed_us; /* the held debug lines (log.h) last written */
+	/* Results of the second under way and of the last whole one: a busy
+	 * daemon's turns rest (schedule.h). */
+	int64_t results_second;
+	size_t results_this_second, results_last_second;
 	/* Since the last stats line: how well the schedule is kept. */
 	struct {
 		int64_t since_us;
@@ -139,6 +144,31 @@ static int make_dirs(const char *path)
 	int rc = mkdir(p, 0750) != 0 && errno != EEXIST ? -1 : 0;
 	free(p);
 	return rc;
+}
+
+/* The held debug lines go out four times a second (or when the hold is
+ * full): a write a turn was still most of a verbose daemon's log cost,
+ * each one journalling the file's new mtime. */
+#define LOG_FLUSH_US 250000
+
+static void count_results(struct daemon *d, size_t n)
+{
+	int64_t sec = gp_monotonic_us() / 1000000;
+	if (sec != d->results_second) {
+		d->results_last_second = sec == d->results_second + 1 ? d->results_this_second : 0;
+		d->results_this_second = 0;
+		d->results_second = sec;
+	}
+	d->results_this_second += n;
+}
+
+static void flush_log(struct daemon *d)
+{
+	int64_t now = gp_monotonic_us();
+	if (now - d->log_flushed_us < LOG_FLUSH_US)
+		return;
+	gp_log_flush(d->log);
+	d->log_flushed_us = now;
 }
 
 /* ------------------------------------------------------------------ */
@@ -723,7 +753,7 @@ static struct daemon *standby(struct daemon *d, const struct gp_daemon_opts *o, 
 		}
 		if (gp_watchdog_turn(wd, gp_monotonic_us()))
 			gp_sd_notify("WATCHDOG=1");
-		gp_log_flush(d->log);
+		flush_log(d);
 		int64_t rest = p->next_us - gp_monotonic_us();
 		if (rest > 100000)
 			rest = 100000;
@@ -844,6 +874,7 @@ static enum active_end active(struct daemon **dp, const struct gp_daemon_opts *o
 			}
 		}
 		gp_runner_poll(d->runner, gp_sched_poll_ms(&d->due, gp_monotonic_us()));
+		count_results(d, d->n_batch);
 		/* A result that came after the node may act no more is not
 		 * written (the fence would refuse it anyway). */
 		if (!pair || gp_pair_may_act(pair, gp_monotonic_us()))
@@ -860,8 +891,8 @@ static enum active_end active(struct daemon **dp, const struct gp_daemon_opts *o
 		 * goes silent and systemd restarts it. */
 		if (gp_watchdog_turn(wd, gp_monotonic_us()))
 			gp_sd_notify("WATCHDOG=1");
-		gp_log_flush(d->log);
-		int64_t rest = gp_sched_rest_us(now, gp_monotonic_us());
+		flush_log(d);
+		int64_t rest = gp_sched_rest_us(now, gp_monotonic_us(), d->results_last_second);
 		if (rest > 0 && !*term && !*hup) {
 			struct timespec ts = {0, (long)rest * 1000};
 			nanosleep(&ts, NULL);

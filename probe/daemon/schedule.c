@@ -86,8 +86,10 @@ int gp_sched_poll_ms(const struct gp_due_heap *h, int64_t now_us)
 	return ms > GP_SCHED_MAX_POLL_MS ? GP_SCHED_MAX_POLL_MS : (int)ms;
 }
 
-int64_t gp_sched_rest_us(int64_t turn_start_us, int64_t now_us)
+int64_t gp_sched_rest_us(int64_t turn_start_us, int64_t now_us, size_t results_last_second)
 {
+	if (results_last_second < GP_SCHED_BUSY_RATE)
+		return 0;
 	int64_t spent = now_us - turn_start_us;
 	return spent < GP_SCHED_MIN_TURN_US ? GP_SCHED_MIN_TURN_US - spent : 0;
 }
