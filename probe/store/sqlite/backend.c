@@ -131,11 +131,15 @@ void sq_bind_text(sqlite3_stmt *s, int i, const char *v)
 		sqlite3_bind_null(s, i);
 }
 
-void sq_bindv(sqlite3_stmt *s, const char *types, va_list ap)
+static void bindv(sqlite3_stmt *s, const char *types, va_list ap, sqlite3_destructor_type how)
 {
 	for (int i = 0; types[i]; i++) {
 		if (types[i] == 't') {
-			sq_bind_text(s, i + 1, va_arg(ap, const char *));
+			const char *v = va_arg(ap, const char *);
+			if (v)
+				sqlite3_bind_text(s, i + 1, v, -1, how);
+			else
+				sqlite3_bind_null(s, i + 1);
 		} else {
 			int64_t v = va_arg(ap, int64_t);
 			if (types[i] == 'n' && v == 0)
@@ -146,6 +150,11 @@ void sq_bindv(sqlite3_stmt *s, const char *types, va_list ap)
 	}
 }
 
+void sq_bindv(sqlite3_stmt *s, const char *types, va_list ap)
+{
+	bindv(s, types, ap, SQLITE_TRANSIENT);
+}
+
 int sq_run(struct sq *q, const char *sql, const char *types, ...)
 {
 	sqlite3_stmt *s = q->writable ? sq_cached(q, sql) : NULL;
@@ -153,7 +162,9 @@ int sq_run(struct sq *q, const char *sql, const char *types, ...)
 		return -1;
 	va_list ap;
 	va_start(ap, types);
-	sq_bindv(s, types, ap);
+	/* The caller's strings outlive the step below, and sq_cached clears
+	 * the bindings before the statement's next use: no copies. */
+	bindv(s, types, ap, SQLITE_STATIC);
 	va_end(ap);
 	int rc = sqlite3_step(s);
 	sqlite3_reset(s);
