@@ -186,6 +186,10 @@ def loaded(argv):
     return rc, out, {os.path.basename(n) for n in names}
 
 
+# What libpq brings; a run without a postgresql store maps none of it.
+NOT_WITHOUT_POSTGRESQL = ("libpq", "libgssapi", "libkrb5", "libldap", "libsasl2", "libgnutls")
+
+
 def named(objects, *prefixes):
     return sorted(o for o in objects if o.startswith(prefixes))
 
@@ -242,6 +246,9 @@ class LoadingTest(unittest.TestCase):
         self.assertIn("snmp.so", objs)
         self.assertEqual(named(objs, "http.so", "curl.so", "libcurl", "ssh.so", "libssh2",
                                "tcp.so", "libxml2"), [])
+        # libpq (and its Kerberos, LDAP, GnuTLS) only for a postgresql
+        # store: linked, they cost every run about 6 ms before main.
+        self.assertEqual(named(objs, *NOT_WITHOUT_POSTGRESQL), [])
 
     def test_config_check_maps_what_it_uses(self):
         # Every collector is loaded for the config's declarations; only the
@@ -249,7 +256,8 @@ class LoadingTest(unittest.TestCase):
         # (libxml2) are mapped only for an HTTP check, an xpath one.
         rc, out, objs = loaded([CHECK_GENESYS, "-c", self.cfg, "-T", "every", "-C", "port"])
         self.assertEqual(rc, 0, out)
-        self.assertEqual(named(objs, "curl.so", "libcurl", "xpath.so", "libxml2"), [])
+        self.assertEqual(named(objs, "curl.so", "libcurl", "xpath.so", "libxml2",
+                               *NOT_WITHOUT_POSTGRESQL), [])
         rc, out, objs = loaded([CHECK_GENESYS, "-c", self.cfg, "-T", "every", "-C", "page"])
         self.assertEqual(rc, 0, out)
         self.assertTrue(named(objs, "libcurl"), objs)

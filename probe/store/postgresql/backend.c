@@ -108,6 +108,8 @@ static struct gp_store *pgs_open(const struct gp_store_where *w, bool writable, 
 		snprintf(err, errlen, "not a postgresql:// URI: '%s'", uri);
 		return NULL;
 	}
+	if (!gp_pq_load(err, errlen))
+		return NULL;
 	if (uri_has_password(uri)) {
 		snprintf(err, errlen, "the store's URI holds a password: put it in "
 				      "probe.store_password_file (mode 0600) or PGPASSFILE");

@@ -30,7 +30,7 @@
 
 #include "backend.h"
 
-#include <libpq-fe.h>
+#include "libpq.h" /* libpq-fe.h, its calls through the loaded table */
 #include <stdarg.h>
 
 struct pgs {
