@@ -130,22 +130,29 @@ class SnmpTest(unittest.TestCase):
         however many targets use it, and a privacy password that is the
         auth password costs nothing more: three v3 targets over the lab's
         two passwords cost two derivations (it was one per key and target:
-        six), counted by gdb on net-snmp's generate_Ku in `gprobe run`."""
+        six), counted by gdb on net-snmp's generate_Ku in `gprobe run`.
+        A key is localised to the agent's engine ID (generate_kul) once per
+        (user, engine ID) and key, whatever the number of targets and
+        checks: four targets of user probe and one of probesame, two
+        checks each, against one agent: 2 users x 2 keys = 4."""
         secrets = os.path.join(LAB_DIR, "secrets")
         same = ("{port: %d, version: 3, user: probesame, security_level: authPriv, "
                 "auth_protocol: SHA, auth_password_file: %s/snmp-auth, priv_protocol: AES, "
                 "priv_password_file: %s/snmp-auth}" % (self.port, secrets, secrets))
         lines = ["probe: {timeout: 1s, interval: 2s, data_dir: %s, rrd: false}" % self.tmp.name,
                  "targets:"]
-        for name, block in (("t0", self.v3), ("t1", self.v3), ("t2", same)):
+        for name, block in (("t0", self.v3), ("t1", self.v3), ("t2", same), ("t3", self.v3),
+                            ("t4", self.v3)):
             lines += ["  - name: " + name, "    host: 127.0.0.1", "    owner: supplier",
                       "    snmp: " + block,
-                      "    checks: [{name: status, snmp_get: %s.103, expect: '4'}]" % APP_STATUS]
+                      "    checks: [{name: status, snmp_get: %s.103, expect: '4'}," % APP_STATUS,
+                      "             {name: uptime, snmp_get: 1.3.6.1.2.1.1.3.0}]"]
         cfg = write_config(self.tmp.name, "\n".join(lines) + "\n")
         script = os.path.join(self.tmp.name, "count.gdb")
         with open(script, "w") as f:
             f.write("set pagination off\nset breakpoint pending on\n"
                     "handle SIGTERM nostop noprint pass\nbreak generate_Ku\n"
+                    "commands\nsilent\ncontinue\nend\nbreak generate_kul\n"
                     "commands\nsilent\ncontinue\nend\nrun\ninfo breakpoints\n")
         logpath = os.path.join(self.tmp.name, "gdb.log")
         with open(logpath, "w") as log:
@@ -159,8 +166,8 @@ class SnmpTest(unittest.TestCase):
             def read_log():
                 with open(logpath) as f:
                     return f.read()
-            wait_until("the three targets' results", lambda: all(
-                re.search(r"t%d/status OK" % i, read_log()) for i in range(3)), deadline_s=60)
+            wait_until("the five targets' results", lambda: all(
+                re.search(r"t%d/status OK" % i, read_log()) for i in range(5)), deadline_s=60)
             with open("/proc/%d/task/%d/children" % (gdb.pid, gdb.pid)) as f:
                 inferior = [int(x) for x in f.read().split()]
             self.assertEqual(len(inferior), 1, inferior)
@@ -172,7 +179,8 @@ class SnmpTest(unittest.TestCase):
                 gdb.wait()
         text = read_log()
         self.assertIn("exited normally", text)
-        self.assertEqual(re.findall(r"breakpoint already hit (\d+) time", text), ["2"], text)
+        # generate_Ku's count, then generate_kul's.
+        self.assertEqual(re.findall(r"breakpoint already hit (\d+) time", text), ["2", "4"], text)
 
     def test_v1_getnext_walk_and_nosuchname(self):
         cfg = self.config("{port: %d, version: 1, community: public}" % self.port, [
