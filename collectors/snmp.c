@@ -44,6 +44,7 @@
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/net-snmp-includes.h>
 #include <net-snmp/library/large_fd_set.h>
+#include <openssl/evp.h>
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -712,10 +713,14 @@ static const struct {
 	const char *name;
 	const oid *proto;
 	size_t len;
+	const char *digest; /* OpenSSL's name of its hash, for derive_ku */
 } auth_protos[] = {
-	{"MD5", usmHMACMD5AuthProtocol, 10},         {"SHA", usmHMACSHA1AuthProtocol, 10},
-	{"SHA-224", usmHMAC128SHA224AuthProtocol, 10}, {"SHA-256", usmHMAC192SHA256AuthProtocol, 10},
-	{"SHA-384", usmHMAC256SHA384AuthProtocol, 10}, {"SHA-512", usmHMAC384SHA512AuthProtocol, 10},
+	{"MD5", usmHMACMD5AuthProtocol, 10, "MD5"},
+	{"SHA", usmHMACSHA1AuthProtocol, 10, "SHA1"},
+	{"SHA-224", usmHMAC128SHA224AuthProtocol, 10, "SHA224"},
+	{"SHA-256", usmHMAC192SHA256AuthProtocol, 10, "SHA256"},
+	{"SHA-384", usmHMAC256SHA384AuthProtocol, 10, "SHA384"},
+	{"SHA-512", usmHMAC384SHA512AuthProtocol, 10, "SHA512"},
 };
 
 static const struct {
@@ -753,6 +758,51 @@ struct ku_entry {
  * more, and targets sharing credentials share the work. Localising the
  * key to an agent's engine ID (a few hashes) stays net-snmp's.
  */
+/* RFC 3414 A.2 (and RFC 7860 for SHA-2): Ku is the hash of the password
+ * repeated to 1,048,576 bytes. Done here rather than by net-snmp's
+ * generate_Ku, which hashes 64 bytes at a time with a division per byte
+ * (a v3 one-shot spent half its CPU there, two keys of ~2.7 ms): a
+ * buffer of whole passwords is the same bytes at every place in the
+ * stream, so one 64 KB buffer is hashed over and over (a megabyte
+ * allocated cost its page faults too). Tested against the agent: a wrong
+ * key fails every v3 check. Out of line, so a test can count it
+ * (test_snmp.py, gdb). */
+#define KU_INPUT_LEN 1048576
+#define KU_CHUNK 65536
+#define KU_PASSWORD_MIN 8 /* USM_LENGTH_P_MIN: net-snmp refuses shorter ones */
+
+static __attribute__((noinline)) bool derive_ku(size_t proto, const char *pass, u_char *ku,
+						size_t *ku_len)
+{
+	size_t n = strlen(pass);
+	if (n < KU_PASSWORD_MIN || n > KU_CHUNK)
+		return false;
+	const EVP_MD *md = EVP_get_digestbyname(auth_protos[proto].digest);
+	if (!md || (size_t)EVP_MD_get_size(md) > *ku_len)
+		return false;
+	size_t chunk = KU_CHUNK / n * n;
+	u_char *buf = malloc(chunk);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	bool ok = buf && ctx && EVP_DigestInit_ex(ctx, md, NULL) == 1;
+	if (buf)
+		for (size_t i = 0; i < chunk; i += n)
+			memcpy(buf + i, pass, n);
+	for (size_t left = KU_INPUT_LEN; ok && left;) {
+		size_t k = left < chunk ? left : chunk;
+		ok = EVP_DigestUpdate(ctx, buf, k) == 1;
+		left -= k;
+	}
+	unsigned int len = 0;
+	ok = ok && EVP_DigestFinal_ex(ctx, ku, &len) == 1;
+	EVP_MD_CTX_free(ctx);
+	if (buf)
+		explicit_bzero(buf, chunk); /* it was the password, repeated */
+	free(buf);
+	if (ok)
+		*ku_len = len;
+	return ok;
+}
+
 static bool password_key(struct snmp_inst *in, size_t proto, const char *pass, u_char *ku,
 			 size_t *ku_len)
 {
@@ -778,8 +828,7 @@ static bool password_key(struct snmp_inst *in, size_t proto, const char *pass, u
 	k->proto = proto;
 	memcpy(k->digest, digest, sizeof(digest));
 	k->ku_len = sizeof(k->ku);
-	if (generate_Ku(auth_protos[proto].proto, (u_int)auth_protos[proto].len, (const u_char *)pass,
-			strlen(pass), k->ku, &k->ku_len) != SNMPERR_SUCCESS) {
+	if (!derive_ku(proto, pass, k->ku, &k->ku_len)) {
 		free(k);
 		return false;
 	}

@@ -130,7 +130,8 @@ class SnmpTest(unittest.TestCase):
         however many targets use it, and a privacy password that is the
         auth password costs nothing more: three v3 targets over the lab's
         two passwords cost two derivations (it was one per key and target:
-        six), counted by gdb on net-snmp's generate_Ku in `gprobe run`.
+        six), counted by gdb on the collector's derive_ku in `gprobe run`
+        (net-snmp's generate_Ku is no longer called at all).
         A key is localised to the agent's engine ID (generate_kul) once per
         (user, engine ID) and key, whatever the number of targets and
         checks: four targets of user probe and one of probesame, two
@@ -151,7 +152,8 @@ class SnmpTest(unittest.TestCase):
         script = os.path.join(self.tmp.name, "count.gdb")
         with open(script, "w") as f:
             f.write("set pagination off\nset breakpoint pending on\n"
-                    "handle SIGTERM nostop noprint pass\nbreak generate_Ku\n"
+                    "handle SIGTERM nostop noprint pass\nbreak derive_ku\n"
+                    "commands\nsilent\ncontinue\nend\nbreak generate_Ku\n"
                     "commands\nsilent\ncontinue\nend\nbreak generate_kul\n"
                     "commands\nsilent\ncontinue\nend\nrun\ninfo breakpoints\n")
         logpath = os.path.join(self.tmp.name, "gdb.log")
@@ -179,8 +181,10 @@ class SnmpTest(unittest.TestCase):
                 gdb.wait()
         text = read_log()
         self.assertIn("exited normally", text)
-        # generate_Ku's count, then generate_kul's.
+        # derive_ku's count, then generate_kul's: "info breakpoints" lists a
+        # count only for a breakpoint hit, so generate_Ku's is absent.
         self.assertEqual(re.findall(r"breakpoint already hit (\d+) time", text), ["2", "4"], text)
+        self.assertRegex(text, r"generate_Ku>?\s*\n(?!\s*breakpoint already hit)")
 
     def test_v1_getnext_walk_and_nosuchname(self):
         cfg = self.config("{port: %d, version: 1, community: public}" % self.port, [
