@@ -2,7 +2,9 @@
 """check_genesys against monitoring-plugins' check_snmp and check_http: the
 same OID of the lab's snmpd with the same thresholds, and the same page of
 the lab's HTTP server with the same expected status, run alternately, N
-times each; prints the medians and their ratios.
+times each; prints the medians of CPU (user + sys, children included) and
+wall time and their ratios. The SNMP pair runs twice: v2c, and v3
+authPriv (SHA, AES) as the lab's user probe.
 
 check_genesys asks the agent itself (numeric OIDs, no MIB loading, no
 child process); check_snmp runs net-snmp's snmpget for each call.
@@ -40,9 +42,16 @@ def build(build_dir):
 
 
 def timed(argv):
+    """(wall s, CPU s of the process and its children: user + sys by
+    wait4, exit code, first line of stdout)."""
     t0 = time.perf_counter()
-    p = subprocess.run(argv, capture_output=True, text=True)
-    return time.perf_counter() - t0, p.returncode, p.stdout.strip()
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    out = p.stdout.read()
+    p.stdout.close()
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - t0
+    return wall, ru.ru_utime + ru.ru_stime, p.returncode, out.strip()
 
 
 def main():
@@ -65,33 +74,59 @@ def main():
             ports = json.load(f)["ports"]
         port, http_port = str(ports["snmp"]), str(ports["http"])
         subprocess.run([LAB_PY, "snmp-set", lab_dir, OID, "integer", "42"], check=True)
+        secrets = os.path.join(lab_dir, "secrets")
+        with open(os.path.join(secrets, "snmp-auth")) as f:
+            auth = f.read().strip()
+        with open(os.path.join(secrets, "snmp-priv")) as f:
+            priv = f.read().strip()
         argv = {
             "check_genesys": [ours, "-H", "127.0.0.1", "-p", port, "-P", "snmp", "-C", "public",
                               "-o", OID, "-w", "50", "-c", "60"],
             "check_snmp": [CHECK_SNMP, "-H", "127.0.0.1", "-p", port, "-P", "2c", "-C", "public",
                            "-o", OID, "-w", "50", "-c", "60"],
+            # SNMPv3 authPriv, the lab's user: check_genesys reads the
+            # passwords from their files, check_snmp takes them in argv.
+            "check_genesys v3": [ours, "-H", "127.0.0.1", "-p", port, "-P", "snmp",
+                                 "--snmp-version", "3", "-U", "probe", "-L", "authPriv",
+                                 "-a", "SHA", "-A", os.path.join(secrets, "snmp-auth"),
+                                 "-x", "AES", "-X", os.path.join(secrets, "snmp-priv"),
+                                 "-o", OID, "-w", "50", "-c", "60"],
+            "check_snmp v3": [CHECK_SNMP, "-H", "127.0.0.1", "-p", port, "-P", "3",
+                              "-U", "probe", "-L", "authPriv", "-a", "SHA", "-A", auth,
+                              "-x", "AES", "-X", priv, "-o", OID, "-w", "50", "-c", "60"],
             "check_genesys http": [ours, "-H", "127.0.0.1", "-P", "http", "-u",
                                    "http://127.0.0.1:%s%s" % (http_port, PAGE),
                                    "--expect-status", "200"],
             "check_http": [CHECK_HTTP, "-H", "127.0.0.1", "-p", http_port, "-u", PAGE,
                            "-e", "200"],
         }
-        times = {k: [] for k in argv}
-        for name, cmd in argv.items():  # both must answer OK first
-            _, rc, line = timed(cmd)
+        wall = {k: [] for k in argv}
+        cpu = {k: [] for k in argv}
+        for name, cmd in argv.items():  # all must answer OK first
+            _, _, rc, line = timed(cmd)
             print("%-18s exit %d: %s" % (name, rc, line))
             if rc != 0:
                 sys.exit("bench: %s did not answer OK" % name)
         for _ in range(a.runs):
             for name, cmd in argv.items():
-                times[name].append(timed(cmd)[0])
-        med = {k: statistics.median(v) * 1000 for k, v in times.items()}
-        for k, v in times.items():
-            print("%-18s median %.2f ms  (min %.2f, max %.2f, %d runs)"
-                  % (k, med[k], min(v) * 1000, max(v) * 1000, len(v)))
-        print("ratio check_snmp / check_genesys: %.2f" % (med["check_snmp"] / med["check_genesys"]))
-        print("ratio check_http / check_genesys http: %.2f"
-              % (med["check_http"] / med["check_genesys http"]))
+                w, c, _, _ = timed(cmd)
+                wall[name].append(w)
+                cpu[name].append(c)
+        med_w = {k: statistics.median(v) * 1000 for k, v in wall.items()}
+        med_c = {k: statistics.median(v) * 1000 for k, v in cpu.items()}
+        for k in argv:
+            print("%-18s median CPU %.2f ms, wall %.2f ms  (wall min %.2f, max %.2f; %d runs)"
+                  % (k, med_c[k], med_w[k], min(wall[k]) * 1000, max(wall[k]) * 1000,
+                     len(wall[k])))
+        for theirs, mine, goal in (("check_snmp", "check_genesys", ">= 2 (v2c)"),
+                                   ("check_snmp v3", "check_genesys v3", ">= 2 (v3)"),
+                                   ("check_http", "check_genesys http", ">= 1 (HTTP)")):
+            print("ratio %s / %s: CPU %.2f, wall %.2f (goal, CPU: %s)"
+                  % (theirs, mine, med_c[theirs] / med_c[mine], med_w[theirs] / med_w[mine],
+                     goal))
+        print("measured: each command run alternately %d times; CPU is user + sys of the "
+              "process and its children (wait4; check_snmp's snmpget included), wall by "
+              "perf_counter around it; medians" % a.runs)
     finally:
         subprocess.run([LAB_PY, "stop", lab_dir], stdout=subprocess.DEVNULL)
         shutil.rmtree(lab_dir, ignore_errors=True)
