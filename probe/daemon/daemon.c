@@ -151,6 +151,16 @@ static int make_dirs(const char *path)
  * each one journalling the file's new mtime. */
 #define LOG_FLUSH_US 250000
 
+static void flush_log(struct daemon *d)
+{
+	int64_t now = gp_monotonic_us();
+	if (now - d->log_flushed_us < LOG_FLUSH_US)
+		return;
+	gp_log_flush(d->log);
+	d->log_flushed_us = now;
+}
+
+/* Results of the second under way, and of the last whole one. */
 static void count_results(struct daemon *d, size_t n)
 {
 	int64_t sec = gp_monotonic_us() / 1000000;
@@ -160,15 +170,6 @@ static void count_results(struct daemon *d, size_t n)
 		d->results_second = sec;
 	}
 	d->results_this_second += n;
-}
-
-static void flush_log(struct daemon *d)
-{
-	int64_t now = gp_monotonic_us();
-	if (now - d->log_flushed_us < LOG_FLUSH_US)
-		return;
-	gp_log_flush(d->log);
-	d->log_flushed_us = now;
 }
 
 /* ------------------------------------------------------------------ */
