@@ -404,8 +404,8 @@ void http_report(const struct gp_host_api *host, uint64_t id, const struct http_
 
 	struct gp_result res = {.state = GP_STATE_OK, .message = msg, .request = request};
 	static const char *const timing_names[HTTP_TIMINGS] = {
-		[HTTP_DNS] = "dns_ms", [HTTP_CONNECT] = "connect_ms", [HTTP_TLS] = "tls_ms",
-		[HTTP_FIRST_BYTE] = "first_byte_ms", [HTTP_TOTAL] = "total_ms",
+		[HTTP_T_DNS] = "dns_ms", [HTTP_T_CONNECT] = "connect_ms", [HTTP_T_TLS] = "tls_ms",
+		[HTTP_T_FIRST_BYTE] = "first_byte_ms", [HTTP_T_TOTAL] = "total_ms",
 	};
 	for (size_t i = 0; i < HTTP_TIMINGS; i++)
 		if (a->us[i] >= 0)
@@ -470,7 +470,7 @@ void http_report(const struct gp_host_api *host, uint64_t id, const struct http_
 				res.has_value = true;
 				res.value = d;
 			}
-			int64_t total = a->us[HTTP_TOTAL] > 0 ? a->us[HTTP_TOTAL] : 0;
+			int64_t total = a->us[HTTP_T_TOTAL] > 0 ? a->us[HTTP_T_TOTAL] : 0;
 			snprintf(msg, sizeof(msg), "HTTP %ld in %.1f ms%s%s%s%.200s", status,
 				 (double)total / 1000.0, c->json || c->xpath ? ", " : "",
 				 c->json ? c->json : c->xpath ? c->xpath : "", c->json || c->xpath ? " = " : "",

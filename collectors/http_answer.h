@@ -20,6 +20,12 @@
 #define HTTP_BODY_MAX (4 * 1024 * 1024)
 #define HTTP_MAX_REDIRECTS 3
 
+/* What to check next, for the failures both engines meet. */
+#define HTTP_HINT_NOT_LISTENING "nothing listens there: the web server or the component is down"
+#define HTTP_HINT_TIMEOUT                                                                        \
+	"no answer in time: the component hangs, or a firewall drops the packets"
+#define HTTP_HINT_REDIRECT_LOOP "the server redirects in a loop: check its redirect rules"
+
 /* A check's configuration, from its spec (http_conf_init). */
 struct http_conf {
 	char *url;          /* absolute: the arg, or http.base_url + the arg's path */
@@ -42,7 +48,7 @@ bool http_conf_init(struct http_conf *c, const struct gp_check_spec *spec,
 		    const struct gp_host_api *host, char *err, size_t errlen);
 void http_conf_free(struct http_conf *c);
 
-enum http_timing { HTTP_DNS, HTTP_CONNECT, HTTP_TLS, HTTP_FIRST_BYTE, HTTP_TOTAL, HTTP_TIMINGS };
+enum http_timing { HTTP_T_DNS, HTTP_T_CONNECT, HTTP_T_TLS, HTTP_T_FIRST_BYTE, HTTP_T_TOTAL, HTTP_TIMINGS };
 
 /* What one transfer gave. */
 struct http_answer {

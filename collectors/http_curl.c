@@ -31,7 +31,7 @@ struct http_check {
 	bool busy;
 	uint64_t id;
 	char *buf;
-	size_t len;
+	size_t len, cap;
 	bool oversized;
 };
 
@@ -103,10 +103,19 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 		c->oversized = true;
 		return 0; /* curl aborts the transfer */
 	}
-	char *b = realloc(c->buf, c->len + n + 1);
-	if (!b)
-		return 0;
-	c->buf = b;
+	/* Grown by doubling: a realloc of the whole body for each 16 KB
+	 * that comes copied a 4 MiB one 256 times, and held the daemon's
+	 * loop for a second under the sanitizers. */
+	if (c->len + n + 1 > c->cap) {
+		size_t cap = c->cap ? c->cap : 16384;
+		while (cap < c->len + n + 1)
+			cap *= 2;
+		char *b = realloc(c->buf, cap);
+		if (!b)
+			return 0;
+		c->buf = b;
+		c->cap = cap;
+	}
 	memcpy(c->buf + c->len, data, n);
 	c->len += n;
 	c->buf[c->len] = '\0';
@@ -120,9 +129,9 @@ static const char *curl_hint(CURLcode rc)
 {
 	switch (rc) {
 	case CURLE_COULDNT_CONNECT:
-		return "nothing listens there: the web server or the component is down";
+		return HTTP_HINT_NOT_LISTENING;
 	case CURLE_OPERATION_TIMEDOUT:
-		return "no answer in time: the component hangs, or a firewall drops the packets";
+		return HTTP_HINT_TIMEOUT;
 	case CURLE_COULDNT_RESOLVE_HOST:
 		return "the host name does not resolve from the probe: check DNS";
 	case CURLE_PEER_FAILED_VERIFICATION:
@@ -135,7 +144,7 @@ static const char *curl_hint(CURLcode rc)
 		return "a redirect from https:// to plain http:// is refused (a downgrade); "
 		       "fix the server's redirect, or set allow_downgrade: true on the check";
 	case CURLE_TOO_MANY_REDIRECTS:
-		return "the server redirects in a loop: check its redirect rules";
+		return HTTP_HINT_REDIRECT_LOOP;
 	default:
 		return NULL;
 	}
@@ -165,9 +174,9 @@ static void finish(struct http_inst *in, struct http_check *c, CURLcode rc)
 	curl_easy_getinfo(c->easy, CURLINFO_CONTENT_TYPE, &ct);
 	a.content_type = ct;
 	static const CURLINFO timings[HTTP_TIMINGS] = {
-		[HTTP_DNS] = CURLINFO_NAMELOOKUP_TIME_T, [HTTP_CONNECT] = CURLINFO_CONNECT_TIME_T,
-		[HTTP_TLS] = CURLINFO_APPCONNECT_TIME_T, [HTTP_FIRST_BYTE] = CURLINFO_STARTTRANSFER_TIME_T,
-		[HTTP_TOTAL] = CURLINFO_TOTAL_TIME_T,
+		[HTTP_T_DNS] = CURLINFO_NAMELOOKUP_TIME_T, [HTTP_T_CONNECT] = CURLINFO_CONNECT_TIME_T,
+		[HTTP_T_TLS] = CURLINFO_APPCONNECT_TIME_T, [HTTP_T_FIRST_BYTE] = CURLINFO_STARTTRANSFER_TIME_T,
+		[HTTP_T_TOTAL] = CURLINFO_TOTAL_TIME_T,
 	};
 	for (size_t i = 0; i < HTTP_TIMINGS; i++) {
 		curl_off_t us = -1;
@@ -188,7 +197,7 @@ static void finish(struct http_inst *in, struct http_check *c, CURLcode rc)
 	http_report(in->host, c->id, &c->conf, &a);
 	free(c->buf);
 	c->buf = NULL;
-	c->len = 0;
+	c->len = c->cap = 0;
 }
 
 static void drain(struct http_inst *in)
