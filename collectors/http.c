@@ -9,7 +9,10 @@
  * a config, `gprobe config check`) thus never maps libcurl and the ~30
  * libraries it brings, and a check without `xpath` never maps libxml2.
  *
- * Each call below hands on to curl.so's; a check's handle is curl.so's.
+ * Each call below hands on to an engine: curl.so, or plain.so for a
+ * one-shot run's plain http:// checks (http_engine.h). A request plain.so
+ * hands back is started again in curl.so, whose check is then made from
+ * the copy of the spec kept for that.
  */
 #define _GNU_SOURCE /* dladdr */
 #include "collector.h"
@@ -21,20 +24,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* curl.so, once loaded; every call is on the host's one thread. */
+/* The engines, once loaded; every call is on the host's one thread. */
 static const struct gp_collector *engine;
+static const struct gp_http_plain *plain;
 
 struct front {
 	const struct gp_host_api *host;
-	char *dir;   /* the folder of curl.so, absolute (resolved at init) */
-	void *inst;  /* curl.so's instance, from its init(); NULL until needed */
+	char *dir;        /* the folder of the engines, absolute (resolved at init) */
+	void *inst;       /* curl.so's instance, from its init(); NULL until needed */
+	void *plain_inst; /* plain.so's, likewise */
+	int n_curl_fds;   /* of the last poll_fds: the first n are curl.so's */
+};
+
+/* A check: its handle in plain.so, in curl.so, or both once plain.so has
+ * handed a request over. */
+struct front_check {
+	struct front *f;
+	void *curl, *plain;
+	struct gp_check_spec *spec; /* plain.so's checks: for curl.so, on a handover */
 };
 
 static void *front_init(const struct gp_host_api *host, char *err, size_t errlen)
 {
 	Dl_info info;
 	char real[PATH_MAX];
-	/* Where this object was loaded from, resolved now: the engine is
+	/* Where this object was loaded from, resolved now: the engines are
 	 * loaded later, and a relative plugin folder names nothing once the
 	 * working directory changes. */
 	if (!dladdr((void *)&engine, &info) || !info.dli_fname ||
@@ -59,36 +73,50 @@ static void *front_init(const struct gp_host_api *host, char *err, size_t errlen
 	return f;
 }
 
+/* The table an engine's file exports through its entry symbol, or NULL
+ * with the reason in err. */
+static const void *load_engine(struct front *f, const char *file, const char *symbol, char *err,
+			       size_t errlen)
+{
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof(path), "%s/%s", f->dir, file) >= (int)sizeof(path)) {
+		snprintf(err, errlen, "the HTTP collector's folder name is too long");
+		return NULL;
+	}
+	/* Bound as gp_http_dlopen_mode() says; RTLD_NODELETE, as the
+	 * registry loads a collector (plugin.c): libcurl's and OpenSSL's
+	 * global state is kept for the life of the process. */
+	void *dl = dlopen(path, gp_http_dlopen_mode());
+	if (!dl) {
+		const char *e = dlerror();
+		snprintf(err, errlen, "cannot load the HTTP collector's transfers: %s", e ? e : path);
+		return NULL;
+	}
+	const void *(*entry)(void);
+	/* POSIX allows this conversion for dlsym results. */
+	*(void **)&entry = dlsym(dl, symbol);
+	const void *table = entry ? entry() : NULL;
+	if (!table) {
+		snprintf(err, errlen, "%s is not the HTTP transfers of this gprobe (no %s)", path,
+			 symbol);
+		dlclose(dl);
+	}
+	return table;
+}
+
 /* curl.so loaded and started, or false with the reason in err. */
 static bool engine_ready(struct front *f, char *err, size_t errlen)
 {
 	if (f->inst)
 		return true;
 	if (!engine) {
-		char path[PATH_MAX];
-		if (snprintf(path, sizeof(path), "%s/%s", f->dir, GP_HTTP_ENGINE_FILE) >=
-		    (int)sizeof(path)) {
-			snprintf(err, errlen, "the HTTP collector's folder name is too long");
+		const struct gp_collector *e =
+			load_engine(f, GP_HTTP_ENGINE_FILE, GP_HTTP_ENGINE_ENTRY, err, errlen);
+		if (!e)
 			return false;
-		}
-		/* Bound as gp_http_dlopen_mode() says; RTLD_NODELETE, as the
-		 * registry loads a collector (plugin.c): libcurl's and
-		 * OpenSSL's global state is kept for the life of the process. */
-		void *dl = dlopen(path, gp_http_dlopen_mode());
-		if (!dl) {
-			const char *e = dlerror();
-			snprintf(err, errlen, "cannot load the HTTP collector's transfers: %s",
-				 e ? e : path);
-			return false;
-		}
-		gp_http_engine_fn entry;
-		/* POSIX allows this conversion for dlsym results. */
-		*(void **)&entry = dlsym(dl, GP_HTTP_ENGINE_ENTRY);
-		const struct gp_collector *e = entry ? entry() : NULL;
-		if (!e || e->abi_version != GP_COLLECTOR_ABI_VERSION) {
-			snprintf(err, errlen, "%s is not the HTTP transfers of this gprobe "
-					      "(missing symbol or another ABI version)", path);
-			dlclose(dl);
+		if (e->abi_version != GP_COLLECTOR_ABI_VERSION) {
+			snprintf(err, errlen, "%s/%s is of another ABI version", f->dir,
+				 GP_HTTP_ENGINE_FILE);
 			return false;
 		}
 		engine = e;
@@ -97,44 +125,191 @@ static bool engine_ready(struct front *f, char *err, size_t errlen)
 	return f->inst != NULL;
 }
 
+static void handover(void *ctx, void *token, uint64_t id);
+
+/* plain.so loaded and started, or false with the reason in err. */
+static bool plain_ready(struct front *f, char *err, size_t errlen)
+{
+	if (f->plain_inst)
+		return true;
+	if (!plain && !(plain = load_engine(f, GP_HTTP_PLAIN_FILE, GP_HTTP_PLAIN_ENTRY, err, errlen)))
+		return false;
+	f->plain_inst = plain->init(f->host, handover, f, err, errlen);
+	return f->plain_inst != NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* A spec kept for a handover                                          */
+
+static void spec_free(struct gp_check_spec *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_options; i++) {
+		free((char *)s->options[i].key);
+		free((char *)s->options[i].value);
+		free((char *)s->options[i].file);
+	}
+	free((struct gp_option *)s->options);
+	free((char *)s->target);
+	free((char *)s->host);
+	free((char *)s->check);
+	free((char *)s->kind);
+	free((char *)s->arg);
+	free(s);
+}
+
+static const char *dup_or_null(const char *v, bool *oom)
+{
+	char *d = v ? strdup(v) : NULL;
+	*oom |= v && !d;
+	return d;
+}
+
+/* A deep copy of s, or NULL when memory is short. */
+static struct gp_check_spec *spec_copy(const struct gp_check_spec *s)
+{
+	struct gp_check_spec *c = calloc(1, sizeof(*c));
+	struct gp_option *o = calloc(s->n_options ? s->n_options : 1, sizeof(*o));
+	if (!c || !o) {
+		free(c);
+		free(o);
+		return NULL;
+	}
+	bool oom = false;
+	*c = *s;
+	c->options = o;
+	c->target = dup_or_null(s->target, &oom);
+	c->host = dup_or_null(s->host, &oom);
+	c->check = dup_or_null(s->check, &oom);
+	c->kind = dup_or_null(s->kind, &oom);
+	c->arg = dup_or_null(s->arg, &oom);
+	for (size_t i = 0; i < s->n_options; i++) {
+		o[i] = s->options[i];
+		o[i].key = dup_or_null(s->options[i].key, &oom);
+		o[i].value = dup_or_null(s->options[i].value, &oom);
+		o[i].file = dup_or_null(s->options[i].file, &oom);
+	}
+	if (oom) {
+		spec_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* ------------------------------------------------------------------ */
+/* The calls                                                           */
+
+/* Whether the check's URL is http:// (plain.so then looks closer). */
+static bool plain_scheme(const struct gp_check_spec *spec)
+{
+	const char *arg = spec->arg ? spec->arg : "", *base = gp_spec_option(spec, "http.base_url");
+	return strncmp(arg, "http://", 7) == 0 ||
+	       (arg[0] == '/' && base && strncmp(base, "http://", 7) == 0);
+}
+
 static void *front_check_new(void *inst, const struct gp_check_spec *spec, char *err,
 			     size_t errlen)
 {
 	struct front *f = inst;
-	if (!engine_ready(f, err, errlen))
+	struct front_check *fc = calloc(1, sizeof(*fc));
+	if (!fc) {
+		snprintf(err, errlen, "out of memory");
 		return NULL;
-	return engine->check_new(f->inst, spec, err, errlen);
+	}
+	fc->f = f;
+	/* Without plain.so (a plugin folder copied in part), curl.so does
+	 * every check: plain.so only makes one-shot runs cheaper. */
+	if (gp_http_use_plain() && plain_scheme(spec) && plain_ready(f, err, errlen)) {
+		err[0] = '\0';
+		fc->plain = plain->check_new(f->plain_inst, spec, fc, err, errlen);
+		if (fc->plain && !(fc->spec = spec_copy(spec))) {
+			plain->check_free(f->plain_inst, fc->plain);
+			snprintf(err, errlen, "out of memory");
+			free(fc);
+			return NULL;
+		}
+		if (fc->plain)
+			return fc;
+		if (err[0]) { /* the check's own problem: curl.so would say the same */
+			free(fc);
+			return NULL;
+		}
+	}
+	if (!engine_ready(f, err, errlen) || !(fc->curl = engine->check_new(f->inst, spec, err, errlen))) {
+		free(fc);
+		return NULL;
+	}
+	return fc;
 }
 
-/* A check handle exists only once curl.so runs: the calls taking one
- * find f->inst set. */
+/* Request id, which plain.so gave up, started again in curl.so. */
+static void handover(void *ctx, void *token, uint64_t id)
+{
+	struct front *f = ctx;
+	struct front_check *fc = token;
+	char err[512] = "";
+	if ((fc->curl || (engine_ready(f, err, sizeof(err)) &&
+			  (fc->curl = engine->check_new(f->inst, fc->spec, err, sizeof(err))))) &&
+	    engine->start(f->inst, fc->curl, id) == 0)
+		return;
+	struct gp_result res = {.state = GP_STATE_UNKNOWN,
+				.message = err[0] ? err : "the HTTP transfer could not be started"};
+	f->host->complete(f->host->ctx, id, &res);
+}
+
+/* A check handle exists only once its engine runs: the calls taking one
+ * find its instance set. */
 static int front_start(void *inst, void *check, uint64_t id)
 {
 	struct front *f = inst;
-	return engine->start(f->inst, check, id);
+	struct front_check *fc = check;
+	if (fc->plain)
+		return plain->start(f->plain_inst, fc->plain, id);
+	return engine->start(f->inst, fc->curl, id);
 }
 
+/* curl.so's descriptors first, then plain.so's; each says how many it
+ * needs, which may be more than the room it got (the host then asks again
+ * with more). */
 static int front_poll_fds(void *inst, struct gp_pollfd *fds, int max, int64_t *timeout_ms)
 {
 	struct front *f = inst;
-	if (!f->inst) {
-		*timeout_ms = -1;
-		return 0;
+	int nc = 0, np = 0;
+	int64_t t = -1, tp = -1;
+	if (f->inst)
+		nc = engine->poll_fds(f->inst, fds, max, &t);
+	f->n_curl_fds = nc;
+	if (f->plain_inst) {
+		int used = nc < max ? nc : max;
+		np = plain->poll_fds(f->plain_inst, fds + used, max - used, &tp);
+		if (tp >= 0 && (t < 0 || tp < t))
+			t = tp;
 	}
-	return engine->poll_fds(f->inst, fds, max, timeout_ms);
+	*timeout_ms = t;
+	return nc + np;
 }
 
 static void front_dispatch(void *inst, const struct gp_pollfd *fds, int nfds)
 {
 	struct front *f = inst;
+	int nc = f->n_curl_fds < nfds ? f->n_curl_fds : nfds;
 	if (f->inst)
-		engine->dispatch(f->inst, fds, nfds);
+		engine->dispatch(f->inst, fds, nc);
+	if (f->plain_inst)
+		plain->dispatch(f->plain_inst, fds + nc, nfds - nc);
 }
 
 static void front_check_free(void *inst, void *check)
 {
 	struct front *f = inst;
-	engine->check_free(f->inst, check);
+	struct front_check *fc = check;
+	if (fc->plain)
+		plain->check_free(f->plain_inst, fc->plain);
+	if (fc->curl)
+		engine->check_free(f->inst, fc->curl);
+	spec_free(fc->spec);
+	free(fc);
 }
 
 static void front_fini(void *inst)
@@ -142,6 +317,8 @@ static void front_fini(void *inst)
 	struct front *f = inst;
 	if (f->inst)
 		engine->fini(f->inst);
+	if (f->plain_inst)
+		plain->fini(f->plain_inst);
 	free(f->dir);
 	free(f);
 }

@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config
   libfyaml-dev libsnmp-dev libcurl4-openssl-dev libssl-dev libxml2-dev librrd-dev
-  libssh2-1-dev libsqlite3-dev libjansson-dev libcmocka-dev
+  libssh2-1-dev libsqlite3-dev libjansson-dev libcmocka-dev libhttp-parser-dev zlib1g-dev
   libcairo2-dev libpango1.0-dev fonts-dejavu-core poppler-utils
   snmpd snmp rrdtool rrdcached sqlite3 openssh-server openssh-sftp-server openssh-client
   python3 python3-aiosmtpd procps tzdata valgrind scdoc openssl nagios4-core faketime

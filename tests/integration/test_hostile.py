@@ -119,8 +119,20 @@ class Hostile(unittest.TestCase):
                             % (d, TIMEOUT_S, probe_extra, "\n".join(self.targets())))
 
     def test_each_hostile_peer_in_bounded_time(self):
+        self.each_hostile_peer((("ssh", SSH_CASES), ("snmp", SNMP_CASES), ("http", HTTP_CASES)))
+
+    def test_hostile_web_peers_through_the_plain_engine(self):
+        """The web peers again through plain.so, the engine of one-shot
+        runs' http:// checks: the same bounds, the same kind of reason."""
+        os.environ["GPROBE_HTTP_ENGINE"] = "plain"
+        try:
+            self.each_hostile_peer((("http", HTTP_CASES),))
+        finally:
+            del os.environ["GPROBE_HTTP_ENGINE"]
+
+    def each_hostile_peer(self, kinds):
         cfg = self.config("diag")
-        for kind, cases in (("ssh", SSH_CASES), ("snmp", SNMP_CASES), ("http", HTTP_CASES)):
+        for kind, cases in kinds:
             for mode, want in cases.items():
                 target = "%s-%s" % (kind, mode)
                 started = time.monotonic()

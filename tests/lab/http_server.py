@@ -6,11 +6,16 @@ State file: {"/path": {"status": 200, "body": "...", "content_type": "...",
 "auth": "user:password", "gzip": true, "echo_headers": true}}; with
 "auth", a request without those Basic credentials gets 401; "gzip" sends
 the body gzip-compressed whether or not it was asked for (as some servers
-do); "echo_headers" answers the request's headers as a JSON object. Read again when it changes, so tests
+do); "echo_headers" answers the request's method (as ":method") and
+headers as a JSON object; "interim" sends a 103 Early Hints first;
+"chunked" sends the body in chunks of 7 bytes; "encoding" names the
+Content-Encoding ("deflate": the body zlib-compressed; another name: the
+body as it is, labelled so). Read again when it changes, so tests
 switch a component's health by rewriting the file. Unknown paths get 404.
 """
 import base64
 import gzip
+import zlib
 import json
 import os
 import ssl
@@ -68,18 +73,38 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(delay / 1000.0)
         body = (r.get("body", "") * int(r.get("body_repeat", 1))).encode("utf-8")
         if r.get("echo_headers"):
-            body = json.dumps({k: v for k, v in self.headers.items()}).encode("utf-8")
+            echo = {":method": self.command}
+            echo.update(self.headers.items())
+            body = json.dumps(echo).encode("utf-8")
         if r.get("gzip"):
             body = gzip.compress(body)
+        encoding = r.get("encoding")
+        if encoding == "deflate":
+            body = zlib.compress(body)
+        if r.get("interim"):
+            self.send_response_only(103)
+            self.send_header("Link", "</style.css>; rel=preload")
+            self.end_headers()
         self.send_response(int(r.get("status", 200)))
         self.send_header("Content-Type", r.get("content_type", "application/json"))
-        self.send_header("Content-Length", str(len(body)))
+        if r.get("chunked"):
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(len(body)))
         if r.get("gzip"):
             self.send_header("Content-Encoding", "gzip")
+        if encoding:
+            self.send_header("Content-Encoding", encoding)
         for k, v in r.get("headers", {}).items():
             self.send_header(k, v)
         self.end_headers()
-        self.wfile.write(body)
+        if r.get("chunked"):
+            for i in range(0, len(body), 7):
+                part = body[i:i + 7]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+            self.wfile.write(b"0\r\n\r\n")
+        else:
+            self.wfile.write(body)
 
     do_GET = answer
     do_POST = answer

@@ -11,6 +11,8 @@ servers, for the tests and the demo.
                             [--content-type T] [--body-repeat N]
                             [--auth USER:PASSWORD] [--location URL]
                             [--gzip yes] [--echo-headers yes]
+                            [--interim yes] [--chunked yes]
+                            [--encoding deflate|NAME]
   lab.py component-stop DIR NAME | component-start DIR NAME
                             NAME: a Genesys component, or smtp (started
                             again on its port, into the same DIR/mail/)
@@ -504,7 +506,10 @@ def main(argv):
                 "--delay-ms": ("delay_ms", int), "--content-type": ("content_type", str),
                 "--body-repeat": ("body_repeat", int), "--auth": ("auth", str),
                 "--location": ("location", str), "--gzip": ("gzip", lambda v: v == "yes"),
-                "--echo-headers": ("echo_headers", lambda v: v == "yes")}
+                "--echo-headers": ("echo_headers", lambda v: v == "yes"),
+                "--interim": ("interim", lambda v: v == "yes"),
+                "--chunked": ("chunked", lambda v: v == "yes"),
+                "--encoding": ("encoding", str)}
         for i in range(0, len(opts), 2):
             if opts[i] not in keys or i + 1 >= len(opts):
                 die("http-set: bad option %s" % opts[i])
