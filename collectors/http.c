@@ -16,6 +16,7 @@
  */
 #define _GNU_SOURCE /* dladdr */
 #include "collector.h"
+#include "http_answer.h" /* the hints, shared */
 #include "http_engine.h"
 
 #include <dlfcn.h>
@@ -125,7 +126,7 @@ static bool engine_ready(struct front *f, char *err, size_t errlen)
 	return f->inst != NULL;
 }
 
-static void handover(void *ctx, void *token, uint64_t id);
+static void handover(void *ctx, void *token, uint64_t id, int64_t left_ms);
 
 /* plain.so loaded and started, or false with the reason in err. */
 static bool plain_ready(struct front *f, char *err, size_t errlen)
@@ -243,18 +244,31 @@ static void *front_check_new(void *inst, const struct gp_check_spec *spec, char 
 	return fc;
 }
 
-/* Request id, which plain.so gave up, started again in curl.so. */
-static void handover(void *ctx, void *token, uint64_t id)
+/* Request id, which plain.so gave up, started again in curl.so from its
+ * first URL, with the time it has left: a curl.so check made for this
+ * handover (its timeout is a check's own), the last one's freed. */
+static void handover(void *ctx, void *token, uint64_t id, int64_t left_ms)
 {
 	struct front *f = ctx;
 	struct front_check *fc = token;
 	char err[512] = "";
-	if ((fc->curl || (engine_ready(f, err, sizeof(err)) &&
-			  (fc->curl = engine->check_new(f->inst, fc->spec, err, sizeof(err))))) &&
+	struct gp_result res = {.state = GP_STATE_UNKNOWN};
+	if (left_ms <= 0) {
+		res.state = GP_STATE_CRITICAL;
+		res.message = "Operation timed out before the redirect could be followed";
+		res.hint = HTTP_HINT_TIMEOUT;
+		f->host->complete(f->host->ctx, id, &res);
+		return;
+	}
+	if (fc->curl)
+		engine->check_free(f->inst, fc->curl);
+	fc->curl = NULL;
+	fc->spec->timeout_ms = left_ms;
+	if (engine_ready(f, err, sizeof(err)) &&
+	    (fc->curl = engine->check_new(f->inst, fc->spec, err, sizeof(err))) &&
 	    engine->start(f->inst, fc->curl, id) == 0)
 		return;
-	struct gp_result res = {.state = GP_STATE_UNKNOWN,
-				.message = err[0] ? err : "the HTTP transfer could not be started"};
+	res.message = err[0] ? err : "the HTTP transfer could not be started";
 	f->host->complete(f->host->ctx, id, &res);
 }
 

@@ -82,10 +82,11 @@ typedef const struct gp_collector *(*gp_http_engine_fn)(void);
  * these. init takes what plain.so calls for a request it cannot finish
  * (a redirect to https:// or to a host name, an encoding it does not
  * decode): handover(ctx, token, id), the check's token as check_new got
- * it; request id then belongs to http.so, which runs it again in curl.so.
+ * it; request id then belongs to http.so, which runs it again in curl.so
+ * within left_ms, the time the request has left (0 or less: it times out).
  * check_new returns NULL with err empty for a check it does not take
  * (an https:// URL, a host name, a proxy in the environment). */
-typedef void (*gp_http_handover_fn)(void *ctx, void *token, uint64_t id);
+typedef void (*gp_http_handover_fn)(void *ctx, void *token, uint64_t id, int64_t left_ms);
 struct gp_http_plain {
 	void *(*init)(const struct gp_host_api *host, gp_http_handover_fn handover, void *ctx,
 		      char *err, size_t errlen);

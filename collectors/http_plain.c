@@ -69,6 +69,7 @@ struct plain_check {
 
 	/* the request in flight */
 	bool busy;
+	size_t slot; /* in in->busy, while busy */
 	uint64_t id;
 	int fd;
 	enum phase phase;
@@ -85,7 +86,8 @@ struct plain_check {
 	char *type, *location;
 	char value[HEADER_VALUE_MAX];
 	size_t value_len;
-	bool encoded, inflating, done, failed_decode, decline;
+	bool encoded, inflating, done, failed_decode, decline, cut, oom;
+	int interim; /* 1xx answers so far */
 	z_stream z;
 	char *buf;
 	size_t len, cap;
@@ -100,7 +102,7 @@ struct plain_inst {
 	const struct gp_host_api *host;
 	gp_http_handover_fn handover;
 	void *handover_ctx;
-	struct plain_check **busy;
+	struct plain_check **busy; /* a slot is NULL once its request ends */
 	size_t n_busy, cap_busy;
 };
 
@@ -181,27 +183,52 @@ static bool place_of(const char *url, struct place *p)
 	return true;
 }
 
-/* A Location header resolved against the URL it came from (RFC 3986 5.2,
- * without dot segments): malloc'd, or NULL. */
+/* Whether s starts with a URI scheme and ':' (RFC 3986 3.1), before any
+ * '/', '?' or '#'. */
+static bool has_scheme(const char *s)
+{
+	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+		return false;
+	for (s++; *s && !strchr("/?#", *s); s++) {
+		if (*s == ':')
+			return true;
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '+' || *s == '-' || *s == '.'))
+			return false;
+	}
+	return false;
+}
+
+/* A Location header resolved against the URL it came from (RFC 3986
+ * 5.2.2, dot segments left to the server): malloc'd, or NULL. */
 static char *resolve(const struct place *from, const char *loc)
 {
 	size_t n = strlen(loc) + strlen(from->authority) + strlen(from->path) + 16;
 	char *u = malloc(n);
 	if (!u)
 		return NULL;
-	if (strstr(loc, "://"))
+	size_t path_len = strcspn(from->path, "?");
+	if (has_scheme(loc))
 		snprintf(u, n, "%s", loc);
 	else if (loc[0] == '/' && loc[1] == '/')
 		snprintf(u, n, "http:%s", loc);
 	else if (loc[0] == '/')
 		snprintf(u, n, "http://%s%s", from->authority, loc);
+	else if (loc[0] == '?') /* the same path, another query */
+		snprintf(u, n, "http://%s%.*s%s", from->authority, (int)path_len, from->path, loc);
 	else {
-		size_t dir = strcspn(from->path, "?");
+		size_t dir = path_len;
 		while (dir > 0 && from->path[dir - 1] != '/')
 			dir--;
 		snprintf(u, n, "http://%s%.*s%s", from->authority, (int)dir, from->path, loc);
 	}
 	return u;
+}
+
+/* The statuses whose Location is followed, as curl follows them. */
+static bool is_redirect(long s)
+{
+	return s == 300 || s == 301 || s == 302 || s == 303 || s == 307 || s == 308;
 }
 
 /* "Basic " and base64 (RFC 4648) of user:password; malloc'd. */
@@ -249,6 +276,7 @@ static void reset_answer(struct plain_check *c)
 	c->len = 0;
 	c->header = H_OTHER;
 	c->in_value = false;
+	c->cut = false;
 	c->field_len = c->value_len = 0;
 	c->status = 0;
 }
@@ -268,6 +296,8 @@ static void end_request(struct plain_check *c)
 	c->at.path = NULL;
 	free(c->req);
 	c->req = NULL;
+	if (c->busy)
+		c->in->busy[c->slot] = NULL;
 	c->busy = false;
 }
 
@@ -291,12 +321,14 @@ static void fail(struct plain_check *c, const char *hint, const char *fmt, ...)
 	http_report(c->in->host, id, &c->conf, &a);
 }
 
-/* The request goes to curl.so, from its first URL. */
+/* The request goes to curl.so, from its first URL, with the time it has
+ * left (a POST is then sent again). */
 static void hand_over(struct plain_check *c)
 {
 	uint64_t id = c->id;
+	int64_t left_ms = (c->deadline - now_us(c->in)) / 1000;
 	end_request(c);
-	c->in->handover(c->in->handover_ctx, c->token, id);
+	c->in->handover(c->in->handover_ctx, c->token, id, left_ms);
 }
 
 /* Completes the request: its connection failed with errno e. */
@@ -375,7 +407,14 @@ static void keep_header(struct plain_check *c)
 {
 	if (!c->in_value)
 		return;
+	while (c->value_len > 0 && (c->value[c->value_len - 1] == ' ' ||
+				    c->value[c->value_len - 1] == '\t'))
+		c->value_len--;
 	c->value[c->value_len] = '\0';
+	/* A Location cut to fit would send the probe elsewhere: curl.so
+	 * takes it whole. */
+	if (c->header == H_LOCATION && c->cut)
+		c->decline = true;
 	char **slot = c->header == H_TYPE ? &c->type : c->header == H_LOCATION ? &c->location : NULL;
 	if (slot) {
 		free(*slot);
@@ -390,6 +429,7 @@ static void keep_header(struct plain_check *c)
 			c->decline = true;
 	}
 	c->in_value = false;
+	c->cut = false;
 	c->field_len = c->value_len = 0;
 }
 
@@ -423,6 +463,7 @@ static int on_header_value(http_parser *p, const char *at, size_t n)
 	size_t room = sizeof(c->value) - 1 - c->value_len;
 	memcpy(c->value + c->value_len, at, n < room ? n : room);
 	c->value_len += n < room ? n : room;
+	c->cut |= n > room;
 	return 0;
 }
 
@@ -433,6 +474,8 @@ static int on_headers_complete(http_parser *p)
 	c->status = p->status_code;
 	if (c->decline)
 		return 1; /* the body is not read: curl.so fetches it again */
+	if (c->status == 204 || c->status == 304)
+		return 1; /* no body, whatever Content-Length says */
 	if ((p->flags & F_CONTENTLENGTH) && p->content_length > HTTP_BODY_MAX && !c->encoded) {
 		c->oversized = true;
 		http_parser_pause(p, 1);
@@ -462,8 +505,10 @@ static bool append(struct plain_check *c, const char *at, size_t n)
 		while (cap < c->len + n + 1)
 			cap *= 2;
 		char *b = realloc(c->buf, cap);
-		if (!b)
+		if (!b) {
+			c->oom = true;
 			return false;
+		}
 		c->buf = b;
 		c->cap = cap;
 	}
@@ -476,7 +521,7 @@ static bool append(struct plain_check *c, const char *at, size_t n)
 static int on_body(http_parser *p, const char *at, size_t n)
 {
 	struct plain_check *c = p->data;
-	if (c->status < 200 || (c->status >= 300 && c->status < 400 && c->location))
+	if (c->status < 200 || (is_redirect(c->status) && c->location && c->location[0]))
 		return 0; /* an interim or a redirect's body: not the answer */
 	bool ok = true;
 	if (!c->inflating) {
@@ -489,6 +534,13 @@ static int on_body(http_parser *p, const char *at, size_t n)
 			c->z.next_out = (unsigned char *)out;
 			c->z.avail_out = sizeof(out);
 			int rc = inflate(&c->z, Z_NO_FLUSH);
+			if (rc == Z_DATA_ERROR && c->z.total_out == 0) {
+				/* No zlib or gzip header: raw deflate (IIS
+				 * sends it so), which curl.so decodes. */
+				c->decline = true;
+				ok = false;
+				break;
+			}
 			if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
 				c->failed_decode = true;
 				ok = false;
@@ -509,7 +561,7 @@ static int on_message_complete(http_parser *p)
 	struct plain_check *c = p->data;
 	/* An interim answer (100 Continue, 102, 103): the real one follows
 	 * on the same connection. */
-	if (c->status >= 100 && c->status < 200)
+	if (c->status >= 100 && c->status < 200 && c->status != 101 && ++c->interim <= 10)
 		return 0;
 	c->done = true;
 	http_parser_pause(p, 1);
@@ -530,7 +582,13 @@ static void answered(struct plain_check *c)
 {
 	struct plain_inst *in = c->in;
 	long s = c->status;
-	if ((s == 301 || s == 302 || s == 303 || s == 307 || s == 308) && c->location) {
+	if (s >= 100 && s < 200) {
+		fail(c, "the server does not answer as HTTP/1.1: see its set-up",
+		     s == 101 ? "the server switched protocols (101) on a plain request"
+			      : "more than 10 interim (1xx) answers");
+		return;
+	}
+	if (is_redirect(s) && c->location && c->location[0]) {
 		if (c->hops >= HTTP_MAX_REDIRECTS) {
 			fail(c, HTTP_HINT_REDIRECT_LOOP, "Maximum (%d) redirects followed",
 			     HTTP_MAX_REDIRECTS);
@@ -555,14 +613,21 @@ static void answered(struct plain_check *c)
 		connect_to(c);
 		return;
 	}
+	/* The answer taken out, the request ended, then reported: complete()
+	 * may start this check again, or free it. */
 	struct http_answer a = {.status = s, .content_type = c->type, .body = c->buf,
 				.len = c->len};
+	c->type = NULL;
+	c->buf = NULL;
+	c->cap = 0;
 	memcpy(a.us, c->us, sizeof(a.us));
 	a.us[HTTP_T_TOTAL] = now_us(in) - c->t0;
 	uint64_t id = c->id;
-	/* The body is reported before the request's state is dropped. */
-	http_report(in->host, id, &c->conf, &a);
+	const struct gp_host_api *host = in->host;
 	end_request(c);
+	http_report(host, id, &c->conf, &a);
+	free((char *)a.content_type);
+	free((char *)a.body);
 }
 
 /* What the bytes read so far (n of them at buf; 0 at the end of the
@@ -579,18 +644,24 @@ static void feed(struct plain_check *c, const char *buf, size_t n)
 	} else if (c->failed_decode) {
 		fail(c, "the server's compressed body is broken: see its web server's set-up",
 		     "the body's %s encoding cannot be decoded", "gzip or deflate");
+	} else if (c->oom) {
+		fail(c, NULL, "out of memory for the body");
 	} else if (c->done) {
 		answered(c);
+	} else if (n == 0 && c->received > 0 &&
+		   (e == HPE_OK || e == HPE_PAUSED || e == HPE_INVALID_EOF_STATE)) {
+		if (c->parser.flags & F_CONTENTLENGTH)
+			fail(c, NULL, "Transfer closed with %llu bytes remaining to read",
+			     (unsigned long long)c->parser.content_length);
+		else
+			fail(c, NULL, "Transfer closed with outstanding read data remaining");
 	} else if (e != HPE_OK && e != HPE_PAUSED) {
 		fail(c, "the server does not speak HTTP/1.x there: check the port and the scheme",
 		     "the answer is not HTTP (%s) after %zu bytes", http_errno_description(e),
 		     c->received);
 	} else if (n == 0) {
-		if (c->received == 0)
-			fail(c, "the server closes connections unanswered: see its log",
-			     "Empty reply from server");
-		else
-			fail(c, NULL, "Transfer closed with outstanding read data remaining");
+		fail(c, "the server closes connections unanswered: see its log",
+		     "Empty reply from server");
 	}
 }
 
@@ -603,8 +674,11 @@ static void step(struct plain_check *c, short revents)
 		socklen_t l = sizeof(err);
 		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l) != 0)
 			err = errno;
-		if (err == 0 && !(revents & POLLOUT))
+		if (err == 0 && !(revents & POLLOUT)) {
+			if (revents & (POLLHUP | POLLERR))
+				connect_failed(c, ECONNRESET);
 			return;
+		}
 		if (err) {
 			connect_failed(c, err);
 			return;
@@ -629,11 +703,8 @@ static void step(struct plain_check *c, short revents)
 	if (k < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return;
-		if (errno != ECONNRESET || c->received == 0) {
-			fail(c, NULL, "Recv failure: %s", strerror(errno));
-			return;
-		}
-		k = 0; /* a reset after the answer: its end */
+		fail(c, NULL, "Recv failure: %s", strerror(errno));
+		return;
 	}
 	if (k > 0 && c->received == 0)
 		c->us[HTTP_T_FIRST_BYTE] = now_us(in) - c->t0;
@@ -740,25 +811,31 @@ static int plain_start(void *inst, void *check, uint64_t id)
 	c->id = id;
 	c->hops = 0;
 	c->post = c->conf.body_to_send != NULL;
-	c->oversized = c->done = c->decline = false;
+	c->oversized = c->done = c->decline = c->oom = false;
+	c->interim = 0;
 	c->t0 = now_us(in);
 	c->deadline = c->t0 + c->timeout_ms * 1000;
 	for (size_t i = 0; i < HTTP_TIMINGS; i++)
 		c->us[i] = -1;
 	c->us[HTTP_T_DNS] = 0; /* an address: nothing to look up */
 	c->us[HTTP_T_TLS] = 0; /* plain http: no handshake, as curl reports it */
+	c->slot = in->n_busy;
 	in->busy[in->n_busy++] = c;
 	connect_to(c); /* a failure completes at once */
 	return 0;
 }
 
-/* Drops the requests that have completed from the busy list. */
+/* Drops the slots of the requests that have ended. Never during
+ * dispatch(), which walks the slots as they were polled. */
 static void sweep(struct plain_inst *in)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < in->n_busy; i++)
-		if (in->busy[i]->busy)
-			in->busy[k++] = in->busy[i];
+		if (in->busy[i]) {
+			in->busy[k] = in->busy[i];
+			in->busy[k]->slot = k;
+			k++;
+		}
 	in->n_busy = k;
 }
 
@@ -786,23 +863,19 @@ static int plain_poll_fds(void *inst, struct gp_pollfd *fds, int max, int64_t *t
 static void plain_dispatch(void *inst, const struct gp_pollfd *fds, int nfds)
 {
 	struct plain_inst *in = inst;
-	/* The list as it was polled: a completion may start requests. */
+	/* The slots as they were polled: fds[i] is slot i's (poll_fds swept
+	 * them). A completion may end, free or start requests: an ended
+	 * slot is NULL, a started one comes after n. */
 	size_t n = in->n_busy;
-	for (int i = 0; i < nfds; i++) {
-		if (!fds[i].revents)
-			continue;
-		for (size_t j = 0; j < n; j++) {
-			struct plain_check *c = in->busy[j];
-			if (c->busy && c->fd == fds[i].fd) {
-				step(c, fds[i].revents);
-				break;
-			}
-		}
+	for (int i = 0; i < nfds && (size_t)i < n; i++) {
+		struct plain_check *c = in->busy[i];
+		if (fds[i].revents && c && c->fd == fds[i].fd)
+			step(c, fds[i].revents);
 	}
 	int64_t now = now_us(in);
 	for (size_t j = 0; j < n; j++) {
 		struct plain_check *c = in->busy[j];
-		if (!c->busy || now < c->deadline)
+		if (!c || now < c->deadline)
 			continue;
 		if (c->phase == CONNECTING)
 			fail(c, HTTP_HINT_TIMEOUT, "Connection timed out after %lld milliseconds",
@@ -810,7 +883,7 @@ static void plain_dispatch(void *inst, const struct gp_pollfd *fds, int nfds)
 		else
 			fail(c, HTTP_HINT_TIMEOUT,
 			     "Operation timed out after %lld milliseconds with %zu bytes received",
-			     (long long)((now - c->t0) / 1000), c->received);
+			     (long long)((now - c->t0) / 1000), c->len);
 	}
 	sweep(in);
 }
@@ -819,10 +892,8 @@ static void plain_check_free(void *inst, void *check)
 {
 	struct plain_inst *in = inst;
 	struct plain_check *c = check;
-	if (c->busy) {
-		end_request(c);
-		sweep(in);
-	}
+	(void)in;
+	end_request(c); /* its slot, if any, is NULL now */
 	check_release(c);
 }
 

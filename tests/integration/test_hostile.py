@@ -130,6 +130,46 @@ class Hostile(unittest.TestCase):
         finally:
             del os.environ["GPROBE_HTTP_ENGINE"]
 
+    def test_odd_web_answers_read_alike_through_both_engines(self):
+        """evil_http.py's odd answers (cut bodies, resets, odd redirects,
+        encodings, interim answers) through curl.so and through plain.so:
+        the same state each, within the timeout."""
+        paths = ["/odd/" + p for p in (
+            "short-length", "short-header", "short-chunk", "bad-chunk", "raw-deflate",
+            "cut-gzip", "long-location", "url-in-query", "empty-location", "300",
+            "spaced-location", "query-location", "switching", "early-hints", "to-close",
+            "br", "no-content", "ok", "rst", "rsteof", "continues", "slow-https")]
+        d = os.path.join(self.tmp.name, "odd")
+        os.makedirs(d, exist_ok=True)
+        checks = "\n".join("      - {name: c%d, http_get: '%s'}" % (i, p)
+                           for i, p in enumerate(paths))
+        cfg = write_config(d, "probe: {data_dir: %s/data, rrd: false, timeout: %ds}\n"
+                              "targets:\n  - name: odd\n    host: 127.0.0.1\n"
+                              "    owner: supplier\n    http: {base_url: 'http://127.0.0.1:%d'}\n"
+                              "    checks:\n%s\n" % (d, TIMEOUT_S, self.http_port, checks))
+        seen = {}
+        for engine in ("curl", "plain"):
+            os.environ["GPROBE_HTTP_ENGINE"] = engine
+            try:
+                rc, seen[engine] = diag_json(cfg, "odd", timeout=TIMEOUT_S + 30)
+            finally:
+                del os.environ["GPROBE_HTTP_ENGINE"]
+        # Where plain.so is stricter than curl (which reads both as an
+        # empty or a following 200): headers cut by the close, and a 101
+        # Switching Protocols nobody asked for.
+        stricter = {"/odd/short-header": "Transfer closed",
+                    "/odd/switching": "switched protocols"}
+        for i, path in enumerate(paths):
+            curl, plain = seen["curl"]["c%d" % i], seen["plain"]["c%d" % i]
+            with self.subTest(path=path):
+                if path in stricter:
+                    self.assertEqual(plain["state"], "CRITICAL", plain)
+                    self.assertIn(stricter[path], plain["message"])
+                    continue
+                self.assertEqual(plain["state"], curl["state"], (plain, curl))
+                self.assertEqual(plain["value"], curl["value"], (plain, curl))
+                self.assertLessEqual(plain["duration_ms"] / 1000.0, TIMEOUT_S + MARGIN_S, plain)
+
     def each_hostile_peer(self, kinds):
         cfg = self.config("diag")
         for kind, cases in kinds:
