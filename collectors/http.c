@@ -40,7 +40,6 @@ struct front {
 /* A check: its handle in plain.so, in curl.so, or both once plain.so has
  * handed a request over. */
 struct front_check {
-	struct front *f;
 	void *curl, *plain;
 	struct gp_check_spec *spec; /* plain.so's checks: for curl.so, on a handover */
 };
@@ -218,7 +217,6 @@ static void *front_check_new(void *inst, const struct gp_check_spec *spec, char 
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	fc->f = f;
 	/* Without plain.so (a plugin folder copied in part), curl.so does
 	 * every check: plain.so only makes one-shot runs cheaper. */
 	if (gp_http_use_plain() && plain_scheme(spec) && plain_ready(f, err, errlen)) {

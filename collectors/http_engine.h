@@ -76,7 +76,6 @@ static inline bool gp_http_use_plain(void)
  * poll_fds, dispatch, check_free, fini) with abi_version set; name, kinds
  * and blocks are http.so's. */
 #define GP_HTTP_ENGINE_ENTRY "gp_http_engine_entry"
-typedef const struct gp_collector *(*gp_http_engine_fn)(void);
 
 /* plain.so's one export: its calls, as struct gp_collector's but for
  * these. init takes what plain.so calls for a request it cannot finish
@@ -99,7 +98,6 @@ struct gp_http_plain {
 	void (*fini)(void *inst);
 };
 #define GP_HTTP_PLAIN_ENTRY "gp_http_plain_entry"
-typedef const struct gp_http_plain *(*gp_http_plain_fn)(void);
 
 /* xpath.so's one export: the string value of xpath over the XML body
  * (body[0..len)), parsed without network access and without expanding

@@ -634,8 +634,8 @@ static void answered(struct plain_check *c)
  * stream) make of the request. */
 static void feed(struct plain_check *c, const char *buf, size_t n)
 {
-	size_t used = http_parser_execute(&c->parser, &parser_settings, buf, n);
-	(void)used;
+	/* What it leaves unread comes after a pause: the answer's end. */
+	http_parser_execute(&c->parser, &parser_settings, buf, n);
 	enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
 	if (c->decline) {
 		hand_over(c);
@@ -890,11 +890,8 @@ static void plain_dispatch(void *inst, const struct gp_pollfd *fds, int nfds)
 
 static void plain_check_free(void *inst, void *check)
 {
-	struct plain_inst *in = inst;
-	struct plain_check *c = check;
-	(void)in;
-	end_request(c); /* its slot, if any, is NULL now */
-	check_release(c);
+	(void)inst;
+	check_release(check); /* a request in flight ends: its slot is NULL now */
 }
 
 static void plain_fini(void *inst)
