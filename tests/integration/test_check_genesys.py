@@ -188,6 +188,8 @@ def loaded(argv, env=None):
 
 # What libpq brings; a run without a postgresql store maps none of it.
 NOT_WITHOUT_POSTGRESQL = ("libpq", "libgssapi", "libkrb5", "libldap", "libsasl2", "libgnutls")
+# And SQLite only where a sqlite store is opened (state mode).
+NOT_WITHOUT_STORE = NOT_WITHOUT_POSTGRESQL + ("libsqlite3",)
 
 
 def named(objects, *prefixes):
@@ -240,7 +242,7 @@ class LoadingTest(unittest.TestCase):
         self.assertIn("plain.so", objs)
         self.assertEqual(named(objs, "libxml2", "libicu", "xpath.so", "snmp.so",
                                "ssh.so", "tcp.so", "libnetsnmp", "curl.so", "libcurl",
-                               "libssl"), [])
+                               "libssl", *NOT_WITHOUT_STORE), [])
 
     def test_https_and_handed_over_requests_go_through_curl(self):
         https = "https://127.0.0.1:%d" % lab_info()["ports"]["https"]
@@ -275,8 +277,9 @@ class LoadingTest(unittest.TestCase):
         self.assertEqual(named(objs, "http.so", "curl.so", "libcurl", "ssh.so", "libssh2",
                                "tcp.so", "libxml2"), [])
         # libpq (and its Kerberos, LDAP, GnuTLS) only for a postgresql
-        # store: linked, they cost every run about 6 ms before main.
-        self.assertEqual(named(objs, *NOT_WITHOUT_POSTGRESQL), [])
+        # store: linked, they cost every run about 6 ms before main; and
+        # SQLite, linked, 0.4 ms and a slower dlopen of snmp.so.
+        self.assertEqual(named(objs, *NOT_WITHOUT_STORE), [])
 
     def test_config_check_maps_what_it_uses(self):
         # Every collector is loaded for the config's declarations; only the
@@ -285,7 +288,7 @@ class LoadingTest(unittest.TestCase):
         rc, out, objs = loaded([CHECK_GENESYS, "-c", self.cfg, "-T", "every", "-C", "port"])
         self.assertEqual(rc, 0, out)
         self.assertEqual(named(objs, "curl.so", "libcurl", "xpath.so", "libxml2",
-                               *NOT_WITHOUT_POSTGRESQL), [])
+                               *NOT_WITHOUT_STORE), [])
         rc, out, objs = loaded([CHECK_GENESYS, "-c", self.cfg, "-T", "every", "-C", "page"])
         self.assertEqual(rc, 0, out)
         self.assertIn("plain.so", objs)
@@ -298,6 +301,15 @@ class LoadingTest(unittest.TestCase):
         rc, out = run([CHECK_GENESYS, "-c", self.cfg, "-T", "every"])[:2]
         self.assertEqual(rc, 0, out)
         self.assertIn("5 checks OK", out)
+
+    def test_state_mode_loads_sqlite(self):
+        # --target reads the daemon's store: SQLite is loaded then, and its
+        # own error comes through (no daemon has made this data_dir).
+        rc, out, objs = loaded([CHECK_GENESYS, "-c", self.cfg, "--target", "every"])
+        self.assertEqual(rc, 3, out)
+        self.assertIn("unable to open database file", out)
+        self.assertTrue(named(objs, "libsqlite3"), objs)
+        self.assertEqual(named(objs, *NOT_WITHOUT_POSTGRESQL), [])
 
 
 NAGIOS_CFG = """log_file={d}/nagios.log

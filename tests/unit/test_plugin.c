@@ -4,7 +4,8 @@
  *
  * The example plugin (collectors/example.c) is built three ways: as is, with
  * a wrong ABI version, and without its entry symbol. The TCP collector runs
- * against real sockets on 127.0.0.1.
+ * against real sockets on 127.0.0.1. The store's libraries, loaded on
+ * first use (lazylib.h), load from libc here.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lazylib.h"
 #include "plugin.h"
 #include "runner.h"
 #include "util.h"
@@ -347,10 +349,57 @@ static void test_evaluate(void **state)
 	assert_int_equal(v.state, GP_STATE_CRITICAL);
 }
 
+/* A library loaded on first use: its table filled from the real library,
+ * once; a missing library or entry point is an error naming the package,
+ * every time it is asked, and leaves the table empty. */
+#define LIBC_FUNCTIONS(X) X(strlen) X(getpid)
+#define LIBC_LACKING(X) X(strlen) X(gp_no_such_function)
+int gp_no_such_function(void); /* declared for its type; defined nowhere */
+
+static void test_lazylib_loads_once(void **state)
+{
+	(void)state;
+	static GP_LAZYLIB_TABLE(libc_t, LIBC_FUNCTIONS) t;
+	static const char *const names[] = GP_LAZYLIB_NAMES(LIBC_FUNCTIONS);
+	static struct gp_lazylib l = GP_LAZYLIB_INIT("libc.so.6", "libc6", names, t);
+	char err[256] = "";
+	assert_int_equal(l.n, 2);
+	assert_null(t.f.strlen);
+	assert_true(gp_lazylib_load(&l, err, sizeof(err)));
+	assert_true(gp_lazylib_load(&l, err, sizeof(err)));
+	assert_string_equal(err, "");
+	assert_int_equal(t.f.strlen("gprobe"), 6);
+	assert_int_equal(t.f.getpid(), getpid());
+}
+
+static void test_lazylib_refuses_missing(void **state)
+{
+	(void)state;
+	static GP_LAZYLIB_TABLE(none_t, LIBC_FUNCTIONS) none;
+	static const char *const names[] = GP_LAZYLIB_NAMES(LIBC_FUNCTIONS);
+	static struct gp_lazylib l = GP_LAZYLIB_INIT("libgprobe-none.so.0", "gprobe-none", names, none);
+	char err[256] = "";
+	for (int i = 0; i < 2; i++) {
+		assert_false(gp_lazylib_load(&l, err, sizeof(err)));
+		assert_non_null(strstr(err, "cannot load libgprobe-none.so.0 (Debian's gprobe-none): "));
+		assert_non_null(strstr(err, "No such file"));
+	}
+	assert_null(none.f.strlen);
+
+	static GP_LAZYLIB_TABLE(lacking_t, LIBC_LACKING) lacking;
+	static const char *const names2[] = GP_LAZYLIB_NAMES(LIBC_LACKING);
+	static struct gp_lazylib l2 = GP_LAZYLIB_INIT("libc.so.6", "libc6", names2, lacking);
+	assert_false(gp_lazylib_load(&l2, err, sizeof(err)));
+	assert_string_equal(err, "cannot load libc.so.6 (Debian's libc6): it lacks gp_no_such_function");
+	assert_null(lacking.f.strlen);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_example_loads),
+		cmocka_unit_test(test_lazylib_loads_once),
+		cmocka_unit_test(test_lazylib_refuses_missing),
 		cmocka_unit_test(test_wrong_abi_refused),
 		cmocka_unit_test(test_missing_symbol_refused),
 		cmocka_unit_test(test_dir_load_reports_each),

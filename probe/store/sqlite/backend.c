@@ -13,6 +13,8 @@
 static struct gp_store *sq_open(const struct gp_store_where *w, bool writable, char *err,
 				size_t errlen)
 {
+	if (!gp_sq_load(err, errlen))
+		return NULL;
 	char *path = gp_xasprintf("%s/gprobe.db", w->data_dir);
 	sqlite3 *db = NULL;
 	int flags = writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;

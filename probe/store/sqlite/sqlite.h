@@ -21,8 +21,8 @@
 #define GP_STORE_SQLITE_H
 
 #include "backend.h"
+#include "libsqlite.h"
 
-#include <sqlite3.h>
 #include <stdarg.h>
 
 struct sq {
