@@ -908,6 +908,16 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		gp_job_clear(&jobs[i]);
 	free(jobs);
+#ifndef __SANITIZE_ADDRESS__
+	/* The checks are over, their sessions closed and their collectors
+	 * finished (gp_run_once); what is left is freeing memory and the
+	 * libraries' exit handlers, which nobody outside sees: OpenSSL's
+	 * alone (freeing its provider and name tables) was 3% of an SNMPv3
+	 * run. The kernel takes the memory back. Under the sanitizers all is
+	 * freed, for the leak check. */
+	fflush(stdout);
+	_exit(worst);
+#endif
 	gp_registry_free(&reg);
 	gp_errlist_free(&el);
 	gp_config_free(cfg);
