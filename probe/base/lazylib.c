@@ -21,6 +21,7 @@ static void load(struct gp_lazylib *l)
 		if (!sym) {
 			snprintf(l->error, sizeof(l->error), "it lacks %s", l->names[i]);
 			memset(l->slots, 0, l->n * sizeof(l->slots[0]));
+			dlclose(h);
 			return;
 		}
 		/* POSIX: a dlsym result may be converted to a function pointer. */
