@@ -41,6 +41,7 @@
 #include <poll.h>
 #include <regex.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,16 @@ struct op {
 
 enum phase { C_IDLE, C_CONNECTING, C_HANDSHAKE, C_AUTH, C_READY };
 
+/* A block of a session's memory (session_alloc): the header before what
+ * libssh2 is given, aligned for anything. */
+union ssh_block {
+	struct {
+		union ssh_block *prev, *next;
+		size_t size;
+	} h;
+	max_align_t align;
+};
+
 struct conn {
 	struct ssh_inst *in;
 	char *target, *host, *user, *key, *known_hosts;
@@ -138,6 +149,7 @@ struct conn {
 	char where[300];
 	int fd;
 	LIBSSH2_SESSION *s;
+	union ssh_block *blocks; /* what s has allocated and not freed */
 	LIBSSH2_SFTP *sftp;
 	enum phase phase;
 	int64_t phase_deadline_us;
@@ -176,6 +188,91 @@ static uint64_t fnv1a(const char *p, size_t n)
 		h *= 1099511628211ULL;
 	}
 	return h;
+}
+
+/* ------------------------------------------------------------------ */
+/* A session's memory                                                  */
+
+/*
+ * libssh2 1.10 (Debian 12's) does not free all of a key exchange's memory
+ * when a session is freed before the exchange ends: a server that stalls
+ * after its offer leaves the ephemeral curve25519 key pair allocated
+ * (libssh2 issues #282, #299 and #2080 and pull request #2218 are others
+ * of the kind). A check timing out there would leak on every attempt, for
+ * as long as the daemon runs. So a session allocates through these
+ * functions, which keep its blocks in a list, and what libssh2 has not
+ * freed by the time libssh2_session_free returns is wiped (it may be key
+ * material) and freed by session_release.
+ */
+static void block_link(struct conn *c, union ssh_block *b)
+{
+	b->h.prev = NULL;
+	b->h.next = c->blocks;
+	if (c->blocks)
+		c->blocks->h.prev = b;
+	c->blocks = b;
+}
+
+static void block_unlink(struct conn *c, union ssh_block *b)
+{
+	if (b->h.prev)
+		b->h.prev->h.next = b->h.next;
+	else
+		c->blocks = b->h.next;
+	if (b->h.next)
+		b->h.next->h.prev = b->h.prev;
+}
+
+static void *session_alloc(size_t count, void **abstract)
+{
+	struct conn *c = *abstract;
+	if (count > SIZE_MAX - sizeof(union ssh_block))
+		return NULL;
+	union ssh_block *b = malloc(sizeof(*b) + count);
+	if (!b)
+		return NULL;
+	b->h.size = count;
+	block_link(c, b);
+	return b + 1;
+}
+
+static void session_free(void *ptr, void **abstract)
+{
+	if (!ptr)
+		return;
+	union ssh_block *b = (union ssh_block *)ptr - 1;
+	block_unlink(*abstract, b);
+	free(b);
+}
+
+static void *session_realloc(void *ptr, size_t count, void **abstract)
+{
+	struct conn *c = *abstract;
+	if (!ptr)
+		return session_alloc(count, abstract);
+	if (count > SIZE_MAX - sizeof(union ssh_block))
+		return NULL;
+	union ssh_block *b = (union ssh_block *)ptr - 1;
+	block_unlink(c, b);
+	union ssh_block *nb = realloc(b, sizeof(*nb) + count);
+	if (!nb) {
+		block_link(c, b); /* still libssh2's, unchanged */
+		return NULL;
+	}
+	nb->h.size = count;
+	block_link(c, nb);
+	return nb + 1;
+}
+
+/* After libssh2_session_free: whatever it left. */
+static void session_release(struct conn *c)
+{
+	for (union ssh_block *b = c->blocks, *next; b; b = next) {
+		next = b->h.next;
+		explicit_bzero(b + 1, b->h.size);
+		free(b);
+	}
+	c->blocks = NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -294,6 +391,7 @@ static void teardown(struct conn *c)
 	if (c->s)
 		libssh2_session_free(c->s);
 	c->s = NULL;
+	session_release(c);
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
@@ -1136,7 +1234,8 @@ static void pump(struct conn *c)
 					    "SSH connect to %s failed: %s", c->where, strerror(err));
 				return;
 			}
-			c->s = libssh2_session_init_ex(NULL, NULL, NULL, c);
+			c->s = libssh2_session_init_ex(session_alloc, session_free,
+						       session_realloc, c);
 			if (!c->s) {
 				conn_failed(c, GP_STATE_UNKNOWN, NULL, "cannot create an SSH session");
 				return;
