@@ -28,8 +28,10 @@ static struct gp_store *sq_open(const struct gp_store_where *w, bool writable, c
 	}
 	free(path);
 	sqlite3_busy_timeout(db, 5000);
-	sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
 	if (writable) {
+		/* Only writes are checked against foreign keys: a reader
+		 * (check_genesys --service, the CLI) has nothing to set. */
+		sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
 		sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
 		sqlite3_exec(db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
 		if (sq_migrate(db, err, errlen) != 0) {
