@@ -9,9 +9,16 @@ authPriv (SHA, AES) as the lab's user probe.
 check_genesys asks the agent itself (numeric OIDs, no MIB loading, no
 child process); check_snmp runs net-snmp's snmpget for each call.
 
+Then --service and --target, which read the daemon's state from its
+store: `gprobe run` polls the lab until the service is UP and is stopped,
+and both are timed the same way (a heartbeat of any age taken as fresh,
+so that the whole answer is built), beside `check_genesys -V` and
+/bin/true for the cost of starting a process at all.
+
     python3 bench/check_genesys.py [--runs 200] [--build build-bench]
 
-Builds (Release) only check_genesys and the collectors it loads here.
+Builds (Release) only check_genesys, gprobe and the collectors they load
+here.
 """
 import argparse
 import json
@@ -36,8 +43,9 @@ def build(build_dir):
     # Only what the benchmark runs: work in progress elsewhere in the tree
     # cannot fail it.
     subprocess.run(["cmake", "--build", build_dir, "-j", str(os.cpu_count() or 2), "--target",
-                    "check_genesys", "collector_snmp", "collector_http", "collector_http_curl",
-                    "collector_http_xpath"], check=True, stdout=subprocess.DEVNULL)
+                    "check_genesys", "gprobe", "collector_snmp", "collector_http",
+                    "collector_http_curl", "collector_http_xpath", "collector_tcp",
+                    "collector_ssh"], check=True, stdout=subprocess.DEVNULL)
     return os.path.join(build_dir, "checks", "check_genesys")
 
 
@@ -127,9 +135,49 @@ def main():
         print("measured: each command run alternately %d times; CPU is user + sys of the "
               "process and its children (wait4; check_snmp's snmpget included), wall by "
               "perf_counter around it; medians" % a.runs)
+        state_modes(a, ours, lab_dir)
     finally:
         subprocess.run([LAB_PY, "stop", lab_dir], stdout=subprocess.DEVNULL)
         shutil.rmtree(lab_dir, ignore_errors=True)
+
+
+def state_modes(a, ours, lab_dir):
+    """--service and --target against the store a short `gprobe run` of the
+    lab left."""
+    cfg = os.path.join(lab_dir, "gprobe.yaml")
+    gprobe = os.path.join(os.path.dirname(os.path.dirname(ours)), "probe", "gprobe")
+    env = dict(os.environ, GPROBE_PLUGIN_DIR=os.path.join(a.build, "collectors"))
+    service = [ours, "-c", cfg, "--service", "voice-search"]
+    daemon = subprocess.Popen([gprobe, "-c", cfg, "run"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, env=env)
+    try:
+        deadline = time.monotonic() + 90
+        while subprocess.run(service, stdout=subprocess.DEVNULL).returncode != 0:
+            if time.monotonic() > deadline or daemon.poll() is not None:
+                sys.exit("bench: the lab's service voice-search never came UP")
+            time.sleep(0.2)
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=60)
+    fresh = ["--stale-after", "1000000000"]
+    argv = {"--service": service + fresh,
+            "--target": [ours, "-c", cfg, "--target", "stat-1"] + fresh,
+            "-V": [ours, "-V"],
+            "/bin/true": ["/bin/true"]}
+    cpu = {k: [] for k in argv}
+    for name, cmd in argv.items():
+        _, _, rc, line = timed(cmd)
+        print("%-18s exit %d: %s" % (name, rc, line.splitlines()[0] if line else ""))
+        if name.startswith("--") and rc != 0:
+            sys.exit("bench: %s did not answer OK" % name)
+    for _ in range(a.runs):
+        for name, cmd in argv.items():
+            cpu[name].append(timed(cmd)[1])
+    for k in argv:
+        print("%-18s median CPU %.2f ms (%d runs)"
+              % (k, statistics.median(cpu[k]) * 1000, len(cpu[k])))
+    print("goal: --service and --target under 1 ms of CPU; -V (the process and its linked "
+          "libraries, nothing read) and /bin/true are the floor under them")
 
 
 if __name__ == "__main__":

@@ -17,11 +17,12 @@ time. Prints:
 
   bench/daemon.py [--targets 2000] [--checks 5] [--interval 10]
                   [--blackhole 20] [--seconds 90] [--agents 101] [--rrd]
-                  [--build DIR]
+                  [--data-dir DIR] [--build DIR]
 
 Without --build it builds build-bench/ (RelWithDebInfo). --rrd keeps the
-values in RRD files too (about 1.7 MB a check: mind the disk). Work files
-go to bench/out/.
+values in RRD files too (about 1.7 MB a check: mind the disk; --data-dir
+puts the database and the RRD files on a file system with room, emptied
+first) and prints the writer's figures. Work files go to bench/out/.
 """
 import argparse
 import os
@@ -47,6 +48,7 @@ def main():
     p.add_argument("--agents", type=int, default=101, choices=range(1, 102),
                    metavar="1..101", help="loopback addresses snmpd answers at (1: 127.0.0.1)")
     p.add_argument("--rrd", action="store_true")
+    p.add_argument("--data-dir", default=None)
     p.add_argument("--build", default=None)
     a = p.parse_args()
 
@@ -55,8 +57,10 @@ def main():
         build(build_dir)
     gprobe = os.path.join(build_dir, "probe", "gprobe")
     out = os.path.join(ROOT, "bench", "out")
-    lab_dir, data_dir = os.path.join(out, "lab"), os.path.join(out, "data")
-    subprocess.run(["rm", "-rf", data_dir], check=True)
+    lab_dir = os.path.join(out, "lab")
+    data_dir = os.path.abspath(a.data_dir) if a.data_dir else os.path.join(out, "data")
+    if os.path.isdir(data_dir):  # emptied, not removed: it may be a mount point
+        subprocess.run(["find", data_dir, "-mindepth", "1", "-delete"], check=True)
     os.makedirs(out, exist_ok=True)
     lab = LabSnmpd(lab_dir, a.agents).__enter__()
     daemon = None
@@ -104,6 +108,7 @@ def main():
             text = f.read()
         m = re.findall(r"stats: (\d+) s, (\d+) checks started \((\d+) more than 1 s late, "
                        r"latest by (\d+) ms\), (\d+) results", text)
+        rrd = re.findall(r"rrd (\d+) updates, (\d+) failed, (\d+) created, (\d+) dropped", text)
         if rc != 0 or not m:
             sys.exit("gprobe run ended with %d and no stats line: see %s" % (rc, log.name))
         secs, started, late, latest_ms, results = (int(x) for x in m[-1])
@@ -113,6 +118,9 @@ def main():
                             "'detect/port' AND new_state = 'CRITICAL'").fetchone()
         down = con.execute("SELECT recorded_at FROM event WHERE kind = 'target' AND subject = "
                            "'detect' AND new_state = 'DOWN'").fetchone()
+        # The daemon's own figures for its last minute (check_genesys --self).
+        last_minute = con.execute("SELECT lag_ms, late_checks, rrd_failed, rrd_dropped "
+                                  "FROM heartbeat WHERE health_at > 0").fetchone()
         con.close()
 
         print("checks done:          %d in %d s = %.0f checks/s (schedule: %.0f/s)"
@@ -126,6 +134,14 @@ def main():
               "objects each; %.4f s per 1,000 objects)"
               % (snmpd_cpu, 1000.0 * snmpd_cpu / max(answers, 1), answers,
                  varbinds / max(answers, 1), 1000.0 * snmpd_cpu / max(varbinds, 1)))
+        if a.rrd and rrd:
+            updates, failed, created, dropped = (int(x) for x in rrd[-1])
+            print("RRD:                  %d files created, %d updates, %d failed, %d dropped "
+                  "(%.2f%% of results written)" % (created, updates, failed, dropped,
+                                                   100.0 * updates / max(results, 1)))
+            if last_minute:
+                print("RRD, last minute:     %d writes failed, %d dropped (the daemon's "
+                      "figures, as check_genesys --self reads them)" % last_minute[2:])
         print("daemon peak RSS:      %.1f MB" % rss)
         print("daemon descriptors:   at most %d open, %d of them sockets" % most_fds)
         print("start-up:             %s to \"gprobe started\""
