@@ -107,6 +107,8 @@ def write_config(path, a, data_dir, snmp_port, agents, detect_port=None):
              "  timeout: 2s",
              "  rrd: %s" % ("true" if getattr(a, "rrd", False) else "false"),
              "targets:"]
+    if getattr(a, "rrdcached_socket", None):
+        lines.insert(-1, "  rrdcached: 'unix:%s'" % a.rrdcached_socket)
     n_hole = 0
     for name, host, healthy in estate(a.targets, a.blackhole, agents):
         n_hole += not healthy
