@@ -145,7 +145,7 @@ def state_modes(a, ours, lab_dir):
     """--service and --target against the store a short `gprobe run` of the
     lab left."""
     cfg = os.path.join(lab_dir, "gprobe.yaml")
-    gprobe = os.path.join(os.path.dirname(os.path.dirname(ours)), "probe", "gprobe")
+    gprobe = os.path.join(a.build, "probe", "gprobe")
     env = dict(os.environ, GPROBE_PLUGIN_DIR=os.path.join(a.build, "collectors"))
     service = [ours, "-c", cfg, "--service", "voice-search"]
     daemon = subprocess.Popen([gprobe, "-c", cfg, "run"], stdout=subprocess.DEVNULL,

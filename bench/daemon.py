@@ -54,6 +54,8 @@ def main():
     p.add_argument("--rrdcached", action="store_true")
     p.add_argument("--build", default=None)
     a = p.parse_args()
+    if a.rrdcached and not a.rrd:
+        p.error("--rrdcached writes RRD files: give --rrd too")
 
     build_dir = a.build or os.path.join(ROOT, "build-bench")
     if not a.build:
@@ -69,7 +71,7 @@ def main():
     daemon = cached = None
     try:
         a.rrdcached_socket = None
-        if a.rrd and a.rrdcached:
+        if a.rrdcached:
             a.rrdcached_socket = os.path.join(out, "rrdcached.sock")
             if os.path.exists(a.rrdcached_socket):
                 os.unlink(a.rrdcached_socket)
@@ -124,7 +126,8 @@ def main():
             text = f.read()
         m = re.findall(r"stats: (\d+) s, (\d+) checks started \((\d+) more than 1 s late, "
                        r"latest by (\d+) ms\), (\d+) results", text)
-        rrd = re.findall(r"rrd (\d+) updates, (\d+) failed, (\d+) created, (\d+) dropped", text)
+        rrd = re.findall(r"rrd (\d+) updates, (\d+) failed, (\d+) created, (\d+) dropped "
+                         r"\(queue (\d+) of", text)
         if rc != 0 or not m:
             sys.exit("gprobe run ended with %d and no stats line: see %s" % (rc, log.name))
         secs, started, late, latest_ms, results = (int(x) for x in m[-1])
@@ -135,8 +138,8 @@ def main():
         down = con.execute("SELECT recorded_at FROM event WHERE kind = 'target' AND subject = "
                            "'detect' AND new_state = 'DOWN'").fetchone()
         # The daemon's own figures for its last minute (check_genesys --self).
-        last_minute = con.execute("SELECT lag_ms, late_checks, rrd_failed, rrd_dropped "
-                                  "FROM heartbeat WHERE health_at > 0").fetchone()
+        last_minute = con.execute("SELECT rrd_failed, rrd_dropped FROM heartbeat "
+                                  "WHERE health_at > 0").fetchone()
         con.close()
 
         print("checks done:          %d in %d s = %.0f checks/s (schedule: %.0f/s)"
@@ -150,17 +153,18 @@ def main():
               "objects each; %.4f s per 1,000 objects)"
               % (snmpd_cpu, 1000.0 * snmpd_cpu / max(answers, 1), answers,
                  varbinds / max(answers, 1), 1000.0 * snmpd_cpu / max(varbinds, 1)))
-        if a.rrd and a.rrdcached_socket:
+        if a.rrdcached:
             print("RRD through:          rrdcached (-w 60 -z 30 -t 4), its CPU not counted "
                   "above: %.2f s" % cpu_seconds(cached.pid))
         if a.rrd and rrd:
-            updates, failed, created, dropped = (int(x) for x in rrd[-1])
-            print("RRD:                  %d files created, %d updates, %d failed, %d dropped "
-                  "(%.2f%% of results written)" % (created, updates, failed, dropped,
-                                                   100.0 * updates / max(results, 1)))
+            updates, failed, created, dropped, queued = (int(x) for x in rrd[-1])
+            print("RRD:                  %d files created, %d updates (%.2f%% of the results), "
+                  "%d failed, %d dropped, %d still queued at the stop"
+                  % (created, updates, 100.0 * updates / max(results, 1), failed, dropped,
+                     queued))
             if last_minute:
                 print("RRD, last minute:     %d writes failed, %d dropped (the daemon's "
-                      "figures, as check_genesys --self reads them)" % last_minute[2:])
+                      "figures, as check_genesys --self reads them)" % last_minute)
         print("daemon peak RSS:      %.1f MB" % rss)
         print("daemon descriptors:   at most %d open, %d of them sockets" % most_fds)
         print("start-up:             %s to \"gprobe started\""

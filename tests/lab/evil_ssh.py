@@ -19,6 +19,8 @@ import struct
 import sys
 import threading
 
+BANNER = b"SSH-2.0-OpenSSH_9.2\r\n"
+
 
 def name_list(names):
     b = names.encode()
@@ -59,11 +61,11 @@ def serve(conn, mode):
             while True:
                 conn.sendall(os.urandom(4096))
         elif mode == "kexstall":
-            conn.sendall(b"SSH-2.0-OpenSSH_9.2\r\n" + kexinit_packet())
+            conn.sendall(BANNER + kexinit_packet())
             while conn.recv(65536):
                 pass
         elif mode == "flood":
-            conn.sendall(b"SSH-2.0-OpenSSH_9.2\r\n")
+            conn.sendall(BANNER)
             while True:
                 conn.sendall(os.urandom(4096))
     except OSError:
