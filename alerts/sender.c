@@ -124,13 +124,61 @@ static void make_digests(struct gp_store *st, const struct gp_config *cfg, int64
 }
 
 /* ------------------------------------------------------------------ */
+/* Acceptances the database did not take                               */
+
+void gp_sender_unrecorded_free(struct gp_sender_unrecorded *u)
+{
+	free(u->v);
+	memset(u, 0, sizeof(*u));
+}
+
+static bool is_unrecorded(const struct gp_sender_unrecorded *u, int64_t id)
+{
+	for (size_t i = 0; u && i < u->n; i++)
+		if (u->v[i].id == id)
+			return true;
+	return false;
+}
+
+/* Records each as sent at its acceptance. false while the database still
+ * refuses one: the pass ends there, for nothing else would be recorded
+ * either, and a row handed over again would be a copy. */
+static bool record_unrecorded(struct gp_store *st, struct gp_sender_unrecorded *u,
+			      const struct gp_logger *log, struct gp_sender_stats *stats)
+{
+	size_t keep = 0;
+	for (size_t i = 0; u && i < u->n; i++) {
+		struct gp_unrecorded_alert a = u->v[i];
+		int rc = gp_store_alert_sent(st, a.id, a.sent_at);
+		if (rc < 0) {
+			u->v[keep++] = a;
+			continue;
+		}
+		stats->recorded_late++;
+		char at[40];
+		gp_format_utc(a.sent_at, at, sizeof(at));
+		if (rc == 0)
+			gp_log(log, GP_LOG_INFO, "alerts: #%lld accepted at %s: recorded as sent now",
+			       (long long)a.id, at);
+		else
+			gp_log(log, GP_LOG_WARN, "alerts: #%lld accepted at %s: its outcome was "
+						 "recorded meanwhile by another try",
+			       (long long)a.id, at);
+	}
+	if (u)
+		u->n = keep;
+	return keep == 0;
+}
+
+/* ------------------------------------------------------------------ */
 
 /* Marks a 'sending' for its next attempt, committed, then hands it to
  * the channel and records the outcome. false when the mark did not take
  * (the database busy): nothing was handed over. */
 static bool deliver_one(struct gp_store *st, const struct gp_config *cfg,
 			const struct gp_channel *ch, struct gp_alert *a, int64_t now,
-			const struct gp_logger *log, struct gp_sender_stats *stats)
+			struct gp_sender_unrecorded *unrec, const struct gp_logger *log,
+			struct gp_sender_stats *stats)
 {
 	int attempt = a->attempts + 1;
 	if (gp_store_alert_claim(st, a->id, attempt, now) != 0) {
@@ -154,9 +202,21 @@ static bool deliver_one(struct gp_store *st, const struct gp_config *cfg,
 	int rc = ch->deliver(ch->ctx, cfg, a, err, sizeof(err), &permanent);
 	int64_t done = now; /* the pass's clock: tests set it */
 	if (rc == 0) {
-		if (gp_store_alert_sent(st, a->id, done) != 0)
-			gp_log(log, GP_LOG_ERROR, "alerts: #%lld sent but not marked: %s",
+		int marked = gp_store_alert_sent(st, a->id, done);
+		if (marked < 0 && unrec) {
+			gp_grow((void **)&unrec->v, &unrec->cap, unrec->n, sizeof(*unrec->v));
+			unrec->v[unrec->n++] = (struct gp_unrecorded_alert){a->id, done};
+			gp_log(log, GP_LOG_ERROR, "alerts: #%lld sent but not recorded (%s): recorded "
+						  "at the next pass, not sent again",
 			       (long long)a->id, gp_store_error(st));
+		} else if (marked < 0) {
+			gp_log(log, GP_LOG_ERROR, "alerts: #%lld sent but not recorded: %s",
+			       (long long)a->id, gp_store_error(st));
+		} else if (marked > 0) {
+			gp_log(log, GP_LOG_WARN, "alerts: #%lld sent; its outcome was recorded "
+						 "meanwhile by another try",
+			       (long long)a->id);
+		}
 		stats->sent++;
 		gp_log(log, GP_LOG_INFO, "alerts: #%lld %s %s to %s sent", (long long)a->id, a->event,
 		       gp_alert_channel_name(a->channel), a->recipient);
@@ -178,9 +238,11 @@ static bool deliver_one(struct gp_store *st, const struct gp_config *cfg,
 
 void gp_sender_pass(struct gp_store *st, const struct gp_config *cfg,
 		    const struct gp_channel *const *channels, size_t n_channels, int64_t now,
-		    const struct gp_logger *log, struct gp_sender_stats *stats,
-		    const atomic_bool *stop)
+		    struct gp_sender_unrecorded *unrec, const struct gp_logger *log,
+		    struct gp_sender_stats *stats, const atomic_bool *stop)
 {
+	if (!record_unrecorded(st, unrec, log, stats))
+		return;
 	int flagged = gp_store_alert_flag(st, now - cfg->alerts.undelivered_after_ms / 1000, now);
 	if (flagged > 0) {
 		stats->flagged += (unsigned long)flagged;
@@ -193,7 +255,7 @@ void gp_sender_pass(struct gp_store *st, const struct gp_config *cfg,
 	struct gp_alert a;
 	int64_t last = 0;
 	while (!(stop && atomic_load(stop)) && gp_store_alert_next(st, now, &a)) {
-		if (a.id == last) {
+		if (a.id == last || is_unrecorded(unrec, a.id)) {
 			/* Its mark did not take (the database busy): next pass. */
 			gp_alert_clear(&a);
 			break;
@@ -214,7 +276,7 @@ void gp_sender_pass(struct gp_store *st, const struct gp_config *cfg,
 			 * copy must keep its Message-ID, not go in a digest's. */
 			gp_store_alert_fold(st, a.id, 0);
 			stats->folded++;
-		} else if (!deliver_one(st, cfg, ch, &a, now, log, stats)) {
+		} else if (!deliver_one(st, cfg, ch, &a, now, unrec, log, stats)) {
 			gp_alert_clear(&a);
 			break;
 		}
@@ -235,6 +297,7 @@ struct gp_sender_thread {
 	pthread_cond_t cv;
 	const struct gp_channel *channels[2];
 	size_t n_channels;
+	struct gp_sender_unrecorded *unrec; /* the caller's, lent */
 	struct gp_sender_stats stats;
 };
 
@@ -242,8 +305,8 @@ static void *sender_main(void *arg)
 {
 	struct gp_sender_thread *t = arg;
 	while (!atomic_load(&t->stop)) {
-		gp_sender_pass(t->st, t->cfg, t->channels, t->n_channels, (int64_t)time(NULL), t->log,
-			       &t->stats, &t->stop);
+		gp_sender_pass(t->st, t->cfg, t->channels, t->n_channels, (int64_t)time(NULL),
+			       t->unrec, t->log, &t->stats, &t->stop);
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += 1;
@@ -256,12 +319,14 @@ static void *sender_main(void *arg)
 }
 
 struct gp_sender_thread *gp_sender_start(const struct gp_config *cfg,
+					 struct gp_sender_unrecorded *unrec,
 					 const struct gp_logger *log, char *err, size_t errlen)
 {
 	if (!cfg->email.set && !cfg->webhook.set)
 		return NULL;
 	struct gp_sender_thread *t = gp_xcalloc(1, sizeof(*t));
 	t->cfg = cfg;
+	t->unrec = unrec;
 	t->log = log;
 	t->st = gp_store_open_probe(&cfg->probe, cfg->probe.node, true, err, errlen);
 	if (!t->st) {
@@ -301,6 +366,14 @@ void gp_sender_stop(struct gp_sender_thread *t)
 	pthread_cond_signal(&t->cv);
 	pthread_mutex_unlock(&t->mu);
 	pthread_join(t->th, NULL);
+	/* Recorded now or told: a node stepping down leaves them to the one
+	 * taking over, which would send them again. */
+	if (!record_unrecorded(t->st, t->unrec, t->log, &t->stats))
+		for (size_t i = 0; i < t->unrec->n; i++)
+			gp_log(t->log, GP_LOG_ERROR,
+			       "alerts: #%lld was accepted but the database refused its record "
+			       "(%s): a node taking over sends it again, with the same id",
+			       (long long)t->unrec->v[i].id, gp_store_error(t->st));
 	pthread_mutex_destroy(&t->mu);
 	pthread_cond_destroy(&t->cv);
 	gp_store_close(t->st);

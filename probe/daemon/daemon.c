@@ -61,6 +61,9 @@ struct daemon {
 	struct gp_engine *engine;
 	struct gp_rrd_writer *rrd; /* RRD writes, on their own thread */
 	struct gp_sender_thread *sender; /* delivers the alert outbox */
+	/* Deliveries whose record the database refused: the senders' one
+	 * after the other, handed to the next daemon at a reload. */
+	struct gp_sender_unrecorded unrecorded;
 	const struct gp_logger *log;
 	size_t n;
 	struct gp_due_heap due; /* the checks not in flight, by their next run */
@@ -437,6 +440,7 @@ static void daemon_free(struct daemon *d)
 	gp_store_close(d->store);
 	gp_registry_free(&d->reg);
 	gp_config_free(d->cfg);
+	gp_sender_unrecorded_free(&d->unrecorded);
 	free(d);
 }
 
@@ -559,21 +563,11 @@ static int daemon_activate(struct daemon *d, bool ledger)
 	}
 	/* Only the ledger's keeper sends: it queued them. */
 	if (ledger) {
-		d->sender = gp_sender_start(d->cfg, d->log, err, sizeof(err));
+		d->sender = gp_sender_start(d->cfg, &d->unrecorded, d->log, err, sizeof(err));
 		if (!d->sender && (d->cfg->email.set || d->cfg->webhook.set))
 			gp_log(d->log, GP_LOG_ERROR, "alerts stay queued: %s", err);
 	}
 	return 0;
-}
-
-static struct daemon *daemon_start(const struct gp_daemon_opts *o, bool ledger)
-{
-	struct daemon *d = daemon_load(o);
-	if (d && daemon_activate(d, ledger) != 0) {
-		daemon_free(d);
-		d = NULL;
-	}
-	return d;
 }
 
 /*
@@ -594,7 +588,19 @@ static struct daemon *reload(struct daemon *d, const struct gp_daemon_opts *o)
 	d->sender = NULL;
 	/* The same part in the ledger: a site's node that does not keep it
 	 * must not restore it (the fence would refuse) nor send. */
-	struct daemon *next = daemon_start(o, d->scope.ledger);
+	struct daemon *next = daemon_load(o);
+	if (next) {
+		/* Before its sender starts: what was accepted but not recorded
+		 * is recorded by it, never sent again. */
+		next->unrecorded = d->unrecorded;
+		memset(&d->unrecorded, 0, sizeof(d->unrecorded));
+		if (daemon_activate(next, d->scope.ledger) != 0) {
+			d->unrecorded = next->unrecorded;
+			memset(&next->unrecorded, 0, sizeof(next->unrecorded));
+			daemon_free(next);
+			next = NULL;
+		}
+	}
 	if (next) {
 		daemon_free(d);
 		d = next;
@@ -604,7 +610,8 @@ static struct daemon *reload(struct daemon *d, const struct gp_daemon_opts *o)
 		gp_log(d->log, GP_LOG_ERROR, "config reload failed; keeping the running config");
 		char err[512];
 		if (d->scope.ledger)
-			d->sender = gp_sender_start(d->cfg, d->log, err, sizeof(err));
+			d->sender = gp_sender_start(d->cfg, &d->unrecorded, d->log, err,
+						    sizeof(err));
 	}
 	gp_sd_notify("READY=1\nSTATUS=polling");
 	return d;

@@ -105,7 +105,11 @@ calendar: {{timezone: Asia/Almaty}}
         per event of the one incident."""
         mails = self.mails()
         ids = [m[3] for m in mails]
-        self.assertEqual(len(ids), len(set(ids)), "a Message-ID twice: %s" % ids)
+        if len(ids) != len(set(ids)):
+            said = "\n".join("%s: %s" % (n, line) for n in sorted(self.daemons)
+                             for line in self.log(n).splitlines()
+                             if re.search(r"alerts:|node |store", line))
+            self.fail("a Message-ID twice: %s\nwhat the nodes said:\n%s" % (ids, said))
         return [m[1] for m in mails]
 
     def assert_ledger_whole(self):

@@ -6,7 +6,9 @@
  * backoff, permanent failures, the rate limit folding into one digest,
  * flagging what stays undelivered; an outbox row's states (marked
  * 'sending', committed, before the hand-over; one left 'sending' by a
- * crash handed over again with its Message-ID, never folded or cancelled).
+ * crash handed over again with its Message-ID, never folded or cancelled;
+ * one accepted whose record the database refused recorded later, never
+ * handed over again).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +28,7 @@
 #include "message.h"
 #include "outbox.h"
 #include "sender.h"
+#include "sqlite/sqlite.h"
 #include "templates.h"
 #include "util.h"
 
@@ -176,6 +179,7 @@ struct fx {
 	char dir[64];
 	char err[512];
 	size_t n_to; /* tests narrow the list; teardown puts it back */
+	struct gp_sender_unrecorded unrec; /* the daemon's, for each pass */
 };
 
 static int setup(void **state)
@@ -191,6 +195,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 	f->cfg->email.n_to = f->n_to;
+	gp_sender_unrecorded_free(&f->unrec);
 	testdb_close(f->dir, f->cfg, f->st);
 	free(f);
 	return 0;
@@ -240,12 +245,18 @@ static int64_t count(struct fx *f, const char *status)
 					   : c.flagged;
 }
 
+/* One sender pass at now with one e-mail channel. */
+static struct gp_sender_stats pass_with(struct fx *f, const struct gp_channel *ch, int64_t now)
+{
+	const struct gp_channel *chs[] = {ch};
+	struct gp_sender_stats stats = {0};
+	gp_sender_pass(f->st, f->cfg, chs, 1, now, &f->unrec, NULL, &stats, NULL);
+	return stats;
+}
+
 static void pass(struct fx *f, struct rec *r, int64_t now)
 {
-	struct gp_channel ch = {"email", rec_deliver, r};
-	const struct gp_channel *chs[] = {&ch};
-	struct gp_sender_stats stats = {0};
-	gp_sender_pass(f->st, f->cfg, chs, 1, now, NULL, &stats, NULL);
+	pass_with(f, &(struct gp_channel){"email", rec_deliver, r}, now);
 }
 
 /* Insert an incident row so the outbox's foreign key holds. */
@@ -388,7 +399,7 @@ static void test_rate_limit_digest(void **state)
 struct seen {
 	enum gp_alert_status status;
 	int attempts;
-	int64_t attempted_at;
+	int64_t attempted_at, sent_at;
 	char message_id[128];
 };
 
@@ -398,6 +409,7 @@ static bool find_one(void *ctx, struct gp_alert *a)
 	s->status = a->status;
 	s->attempts = a->attempts;
 	s->attempted_at = a->attempted_at;
+	s->sent_at = a->sent_at;
 	snprintf(s->message_id, sizeof(s->message_id), "%s", a->message_id);
 	return false;
 }
@@ -443,11 +455,17 @@ static int peek_deliver(void *ctx, const struct gp_config *cfg, const struct gp_
 
 static struct gp_sender_stats peek_pass(struct fx *f, struct peek *p, int64_t now)
 {
-	struct gp_channel ch = {"email", peek_deliver, p};
-	const struct gp_channel *chs[] = {&ch};
-	struct gp_sender_stats stats = {0};
-	gp_sender_pass(f->st, f->cfg, chs, 1, now, NULL, &stats, NULL);
-	return stats;
+	return pass_with(f, &(struct gp_channel){"email", peek_deliver, p}, now);
+}
+
+/* An open incident whose "opened" is queued at 1000. */
+static struct gp_incident opened_at_1000(struct fx *f)
+{
+	struct gp_incident inc = incident(new_incident(f), GP_INCIDENT_OPEN);
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "opened", "x", 1000, 0, f->err,
+					    sizeof(f->err)),
+			 0);
+	return inc;
 }
 
 /* queued -> sending (committed, attempt 1) -> queued (not delivered) ->
@@ -456,10 +474,7 @@ static void test_row_sending_before_handover(void **state)
 {
 	struct fx *f = *state;
 	f->cfg->email.n_to = 1;
-	struct gp_incident inc = incident(new_incident(f), GP_INCIDENT_OPEN);
-	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "opened", "x", 1000, 0, f->err,
-					    sizeof(f->err)),
-			 0);
+	opened_at_1000(f);
 	struct seen s;
 	assert_true(seen_in(f->dir, GP_ALERT_QUEUED, &s));
 	assert_int_equal(s.attempts, 0);
@@ -500,10 +515,7 @@ static void test_row_left_sending_by_a_crash(void **state)
 	struct fx *f = *state;
 	f->cfg->email.n_to = 1;
 	f->cfg->email.rate_limit = 1;
-	struct gp_incident inc = incident(new_incident(f), GP_INCIDENT_OPEN);
-	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "opened", "x", 1000, 0, f->err,
-					    sizeof(f->err)),
-			 0);
+	struct gp_incident inc = opened_at_1000(f);
 	struct rec r = {0};
 	pass(f, &r, 1000); /* sent: the rate limit (1 an hour) is used up */
 	assert_int_equal(count(f, "sent"), 1);
@@ -520,7 +532,7 @@ static void test_row_left_sending_by_a_crash(void **state)
 	id = a.id;
 	gp_alert_clear(&a);
 	assert_int_equal(gp_store_alert_claim(f->st, id, 2, 1200), -1); /* not attempt 2 */
-	assert_int_equal(gp_store_alert_sent(f->st, id, 1200), -1);    /* not sending */
+	assert_int_equal(gp_store_alert_sent(f->st, id, 1200), 1);     /* not sending */
 	assert_int_equal(gp_store_alert_claim(f->st, id, 1, 1200), 0);
 	assert_int_equal(gp_store_alert_claim(f->st, id, 1, 1200), -1); /* taken */
 	assert_true(seen_in(f->dir, GP_ALERT_SENDING, &s));
@@ -566,6 +578,101 @@ static void test_row_left_sending_by_a_crash(void **state)
 	assert_int_equal(s.attempts, 2);
 }
 
+/* From another connection: the database refuses to record an alert as
+ * sent (as when the server ends the sender's connection right after the
+ * mail server's 250), or takes it again. */
+static void refuse_sent(const char *dir, bool refuse)
+{
+	char *path = gp_xasprintf("%s/gprobe.db", dir), err[256] = "";
+	assert_true(gp_sq_load(err, sizeof(err))); /* the store's to load (libsqlite.h) */
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	free(path);
+	const char *sql = refuse ? "CREATE TRIGGER refuse_sent BEFORE UPDATE OF status ON alert"
+				   " WHEN NEW.status = 'sent'"
+				   " BEGIN SELECT RAISE(ABORT, 'connection ended'); END"
+				 : "DROP TRIGGER refuse_sent";
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* A channel that accepts each alert; at the first, the database starts
+ * refusing the record. */
+struct refusing {
+	const char *dir;
+	int calls;
+	char ids[8][128];
+};
+
+static int refusing_deliver(void *ctx, const struct gp_config *cfg, const struct gp_alert *a,
+			    char *err, size_t errlen, bool *permanent)
+{
+	(void)cfg, (void)err, (void)errlen, (void)permanent;
+	struct refusing *r = ctx;
+	assert_true(r->calls < 8);
+	snprintf(r->ids[r->calls], sizeof(r->ids[0]), "%s", a->message_id);
+	if (r->calls++ == 0)
+		refuse_sent(r->dir, true);
+	return 0;
+}
+
+static struct gp_sender_stats refusing_pass(struct fx *f, struct refusing *r, int64_t now)
+{
+	return pass_with(f, &(struct gp_channel){"email", refusing_deliver, r}, now);
+}
+
+/* Accepted, but the record refused: the process remembers it, hands
+ * nothing over while the database refuses, and records it (at the time
+ * of its acceptance) once the database takes it; never sent twice. */
+static void test_accepted_but_not_recorded(void **state)
+{
+	struct fx *f = *state;
+	f->cfg->email.n_to = 1;
+	struct gp_incident inc = opened_at_1000(f);
+	struct refusing r = {.dir = f->dir};
+	refusing_pass(f, &r, 1000);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(f->unrec.n, 1);
+	struct seen s;
+	assert_true(seen_in(f->dir, GP_ALERT_SENDING, &s));
+	assert_int_equal(s.attempts, 1);
+
+	/* The next passes, and a second alert due: nothing handed over while
+	 * the record is refused (the row is 'sending', due again). */
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "escalation", "late", 1001, 0,
+					    f->err, sizeof(f->err)),
+			 0);
+	refusing_pass(f, &r, 1001);
+	refusing_pass(f, &r, 1002);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(f->unrec.n, 1);
+
+	/* The database takes records again: the first is recorded as sent
+	 * at 1000, attempt 1, then the second goes. */
+	refuse_sent(f->dir, false);
+	struct gp_sender_stats st = refusing_pass(f, &r, 1010);
+	assert_int_equal(st.recorded_late, 1);
+	assert_int_equal(st.resumed, 0);
+	assert_int_equal(f->unrec.n, 0);
+	assert_int_equal(r.calls, 2);
+	assert_string_not_equal(r.ids[0], r.ids[1]);
+	assert_true(seen_in(f->dir, GP_ALERT_SENT, &s));
+	assert_string_equal(s.message_id, r.ids[0]);
+	assert_int_equal(s.attempts, 1);
+	assert_int_equal(s.sent_at, 1000);
+	assert_int_equal(count(f, "sent"), 2);
+	assert_int_equal(count(f, "queued"), 0);
+
+	/* Recorded meanwhile by another try (another node took it over):
+	 * dropped from the memory, nothing sent. */
+	gp_grow((void **)&f->unrec.v, &f->unrec.cap, f->unrec.n, sizeof(*f->unrec.v));
+	f->unrec.v[f->unrec.n++] = (struct gp_unrecorded_alert){1, 1000};
+	st = refusing_pass(f, &r, 1020);
+	assert_int_equal(st.recorded_late, 1);
+	assert_int_equal(f->unrec.n, 0);
+	assert_int_equal(r.calls, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -576,6 +683,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_outbox_restored_held_and_cancelled, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_sender_retries_and_failures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_accepted_but_not_recorded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_limit_digest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_row_sending_before_handover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_row_left_sending_by_a_crash, setup, teardown),

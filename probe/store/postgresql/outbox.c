@@ -160,10 +160,11 @@ int pgs_alert_claim(struct gp_store *st, int64_t id, int attempt, int64_t now)
 
 int pgs_alert_sent(struct gp_store *st, int64_t id, int64_t now)
 {
-	return pgs_run(pgs_of(st),
-		       "UPDATE alert SET status = 'sent', sent_at = $2, last_error = NULL"
-		       " WHERE id = $1 AND status = 'sending'",
-		       "ii", id, now) == 1 ? 0 : -1;
+	int n = pgs_run(pgs_of(st),
+			"UPDATE alert SET status = 'sent', sent_at = $2, last_error = NULL"
+			" WHERE id = $1 AND status = 'sending'",
+			"ii", id, now);
+	return n < 0 ? -1 : n == 1 ? 0 : 1;
 }
 
 int pgs_alert_retry(struct gp_store *st, int64_t id, int64_t next_at, const char *error)

@@ -112,10 +112,11 @@ int sq_alert_claim(struct gp_store *st, int64_t id, int attempt, int64_t now)
 
 int sq_alert_sent(struct gp_store *st, int64_t id, int64_t now)
 {
-	return sq_run(sq_of(st),
-		      "UPDATE alert SET status = 'sent', sent_at = ?2, last_error = NULL"
-		      " WHERE id = ?1 AND status = 'sending'",
-		      "ii", id, now) == 1 ? 0 : -1;
+	int n = sq_run(sq_of(st),
+		       "UPDATE alert SET status = 'sent', sent_at = ?2, last_error = NULL"
+		       " WHERE id = ?1 AND status = 'sending'",
+		       "ii", id, now);
+	return n < 0 ? -1 : n == 1 ? 0 : 1;
 }
 
 int sq_alert_retry(struct gp_store *st, int64_t id, int64_t next_at, const char *error)
