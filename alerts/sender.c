@@ -154,19 +154,22 @@ static bool record_unrecorded(struct gp_store *st, struct gp_sender_unrecorded *
 			u->v[keep++] = a;
 			continue;
 		}
-		stats->recorded_late++;
 		char at[40];
 		gp_format_utc(a.sent_at, at, sizeof(at));
-		if (rc == 0)
+		if (rc == 0) {
+			stats->recorded_late++;
 			gp_log(log, GP_LOG_INFO, "alerts: #%lld accepted at %s: recorded as sent now",
 			       (long long)a.id, at);
-		else
+		} else {
+			stats->recorded_by_other++;
 			gp_log(log, GP_LOG_WARN, "alerts: #%lld accepted at %s: its outcome was "
 						 "recorded meanwhile by another try",
 			       (long long)a.id, at);
+		}
 	}
-	if (u)
-		u->n = keep;
+	if (!u)
+		return true;
+	u->n = keep;
 	return keep == 0;
 }
 
@@ -241,14 +244,23 @@ void gp_sender_pass(struct gp_store *st, const struct gp_config *cfg,
 		    struct gp_sender_unrecorded *unrec, const struct gp_logger *log,
 		    struct gp_sender_stats *stats, const atomic_bool *stop)
 {
-	if (!record_unrecorded(st, unrec, log, stats))
-		return;
 	int flagged = gp_store_alert_flag(st, now - cfg->alerts.undelivered_after_ms / 1000, now);
 	if (flagged > 0) {
 		stats->flagged += (unsigned long)flagged;
 		gp_log(log, GP_LOG_ERROR, "alerts: %d undelivered for longer than allowed: flagged "
 					  "(gprobe status)",
 		       flagged);
+	}
+	if (!record_unrecorded(st, unrec, log, stats)) {
+		/* Nothing is handed over until then: said once a minute. */
+		if (now - unrec->stall_told_at >= 60) {
+			unrec->stall_told_at = now;
+			gp_log(log, GP_LOG_ERROR, "alerts: %zu accepted but not recorded yet (%s): "
+						  "nothing more is sent until the database takes "
+						  "the record",
+			       unrec->n, gp_store_error(st));
+		}
+		return;
 	}
 	if (cfg->email.set)
 		make_digests(st, cfg, now, log, stats);
@@ -372,7 +384,9 @@ void gp_sender_stop(struct gp_sender_thread *t)
 		for (size_t i = 0; i < t->unrec->n; i++)
 			gp_log(t->log, GP_LOG_ERROR,
 			       "alerts: #%lld was accepted but the database refused its record "
-			       "(%s): a node taking over sends it again, with the same id",
+			       "(%s): unless it takes it before this process stops, the alert is "
+			       "handed over again (by the next start or another node), with the "
+			       "same id",
 			       (long long)t->unrec->v[i].id, gp_store_error(t->st));
 	pthread_mutex_destroy(&t->mu);
 	pthread_cond_destroy(&t->cv);

@@ -14,13 +14,15 @@
  * So delivery is at-least-once: nothing is lost, and a copy is possible
  * only when the acceptance is never recorded: a crash between the
  * hand-over and the record (the mail server had the message but its 250
- * was not written down), or another node taking over while the database
- * still refused the record. An acceptance the database did not take (its
- * connection ended at that moment) is kept in memory, in a
- * gp_sender_unrecorded that outlives the sender thread, and recorded at
- * the next pass that reaches the database: this process never hands it
- * over again. A copy carries the same Message-ID and Idempotency-Key,
- * for the receiver to recognise. A row handed over before (left
+ * was not written down), or the process stopping, or another node taking
+ * over, while the database still refused the record. An acceptance the
+ * database did not take (its connection ended at that moment) is kept in
+ * memory, in a gp_sender_unrecorded that outlives the sender thread (a
+ * node stepping down and back, a reload), and recorded at the next pass
+ * that reaches the database, from 'sending' or from 'queued' (another
+ * node's try failed meanwhile): this process does not hand it over again.
+ * A copy carries the same Message-ID and Idempotency-Key, for the
+ * receiver to recognise. A row handed over before (left
  * 'sending', or refused with an outcome unknown, as a timeout after DATA)
  * is never folded into a digest; one left 'sending' is never cancelled.
  *
@@ -47,7 +49,8 @@
 struct gp_sender_stats {
 	unsigned long sent, retried, failed, folded, digests, flagged;
 	unsigned long resumed;       /* found 'sending': handed over again */
-	unsigned long recorded_late; /* accepted, recorded at a later pass */
+	unsigned long recorded_late;     /* accepted, recorded at a later pass */
+	unsigned long recorded_by_other; /* accepted; another try recorded it */
 };
 
 /* Alerts the receiver accepted whose record the database refused: each
@@ -57,14 +60,16 @@ struct gp_sender_stats {
  * down and back, a reload). Zeroed is empty. */
 struct gp_sender_unrecorded {
 	struct gp_unrecorded_alert {
-		int64_t id, sent_at;
+		int64_t id, sent_at; /* sent_at: the pass's time of the acceptance */
 	} *v;
 	size_t n, cap;
+	int64_t stall_told_at; /* the log's "nothing more is sent", last */
 };
 void gp_sender_unrecorded_free(struct gp_sender_unrecorded *u);
 
-/* One pass at `now` over st: the records left over (unrec), flags,
- * digests, then every due alert until none is left or *stop. channels:
+/* One pass at `now` over st: flags, the records left over (unrec; while
+ * one is refused the pass ends there), digests, then every due alert until
+ * none is left or *stop. channels:
  * by name; an alert whose channel is missing waits. */
 void gp_sender_pass(struct gp_store *st, const struct gp_config *cfg,
 		    const struct gp_channel *const *channels, size_t n_channels, int64_t now,

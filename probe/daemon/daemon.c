@@ -733,6 +733,10 @@ static struct daemon *standby(struct daemon *d, const struct gp_daemon_opts *o, 
 			*hup = 0;
 			struct daemon *next = daemon_load(o);
 			if (next) {
+				/* What was accepted before stepping down but not
+				 * recorded: still this process's to record. */
+				next->unrecorded = d->unrecorded;
+				memset(&d->unrecorded, 0, sizeof(d->unrecorded));
 				daemon_free(d);
 				d = next;
 				gp_log(d->log, GP_LOG_INFO, "config reloaded (standby)");

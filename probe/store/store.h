@@ -405,8 +405,10 @@ int gp_store_alert_list(struct gp_store *st, enum gp_alert_status status, const 
  * (its attempts + 1) at now: 'sending', committed on return unless in a
  * transaction. -1 when it is not in that state (taken meanwhile). */
 int gp_store_alert_claim(struct gp_store *st, int64_t id, int attempt, int64_t now);
-/* 'sending' -> 'sent' (accepted at now). 1 when it is not 'sending' (its
- * outcome recorded meanwhile, as by another node's try), -1 on error. */
+/* 'sending' -> 'sent' (accepted at now); 'queued' too, for an acceptance
+ * recorded late after another node's try failed and queued it again. 1
+ * when it is neither (sent or failed meanwhile, as by another node's
+ * try), -1 on error. */
 int gp_store_alert_sent(struct gp_store *st, int64_t id, int64_t now);
 /* queued or 'sending' -> queued again, due at next_at. */
 int gp_store_alert_retry(struct gp_store *st, int64_t id, int64_t next_at, const char *error);

@@ -532,7 +532,6 @@ static void test_row_left_sending_by_a_crash(void **state)
 	id = a.id;
 	gp_alert_clear(&a);
 	assert_int_equal(gp_store_alert_claim(f->st, id, 2, 1200), -1); /* not attempt 2 */
-	assert_int_equal(gp_store_alert_sent(f->st, id, 1200), 1);     /* not sending */
 	assert_int_equal(gp_store_alert_claim(f->st, id, 1, 1200), 0);
 	assert_int_equal(gp_store_alert_claim(f->st, id, 1, 1200), -1); /* taken */
 	assert_true(seen_in(f->dir, GP_ALERT_SENDING, &s));
@@ -663,14 +662,60 @@ static void test_accepted_but_not_recorded(void **state)
 	assert_int_equal(count(f, "sent"), 2);
 	assert_int_equal(count(f, "queued"), 0);
 
-	/* Recorded meanwhile by another try (another node took it over):
-	 * dropped from the memory, nothing sent. */
-	gp_grow((void **)&f->unrec.v, &f->unrec.cap, f->unrec.n, sizeof(*f->unrec.v));
-	f->unrec.v[f->unrec.n++] = (struct gp_unrecorded_alert){1, 1000};
-	st = refusing_pass(f, &r, 1020);
+	assert_int_equal(st.recorded_by_other, 0);
+}
+
+/* Accepted, the record refused, and meanwhile another node's try: the
+ * alerts are still flagged while the sender waits; one queued again by
+ * that try's failure is recorded as sent, not handed over again; one
+ * that try recorded (here: failed for good) is left as it is. */
+static void test_accepted_then_tried_elsewhere(void **state)
+{
+	struct fx *f = *state;
+	f->cfg->email.n_to = 1;
+	f->cfg->alerts.undelivered_after_ms = 30 * 1000;
+	struct gp_incident inc = opened_at_1000(f);
+	struct refusing r = {.dir = f->dir};
+	refusing_pass(f, &r, 1000);
+	assert_int_equal(f->unrec.n, 1);
+	struct gp_alert a;
+	assert_true(gp_store_alert_next(f->st, 1001, &a)); /* 'sending', due */
+	int64_t id = a.id;
+	gp_alert_clear(&a);
+	/* Waiting for the record: the due alert is flagged all the same. */
+	refusing_pass(f, &r, 1100);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(count(f, "flagged"), 1);
+	/* The other node's try, failed: queued again for later. */
+	assert_int_equal(gp_store_alert_claim(f->st, id, 2, 1101), 0);
+	assert_int_equal(gp_store_alert_retry(f->st, id, 1200, "timed out"), 0);
+	refuse_sent(f->dir, false);
+	struct gp_sender_stats st = refusing_pass(f, &r, 1300);
 	assert_int_equal(st.recorded_late, 1);
+	assert_int_equal(r.calls, 1);
+	struct seen s;
+	assert_true(seen_in(f->dir, GP_ALERT_SENT, &s));
+	assert_int_equal(s.sent_at, 1000);
+	assert_int_equal(count(f, "queued"), 0);
+
+	/* Failed for good by the other node's try: left failed. */
+	assert_int_equal(gp_outbox_incident(f->st, f->cfg, &inc, "escalation", "late", 1400, 0,
+					    f->err, sizeof(f->err)),
+			 0);
+	assert_true(gp_store_alert_next(f->st, 1400, &a));
+	id = a.id;
+	gp_alert_clear(&a);
+	assert_int_equal(gp_store_alert_claim(f->st, id, 1, 1400), 0);
+	assert_int_equal(gp_store_alert_failed(f->st, id, "refused"), 0);
+	gp_grow((void **)&f->unrec.v, &f->unrec.cap, f->unrec.n, sizeof(*f->unrec.v));
+	f->unrec.v[f->unrec.n++] = (struct gp_unrecorded_alert){id, 1400};
+	st = refusing_pass(f, &r, 1401);
+	assert_int_equal(st.recorded_by_other, 1);
+	assert_int_equal(st.recorded_late, 0);
 	assert_int_equal(f->unrec.n, 0);
-	assert_int_equal(r.calls, 2);
+	assert_int_equal(r.calls, 1);
+	assert_true(seen_in(f->dir, GP_ALERT_FAILED, &s));
+	assert_int_equal(s.attempts, 1);
 }
 
 int main(void)
@@ -684,6 +729,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_sender_retries_and_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_accepted_but_not_recorded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_accepted_then_tried_elsewhere, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_limit_digest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_row_sending_before_handover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_row_left_sending_by_a_crash, setup, teardown),

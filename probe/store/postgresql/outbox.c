@@ -162,7 +162,7 @@ int pgs_alert_sent(struct gp_store *st, int64_t id, int64_t now)
 {
 	int n = pgs_run(pgs_of(st),
 			"UPDATE alert SET status = 'sent', sent_at = $2, last_error = NULL"
-			" WHERE id = $1 AND status = 'sending'",
+			" WHERE id = $1 AND status IN ('queued', 'sending')",
 			"ii", id, now);
 	return n < 0 ? -1 : n == 1 ? 0 : 1;
 }
