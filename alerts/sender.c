@@ -134,10 +134,24 @@ void gp_sender_unrecorded_free(struct gp_sender_unrecorded *u)
 
 static bool is_unrecorded(const struct gp_sender_unrecorded *u, int64_t id)
 {
-	for (size_t i = 0; u && i < u->n; i++)
+	for (size_t i = 0; i < u->n; i++)
 		if (u->v[i].id == id)
 			return true;
 	return false;
+}
+
+/* gp_store_alert_sent found the row no longer 'queued' or 'sending':
+ * another node's try (or this one's, before a restart) recorded an
+ * outcome while this acceptance was on its way or waiting. */
+static void told_recorded_by_other(const struct gp_logger *log, struct gp_sender_stats *stats,
+				   int64_t id, int64_t accepted_at)
+{
+	char at[40];
+	gp_format_utc(accepted_at, at, sizeof(at));
+	stats->recorded_by_other++;
+	gp_log(log, GP_LOG_WARN,
+	       "alerts: #%lld accepted at %s: its outcome was recorded meanwhile by another try",
+	       (long long)id, at);
 }
 
 /* Records each as sent at its acceptance. false while the database still
@@ -147,28 +161,21 @@ static bool record_unrecorded(struct gp_store *st, struct gp_sender_unrecorded *
 			      const struct gp_logger *log, struct gp_sender_stats *stats)
 {
 	size_t keep = 0;
-	for (size_t i = 0; u && i < u->n; i++) {
+	for (size_t i = 0; i < u->n; i++) {
 		struct gp_unrecorded_alert a = u->v[i];
 		int rc = gp_store_alert_sent(st, a.id, a.sent_at);
 		if (rc < 0) {
 			u->v[keep++] = a;
-			continue;
-		}
-		char at[40];
-		gp_format_utc(a.sent_at, at, sizeof(at));
-		if (rc == 0) {
+		} else if (rc == 0) {
+			char at[40];
+			gp_format_utc(a.sent_at, at, sizeof(at));
 			stats->recorded_late++;
 			gp_log(log, GP_LOG_INFO, "alerts: #%lld accepted at %s: recorded as sent now",
 			       (long long)a.id, at);
 		} else {
-			stats->recorded_by_other++;
-			gp_log(log, GP_LOG_WARN, "alerts: #%lld accepted at %s: its outcome was "
-						 "recorded meanwhile by another try",
-			       (long long)a.id, at);
+			told_recorded_by_other(log, stats, a.id, a.sent_at);
 		}
 	}
-	if (!u)
-		return true;
 	u->n = keep;
 	return keep == 0;
 }
@@ -206,19 +213,14 @@ static bool deliver_one(struct gp_store *st, const struct gp_config *cfg,
 	int64_t done = now; /* the pass's clock: tests set it */
 	if (rc == 0) {
 		int marked = gp_store_alert_sent(st, a->id, done);
-		if (marked < 0 && unrec) {
+		if (marked < 0) {
 			gp_grow((void **)&unrec->v, &unrec->cap, unrec->n, sizeof(*unrec->v));
 			unrec->v[unrec->n++] = (struct gp_unrecorded_alert){a->id, done};
 			gp_log(log, GP_LOG_ERROR, "alerts: #%lld sent but not recorded (%s): recorded "
 						  "at the next pass, not sent again",
 			       (long long)a->id, gp_store_error(st));
-		} else if (marked < 0) {
-			gp_log(log, GP_LOG_ERROR, "alerts: #%lld sent but not recorded: %s",
-			       (long long)a->id, gp_store_error(st));
 		} else if (marked > 0) {
-			gp_log(log, GP_LOG_WARN, "alerts: #%lld sent; its outcome was recorded "
-						 "meanwhile by another try",
-			       (long long)a->id);
+			told_recorded_by_other(log, stats, a->id, done);
 		}
 		stats->sent++;
 		gp_log(log, GP_LOG_INFO, "alerts: #%lld %s %s to %s sent", (long long)a->id, a->event,
@@ -268,7 +270,9 @@ void gp_sender_pass(struct gp_store *st, const struct gp_config *cfg,
 	int64_t last = 0;
 	while (!(stop && atomic_load(stop)) && gp_store_alert_next(st, now, &a)) {
 		if (a.id == last || is_unrecorded(unrec, a.id)) {
-			/* Its mark did not take (the database busy): next pass. */
+			/* Its mark as sending did not take (the database
+			 * busy), or it was accepted and its record did not
+			 * take (unrec): never handed over again, next pass. */
 			gp_alert_clear(&a);
 			break;
 		}

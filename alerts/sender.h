@@ -67,10 +67,10 @@ struct gp_sender_unrecorded {
 };
 void gp_sender_unrecorded_free(struct gp_sender_unrecorded *u);
 
-/* One pass at `now` over st: flags, the records left over (unrec; while
- * one is refused the pass ends there), digests, then every due alert until
- * none is left or *stop. channels:
- * by name; an alert whose channel is missing waits. */
+/* One pass at `now` over st: flags, the records left over (unrec, never
+ * NULL: the caller keeps it from pass to pass; while one is refused the
+ * pass ends there), digests, then every due alert until none is left or
+ * *stop. channels: by name; an alert whose channel is missing waits. */
 void gp_sender_pass(struct gp_store *st, const struct gp_config *cfg,
 		    const struct gp_channel *const *channels, size_t n_channels, int64_t now,
 		    struct gp_sender_unrecorded *unrec, const struct gp_logger *log,

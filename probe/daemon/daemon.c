@@ -444,6 +444,16 @@ static void daemon_free(struct daemon *d)
 	free(d);
 }
 
+/* The acceptances not recorded yet go with the process's running daemon
+ * (a reload, or one that failed to start and gives them back): only its
+ * sender records them, and none is handed over again meanwhile. */
+static void move_unrecorded(struct daemon *to, struct daemon *from)
+{
+	gp_sender_unrecorded_free(&to->unrecorded); /* empty: a daemon just loaded */
+	to->unrecorded = from->unrecorded;
+	memset(&from->unrecorded, 0, sizeof(from->unrecorded));
+}
+
 /* Loads the config against the collectors of reg (loaded as the config
  * names their kinds); what failed to load is logged. */
 static struct gp_config *load_config(const struct gp_daemon_opts *o, struct gp_registry *reg,
@@ -592,11 +602,9 @@ static struct daemon *reload(struct daemon *d, const struct gp_daemon_opts *o)
 	if (next) {
 		/* Before its sender starts: what was accepted but not recorded
 		 * is recorded by it, never sent again. */
-		next->unrecorded = d->unrecorded;
-		memset(&d->unrecorded, 0, sizeof(d->unrecorded));
+		move_unrecorded(next, d);
 		if (daemon_activate(next, d->scope.ledger) != 0) {
-			d->unrecorded = next->unrecorded;
-			memset(&next->unrecorded, 0, sizeof(next->unrecorded));
+			move_unrecorded(d, next);
 			daemon_free(next);
 			next = NULL;
 		}
@@ -735,8 +743,7 @@ static struct daemon *standby(struct daemon *d, const struct gp_daemon_opts *o, 
 			if (next) {
 				/* What was accepted before stepping down but not
 				 * recorded: still this process's to record. */
-				next->unrecorded = d->unrecorded;
-				memset(&d->unrecorded, 0, sizeof(d->unrecorded));
+				move_unrecorded(next, d);
 				daemon_free(d);
 				d = next;
 				gp_log(d->log, GP_LOG_INFO, "config reloaded (standby)");

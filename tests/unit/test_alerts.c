@@ -665,6 +665,71 @@ static void test_accepted_but_not_recorded(void **state)
 	assert_int_equal(st.recorded_by_other, 0);
 }
 
+/* While a record is refused the sender says so in its log once a
+ * minute, not at each pass (a pass a second). */
+static void test_refused_record_told_once_a_minute(void **state)
+{
+	struct fx *f = *state;
+	f->cfg->email.n_to = 1;
+	opened_at_1000(f);
+	struct refusing r = {.dir = f->dir};
+	const struct gp_channel ch = {"email", refusing_deliver, &r};
+	const struct gp_channel *chs[] = {&ch};
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	assert_non_null(out);
+	struct gp_logger lg = {.out = out, .level = GP_LOG_INFO};
+	struct gp_sender_stats stats = {0};
+	for (int64_t now = 1000; now <= 1130; now++)
+		gp_sender_pass(f->st, f->cfg, chs, 1, now, &f->unrec, &lg, &stats, NULL);
+	fclose(out);
+	assert_int_equal(r.calls, 1);
+	int told = 0;
+	for (const char *p = text; (p = strstr(p, "accepted but not recorded yet")); p++)
+		told++;
+	/* At 1001 (the first pass that finds it waiting), 1061 and 1121. */
+	assert_int_equal(told, 3);
+	free(text);
+	refuse_sent(f->dir, false);
+}
+
+/* From another connection, as another node's try: the alert's outcome
+ * recorded while this sender hands it over. */
+static int other_try_deliver(void *ctx, const struct gp_config *cfg, const struct gp_alert *a,
+			     char *err, size_t errlen, bool *permanent)
+{
+	(void)cfg, (void)err, (void)errlen, (void)permanent;
+	const char *dir = ctx;
+	char *path = gp_xasprintf("%s/gprobe.db", dir), *sql;
+	char e[256] = "";
+	assert_true(gp_sq_load(e, sizeof(e)));
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	free(path);
+	sql = gp_xasprintf("UPDATE alert SET status = 'failed' WHERE id = %lld", (long long)a->id);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	free(sql);
+	sqlite3_close(db);
+	return 0;
+}
+
+/* Accepted here while another try recorded the outcome: that record
+ * stands, counted and logged apart; nothing is kept to record later. */
+static void test_accepted_while_recorded_elsewhere(void **state)
+{
+	struct fx *f = *state;
+	f->cfg->email.n_to = 1;
+	opened_at_1000(f);
+	struct gp_sender_stats st =
+		pass_with(f, &(struct gp_channel){"email", other_try_deliver, f->dir}, 1000);
+	assert_int_equal(st.sent, 1);
+	assert_int_equal(st.recorded_by_other, 1);
+	assert_int_equal(f->unrec.n, 0);
+	assert_int_equal(count(f, "failed"), 1);
+	assert_int_equal(count(f, "sent"), 0);
+}
+
 /* Accepted, the record refused, and meanwhile another node's try: the
  * alerts are still flagged while the sender waits; one queued again by
  * that try's failure is recorded as sent, not handed over again; one
@@ -730,6 +795,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sender_retries_and_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_accepted_but_not_recorded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_accepted_then_tried_elsewhere, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_record_told_once_a_minute, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_accepted_while_recorded_elsewhere, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_limit_digest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_row_sending_before_handover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_row_left_sending_by_a_crash, setup, teardown),
