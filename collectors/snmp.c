@@ -264,7 +264,7 @@ struct peer {
 	int64_t next_event_us;
 	bool dirty;           /* in inst->dirty: has requests to send */
 	bool active;          /* in inst->active: something outstanding */
-	size_t active_idx;
+	size_t active_idx;    /* its place in that heap */
 };
 
 struct snmp_inst {
@@ -410,20 +410,66 @@ static void mark_dirty(struct snmp_inst *in, struct peer *p)
 	peer_list_add(&in->dirty, &in->n_dirty, &in->cap_dirty, &p->dirty, p);
 }
 
-static void set_active(struct snmp_inst *in, struct peer *p, bool on)
+/*
+ * The peers with something outstanding, in a binary min-heap on
+ * next_event_us: a turn asks the earliest for its wait and wakes only the
+ * peers that are due, whatever the number outstanding. (With black-holed
+ * targets hundreds wait on their timeouts; visiting each of them twice a
+ * turn was a sixth of the daemon's CPU.)
+ */
+static bool active_before(const struct peer *a, const struct peer *b)
 {
-	if (on == p->active)
-		return;
-	if (on) {
-		grow_ptrs(&in->active, &in->cap_active, in->n_active);
-		p->active_idx = in->n_active;
-		in->active[in->n_active++] = p;
-	} else {
-		struct peer *last = in->active[--in->n_active];
-		in->active[p->active_idx] = last;
-		last->active_idx = p->active_idx;
+	return a->next_event_us < b->next_event_us;
+}
+
+static void active_place(struct snmp_inst *in, struct peer *p, size_t i)
+{
+	in->active[i] = p;
+	p->active_idx = i;
+}
+
+static void active_sift(struct snmp_inst *in, size_t i)
+{
+	struct peer *p = in->active[i];
+	while (i > 0 && active_before(p, in->active[(i - 1) / 2])) {
+		active_place(in, in->active[(i - 1) / 2], i);
+		i = (i - 1) / 2;
 	}
-	p->active = on;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= in->n_active)
+			break;
+		if (c + 1 < in->n_active && active_before(in->active[c + 1], in->active[c]))
+			c++;
+		if (!active_before(in->active[c], p))
+			break;
+		active_place(in, in->active[c], i);
+		i = c;
+	}
+	active_place(in, p, i);
+}
+
+/* p's next_event_us changed: in the heap at its place, or out of it
+ * (INT64_MAX: nothing outstanding, or the peer going away). */
+static void set_active(struct snmp_inst *in, struct peer *p)
+{
+	bool on = p->next_event_us != INT64_MAX;
+	if (on && !p->active) {
+		grow_ptrs(&in->active, &in->cap_active, in->n_active);
+		active_place(in, p, in->n_active++);
+		p->active = true;
+		active_sift(in, p->active_idx);
+	} else if (on) {
+		active_sift(in, p->active_idx);
+	} else if (p->active) {
+		size_t i = p->active_idx;
+		struct peer *last = in->active[--in->n_active];
+		p->active = false;
+		if (last != p) {
+			active_place(in, last, i);
+			active_sift(in, i);
+		}
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -1209,7 +1255,8 @@ static void peer_close(struct peer *p)
 	p->tr = NULL;
 	peer_detach(p);
 	p->state = PEER_CLOSED;
-	p->next_event_us = INT64_MAX;
+	p->next_event_us = INT64_MAX; /* nothing outstanding any more */
+	set_active(p->inst, p);
 }
 
 static void set_open_error(struct peer *p, const char *why)
@@ -1814,7 +1861,7 @@ static void peer_refresh(struct snmp_inst *in, struct peer *p)
 		if (!block)
 			p->next_event_us = now_us(in) + (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
 	}
-	set_active(in, p, p->next_event_us != INT64_MAX);
+	set_active(in, p);
 }
 
 static int snmp_poll_fds(void *inst, struct gp_pollfd *fds, int max, int64_t *timeout_ms)
@@ -1842,10 +1889,9 @@ static int snmp_poll_fds(void *inst, struct gp_pollfd *fds, int max, int64_t *ti
 		}
 		n++;
 	}
-	for (size_t i = 0; i < in->n_active; i++) {
-		int64_t ms = (in->active[i]->next_event_us - now + 999) / 1000;
-		if (wait < 0 || ms < wait)
-			wait = ms < 0 ? 0 : ms;
+	if (in->n_active) {
+		int64_t ms = (in->active[0]->next_event_us - now + 999) / 1000;
+		wait = ms < 0 ? 0 : ms;
 	}
 	/* Requeued work (after a tooBig or a v1 noSuchName) goes next round. */
 	if (in->n_dirty)
@@ -1913,9 +1959,13 @@ static void snmp_dispatch(void *inst, const struct gp_pollfd *fds, int nfds)
 		if (s && fds[i].fd == s->fd && (fds[i].revents & (POLLIN | POLLERR | POLLHUP)))
 			sock_drain(in, s);
 	}
-	for (size_t i = 0; i < in->n_active; i++) {
-		struct peer *p = in->active[i];
-		if (p->sess && p->next_event_us <= now) {
+	/* The due ones leave the heap; peer_refresh below puts back each
+	 * that still has something outstanding, at its new time. */
+	while (in->n_active && in->active[0]->next_event_us <= now) {
+		struct peer *p = in->active[0];
+		p->next_event_us = INT64_MAX;
+		set_active(in, p);
+		if (p->sess) {
 			snmp_sess_timeout(p->sess); /* retransmissions, and timeouts */
 			touch(in, p);
 		}
@@ -1954,8 +2004,7 @@ static void snmp_check_free(void *inst, void *check)
 	for (size_t i = 0; p->dirty && i < in->n_dirty; i++)
 		if (in->dirty[i] == p)
 			in->dirty[i] = in->dirty[--in->n_dirty];
-	set_active(in, p, false);
-	peer_close(p);
+	peer_close(p); /* out of the active peers too */
 	free(p->pending.v);
 	free(p->target);
 	free(p->peername);

@@ -474,6 +474,30 @@ class SnmpTest(unittest.TestCase):
         sockets = [fd for fd in fds if fd.startswith("socket:")]
         self.assertLessEqual(len(sockets), 3, fds)
 
+    def test_timeouts_each_on_time(self):
+        """60 black-holed targets whose timeouts differ (1, 2 or 3 s, in
+        no order): each is given up when its own timeout passes, never
+        when another's does (the plugin wakes only the peers due, earliest
+        first)."""
+        port = free_udp_port()
+        targets, timeout_s = [], {}
+        for i in range(60):
+            t = (i * 7) % 3 + 1
+            timeout_s["w%02d" % i] = t
+            targets += ["- name: w%02d" % i, "  host: 127.3.1.%d" % (i + 1), "  owner: supplier",
+                        "  snmp: {port: %d, version: 2c, community: public, retries: 0}" % port,
+                        "  checks: [{name: x, snmp_get: 1.3.6.1.2.1.1.3.0, timeout: %ds, "
+                        "interval: 5s}]" % t]
+        pattern = r"^\S+ DEBUG (w\d\d)/x CRITICAL: no SNMP response .* after 1 tries \((\d+) ms\)"
+        text, _ = self.run_daemon(targets, lambda t: len(set(
+            m.group(1) for m in re.finditer(pattern, t, re.M))) == 60)
+        for m in re.finditer(pattern, text, re.M):
+            want_ms = timeout_s[m.group(1)] * 1000
+            # Never early; late by a turn or so (a loaded machine: 0.9 s),
+            # not by the next timeout of another target (1 s and more).
+            self.assertGreaterEqual(int(m.group(2)), want_ms - 5, m.group(0))
+            self.assertLess(int(m.group(2)), want_ms + 900, m.group(0))
+
     def test_counter64_rate_in_the_daemon(self):
         """A Counter64 becomes a per-second rate between two polls of the
         daemon, timed by the agent's sysUpTime."""
