@@ -66,8 +66,9 @@ int64_t gp_sched_next_us(int64_t started_us, bool retrying, int64_t interval_ms,
 #define GP_SCHED_MIN_TURN_US 20000
 #define GP_SCHED_BUSY_RATE 100
 
-/* How long the runner may wait at now_us: until the next due check, at
- * most GP_SCHED_MAX_POLL_MS, 0 if one is due already. */
+/* How long the runner may wait at now_us: until the next due check (in
+ * whole milliseconds, rounded up), at most GP_SCHED_MAX_POLL_MS, 0 if one
+ * is due already. */
 int gp_sched_poll_ms(const struct gp_due_heap *h, int64_t now_us);
 
 /* How long to rest after a turn that began at turn_start_us and ended at

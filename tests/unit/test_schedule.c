@@ -330,11 +330,42 @@ static void test_poll_waits_for_the_next_due(void **state)
 	assert_int_equal(gp_sched_poll_ms(&h, 10 * S - 500000), GP_SCHED_MAX_POLL_MS);
 	assert_int_equal(gp_sched_poll_ms(&h, 10 * S - 200000), 200);
 	assert_int_equal(gp_sched_poll_ms(&h, 10 * S - 50000), 50);       /* 50 ms to go */
-	assert_int_equal(gp_sched_poll_ms(&h, 10 * S - 500), 0);          /* under 1 ms */
+	assert_int_equal(gp_sched_poll_ms(&h, 10 * S - 50500), 51);       /* rounded up */
+	assert_int_equal(gp_sched_poll_ms(&h, 10 * S - 500), 1);          /* under 1 ms */
+	assert_int_equal(gp_sched_poll_ms(&h, 10 * S - 1), 1);
 	assert_int_equal(gp_sched_poll_ms(&h, 10 * S), 0);                /* due */
 	assert_int_equal(gp_sched_poll_ms(&h, 12 * S), 0);                /* late */
 	gp_due_push(&h, 9 * S + 900000, 1); /* an earlier one counts */
 	assert_int_equal(gp_sched_poll_ms(&h, 9 * S + 800000), 100);
+	gp_due_free(&h);
+}
+
+/* An idle loop (no replies, no rest) whose polls time out: each poll
+ * advances the clock by its wait, or by the 10 us a turn costs for a wait
+ * of 0. It must reach each due check in one wait, not spin polls of 0 ms
+ * through the last fraction of a millisecond (measured: ~80 a check with
+ * 400 targets, when the wait was truncated). */
+static void test_idle_loop_does_not_spin_before_a_due(void **state)
+{
+	(void)state;
+	struct gp_due_heap h = {0};
+	int64_t now = 0;
+	size_t polls = 0;
+	for (size_t k = 0; k < 100; k++) /* one check every 19.8 ms */
+		gp_due_push(&h, (int64_t)(k + 1) * 19800, k);
+	struct gp_due e;
+	for (size_t started = 0; started < 100;) {
+		while (gp_due_pop(&h, now, &e)) {
+			assert_true(now - e.at_us < 1000); /* on time */
+			started++;
+		}
+		if (started == 100)
+			break;
+		int ms = gp_sched_poll_ms(&h, now);
+		now += ms > 0 ? (int64_t)ms * 1000 : 10;
+		polls++;
+	}
+	assert_in_range(polls, 100, 100);
 	gp_due_free(&h);
 }
 
@@ -469,6 +500,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_a_minute_of_schedule, setup, teardown),
 		cmocka_unit_test(test_poll_waits_for_the_next_due),
+		cmocka_unit_test(test_idle_loop_does_not_spin_before_a_due),
 		cmocka_unit_test(test_turns_rest_to_min_turn),
 		cmocka_unit_test(test_commit_rules),
 		cmocka_unit_test_setup_teardown(test_commit_follows_the_engine, setup, teardown),
