@@ -5,12 +5,14 @@ CA made by openssl: HTTPS trusted through the site's CA (and refused
 without it, with curl's reason), gzip that the probe asks for and decodes,
 chunked transfer, HTTP/2, basic authentication from a private password
 file, redirects (https -> https followed, https -> http refused as a
-downgrade unless allowed) and health pages asked fresh (Cache-Control:
-no-cache) from a server that says they may be cached for 300 s. What the
-probe sent and how nginx answered is read back from nginx's access log."""
+downgrade unless allowed), health pages asked fresh (Cache-Control:
+no-cache) from a server that says they may be cached for 300 s, and
+plain.so (check_genesys's engine for http:// URLs) read as curl.so reads
+the same pages. What the probe sent and how nginx answered is read back from nginx's access log."""
 import gzip
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -521,6 +523,73 @@ class Nginx(unittest.TestCase):
                           http=self.auth(self.pwfile))
         self.assertEqual([(e["host"], e["user"]) for e in self.log("auth", 2)],
                          [("127.0.0.1", "probe"), ("localhost", "")])
+
+    def diag_with(self, engine, checks, http=None):
+        """diag as above with GPROBE_HTTP_ENGINE=engine (plain: plain.so,
+        check_genesys's engine for http:// URLs; curl: curl.so)."""
+        os.environ["GPROBE_HTTP_ENGINE"] = engine
+        try:
+            return self.diag(checks, http=http)
+        finally:
+            del os.environ["GPROBE_HTTP_ENGINE"]
+
+    def test_plain_engine_reads_as_curl_does(self):
+        """plain.so against nginx's plain listener: gzip, chunked, basic
+        auth, error pages, a redirect to https:// handed over to curl.so;
+        each check reads as curl.so reads it."""
+        def checks(sfx):
+            return [self.get("gz" + sfx, "plain", "/gzip/health.json",
+                             "json: /statusCode, expect: '0'"),
+                    self.get("chunked" + sfx, "plain", "/chunked/page.txt",
+                             "match: 'service: ONLINE'"),
+                    self.get("chunked-json" + sfx, "plain", "/chunked/health.json",
+                             "json: /status, expect: ready"),
+                    self.get("auth" + sfx, "plain", "/secure/health.json",
+                             "json: /application, expect: gws-1"),
+                    self.get("ru" + sfx, "plain", "/ru/maintenance", "expect_status: 200"),
+                    self.get("no-title" + sfx, "plain", "/no-title"),
+                    self.get("up" + sfx, "plain", "/redirect/upgrade",
+                             "json: /statusCode, expect: '0'")]
+        rc_p, plain = self.diag_with("plain", checks("-p"), http=self.auth(self.pwfile))
+        rc_c, curl = self.diag_with("curl", checks("-c"), http=self.auth(self.pwfile))
+        self.assertEqual(rc_p, rc_c, (plain, curl))
+        self.assertEqual(rc_p, 2, plain)  # the error pages
+        for name in ("gz", "chunked", "chunked-json", "auth", "ru", "no-title", "up"):
+            p, c = plain[name + "-p"], curl[name + "-c"]
+            for key in ("state", "message", "value"):  # the time in a message aside
+                self.assertEqual(re.sub(r" in [0-9.]+ ms", "", p.get(key) or ""),
+                                 re.sub(r" in [0-9.]+ ms", "", c.get(key) or ""), (name, key))
+            for m in ("size", "status"):
+                if m in {x["name"] for x in c["metrics"]}:
+                    self.assertEqual(self.metric(p, m), self.metric(c, m), (name, m))
+        for name in ("gz", "chunked", "chunked-json", "auth", "up"):
+            self.assertEqual(plain[name + "-p"]["state"], "OK", plain[name + "-p"])
+        self.assertEqual(self.metric(plain["gz-p"], "size"), len(HEALTH_TEXT))
+        self.assertEqual(self.metric(plain["chunked-p"], "size"),
+                         len(PAGE_TEXT.replace("@STATE@", "ONLINE")))
+        self.assertEqual(plain["no-title-p"]["message"],
+                         "HTTP 502: Bad Gateway upstream stat-1 down")
+        # What nginx saw of plain.so's requests: its own headers (one
+        # connection each, gzip asked), the body sent gzipped or chunked,
+        # the credentials; the https:// redirect fetched by curl.so.
+        for name in ("gz", "chunked", "chunked-json", "auth", "ru", "no-title"):
+            e = self.log(name + "-p")[0]
+            self.assertEqual((e["protocol"], e["accept_encoding"], e["user_agent"],
+                              e["cache_control"]),
+                             ("HTTP/1.1", "gzip, deflate", "gprobe", "no-cache"), e)
+        self.assertEqual(self.log("gz-p")[0]["sent_content_encoding"], "gzip")
+        self.assertEqual(self.log("chunked-p")[0]["sent_transfer_encoding"], "chunked")
+        self.assertEqual(self.log("chunked-json-p")[0]["sent_transfer_encoding"], "chunked")
+        self.assertEqual(self.log("auth-p")[0]["user"], "probe")
+        ports = {k: str(v) for k, v in self.ports.items()}
+        # The handover restarts the request in curl.so from its first URL:
+        # plain.so's request, then curl.so's, then curl.so's redirect.
+        up = self.log("up-p", 3)
+        self.assertEqual([e["port"] for e in up], [ports["plain"], ports["plain"], ports["h2"]],
+                         up)
+        self.assertEqual(up[0]["accept_encoding"], "gzip, deflate", up)
+        for e in up[1:]:
+            self.assertNotEqual(e["accept_encoding"], "gzip, deflate", up)
 
     def test_asked_fresh_past_caches(self):
         ready = "json: /status, expect: ready"
